@@ -1,5 +1,26 @@
-"""googlenet: GoogLeNet (Inception v1) and its successors, built from the paper's tables."""
+"""googlenet: GoogLeNet (Inception v1) and its successors, built from the paper's tables.
+
+>>> import googlenet
+>>> model = googlenet.create_model("googlenet_bn", num_classes=10)
+>>> googlenet.list_models("googlenet*")[:2]
+['googlenet', 'googlenet_bn']
+"""
 
 from __future__ import annotations
 
+from .errors import GoogLeNetError
+from .models import (
+    InceptionNet,
+    InceptionOutputs,
+    ModelInfo,
+    create_model,
+    get_model_info,
+    list_models,
+)
+
 __version__ = "0.1.0"
+
+__all__ = [
+    "GoogLeNetError", "InceptionNet", "InceptionOutputs", "ModelInfo", "create_model",
+    "get_model_info", "list_models", "__version__",
+]

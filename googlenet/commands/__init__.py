@@ -1,0 +1,18 @@
+"""Subcommands of the CLI, one module each; ``COMMANDS`` lists their ``register``."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+
+from . import cost, demo, models, summary
+
+Register = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None]
+
+COMMANDS: list[Register] = [
+    models.register_list,
+    models.register_info,
+    summary.register,
+    cost.register,
+    demo.register,
+]

@@ -1,0 +1,40 @@
+"""``googlenet demo``: the main job of ``make demo``.
+
+It prints GoogLeNet's Table 1 and what the 1x1 reductions save, measured on the built
+modules.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from ..cost import human, profile_model, reduction_cost, render_table1, table1
+from ..models import create_model
+from ..models.inception_net import InceptionNet
+
+
+def _run(args: argparse.Namespace) -> int:
+    model = create_model("googlenet")
+    assert isinstance(model, InceptionNet)
+    print("GoogLeNet (Szegedy et al. 2014), Table 1, computed from the built network\n")
+    print(render_table1(table1(model), 224))
+    r = reduction_cost(28, 28, 192, 32, 5, 16)
+    print("\nThe 1x1 reduction on one branch (28x28x192 -> 32 filters of 5x5):")
+    print(f"  direct: {human(r.direct_macs)} multiply-adds; behind a 1x1 reduce to 16: "
+          f"{human(r.reduced_macs)} ({r.mac_ratio:.1f}x fewer)")
+    naive = create_model("googlenet_naive", aux_logits=False)
+    lean = create_model("googlenet", aux_logits=False)
+    n_cost = profile_model(naive, 224, 3)
+    l_cost = profile_model(lean, 224, 3)
+    nm, lm = sum(c.macs for c in n_cost), sum(c.macs for c in l_cost)
+    npar, lpar = sum(c.params for c in n_cost), sum(c.params for c in l_cost)
+    print("\nThe whole network, naive blocks vs blocks with reductions (224x224):")
+    print(f"  googlenet_naive: {npar:,} params, {human(nm)} multiply-adds")
+    print(f"  googlenet:       {lpar:,} params, {human(lm)} multiply-adds "
+          f"({nm / lm:.1f}x fewer)")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("demo", help="the main job: Table 1 and the cost of the reductions")
+    p.set_defaults(func=_run)

@@ -1,0 +1,59 @@
+"""``googlenet list`` and ``googlenet info``: the registry and each model's metadata."""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import asdict
+from typing import Any
+
+from ..models import get_model_info, list_models
+from ._common import print_json
+
+
+def _info_dict(name: str) -> dict[str, Any]:
+    info = get_model_info(name)
+    return {
+        "name": info.name, "description": info.description, "paper": info.paper,
+        "input_size": info.input_size, "min_input_size": info.min_input_size,
+        "in_chans": info.in_chans, "num_classes": info.num_classes,
+        "mean": list(info.mean), "std": list(info.std), "num_params": info.num_params,
+        "num_params_with_aux": info.num_params_with_aux,
+        "aux_heads": [asdict(a) for a in info.spec.aux],
+    }
+
+
+def _run_list(args: argparse.Namespace) -> int:
+    names = list_models(args.pattern)
+    if args.json:
+        print_json([_info_dict(n) for n in names])
+        return 0
+    width = max(len(n) for n in names) if names else 0
+    for name in names:
+        info = get_model_info(name)
+        print(f"{name:<{width}}  {info.input_size:>3}px  {info.num_params / 1e6:6.2f}M  "
+              f"{info.description}")
+    return 0
+
+
+def _run_info(args: argparse.Namespace) -> int:
+    data = _info_dict(args.model)
+    if args.json:
+        print_json(data)
+    else:
+        for key, value in data.items():
+            print(f"{key:>20}: {value}")
+    return 0
+
+
+def register_list(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("list", help="list the registered models")
+    p.add_argument("pattern", nargs="?", default="*", help="shell-style filter, e.g. 'googlenet*'")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=_run_list)
+
+
+def register_info(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("info", help="a model's metadata (input size, mean/std, params)")
+    p.add_argument("model")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=_run_info)

@@ -1,0 +1,181 @@
+"""One model class for every architecture described by a :class:`NetSpec`.
+
+Reading order: ``forward`` = ``forward_head(forward_features(x))``, always logits, in
+train and eval mode alike. The auxiliary classifiers run only in ``forward_train``, which
+returns a small typed structure; their loss weight (the paper's 0.3) lives in the loss.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import torch
+from torch import nn
+
+from ..errors import InputSizeError
+from ..layers import AuxHead
+from ..specs.types import NetSpec
+from .builder import build_features, conv_factory
+
+
+@dataclass
+class InceptionOutputs:
+    """What ``forward_train`` returns: the main logits and the aux logits by head name."""
+
+    logits: torch.Tensor
+    aux: dict[str, torch.Tensor] = field(default_factory=dict)
+
+
+class InceptionNet(nn.Module):
+    """A network of the Inception family built from its spec rows.
+
+    Top-level module names are the rows' names (``conv1``, ``inception_3a``, ``aux_4a``,
+    ``fc``), so state-dict keys read like the paper.
+    """
+
+    def __init__(
+        self,
+        spec: NetSpec,
+        *,
+        num_classes: int | None = None,
+        in_chans: int | None = None,
+        aux_logits: bool = True,
+        min_input_size: int = 1,
+    ) -> None:
+        super().__init__()
+        self.spec = spec
+        self.in_chans = in_chans or spec.in_chans
+        self.num_classes = spec.num_classes if num_classes is None else num_classes
+        self.min_input_size = min_input_size
+        layout = build_features(spec, self.in_chans)
+        for name, module in layout.modules:
+            self.add_module(name, module)
+        self.feature_names: tuple[str, ...] = tuple(name for name, _ in layout.modules)
+        self.row_modules = layout.row_modules
+        self.feature_channels = layout.channels
+        self.num_features = layout.out_channels
+        self._build_head(spec)
+        self.aux_after: dict[str, str] = {}
+        if aux_logits:
+            for aux in spec.aux:
+                self.add_module(aux.name, self._aux_head(spec, layout.channels[aux.after],
+                                                         aux.adaptive_pool))
+                self.aux_after[aux.name] = aux.after
+
+    # -- construction -------------------------------------------------------------------
+    def _build_head(self, spec: NetSpec) -> None:
+        types = [r.type for r in spec.rows if r.is_head]
+        self.flatten_head = "flatten" in types
+        if self.flatten_head:
+            # The course network flattens a fixed 4x4 map: measure its size once.
+            with torch.no_grad():
+                probe = torch.zeros(1, self.in_chans, spec.input_size, spec.input_size)
+                in_features = self._features(probe, ())[0].numel()
+            self.global_pool: nn.Module = nn.Flatten(1)
+        else:
+            in_features = self.num_features
+            self.global_pool = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(1))
+        self.head_in_features = in_features
+        self.dropout = nn.Dropout(spec.dropout)
+        self.fc = nn.Linear(in_features, self.num_classes)
+
+    def _aux_head(self, spec: NetSpec, channels: int, adaptive: bool) -> AuxHead:
+        return AuxHead(
+            channels, self.num_classes, conv=conv_factory(spec), adaptive=adaptive,
+            conv_channels=spec.scaled(128), fc_features=spec.scaled(1024),
+            dropout=spec.aux_dropout,
+        )
+
+    # -- forward ------------------------------------------------------------------------
+    def check_input(self, x: torch.Tensor) -> None:
+        """Raise :class:`InputSizeError` for a tensor this model cannot take."""
+        name = self.spec.name
+        if x.dim() != 4:
+            raise InputSizeError(f"{name}: expected a 4-d NCHW batch, got shape "
+                                 f"{tuple(x.shape)}")
+        if x.shape[1] != self.in_chans:
+            raise InputSizeError(f"{name}: expected {self.in_chans} input channels, got "
+                                 f"{x.shape[1]} (shape {tuple(x.shape)})")
+        h, w = x.shape[-2], x.shape[-1]
+        if self.spec.fixed_input_size and (h, w) != (self.spec.input_size,) * 2:
+            size = self.spec.input_size
+            raise InputSizeError(f"{name}: takes exactly {size}x{size} inputs, got {h}x{w}")
+        if h < self.min_input_size or w < self.min_input_size:
+            m = self.min_input_size
+            raise InputSizeError(f"{name}: input {h}x{w} is below the minimum {m}x{m}")
+
+    def _features(
+        self, x: torch.Tensor, collect: Iterable[str], stop_after: str | None = None
+    ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """Run the feature modules in order, keeping the outputs named in ``collect``."""
+        wanted = set(collect)
+        collected: dict[str, torch.Tensor] = {}
+        for name in self.feature_names:
+            x = getattr(self, name)(x)
+            if name in wanted:
+                collected[name] = x
+            if name == stop_after:
+                break
+        return x, collected
+
+    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+        """The last feature map, before global pooling (N, num_features, h, w)."""
+        self.check_input(x)
+        return self._features(x, ())[0]
+
+    def forward_head(self, x: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
+        """Global pool, dropout and the classifier; ``pre_logits`` stops before ``fc``."""
+        x = self.dropout(self.global_pool(x))
+        return x if pre_logits else self.fc(x)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits, in train and eval mode alike."""
+        return self.forward_head(self.forward_features(x))
+
+    def forward_train(self, x: torch.Tensor) -> InceptionOutputs:
+        """Logits plus every auxiliary head's logits (training only needs these)."""
+        self.check_input(x)
+        feats, collected = self._features(x, self.aux_after.values())
+        aux = {name: getattr(self, name)(collected[after])
+               for name, after in self.aux_after.items()}
+        return InceptionOutputs(self.forward_head(feats), aux)
+
+    # -- features and heads -------------------------------------------------------------
+    def feature_info(self) -> dict[str, int]:
+        """Named intermediate features and their channel counts (aliases included)."""
+        info = dict(self.feature_channels)
+        for alias, target in self.spec.feature_aliases.items():
+            info[alias] = self.feature_channels[target]
+        return info
+
+    def resolve_feature(self, name: str) -> str:
+        """The module name behind a feature name or alias; unknown names list the valid ones."""
+        target = self.spec.feature_aliases.get(name, name)
+        if target not in self.feature_channels:
+            valid = ", ".join(self.feature_info())
+            raise InputSizeError(f"{self.spec.name} has no feature {name!r}; valid: {valid}")
+        return target
+
+    def forward_intermediates(
+        self, x: torch.Tensor, names: Sequence[str]
+    ) -> dict[str, torch.Tensor]:
+        """The named feature maps (e.g. ``inception_4e``, ``b3``), computed up to the
+        deepest one asked for."""
+        self.check_input(x)
+        targets = {n: self.resolve_feature(n) for n in names}
+        deepest = max(targets.values(), key=self.feature_names.index)
+        _, out = self._features(x, targets.values(), stop_after=deepest)
+        return {n: out[t] for n, t in targets.items()}
+
+    def reset_classifier(self, num_classes: int) -> None:
+        """Replace the classifier (and the aux classifiers) for ``num_classes`` classes."""
+        self.num_classes = num_classes
+        self.fc = nn.Linear(self.head_in_features, num_classes)
+        for name in self.aux_after:
+            head: AuxHead = getattr(self, name)
+            head.classifier = nn.Linear(head.classifier.in_features, num_classes)
+
+    def get_classifier(self) -> nn.Linear:
+        """The final linear layer."""
+        return self.fc

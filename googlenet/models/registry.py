@@ -1,0 +1,154 @@
+"""The model registry: names, metadata and ``create_model``.
+
+Entries are listed explicitly in :data:`MODELS` (no registration by import side effects).
+The metadata is data a user can rely on without building the model (input size, minimum
+input size, normalisation, parameter counts); ``tests/test_registry.py`` builds every
+model and checks each figure.
+"""
+
+from __future__ import annotations
+
+import difflib
+import fnmatch
+from dataclasses import dataclass, replace
+
+from torch import nn
+
+from ..errors import UnknownModelError
+from ..specs import (
+    D2L_GOOGLENET,
+    GOOGLENET,
+    GOOGLENET_BN,
+    GOOGLENET_CIFAR,
+    GOOGLENET_MNIST,
+    GOOGLENET_NAIVE,
+    INCEPTION_A_NET,
+    NetSpec,
+)
+from .inception_net import InceptionNet
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """What is known about a registered model before it is built.
+
+    ``num_params`` counts the default model without aux heads;
+    ``num_params_with_aux`` with them (None when it has none).
+    """
+
+    name: str
+    spec: NetSpec
+    description: str
+    min_input_size: int
+    num_params: int
+    num_params_with_aux: int | None = None
+    paper: str = "Szegedy et al. 2014, Going Deeper with Convolutions"
+
+    @property
+    def input_size(self) -> int:
+        return self.spec.input_size
+
+    @property
+    def in_chans(self) -> int:
+        return self.spec.in_chans
+
+    @property
+    def num_classes(self) -> int:
+        return self.spec.num_classes
+
+    @property
+    def mean(self) -> tuple[float, ...]:
+        return self.spec.mean
+
+    @property
+    def std(self) -> tuple[float, ...]:
+        return self.spec.std
+
+
+MODELS: dict[str, ModelInfo] = {
+    info.name: info
+    for info in (
+        ModelInfo("googlenet", GOOGLENET,
+                  "The paper's GoogLeNet: Table 1, LRN, biases, 5x5 branches, two aux heads.",
+                  min_input_size=31, num_params=6_998_552, num_params_with_aux=13_378_280),
+        ModelInfo("googlenet_bn", GOOGLENET_BN,
+                  "GoogLeNet with BN after every conv, torchvision's layout and weights.",
+                  min_input_size=15, num_params=6_624_904, num_params_with_aux=13_004_888),
+        ModelInfo("googlenet_naive", GOOGLENET_NAIVE,
+                  "Table 1 widths with naive (Figure 2a) blocks: no 1x1 reductions.",
+                  min_input_size=31, num_params=25_305_944),
+        ModelInfo("googlenet_cifar", GOOGLENET_CIFAR,
+                  "GoogLeNet with BN for 32x32 images; `width` scales every stage.",
+                  min_input_size=8, num_params=5_979_178),
+        ModelInfo("googlenet_mnist", GOOGLENET_MNIST,
+                  "GoogLeNet with BN for 28x28 grayscale images; `width` scales stages.",
+                  min_input_size=8, num_params=5_978_026),
+        ModelInfo("inception_a_net", INCEPTION_A_NET,
+                  "The PyTorch course's MNIST net: two InceptionA blocks, fc 1408->10.",
+                  min_input_size=28, num_params=97_298,
+                  paper="Liu Er, PyTorch Deep Learning Practice (seed 001)"),
+        ModelInfo("d2l_googlenet", D2L_GOOGLENET,
+                  "d2l.ai's GoogLeNet, stages b1..b5, 1-channel 96x96 (Fashion-MNIST).",
+                  min_input_size=1, num_params=5_977_530,
+                  paper="Zhang et al., Dive into Deep Learning, section 8.4"),
+    )
+}
+
+
+def list_models(pattern: str = "*") -> list[str]:
+    """Registered model names matching a shell-style ``pattern``, sorted."""
+    return sorted(n for n in MODELS if fnmatch.fnmatch(n, pattern))
+
+
+def get_model_info(name: str) -> ModelInfo:
+    """The metadata of ``name``; an unknown name raises with the closest matches."""
+    try:
+        return MODELS[name]
+    except KeyError:
+        close = difflib.get_close_matches(name, MODELS, n=3, cutoff=0.5)
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        raise UnknownModelError(
+            f"unknown model {name!r}{hint} (see `googlenet list`: {', '.join(list_models())})"
+        ) from None
+
+
+def create_model(
+    name: str,
+    *,
+    num_classes: int | None = None,
+    in_chans: int | None = None,
+    aux_logits: bool = True,
+    width: float | None = None,
+    dropout: float | None = None,
+) -> nn.Module:
+    """Build a registered model with freshly initialised weights.
+
+    ``width`` scales every channel count (small-input variants are meant for it);
+    ``aux_logits=False`` leaves the auxiliary heads out.
+    """
+    info = get_model_info(name)
+    spec = info.spec
+    if width is not None:
+        spec = replace(spec, width=width)
+    if dropout is not None:
+        spec = replace(spec, dropout=dropout)
+    model = InceptionNet(spec, num_classes=num_classes, in_chans=in_chans,
+                         aux_logits=aux_logits, min_input_size=info.min_input_size)
+    init_weights(model)
+    return model
+
+
+def init_weights(model: nn.Module) -> None:
+    """Truncated-normal convs and linears (std 0.01 for the classifiers), zero biases,
+    unit BN: the usual recipe for this family, since the paper gives none."""
+    for m in model.modules():
+        if isinstance(m, nn.Conv2d):
+            nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+        elif isinstance(m, nn.Linear):
+            nn.init.trunc_normal_(m.weight, std=0.01, a=-0.02, b=0.02)
+            nn.init.zeros_(m.bias)
+        elif isinstance(m, nn.BatchNorm2d):
+            nn.init.ones_(m.weight)
+            nn.init.zeros_(m.bias)

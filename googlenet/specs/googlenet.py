@@ -1,0 +1,102 @@
+"""GoogLeNet as the paper's Table 1, and its variants as named deviations.
+
+Szegedy et al., "Going Deeper with Convolutions" (2014), Table 1. Each ``_incep`` row
+reads like the table: #1x1, #3x3 reduce, #3x3, #5x5 reduce, #5x5, pool proj, then the
+printed params and ops (multiply-adds) at 224x224.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from .types import AuxSpec, NetSpec, Row, parse_count
+
+
+def _incep(
+    name: str, out: tuple[int, int, int], widths: tuple[int, int, int, int, int, int],
+    params: str, ops: str,
+) -> Row:
+    n1, r3, n3, r5, n5, pp = widths
+    return Row(
+        name, "inception", out_size=out, depth=2, n1x1=n1, n3x3_reduce=r3, n3x3=n3,
+        n5x5_reduce=r5, n5x5=n5, pool_proj=pp,
+        paper_params=parse_count(params), paper_ops=parse_count(ops),
+    )
+
+
+def _pool(name: str, patch: int, stride: int, out: tuple[int, int, int], **kw: object) -> Row:
+    return Row(name, "max_pool", patch=patch, stride=stride, out_size=out, **kw)  # type: ignore[arg-type]
+
+
+TABLE1: tuple[Row, ...] = (
+    Row("conv1", "conv", patch=7, stride=2, out_size=(112, 112, 64), depth=1,
+        paper_params=parse_count("2.7K"), paper_ops=parse_count("34M")),
+    _pool("pool1", 3, 2, (56, 56, 64), lrn_after=True),
+    # "#3x3 reduce 64, #3x3 192": a 1x1 reduce convolution, then the 3x3, hence depth 2.
+    Row("conv2", "conv", patch=3, stride=1, out_size=(56, 56, 192), depth=2,
+        n3x3_reduce=64, n3x3=192, lrn_after=True,
+        paper_params=parse_count("112K"), paper_ops=parse_count("360M")),
+    _pool("pool2", 3, 2, (28, 28, 192)),
+    _incep("inception_3a", (28, 28, 256), (64, 96, 128, 16, 32, 32), "159K", "128M"),
+    _incep("inception_3b", (28, 28, 480), (128, 128, 192, 32, 96, 64), "380K", "304M"),
+    _pool("pool3", 3, 2, (14, 14, 480)),
+    _incep("inception_4a", (14, 14, 512), (192, 96, 208, 16, 48, 64), "364K", "73M"),
+    _incep("inception_4b", (14, 14, 512), (160, 112, 224, 24, 64, 64), "437K", "88M"),
+    _incep("inception_4c", (14, 14, 512), (128, 128, 256, 24, 64, 64), "463K", "100M"),
+    _incep("inception_4d", (14, 14, 528), (112, 144, 288, 32, 64, 64), "580K", "119M"),
+    _incep("inception_4e", (14, 14, 832), (256, 160, 320, 32, 128, 128), "840K", "170M"),
+    _pool("pool4", 3, 2, (7, 7, 832)),
+    _incep("inception_5a", (7, 7, 832), (256, 160, 320, 32, 128, 128), "1072K", "54M"),
+    _incep("inception_5b", (7, 7, 1024), (384, 192, 384, 48, 128, 128), "1388K", "71M"),
+    # 7x7/1 average pooling over a 7x7 map is global average pooling; built as such so
+    # that other input sizes work too.
+    Row("avgpool", "global_avg_pool", patch=7, stride=1, out_size=(1, 1, 1024)),
+    Row("dropout", "dropout", out_size=(1, 1, 1024)),  # p: NetSpec.dropout
+    Row("fc", "linear", out_size=(1, 1, 1000), depth=1,
+        paper_params=parse_count("1000K"), paper_ops=parse_count("1M")),
+    Row("softmax", "softmax", out_size=(1, 1, 1000)),
+)
+
+# Section 5: auxiliary classifiers on the outputs of 4a and 4d.
+PAPER_AUX = (AuxSpec("aux_4a", "inception_4a"), AuxSpec("aux_4d", "inception_4d"))
+
+GOOGLENET = NetSpec(name="googlenet", rows=TABLE1, aux=PAPER_AUX)
+"""The paper's network: LRN, biases, real 5x5 branches, dropout 0.4, 5x5/3 aux pooling."""
+
+
+def _with_pool4(rows: tuple[Row, ...], patch: int) -> tuple[Row, ...]:
+    return tuple(replace(r, patch=patch) if r.name == "pool4" else r for r in rows)
+
+
+GOOGLENET_BN = replace(
+    GOOGLENET,
+    name="googlenet_bn",
+    # Ioffe & Szegedy 2015 (Inception-v2) replaced LRN by BN after every convolution;
+    # torchvision's GoogLeNet does the same, without conv biases.
+    norm="bn",
+    use_lrn=False,
+    # torchvision (and the TF-slim checkpoints it was converted from) use eps 1e-3.
+    bn_eps=1e-3,
+    # torchvision's "5x5" branch is a 3x3 convolution (pytorch/vision#906); kept so that
+    # its weights load unchanged.
+    kernel_5x5=3,
+    # torchvision pools 2x2/2 before 5a (the paper: 3x3/2); both give 7x7 with ceil mode.
+    rows=_with_pool4(TABLE1, 2),
+    # torchvision's classifier dropout is 0.2 (the paper: 0.4).
+    dropout=0.2,
+    # torchvision pools the aux input adaptively to 4x4, so any input size works.
+    aux=tuple(replace(a, adaptive_pool=True) for a in PAPER_AUX),
+)
+"""GoogLeNet with batch norm, laid out as torchvision's ``googlenet`` (weights map 1:1)."""
+
+
+GOOGLENET_NAIVE = replace(
+    GOOGLENET,
+    name="googlenet_naive",
+    # Figure 2a blocks: 3x3 and 5x5 convolutions read the block input directly.
+    naive=True,
+    # The pool branch keeps Table 1's 1x1 projection, so every stage has the paper's
+    # width and the comparison with `googlenet` isolates the 3x3/5x5 reductions.
+    aux=(),
+)
+"""Table 1 widths with naive Inception blocks: what the 1x1 reductions save."""

@@ -1,0 +1,90 @@
+"""GoogLeNet-family networks for small images: MNIST-like 28x28, CIFAR 32x32, d2l's 96x96.
+
+The Inception stages keep Table 1's widths (times a width multiplier); only the stem
+shrinks, because a 7x7/2 convolution and two 3x3/2 pools would leave a 28x28 image
+with a 2x2 map before stage 3.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from .googlenet import TABLE1
+from .types import NetSpec, Row
+
+FASHION_MEAN, FASHION_STD = (0.2860,), (0.3530,)
+CIFAR_MEAN, CIFAR_STD = (0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616)
+
+
+def _stages() -> tuple[Row, ...]:
+    """Table 1 from inception_3a on, without the printed sizes (they hold at 224 only)."""
+    start = next(i for i, r in enumerate(TABLE1) if r.name == "inception_3a")
+    return tuple(replace(r, out_size=None) for r in TABLE1[start:])
+
+
+def _small_stem() -> tuple[Row, ...]:
+    # Two 3x3/1 convolutions take the place of conv1/conv2 and keep full resolution;
+    # pool2 then halves it, so stages 3/4/5 see 1/2, 1/4, 1/8 of the input as in
+    # Table 1 (28, 14, 7 out of 224).
+    return (
+        Row("conv1", "conv", patch=3, stride=1, depth=1, options={"out": 64}),
+        Row("conv2", "conv", patch=3, stride=1, depth=1, n3x3=192),
+        Row("pool2", "max_pool", patch=3, stride=2),
+    )
+
+
+GOOGLENET_CIFAR = NetSpec(
+    name="googlenet_cifar", rows=_small_stem() + _stages(), input_size=32, num_classes=10,
+    norm="bn", use_lrn=False, dropout=0.2, mean=CIFAR_MEAN, std=CIFAR_STD,
+)
+"""GoogLeNet with BN for 32x32 images (CIFAR-10/100)."""
+
+GOOGLENET_MNIST = replace(
+    GOOGLENET_CIFAR, name="googlenet_mnist", input_size=28, in_chans=1,
+    mean=FASHION_MEAN, std=FASHION_STD,
+)
+"""GoogLeNet with BN for 28x28 one-channel images (MNIST, Fashion-MNIST)."""
+
+
+INCEPTION_A_NET = NetSpec(
+    name="inception_a_net",
+    rows=(
+        Row("conv1", "conv", patch=5, stride=1, padding=0, depth=1,
+            options={"out": 10, "act": False}),
+        Row("pool1", "max_pool", patch=2, stride=2),
+        Row("relu1", "relu"),
+        Row("incep1", "inception_a"),
+        Row("conv2", "conv", patch=5, stride=1, padding=0, depth=1,
+            options={"out": 20, "act": False}),
+        Row("pool2", "max_pool", patch=2, stride=2),
+        Row("relu2", "relu"),
+        Row("incep2", "inception_a"),
+        Row("flatten", "flatten"),
+        Row("fc", "linear", depth=1),
+    ),
+    input_size=28, in_chans=1, num_classes=10, use_lrn=False, pool_ceil_mode=False,
+    dropout=0.0, fixed_input_size=True, mean=(0.1307,), std=(0.3081,),
+)
+"""The MNIST network of the PyTorch course (seed 001): two InceptionA blocks, fc 1408."""
+
+
+def _d2l_rows() -> tuple[Row, ...]:
+    # d2l pools 3x3/2 with padding 1 and floor rounding; the stages are named b1..b5.
+    rows = []
+    for r in TABLE1:
+        if r.type == "max_pool":
+            r = replace(r, padding=1)
+        if r.name == "conv1":  # the printed sizes hold at 224 only; keep the depth
+            r = replace(r, options={"out": 64})
+        rows.append(replace(r, out_size=None, lrn_after=False))
+    return tuple(rows)
+
+
+D2L_GOOGLENET = NetSpec(
+    name="d2l_googlenet", rows=_d2l_rows(), input_size=96, in_chans=1, num_classes=10,
+    use_lrn=False, pool_ceil_mode=False, dropout=0.0,
+    feature_aliases={"b1": "pool1", "b2": "pool2", "b3": "pool3", "b4": "pool4",
+                     "b5": "inception_5b"},
+    mean=(0.0,), std=(1.0,),
+)
+"""d2l.ai's GoogLeNet (stages b1..b5), trained on Fashion-MNIST resized to 96x96."""

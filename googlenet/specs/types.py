@@ -1,0 +1,119 @@
+"""The spec format: an architecture as a list of table rows.
+
+A :class:`Row` has the columns of the GoogLeNet paper's Table 1 (type, patch size/stride,
+output size, depth, #1x1, #3x3 reduce, #3x3, #5x5 reduce, #5x5, pool proj) plus the
+paper's printed params/ops. Row types that Table 1 does not know (Inception v3's blocks,
+residual blocks) keep their own settings in ``options``, so later families reuse the
+format: the builder looks a row's ``type`` up in an explicit table of builders.
+
+A :class:`NetSpec` is rows plus the choices that are not columns of Table 1 (norm layer,
+pooling rounding, aux heads). Every deviation from the paper is one of these named fields,
+set by a variant with a comment that says why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+
+@dataclass(frozen=True)
+class Row:
+    """One row of an architecture table.
+
+    ``out_size`` is (height, width, channels) at the spec's ``input_size``, as printed in
+    the paper; it is checked against the built network. ``paper_params`` / ``paper_ops``
+    are the paper's printed numbers (ops are multiply-adds).
+    """
+
+    name: str
+    type: str
+    patch: int | None = None
+    stride: int | None = None
+    out_size: tuple[int, int, int] | None = None
+    depth: int = 0
+    n1x1: int | None = None
+    n3x3_reduce: int | None = None
+    n3x3: int | None = None
+    n5x5_reduce: int | None = None
+    n5x5: int | None = None
+    pool_proj: int | None = None
+    paper_params: int | None = None
+    paper_ops: int | None = None
+    padding: int | None = None
+    lrn_after: bool = False
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_head(self) -> bool:
+        """Rows after the last feature map: global pooling, dropout, linear, softmax."""
+        return self.type in HEAD_TYPES
+
+    @property
+    def patch_stride(self) -> str:
+        """The paper's "patch size/stride" column, e.g. ``7x7/2``."""
+        if self.patch is None:
+            return ""
+        return f"{self.patch}x{self.patch}/{self.stride or 1}"
+
+
+HEAD_TYPES = frozenset({"global_avg_pool", "flatten", "dropout", "linear", "softmax"})
+
+
+@dataclass(frozen=True)
+class AuxSpec:
+    """An auxiliary classifier attached to the output of feature module ``after``."""
+
+    name: str
+    after: str
+    adaptive_pool: bool = False
+
+
+@dataclass(frozen=True)
+class NetSpec:
+    """An architecture: rows plus the network-wide choices.
+
+    Defaults are the paper's GoogLeNet. Variants override fields with
+    :func:`dataclasses.replace` and a comment that cites the reason.
+    """
+
+    name: str
+    rows: tuple[Row, ...]
+    input_size: int = 224
+    in_chans: int = 3
+    num_classes: int = 1000
+    # "none": plain conv + bias + ReLU, as the paper; "bn": BN after every conv.
+    norm: Literal["none", "bn"] = "none"
+    bn_eps: float = 1e-5
+    # The paper's LRN after pool1 and after conv2 (rows with lrn_after=True).
+    use_lrn: bool = True
+    # Caffe rounds pooling output sizes up; Table 1's 112 -> 56 -> 28 needs it.
+    pool_ceil_mode: bool = True
+    # Kernel of the "5x5" branch of every Inception block.
+    kernel_5x5: int = 5
+    # Naive (Figure 2a) blocks: no reductions in front of the 3x3/5x5 convolutions.
+    naive: bool = False
+    dropout: float = 0.4
+    aux: tuple[AuxSpec, ...] = ()
+    aux_dropout: float = 0.7
+    width: float = 1.0
+    # Named features that are other names for modules, e.g. d2l's stages b1..b5.
+    feature_aliases: Mapping[str, str] = field(default_factory=dict)
+    # True when the head flattens a fixed-size map, so only input_size itself works.
+    fixed_input_size: bool = False
+    mean: tuple[float, ...] = (0.485, 0.456, 0.406)
+    std: tuple[float, ...] = (0.229, 0.224, 0.225)
+
+    def scaled(self, channels: int) -> int:
+        """A channel count under the width multiplier (at least 1)."""
+        return max(1, int(channels * self.width + 0.5))
+
+
+def parse_count(text: str) -> int:
+    """The paper's printed counts: ``"2.7K"`` -> 2700, ``"34M"`` -> 34_000_000."""
+    scale = {"K": 1_000, "M": 1_000_000, "G": 1_000_000_000}
+    suffix = text[-1].upper()
+    if suffix in scale:
+        return round(float(text[:-1]) * scale[suffix])
+    return int(text)
