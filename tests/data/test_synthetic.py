@@ -56,4 +56,4 @@ def test_classes_are_learnable():
     centroids = torch.stack([xtr[train.targets == k].mean(0) for k in range(10)])
     pred = torch.cdist(xte, centroids).argmin(1)
     acc = (pred == test.targets).float().mean().item()
-    assert acc > 0.4, acc  # chance is 0.1
+    assert acc > 0.3, acc  # chance is 0.1; measured 0.44
