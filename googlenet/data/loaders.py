@@ -17,6 +17,8 @@ from torch.utils.data import DataLoader, Dataset
 from googlenet.data.base import TensorImageDataset
 from googlenet.errors import DataError
 
+GATHER_BATCHES = 64
+
 
 def shard_indices(
     n: int, rank: int = 0, world_size: int = 1, shuffle: bool = True, seed: int = 0,
@@ -91,13 +93,19 @@ class TensorBatchLoader:
                 order = self.indices[order]
         else:
             order = self.indices if self.indices is not None else None
-        for b in range(len(self)):
-            lo, hi = b * self.batch_size, min((b + 1) * self.batch_size, n)
-            if order is None:  # contiguous views: no copy at all
+        if order is None:  # contiguous views: no copy at all
+            for b in range(len(self)):
+                lo, hi = b * self.batch_size, min((b + 1) * self.batch_size, n)
                 yield self.images[lo:hi], self.targets[lo:hi]
-            else:
-                idx = order[lo:hi]
-                yield self.images.index_select(0, idx), self.targets.index_select(0, idx)
+            return
+        # Gather GATHER_BATCHES batches at a time, then hand out contiguous views: one big
+        # gather is much cheaper than one small gather per batch, and memory stays bounded.
+        span = self.batch_size * GATHER_BATCHES
+        for start in range(0, len(self) * self.batch_size, span):
+            idx = order[start:min(start + span, len(self) * self.batch_size, n)]
+            images, targets = self.images[idx], self.targets[idx]
+            for lo in range(0, len(idx), self.batch_size):
+                yield images[lo:lo + self.batch_size], targets[lo:lo + self.batch_size]
 
 
 def collate_uint8(batch: list[tuple[torch.Tensor, int]]) -> tuple[torch.Tensor, torch.Tensor]:
