@@ -139,3 +139,26 @@ def test_label_smoothing_and_loss():
     smoothed = torch.nn.functional.cross_entropy(logits, y, label_smoothing=0.2)
     assert math.isclose(soft_target_cross_entropy(logits, t).item(), smoothed.item(),
                         rel_tol=1e-5)
+
+
+def test_full_area_crop_is_identity_and_half_crop_is_a_crop():
+    x = _batch(h=16, w=16)
+    whole = BatchAugment(random_resized_crop=True, scale=(1.0, 1.0), ratio=(1.0, 1.0))
+    out = whole.warp(x, torch.Generator().manual_seed(0))
+    assert torch.equal(out.round().to(torch.uint8), x)
+    # a quarter-area square crop is the 8x8 box at the sampled (sub-pixel) offset
+    quarter = BatchAugment(size=8, random_resized_crop=True, scale=(0.25, 0.25),
+                           ratio=(1.0, 1.0))
+    g = torch.Generator().manual_seed(0)
+    boxes = sample_crop_boxes(len(x), 16, 16, (0.25, 0.25), (1.0, 1.0),
+                              torch.Generator().manual_seed(0))
+    out = quarter.warp(x, g)
+    for i, (top, left, h, w) in enumerate(boxes.tolist()):
+        assert h == w == 8
+        expected = torch.nn.functional.grid_sample(
+            x[i:i + 1].float(),
+            torch.nn.functional.affine_grid(
+                torch.tensor([[[0.5, 0, (left + 4) / 8 - 1], [0, 0.5, (top + 4) / 8 - 1]]]),
+                [1, 3, 8, 8], align_corners=False),
+            padding_mode="border", align_corners=False)
+        assert torch.allclose(out[i], expected[0], atol=1e-3)
