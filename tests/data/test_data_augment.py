@@ -11,6 +11,7 @@ from googlenet.data.transforms import (
     five_crop,
     resize,
     ten_crop,
+    to_channels,
     to_float,
 )
 from googlenet.errors import DataError
@@ -162,3 +163,12 @@ def test_full_area_crop_is_identity_and_half_crop_is_a_crop():
                 [1, 3, 8, 8], align_corners=False),
             padding_mode="border", align_corners=False)
         assert torch.allclose(out[i], expected[0], atol=1e-3)
+
+
+def test_to_channels():
+    g = _batch(c=1)
+    assert torch.equal(to_channels(g, 3)[:, 2], g[:, 0])
+    rgb = torch.full((1, 3, 2, 2), 100, dtype=torch.uint8)
+    assert to_channels(rgb, 1).tolist() == [[[[100, 100], [100, 100]]]]
+    with pytest.raises(DataError, match="cannot convert"):
+        to_channels(_batch(c=2), 3)
