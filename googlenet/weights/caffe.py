@@ -23,7 +23,6 @@ reshape after checking the element count, as Caffe itself does.
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +31,7 @@ from typing import NamedTuple
 import numpy as np
 
 from googlenet.errors import WeightsError
+from googlenet.weights._atomic import atomic_path
 
 __all__ = [
     "BVLC_GOOGLENET_PREPROCESSING",
@@ -431,18 +431,5 @@ def write_caffemodel(
             body += _len_field(_LAYER_TYPE, type_.encode("utf-8"))
             body += b"".join(_len_field(_LAYER_BLOBS, _encode_blob(b, False)) for b in blobs)
             out += _len_field(_NET_LAYER, body)
-    _atomic_write_bytes(Path(path), bytes(out))
-
-
-def _atomic_write_bytes(path: Path, data: bytes) -> None:
-    # A crash mid-write must never leave a half-written file under the final name.
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(out)
