@@ -22,6 +22,8 @@ differ (Keras 2 starts at ``conv2d_1``, Keras 3 at ``conv2d``), so importers mus
 layers by order and structure, never by name. Keras splits an attribute that is too big
 for an HDF5 object header into ``layer_names0``, ``layer_names1``, ...; that is handled.
 Whole-model files (``model.save("x.h5")``) keep the same layout under ``/model_weights``.
+A nested model (``Sequential([backbone, Dense(...)])``) is one group whose weight names
+carry the inner layer names; it is split into layers named ``backbone/conv2d`` etc.
 
 **Keras 3 ``.weights.h5``** (``keras.Model.save_weights``, which in Keras 3 only accepts a
 ``.weights.h5`` name)::
@@ -32,7 +34,8 @@ Whole-model files (``model.save("x.h5")``) keep the same layout under ``/model_w
 
 Here group names are the layer *class* in snake_case plus a counter in ``model.layers``
 order, and variables are numbered, not named. The order *between* classes is not stored,
-so layers come back sorted by class then counter: order within one kind (all conv2d, all
+so layers come back sorted by class then counter (nested models' layers in place of the
+nested model, named ``outer/inner``): order within one kind (all conv2d, all
 batch_norm) matches ``model.layers`` in both layouts, and that is what importers should use.
 Batch-norm variables are told apart by count: 4 = gamma, beta, mean, variance; 3 = beta,
 mean, variance (``scale=False``, as in Keras' Inception models; assumes ``center=True``).
@@ -173,9 +176,9 @@ def _read_legacy(root: Any, layer_names: list[str], path: Path) -> list[KerasLay
         weight_names = _chunked_attr(group, "weight_names")
         if weight_names is None:
             raise WeightsError(f"{path}: layer {name!r} has no weight_names attribute")
-        if not weight_names:
-            continue
-        weights: dict[str, np.ndarray] = {}
+        # A nested model is one "layer" whose weight names carry several owner prefixes
+        # ("backbone/conv2d/kernel", "backbone/batch_normalization/beta"): split it.
+        owners: dict[str, dict[str, np.ndarray]] = {}
         for weight_name in weight_names:
             dataset = group.get(weight_name)
             if dataset is None:
@@ -183,8 +186,15 @@ def _read_legacy(root: Any, layer_names: list[str], path: Path) -> list[KerasLay
                     f"{path}: layer {name!r} is missing weight {weight_name!r} "
                     "listed in its weight_names"
                 )
-            weights[_role(weight_name)] = _read_array(dataset, path, f"{name}/{weight_name}")
-        layers.append(KerasLayer(name, _infer_kind(weights), weights))
+            owner = weight_name.rsplit("/", 1)[0] if "/" in weight_name else ""
+            weights = owners.setdefault(owner, {})
+            role = _role(weight_name)
+            if role in weights:
+                raise WeightsError(f"{path}: layer {name!r} has weight {role!r} twice")
+            weights[role] = _read_array(dataset, path, f"{name}/{weight_name}")
+        for owner, weights in owners.items():
+            full_name = name if len(owners) == 1 else f"{name}/{owner.rsplit('/', 1)[-1]}"
+            layers.append(KerasLayer(full_name, _infer_kind(weights), weights))
     return layers
 
 
@@ -194,16 +204,20 @@ def _keras3_sort_key(key: str) -> tuple[str, int]:
     return match.group(1), int(match.group(2) or 0)
 
 
-def _read_keras3(layers_group: Any, path: Path) -> list[KerasLayer]:
+def _read_keras3(layers_group: Any, path: Path, prefix: str = "") -> list[KerasLayer]:
     layers = []
     for key in sorted(layers_group, key=_keras3_sort_key):
-        vars_group = layers_group[key].get("vars")
+        layer_group = layers_group[key]
+        vars_group = layer_group.get("vars")
+        name = vars_group.attrs.get("name", key) if vars_group is not None else key
+        name = prefix + (name.decode("utf-8") if isinstance(name, bytes) else str(name))
+        if "layers" in layer_group:  # a nested model: its layers in place of it
+            layers += _read_keras3(layer_group["layers"], path, prefix=f"{name}/")
         if vars_group is None or len(vars_group) == 0:
             continue
-        name = vars_group.attrs.get("name", key)
-        name = name.decode("utf-8") if isinstance(name, bytes) else str(name)
         indices = sorted(vars_group, key=lambda k: int(k) if k.isdigit() else 1 << 30)
-        arrays = [_read_array(vars_group[i], path, f"layers/{key}/vars/{i}") for i in indices]
+        where = f"{layers_group.name}/{key}/vars"
+        arrays = [_read_array(vars_group[i], path, f"{where}/{i}") for i in indices]
         class_name = _keras3_sort_key(key)[0]
         if class_name == "batch_normalization" and len(arrays) in _KERAS3_BN_ROLES:
             roles = _KERAS3_BN_ROLES[len(arrays)]

@@ -219,3 +219,45 @@ def test_keras_itself_loads_the_keras2_style_file(keras_files) -> None:
     assert len(fresh.weights) == len(want)
     for got, expected in zip(fresh.weights, want, strict=True):
         np.testing.assert_array_equal(got.numpy(), expected.numpy())
+
+
+@pytest.mark.slow  # imports Keras
+def test_nested_model_is_split_into_layers(keras_files, tmp_path: Path) -> None:
+    from tests.weights import keras_helpers as kh
+
+    keras = kh.import_keras()
+    backbone = keras.Sequential(
+        [
+            keras.Input((8, 8, 3)),
+            keras.layers.Conv2D(4, 3, name="c"),
+            keras.layers.BatchNormalization(scale=False, name="bn"),
+        ],
+        name="backbone",
+    )
+    model = keras.Sequential([keras.Input((8, 8, 3)), backbone, keras.layers.Flatten()])
+    model.add(keras.layers.Dense(2, name="head"))
+    kh.write_keras3_legacy_h5(model, tmp_path / "nested.h5")
+    model.save_weights(tmp_path / "nested.weights.h5")
+    legacy = read_keras_h5(tmp_path / "nested.h5")
+    assert [(x.name, x.kind) for x in legacy] == [
+        ("backbone/c", "conv2d"),
+        ("backbone/bn", "batch_norm"),
+        ("head", "dense"),
+    ]
+    keras3 = read_keras_h5(tmp_path / "nested.weights.h5")
+    assert sorted((x.name, x.kind) for x in keras3) == sorted((x.name, x.kind) for x in legacy)
+    conv = backbone.layers[0]
+    got = {x.name: x for x in keras3}["backbone/c"].weights["kernel"]
+    np.testing.assert_array_equal(got, conv.kernel.numpy())
+
+
+def test_duplicate_weight_in_one_layer(tmp_path: Path) -> None:
+    path = tmp_path / "dup.h5"
+    with h5py.File(path, "w") as f:
+        f.attrs["layer_names"] = [b"conv2d_1"]
+        group = f.create_group("conv2d_1")
+        group.attrs["weight_names"] = [b"conv2d_1/kernel:0", b"conv2d_1/kernel:1"]
+        group.create_dataset("conv2d_1/kernel:0", data=np.zeros((1, 1, 1, 1)))
+        group.create_dataset("conv2d_1/kernel:1", data=np.zeros((1, 1, 1, 1)))
+    with pytest.raises(WeightsError, match="'conv2d_1' has weight 'kernel' twice"):
+        read_keras_h5(path)
