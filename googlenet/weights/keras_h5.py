@@ -261,20 +261,21 @@ def keras_weights_layout(path: str | os.PathLike[str]) -> Literal["legacy", "ker
         return _layout(handle, path)[0]
 
 
+def _has_layer_names(group: Any) -> bool:
+    return "layer_names" in group.attrs or "layer_names0" in group.attrs
+
+
 def _layout(handle: Any, path: Path) -> tuple[Literal["legacy", "keras3"], Any]:
-    root = handle
-    if "layer_names" not in root.attrs and "layer_names0" not in root.attrs:
-        if "model_weights" in root:
-            root = root["model_weights"]
-        else:
-            # tf.keras 2.13 named the Keras 3 "layers" group "_layer_checkpoint_dependencies".
-            for name in ("layers", "_layer_checkpoint_dependencies"):
-                if name in root:
-                    return "keras3", root[name]
-            raise WeightsError(
-                f"{path}: HDF5 file has no layer_names attribute; not a Keras weights file"
-            )
-    return "legacy", root
+    if _has_layer_names(handle):
+        return "legacy", handle
+    if "model_weights" in handle and _has_layer_names(handle["model_weights"]):
+        return "legacy", handle["model_weights"]
+    # Keras 2.13-era .weights.h5 files call the "layers" group
+    # "_layer_checkpoint_dependencies" (Keras 3's H5IOStore reads both).
+    for name in ("layers", "_layer_checkpoint_dependencies"):
+        if name in handle:
+            return "keras3", handle[name]
+    raise WeightsError(f"{path}: HDF5 file has no layer_names attribute; not a Keras weights file")
 
 
 def read_keras_h5(path: str | os.PathLike[str]) -> list[KerasLayer]:
