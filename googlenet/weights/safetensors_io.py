@@ -233,7 +233,7 @@ def load_torch_state_dict(
         obj = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
         # Raised both for garbage and for files that need unsafe (non-weights) unpickling.
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else "unpickling failed"
+        first = (str(exc).strip().splitlines() or ["unpickling failed"])[0][:160]
         raise WeightsError(f"{path}: not a weights-only PyTorch file ({first})") from None
     except (RuntimeError, EOFError, OSError, ValueError, zipfile.BadZipFile) as exc:
         detail = " ".join(str(exc).split())[:200]
