@@ -11,8 +11,8 @@ from ._common import parse_size, print_json
 
 
 def has_table1(model: InceptionNet) -> bool:
-    """Models whose rows carry the paper's printed figures render as Table 1."""
-    return any(r.paper_params for r in model.spec.rows)
+    """Models whose rows carry the paper's printed output sizes render as Table 1."""
+    return any(r.out_size for r in model.spec.rows)
 
 
 def _run(args: argparse.Namespace) -> int:

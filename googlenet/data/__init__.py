@@ -33,6 +33,7 @@ from googlenet.data.transforms import (
     hflip,
     resize,
     ten_crop,
+    to_channels,
     to_float,
     vflip,
 )
@@ -48,5 +49,5 @@ __all__ = [
     "load_image", "make_loader", "mixup", "read_cifar_batch", "read_idx", "resize",
     "safe_load_pickle", "sample_crop_boxes", "search_dirs", "shard_indices",
     "smooth_targets", "soft_target_cross_entropy", "synthetic_classes", "synthetic_images",
-    "ten_crop", "to_float", "vflip",
+    "ten_crop", "to_channels", "to_float", "vflip",
 ]

@@ -8,6 +8,7 @@ matches, so an interrupted or corrupted download never leaves a file that looks 
 from __future__ import annotations
 
 import hashlib
+import http.client
 import os
 import tempfile
 import urllib.error
@@ -100,7 +101,8 @@ def download_file(url: str, dest: Path, spec: FileSpec, timeout: float = 60.0) -
             if h.hexdigest() != want.lower():
                 raise DataError(f"{url}: {algo} mismatch: got {h.hexdigest()}, expected {want}")
         os.replace(tmp, dest)
-    except (urllib.error.URLError, OSError) as exc:
+    except (urllib.error.URLError, http.client.HTTPException, OSError) as exc:
+        # URLError covers HTTP errors; HTTPException a connection cut mid-file.
         raise DataError(f"{url}: download failed ({exc})") from exc
     finally:
         tmp.unlink(missing_ok=True)

@@ -70,6 +70,7 @@ class TensorBatchLoader:
         if batch_size < 1:
             raise DataError(f"batch_size must be >= 1, got {batch_size}")
         self.images, self.targets = dataset.images, dataset.targets
+        self._flat = self.images.reshape(len(self.images), -1)
         self.dataset = dataset
         self.batch_size, self.shuffle, self.drop_last = batch_size, shuffle, drop_last
         self.indices = (torch.as_tensor(indices, dtype=torch.int64) if indices is not None
@@ -103,7 +104,9 @@ class TensorBatchLoader:
         span = self.batch_size * GATHER_BATCHES
         for start in range(0, len(self) * self.batch_size, span):
             idx = order[start:min(start + span, len(self) * self.batch_size, n)]
-            images, targets = self.images[idx], self.targets[idx]
+            # index_select on a (N, C*H*W) view is about 2x faster than 4-D indexing.
+            images = self._flat.index_select(0, idx).view(-1, *self.images.shape[1:])
+            targets = self.targets.index_select(0, idx)
             for lo in range(0, len(idx), self.batch_size):
                 yield images[lo:lo + self.batch_size], targets[lo:lo + self.batch_size]
 

@@ -88,6 +88,20 @@ def center_crop(x: torch.Tensor, size: int | tuple[int, int]) -> torch.Tensor:
     return x[..., top:top + th, left:left + tw]
 
 
+def to_channels(x: torch.Tensor, channels: int) -> torch.Tensor:
+    """Match a model's input channels: repeat grayscale to 3, or average RGB to 1."""
+    _check_batch(x)
+    c = x.shape[1]
+    if c == channels:
+        return x
+    if c == 1 and channels == 3:
+        return x.expand(-1, 3, -1, -1)
+    if c == 3 and channels == 1:
+        weights = torch.tensor([0.299, 0.587, 0.114], device=x.device).view(1, 3, 1, 1)
+        return _like((x.float() * weights).sum(1, keepdim=True), x)
+    raise DataError(f"cannot convert {c}-channel images to {channels} channels")
+
+
 def hflip(x: torch.Tensor) -> torch.Tensor:
     """Mirror left-right."""
     return x.flip(-1)

@@ -1,0 +1,79 @@
+"""The command line, run in-process through ``googlenet.cli.main``."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from googlenet.cli import main
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_summary_renders_table1(capsys):
+    code, out, _ = run(capsys, "summary", "googlenet")
+    assert code == 0
+    assert "inception (4e)" in out and "14x14x832" in out and "paper ops" in out
+    assert "multiply-adds" in out and "FLOPs = 2 x MACs" in out
+    conv1 = next(line for line in out.splitlines() if line.startswith("convolution"))
+    assert conv1.rstrip().endswith("*")
+
+
+def test_summary_json(capsys):
+    code, out, _ = run(capsys, "summary", "googlenet", "--json")
+    data = json.loads(out)
+    assert code == 0 and data["input_size"] == 224 and len(data["rows"]) == 19
+    assert data["rows"][0]["differs"] is True
+
+
+@pytest.mark.parametrize("name", ["inception_a_net", "googlenet_mnist", "d2l_googlenet"])
+def test_summary_per_layer_for_every_model(capsys, name):
+    code, out, _ = run(capsys, "summary", name, "--json")
+    data = json.loads(out)
+    assert code == 0 and data["layers"][-1]["name"] == "fc"
+    assert all(r["flops"] == 2 * r["macs"] for r in data["layers"])
+
+
+def test_summary_at_other_input_size(capsys):
+    code, out, _ = run(capsys, "summary", "googlenet_bn", "--layers", "--input-size", "160")
+    assert code == 0 and "at 160x160" in out and "1024x5x5" in out
+
+
+def test_cost_calculator(capsys):
+    code, out, _ = run(capsys, "cost", "--input", "28x28x192", "--filters", "32",
+                       "--kernel", "5", "--reduce", "16")
+    assert code == 0 and "(120.4M)" in out and "(12.4M)" in out
+    code, out, _ = run(capsys, "cost", "--input", "14x14x512", "--filters", "64",
+                       "--reduce", "24", "--json")
+    data = json.loads(out)
+    assert (data["direct_params"], data["reduced_params"]) == (819_200, 50_688)
+
+
+def test_list_and_info(capsys):
+    code, out, _ = run(capsys, "list")
+    assert code == 0 and "googlenet_bn" in out and "inception_a_net" in out
+    code, out, _ = run(capsys, "info", "googlenet_bn", "--json")
+    assert json.loads(out)["num_params_with_aux"] == 13_004_888
+
+
+@pytest.mark.parametrize("argv, needle", [
+    (["summary", "googlenet_bm"], "did you mean googlenet_bn"),
+    (["summary", "googlenet", "--input-size", "20"], "minimum 31x31"),
+    (["cost", "--input", "28x28", "--filters", "3", "--reduce", "2"], "HxWxC"),
+    (["cost", "--input", "axb", "--filters", "3", "--reduce", "2"], "cannot read size"),
+])
+def test_errors_are_one_line(capsys, argv, needle):
+    code, out, err = run(capsys, *argv)
+    assert code == 2 and needle in err and len(err.strip().splitlines()) == 1
+
+
+def test_python_dash_m_entry_point():
+    proc = subprocess.run([sys.executable, "-m", "googlenet", "cost", "--input", "28x28x192",
+                           "--filters", "32", "--reduce", "16"],
+                          capture_output=True, text=True, check=True)
+    assert "120,422,400" in proc.stdout
