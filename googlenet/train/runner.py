@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
-import os
 import signal
 import time
 from collections.abc import Iterator
@@ -23,6 +22,7 @@ from torch import nn
 
 from ..errors import TrainingError, WeightsError
 from ..models import create_model
+from ..weights._atomic import atomic_path
 from .checkpoint import (
     FORMAT,
     CheckpointMeta,
@@ -195,9 +195,8 @@ class Run:
         writer.writerows(self.history)
         for name, text in (("metrics.csv", buf.getvalue()),
                            ("metrics.json", json.dumps(self.history, indent=1))):
-            tmp = self.dir / f"{name}.tmp"
-            tmp.write_text(text, encoding="utf-8")
-            os.replace(tmp, self.dir / name)
+            with atomic_path(self.dir / name) as tmp:
+                tmp.write_text(text, encoding="utf-8")
 
     # -- the loop -----------------------------------------------------------------------
     def end_epoch(self, train: Meter, seconds: float, images: float) -> dict[str, float]:
