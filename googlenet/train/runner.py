@@ -125,6 +125,7 @@ class Run:
         self.history: list[dict[str, float]] = []
         self.best: dict[str, float] = {}
         self.epoch, self.batch, self.elapsed = 0, 0, 0.0
+        self.wall = 0.0  # seconds including evaluation, across resumes
         self.meter = Meter()
 
     @property
@@ -146,7 +147,8 @@ class Run:
         ema = self.ctx.ema
         state = {
             "format": FORMAT, "epoch": self.epoch, "batch": self.batch, "step": self.ctx.step,
-            "elapsed": self.elapsed, "optimizer": self.ctx.optimizer.state_dict(),
+            "elapsed": self.elapsed, "wall": self.wall,
+            "optimizer": self.ctx.optimizer.state_dict(),
             "ema": ema.state_dict() if ema else None,
             "model": self.model.state_dict() if ema else None,
             "meter": [self.meter.loss, self.meter.correct, self.meter.count],
@@ -181,6 +183,7 @@ class Run:
             raise WeightsError(f"{state_file}: optimizer state does not fit ({err})") from None
         self.epoch, self.batch, self.ctx.step = state["epoch"], state["batch"], state["step"]
         self.elapsed, self.history, self.best = state["elapsed"], state["history"], state["best"]
+        self.wall = state["wall"]
         self.meter = Meter(*state["meter"])
         torch.set_rng_state(state["rng"]["torch"])
 
@@ -220,9 +223,12 @@ class Run:
             self.elapsed += time.perf_counter() - start
             self.meter = meter
             if self.batch < ctx.steps_per_epoch:  # stopped part-way: save and leave
+                self.wall += time.perf_counter() - start
                 self.save("last", {})
                 return "interrupted"
             row = self.end_epoch(meter, time.perf_counter() - start, meter.count - done_before)
+            self.wall += time.perf_counter() - start
+            row["wall"] = self.wall
             self.epoch, self.batch, self.meter = self.epoch + 1, 0, Meter()
             self.history.append(row)
             improved = row["val_acc"] > self.best.get("val_acc", -1.0)
