@@ -122,10 +122,16 @@ def _cl(x: torch.Tensor, dtype: torch.dtype | None = None) -> torch.Tensor:
     return x.contiguous(memory_format=torch.channels_last)
 
 
-def _compile(module: nn.Module) -> nn.Module:
-    # Freezing turns weights into constants, so Inductor can pre-pack them and fold
-    # the conv+bias+ReLU chains; `options` is the public spelling of the inductor config.
-    return torch.compile(module, options={"freezing": True}, dynamic=False)
+def compile_frozen(module: nn.Module) -> nn.Module:
+    """``torch.compile`` with Inductor freezing: weights become constants, so Inductor
+    pre-packs them and folds conv+bias+ReLU chains (and int8 quantize/dequantize pairs).
+
+    Freezing is switched on globally: passed as ``options={"freezing": True}`` it does
+    not reach the pass that pre-packs int8 convolutions in torch 2.13 (the compile then
+    fails on ``onednn.qconv_prepack``). It only affects graphs run without autograd.
+    """
+    torch._inductor.config.freezing = True
+    return torch.compile(module, dynamic=False)
 
 
 def _module_runner(path: str, module: nn.Module, dtype: torch.dtype | None) -> InferenceRunner:
@@ -154,7 +160,7 @@ def build_path(
     if path in ("fused", "bf16", "fp16"):
         return _module_runner(path, fused, dtype)
     if path in ("compiled", "compiled_bf16", "compiled_fp16"):
-        return _module_runner(path, _compile(fused), dtype)
+        return _module_runner(path, compile_frozen(fused), dtype)
     if path == "int8":
         if calibration is None:
             raise PathUnavailableError("path int8: needs calibration images")

@@ -83,4 +83,6 @@ def quantize_int8(
     converted = pt2e.convert_pt2e(prepared)
     if not compile:
         return converted
-    return torch.compile(converted, options={"freezing": True})
+    from .optimize import compile_frozen
+
+    return compile_frozen(converted)
