@@ -28,8 +28,15 @@ class ExportError(GoogLeNetError, RuntimeError):
     """An export that failed or whose output disagrees with the eager model."""
 
 
-def _batch_dim() -> torch.export.Dim:
+def batch_dim() -> torch.export.Dim:
+    """The dynamic batch dimension of every traced program."""
     return torch.export.Dim("batch", min=1, max=4096)
+
+
+def traceable(example: torch.Tensor) -> torch.Tensor:
+    """``example`` with a batch of at least 2: tracing a batch of 1 would specialise the
+    batch dimension to the constant 1 (torch.export's 0/1 rule)."""
+    return example if example.shape[0] >= 2 else example[:1].expand(2, *example.shape[1:])
 
 
 def _atomic_target(path: Path) -> Path:
@@ -56,7 +63,8 @@ def export_program(
     path = Path(path)
     graph = inference_graph(model, example, fuse)
     with torch.no_grad():
-        program = torch.export.export(graph, (example,), dynamic_shapes=({0: _batch_dim()},))
+        program = torch.export.export(graph, (traceable(example),),
+                                      dynamic_shapes=({0: batch_dim()},))
     tmp = _atomic_target(path)
     try:
         torch.export.save(program, tmp)
@@ -89,8 +97,8 @@ def export_onnx(
     try:
         with torch.no_grad():
             torch.onnx.export(
-                graph, (example,), str(tmp), dynamo=True, input_names=[INPUT_NAME],
-                output_names=[OUTPUT_NAME], dynamic_shapes=({0: _batch_dim()},),
+                graph, (traceable(example),), str(tmp), dynamo=True, input_names=[INPUT_NAME],
+                output_names=[OUTPUT_NAME], dynamic_shapes=({0: batch_dim()},),
                 external_data=False, verbose=False,
             )
         os.replace(tmp, path)

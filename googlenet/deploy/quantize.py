@@ -69,8 +69,10 @@ def quantize_int8(
     pt2e = _import_first(_PT2E)
     x86 = _import_first(_X86)
     model = model.eval()
-    batch = torch.export.Dim("batch", min=1, max=4096)
-    graph = torch.export.export(model, (example,), dynamic_shapes=({0: batch},)).module()
+    from .export import batch_dim, traceable
+
+    graph = torch.export.export(model, (traceable(example),),
+                                dynamic_shapes=({0: batch_dim()},)).module()
     quantizer = x86.X86InductorQuantizer()
     quantizer.set_global(x86.get_default_x86_inductor_quantization_config())
     prepared = pt2e.prepare_pt2e(graph, quantizer)
