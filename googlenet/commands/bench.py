@@ -17,7 +17,7 @@ from ._common import parse_size, print_json
 
 def load_weights(model: nn.Module, path: str | Path) -> None:
     """Load a safetensors state dict into ``model`` (aux-head keys may be absent)."""
-    from safetensors import SafetensorsError
+    from safetensors import SafetensorError
     from safetensors.torch import load_file
 
     path = Path(path)
@@ -25,7 +25,7 @@ def load_weights(model: nn.Module, path: str | Path) -> None:
         raise WeightsError(f"{path}: no such weights file")
     try:
         state = load_file(str(path))
-    except (SafetensorsError, OSError) as err:
+    except (SafetensorError, OSError) as err:
         raise WeightsError(f"{path}: not a safetensors file ({err})") from None
     missing, unexpected = model.load_state_dict(state, strict=False)
     aux = tuple(getattr(model, "aux_after", {}))

@@ -127,6 +127,10 @@ def benchmark(
     ``calibration_images`` of them. Each path is built once (``build_s``: build plus
     first call); compiled paths specialise to each batch size in its warm-up call."""
     paths = ["eager"] + [p for p in paths if p != "eager"]
+    if torch.device(device).type == "cuda":
+        # CUDA convolutions default to TF32, 1e-2-level error: fp32 paths mean fp32 here.
+        torch.backends.cudnn.allow_tf32 = False
+        torch.backends.cuda.matmul.allow_tf32 = False
     gen = torch.Generator().manual_seed(seed)
     in_chans = getattr(model, "in_chans", 3)
     model = model.eval().to(device)

@@ -155,4 +155,4 @@ def fuse_for_inference(model: nn.Module, example: torch.Tensor) -> nn.Module:
     fold_all_bn(fused)
     channels = _lrn_channels(fused, example[:1])
     _replace_children(fused, channels)
-    return fused
+    return fused.to(example.device)  # the new LRN buffers are made on the CPU

@@ -131,6 +131,9 @@ def compile_frozen(module: nn.Module) -> nn.Module:
     fails on ``onednn.qconv_prepack``). It only affects graphs run without autograd.
     """
     torch._inductor.config.freezing = True
+    # Every compiled InceptionNet shares one `forward` code object, so Dynamo's per-code
+    # cache (8 entries) fills after a few paths x batch sizes and falls back to eager.
+    torch._dynamo.config.recompile_limit = max(torch._dynamo.config.recompile_limit, 64)
     return torch.compile(module, dynamic=False)
 
 
