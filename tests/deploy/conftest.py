@@ -21,7 +21,7 @@ from safetensors.torch import load_file, save_file
 from googlenet.models import create_model
 
 FASHION = Path("/usr/share/datasets/fashion-mnist")
-TRAIN_STEPS = 400
+TRAIN_STEPS = 200
 
 
 def _idx(path: Path) -> np.ndarray:
@@ -65,7 +65,7 @@ def _train(x: torch.Tensor, y: torch.Tensor) -> torch.nn.Module:
 def trained(request: pytest.FixtureRequest) -> dict[str, object]:
     """{"model", "held_out", "labels", "calibration", "accuracy"} for a trained model.
 
-    Training is a fixed number of steps (about 10 s on 2 idle cores); the weights are
+    Training is a fixed number of steps (seconds on 2 idle cores); the weights are
     cached as safetensors in pytest's cache directory, keyed by data source and steps.
     """
     real = (FASHION / "t10k-labels-idx1-ubyte.gz").exists()
