@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 
-from . import cost, demo, models, summary
+from . import bench, cost, demo, export, models, summary
 from . import eval as eval_cmd
 from . import train as train_cmd
 
@@ -19,4 +19,6 @@ COMMANDS: list[Register] = [
     demo.register,
     train_cmd.register,
     eval_cmd.register,
+    bench.register,
+    export.register,
 ]

@@ -1,0 +1,57 @@
+"""Inference speed of every path for one model, side by side, written as JSON.
+
+    PYTHONPATH=. python benchmarks/inference.py --model googlenet --batch 1,32 \
+        --input-size 224 --out benchmarks/results/inference_cpu.json
+
+Every ratio is to the eager fp32 NCHW baseline timed in the same process, in interleaved
+rounds, so machine noise affects both sides alike. ``googlenet bench`` prints the same.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+from googlenet.commands.bench import parse_batches
+from googlenet.deploy.bench import benchmark, render
+from googlenet.deploy.optimize import PATHS
+from googlenet.models import create_model
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--model", default="googlenet")
+    p.add_argument("--batch", default="1,32")
+    p.add_argument("--input-size", type=int, default=224)
+    p.add_argument("--paths", default=",".join(PATHS))
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--rounds", type=int, default=5)
+    p.add_argument("--out", default="benchmarks/results/inference_cpu.json")
+    args = p.parse_args()
+    torch.set_num_threads(args.threads)
+    model = create_model(args.model, aux_logits=False)
+    start = time.time()
+    report = benchmark(model, name=args.model, paths=args.paths.split(","),
+                       batches=parse_batches(args.batch), input_size=args.input_size,
+                       device=args.device, rounds=args.rounds)
+    print(render(report))
+    data = report.as_dict() | {"command": " ".join([sys.executable, *sys.argv]),
+                               "wall_s": round(time.time() - start, 1)}
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, indent=2) + "\n")
+    os.replace(tmp, out)
+    print(f"wrote {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

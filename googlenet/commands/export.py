@@ -1,0 +1,46 @@
+"""``googlenet export MODEL --format onnx|pt2``: the inference graph as a file."""
+
+from __future__ import annotations
+
+import argparse
+
+import torch
+
+from ..deploy.export import check_onnx, export_onnx, export_program, load_program
+from ._common import print_json
+from .bench import add_model_args, build_model
+
+
+def _run(args: argparse.Namespace) -> int:
+    model, size = build_model(args)
+    in_chans = getattr(model, "in_chans", 3)
+    example = torch.randn(args.batch, in_chans, size, size)
+    fuse = not args.no_fuse
+    if args.format == "onnx":
+        path = export_onnx(model, args.out, example, fuse=fuse)
+        diff = check_onnx(model, path, torch.randn_like(example))
+        check = f"onnxruntime vs eager: max |logit diff| {diff:.2e}"
+    else:
+        path = export_program(model, args.out, example, fuse=fuse)
+        with torch.no_grad():
+            probe = torch.randn_like(example)
+            diff = (load_program(path)(probe) - model(probe)).abs().max().item()
+        check = f"reloaded program vs eager: max |logit diff| {diff:.2e}"
+    if args.json:
+        print_json({"model": args.model, "format": args.format, "path": str(path),
+                    "input_size": size, "fused": fuse, "max_abs_diff": diff})
+    else:
+        print(f"wrote {path} ({args.format}, {size}x{size}, dynamic batch, logits only); {check}")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("export", help="export the inference graph (aux heads removed)")
+    add_model_args(p)
+    p.add_argument("--format", choices=("onnx", "pt2"), default="onnx")
+    p.add_argument("--out", required=True, help="output file (.onnx or .pt2)")
+    p.add_argument("--batch", type=int, default=1, help="example batch size to trace with")
+    p.add_argument("--no-fuse", action="store_true",
+                   help="export the model as built, without BN folding and branch merging")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=_run)

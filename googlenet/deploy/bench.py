@@ -1,0 +1,180 @@
+"""Side-by-side inference benchmark: every path timed in interleaved rounds in one
+process, so each ratio to the eager baseline shares the machine's noise; every path's
+output checked against eager on the same inputs.
+"""
+
+from __future__ import annotations
+
+import math
+import platform
+import statistics
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+
+import torch
+from torch import nn
+
+from .optimize import FP32_ATOL, PATHS, TOP1_AGREEMENT, InferenceRunner, build_path
+from .optimize import unavailable_reason as _unavailable
+
+MIN_SAMPLE_S = 0.2
+"""Each timed sample repeats the call until it lasts this long (batch 1 is milliseconds)."""
+
+
+@dataclass
+class PathResult:
+    """One path at one batch size. ``ratio`` is baseline time / this path's time."""
+
+    path: str
+    batch: int
+    images_per_s: float | None = None
+    latency_ms: float | None = None
+    ratio: float | None = None
+    max_abs_diff: float | None = None
+    top1_agreement: float | None = None
+    tolerance: str = ""
+    passed: bool | None = None
+    build_s: float | None = None
+    skipped: str | None = None
+
+
+@dataclass
+class BenchReport:
+    """Everything ``googlenet bench --json`` prints."""
+
+    model: str
+    input_size: int
+    device: str
+    threads: int
+    torch: str
+    machine: str
+    trained_weights: bool
+    results: list[PathResult] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def check_outputs(path: str, ref: torch.Tensor, out: torch.Tensor) -> tuple[float, float, bool]:
+    """(max abs diff, top-1 agreement, passed) of ``out`` against the eager ``ref``.
+
+    fp32 paths: max abs diff <= 1e-4 for logits up to 10 (trained models), proportionally
+    more above, since fp32 rounding grows with the magnitude (untrained GoogLeNet logits
+    reach ~100).
+    Lower precision: top-1 agreement >= 99%.
+    """
+    ref, out = ref.float().cpu(), out.float().cpu()
+    diff = (ref - out).abs().max().item()
+    agree = (ref.argmax(1) == out.argmax(1)).float().mean().item()
+    if PATHS[path].precision == "fp32":
+        ok = diff <= FP32_ATOL * max(1.0, ref.abs().max().item() / 10)
+    else:
+        ok = agree >= TOP1_AGREEMENT
+    return diff, agree, ok
+
+
+def _sample(runner: InferenceRunner, images: torch.Tensor, repeats: int) -> float:
+    if images.is_cuda:
+        torch.cuda.synchronize()
+    start = time.perf_counter()
+    for _ in range(repeats):
+        runner(images)
+    if images.is_cuda:
+        torch.cuda.synchronize()
+    return (time.perf_counter() - start) / repeats
+
+
+def _time_side_by_side(
+    runners: dict[str, InferenceRunner], images: torch.Tensor, rounds: int
+) -> dict[str, float]:
+    """Median seconds per call of each runner, sampled round-robin."""
+    repeats = {}
+    for name, runner in runners.items():
+        first = _sample(runner, images, 1)  # warm-up; also sizes the sample
+        repeats[name] = max(1, math.ceil(MIN_SAMPLE_S / max(first, 1e-6)))
+    samples: dict[str, list[float]] = {name: [] for name in runners}
+    for _ in range(rounds):
+        for name, runner in runners.items():
+            samples[name].append(_sample(runner, images, repeats[name]))
+    return {name: statistics.median(s) for name, s in samples.items()}
+
+
+def _build_all(
+    model: nn.Module, paths: Sequence[str], example: torch.Tensor,
+    calibration: list[torch.Tensor], results: dict[str, PathResult],
+) -> dict[str, InferenceRunner]:
+    runners = {}
+    for path in paths:
+        reason = _unavailable(path, example.device)
+        if reason:
+            results[path].skipped = reason
+            continue
+        start = time.perf_counter()
+        runners[path] = build_path(path, model, example, calibration=calibration)
+        runners[path](example)  # compile / first-call costs belong to the build time
+        results[path].build_s = time.perf_counter() - start
+    return runners
+
+
+def benchmark(
+    model: nn.Module, *, name: str, paths: Sequence[str], batches: Sequence[int],
+    input_size: int, device: str = "cpu", rounds: int = 5, calibration_images: int = 256,
+    trained_weights: bool = False, seed: int = 0,
+) -> BenchReport:
+    """Time ``paths`` (``eager`` is always included as the baseline) at each batch size
+    and check each against eager. Inputs are random normal images; int8 calibrates on
+    ``calibration_images`` of them. Each path is built once (``build_s``: build plus
+    first call); compiled paths specialise to each batch size in its warm-up call."""
+    paths = ["eager"] + [p for p in paths if p != "eager"]
+    if torch.device(device).type == "cuda":
+        # CUDA convolutions default to TF32, 1e-2-level error: fp32 paths mean fp32 here.
+        torch.backends.cudnn.allow_tf32 = False
+        torch.backends.cuda.matmul.allow_tf32 = False
+    gen = torch.Generator().manual_seed(seed)
+    in_chans = getattr(model, "in_chans", 3)
+    model = model.eval().to(device)
+    report = BenchReport(name, input_size, device, torch.get_num_threads(), torch.__version__,
+                         platform.processor() or platform.machine(), trained_weights)
+    shape = (in_chans, input_size, input_size)
+    calib = [torch.randn(min(32, calibration_images), *shape, generator=gen)
+             for _ in range(max(1, calibration_images // 32))]
+    calib = [c.to(device) for c in calib]
+    example = torch.randn(batches[0], *shape, generator=gen).to(device)
+    built = {p: PathResult(p, 0, tolerance=PATHS[p].tolerance) for p in paths}
+    runners = _build_all(model, paths, example, calib, built)
+    for batch in batches:
+        images = torch.randn(batch, *shape, generator=gen).to(device)
+        seconds = _time_side_by_side(runners, images, rounds)
+        ref = runners["eager"](images)
+        for path in paths:
+            r = PathResult(path, batch, tolerance=built[path].tolerance,
+                           build_s=built[path].build_s, skipped=built[path].skipped)
+            report.results.append(r)
+            if path not in runners:
+                continue
+            r.latency_ms = seconds[path] * 1e3
+            r.images_per_s = batch / seconds[path]
+            r.ratio = seconds["eager"] / seconds[path]
+            out = runners[path](images)
+            r.max_abs_diff, r.top1_agreement, r.passed = check_outputs(path, ref, out)
+    return report
+
+
+def render(report: BenchReport) -> str:
+    """The report as a text table."""
+    head = (f"{report.model} at {report.input_size}x{report.input_size} on {report.device} "
+            f"({report.threads} threads, torch {report.torch}); ratios to eager from this run")
+    if not report.trained_weights:
+        head += "\nweights: random init, so top-1 agreement is only indicative"
+    lines = [head, f"{'path':<14} {'batch':>5} {'img/s':>9} {'latency ms':>11} {'x eager':>8} "
+                   f"{'max|diff|':>10} {'top-1 agr':>9}  check"]
+    for r in report.results:
+        if r.skipped:
+            lines.append(f"{r.path:<14} {r.batch:>5}  skipped: {r.skipped}")
+            continue
+        verdict = "ok" if r.passed else "FAIL"
+        lines.append(f"{r.path:<14} {r.batch:>5} {r.images_per_s:>9.1f} {r.latency_ms:>11.2f} "
+                     f"{r.ratio:>7.2f}x {r.max_abs_diff:>10.2e} {r.top1_agreement:>9.1%}  "
+                     f"{verdict} ({r.tolerance})")
+    return "\n".join(lines)

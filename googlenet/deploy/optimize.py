@@ -1,0 +1,207 @@
+"""Inference paths and ``optimize_for_inference``.
+
+A *path* is one way of running a trained model: the eager fp32 NCHW baseline, the fused
+graph in channels_last, lower precision, Inductor-compiled, int8, onnxruntime. Each builds
+an :class:`InferenceRunner`: NCHW float images in, float32 logits out, whatever happens
+inside. Each path has a tolerance against the eager model (:data:`PATHS`), which the
+tests and ``googlenet bench`` check.
+"""
+
+from __future__ import annotations
+
+import copy
+import tempfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import torch
+from torch import nn
+
+from ..errors import GoogLeNetError
+from .export import export_onnx, onnx_session_runner
+from .fuse import fuse_for_inference, strip_aux
+from .quantize import pt2e_available, quantize_int8
+
+Precision = Literal["fp32", "bf16", "fp16", "int8"]
+
+FP32_ATOL = 1e-4
+"""fp32 paths: max abs logit difference to eager."""
+TOP1_AGREEMENT = 0.99
+"""Lower-precision paths: share of images whose top-1 class matches eager."""
+
+
+@dataclass(frozen=True)
+class PathInfo:
+    """What a path does and how it is checked against the eager model."""
+
+    name: str
+    precision: Precision
+    description: str
+    compiled: bool = False
+
+    @property
+    def tolerance(self) -> str:
+        if self.precision == "fp32":
+            return f"max |logit diff| <= {FP32_ATOL:g}"
+        return f"top-1 agreement >= {TOP1_AGREEMENT:.0%}"
+
+
+PATHS: dict[str, PathInfo] = {p.name: p for p in (
+    PathInfo("eager", "fp32", "the model as trained: eager, fp32, NCHW (the baseline)"),
+    PathInfo("channels_last", "fp32", "the model as trained, channels_last"),
+    PathInfo("fused", "fp32", "BN folded, Inception 1x1s merged, LRN as matmul, channels_last"),
+    PathInfo("bf16", "bf16", "fused, bf16 weights and activations"),
+    PathInfo("fp16", "fp16", "fused, fp16 weights and activations (CUDA)"),
+    PathInfo("compiled", "fp32", "fused, torch.compile with freezing", compiled=True),
+    PathInfo("compiled_bf16", "bf16", "fused, bf16, torch.compile with freezing",
+             compiled=True),
+    PathInfo("compiled_fp16", "fp16", "fused, fp16, torch.compile with freezing (CUDA)",
+             compiled=True),
+    PathInfo("int8", "int8", "fused, PT2E int8 (X86InductorQuantizer), compiled with freezing",
+             compiled=True),
+    PathInfo("onnxruntime", "fp32", "fused graph exported to ONNX, run by onnxruntime"),
+)}
+
+
+class PathUnavailableError(GoogLeNetError, RuntimeError):
+    """A path this machine or installation cannot run."""
+
+
+def cpu_has_fast_bf16() -> bool:
+    """AMX tiles make bf16 convolutions several times faster than fp32; AVX512-BF16
+    alone does not (measured: bf16 matmuls ran at ~0.6x fp32 on such a CPU)."""
+    return bool(torch.cpu._is_amx_tile_supported())
+
+
+def unavailable_reason(path: str, device: torch.device | str = "cpu") -> str | None:
+    """Why ``path`` cannot run on ``device`` here, or None if it can."""
+    if path not in PATHS:
+        raise PathUnavailableError(f"unknown inference path {path!r}; valid: {', '.join(PATHS)}")
+    cuda = torch.device(device).type == "cuda"
+    info = PATHS[path]
+    if info.precision == "fp16" and not cuda:
+        return "fp16 is for CUDA (CPU fp16 convolutions are slow)"
+    if info.precision == "bf16" and not cuda and not torch.cpu._is_avx512_bf16_supported():
+        return "this CPU has no bf16 instructions"
+    if path in ("int8", "onnxruntime") and cuda:
+        return f"{path} runs on CPU here"
+    if path == "int8" and not pt2e_available():
+        return "PT2E quantization needs torchao (pip install torchao)"
+    if path == "onnxruntime":
+        try:
+            import onnxruntime  # noqa: F401
+        except ImportError:
+            return "onnxruntime is not installed"
+    return None
+
+
+class InferenceRunner:
+    """Runs one path: ``runner(images)`` -> float32 logits, no autograd.
+
+    ``module`` is the underlying torch module (None for onnxruntime)."""
+
+    def __init__(self, path: str, fn: Callable[[torch.Tensor], torch.Tensor],
+                 module: nn.Module | None = None) -> None:
+        self.path = path
+        self.info = PATHS[path]
+        self.module = module
+        self._fn = fn
+
+    def __call__(self, images: torch.Tensor) -> torch.Tensor:
+        with torch.no_grad():
+            return self._fn(images).float()
+
+    def __repr__(self) -> str:
+        return f"InferenceRunner({self.path!r}: {self.info.description})"
+
+
+def _cl(x: torch.Tensor, dtype: torch.dtype | None = None) -> torch.Tensor:
+    x = x.to(dtype) if dtype is not None else x
+    return x.contiguous(memory_format=torch.channels_last)
+
+
+def compile_frozen(module: nn.Module) -> nn.Module:
+    """``torch.compile`` with Inductor freezing: weights become constants, so Inductor
+    pre-packs them and folds conv+bias+ReLU chains (and int8 quantize/dequantize pairs).
+
+    Freezing is switched on globally: passed as ``options={"freezing": True}`` it does
+    not reach the pass that pre-packs int8 convolutions in torch 2.13 (the compile then
+    fails on ``onednn.qconv_prepack``). It only affects graphs run without autograd.
+    """
+    torch._inductor.config.freezing = True
+    # Every compiled InceptionNet shares one `forward` code object, so Dynamo's per-code
+    # cache (8 entries) fills after a few paths x batch sizes and falls back to eager.
+    torch._dynamo.config.recompile_limit = max(torch._dynamo.config.recompile_limit, 64)
+    return torch.compile(module, dynamic=False)
+
+
+def _module_runner(path: str, module: nn.Module, dtype: torch.dtype | None) -> InferenceRunner:
+    return InferenceRunner(path, lambda x: module(_cl(x, dtype)), module)
+
+
+def build_path(
+    path: str, model: nn.Module, example: torch.Tensor,
+    *, calibration: Iterable[torch.Tensor] | None = None,
+) -> InferenceRunner:
+    """The runner for ``path``; ``model`` is not modified. ``example`` is a batch on the
+    target device; ``calibration`` (int8 only) yields a few hundred images in batches."""
+    reason = unavailable_reason(path, example.device)
+    if reason:
+        raise PathUnavailableError(f"path {path}: {reason}")
+    model = model.eval()
+    if path == "eager":
+        return InferenceRunner(path, model, model)
+    if path == "channels_last":
+        module = strip_aux(copy.deepcopy(model)).to(memory_format=torch.channels_last)
+        return _module_runner(path, module, None)
+    fused = fuse_for_inference(model, example).to(memory_format=torch.channels_last)
+    dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(PATHS[path].precision)
+    if dtype is not None:
+        fused = fused.to(dtype)
+    if path in ("fused", "bf16", "fp16"):
+        return _module_runner(path, fused, dtype)
+    if path in ("compiled", "compiled_bf16", "compiled_fp16"):
+        return _module_runner(path, compile_frozen(fused), dtype)
+    if path == "int8":
+        if calibration is None:
+            raise PathUnavailableError("path int8: needs calibration images")
+        quantized = quantize_int8(fused, (_cl(b) for b in calibration), _cl(example))
+        return _module_runner(path, quantized, None)
+    # onnxruntime: the ONNX file lives as long as the session needs it (loaded in memory).
+    with tempfile.TemporaryDirectory() as tmp:
+        onnx_path = export_onnx(model, Path(tmp) / "model.onnx", example.cpu())
+        run = onnx_session_runner(onnx_path)
+    return InferenceRunner(path, run)
+
+
+def auto_path(
+    device: torch.device | str = "cpu", *, allow_compile: bool = False,
+    can_calibrate: bool = False,
+) -> str:
+    """The fastest path meeting its tolerance on this machine, from ``googlenet bench``
+    results: Inductor paths only when the caller can afford a compile (a minute or more
+    on 2 cores, worth it for evaluating a dataset, not for a few images)."""
+    if torch.device(device).type == "cuda":
+        return "compiled_fp16" if allow_compile else "fp16"
+    if cpu_has_fast_bf16():
+        return "compiled_bf16" if allow_compile else "bf16"
+    if allow_compile and can_calibrate and unavailable_reason("int8") is None:
+        return "int8"
+    return "compiled" if allow_compile else "fused"
+
+
+def optimize_for_inference(
+    model: nn.Module, example: torch.Tensor, path: str = "auto",
+    *, calibration: Iterable[torch.Tensor] | None = None, allow_compile: bool = False,
+) -> tuple[InferenceRunner, str]:
+    """A fast runner for ``model`` and the name of the path it uses.
+
+    ``path="auto"`` picks with :func:`auto_path`. ``example``: one batch of the inputs
+    to come, on the target device (its height and width fix the compiled shapes).
+    """
+    if path == "auto":
+        path = auto_path(example.device, allow_compile=allow_compile,
+                         can_calibrate=calibration is not None)
+    return build_path(path, model, example, calibration=calibration), path

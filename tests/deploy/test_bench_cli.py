@@ -1,0 +1,52 @@
+"""``googlenet bench`` and ``googlenet export`` end to end on a tiny model."""
+
+import json
+
+from safetensors.torch import save_file
+
+from googlenet.cli import main
+from googlenet.models import create_model
+
+
+def test_bench_json_reports_every_path_and_batch(capsys):
+    code = main(["bench", "inception_a_net", "--batch", "1,4", "--rounds", "1",
+                 "--paths", "fused,bf16,onnxruntime", "--json"])
+    data = json.loads(capsys.readouterr().out)
+    assert code == 0 and data["model"] == "inception_a_net" and data["input_size"] == 28
+    rows = {(r["path"], r["batch"]): r for r in data["results"]}
+    assert set(rows) == {(p, b) for p in ("eager", "fused", "bf16", "onnxruntime")
+                         for b in (1, 4)}
+    for r in rows.values():
+        if r["skipped"]:
+            continue
+        assert r["images_per_s"] > 0 and r["ratio"] > 0 and r["tolerance"]
+    assert rows[("eager", 4)]["ratio"] == 1.0
+    assert rows[("fused", 4)]["passed"] is True and rows[("fused", 4)]["max_abs_diff"] < 1e-4
+
+
+def test_bench_text_and_weights(capsys, tmp_path):
+    model = create_model("inception_a_net")
+    save_file(model.state_dict(), str(tmp_path / "w.safetensors"))
+    code = main(["bench", "inception_a_net", "--batch", "2", "--rounds", "1", "--paths",
+                 "fused", "--weights", str(tmp_path / "w.safetensors")])
+    out = capsys.readouterr().out
+    assert code == 0 and "fused" in out and "x eager" in out and "random init" not in out
+
+
+def test_bench_bad_arguments_exit_2(capsys, tmp_path):
+    assert main(["bench", "inception_a_net", "--paths", "turbo"]) == 2
+    assert "turbo" in capsys.readouterr().err
+    assert main(["bench", "inception_a_net", "--batch", "0"]) == 2
+    bad = tmp_path / "w.safetensors"
+    bad.write_bytes(b"junk")
+    assert main(["bench", "inception_a_net", "--weights", str(bad)]) == 2
+    assert "w.safetensors" in capsys.readouterr().err
+
+
+def test_export_command_writes_checked_files(capsys, tmp_path):
+    for fmt in ("onnx", "pt2"):
+        out = tmp_path / f"m.{fmt}"
+        code = main(["export", "inception_a_net", "--format", fmt, "--out", str(out),
+                     "--json"])
+        data = json.loads(capsys.readouterr().out)
+        assert code == 0 and out.is_file() and data["max_abs_diff"] < 1e-4

@@ -1,0 +1,85 @@
+"""The fused inference graph computes what the model computes (fp32, <= 1e-4)."""
+
+import pytest
+import torch
+from torch import nn
+
+from googlenet.deploy import build_path, fold_bn, fuse_for_inference
+from googlenet.deploy.fuse import FusedInceptionBlock, MatmulLRN
+from googlenet.layers import ConvNormAct, InceptionBlock
+from googlenet.models import create_model
+
+
+def _randomise_bn(model: nn.Module) -> None:
+    # Fresh BN is the identity in eval mode; give it statistics worth folding, with a
+    # gain near 1 so that 60 layers of it do not blow the logits up to 1e3.
+    gen = torch.Generator().manual_seed(1)
+    for m in model.modules():
+        if isinstance(m, nn.BatchNorm2d):
+            n = m.num_features
+            m.running_mean.copy_(torch.rand(n, generator=gen) - 0.5)
+            m.running_var.copy_(torch.rand(n, generator=gen) + 0.5)
+            gain = 0.9 + 0.2 * torch.rand(n, generator=gen)
+            m.weight.data.copy_(gain * (m.running_var + m.eps).sqrt())
+            m.bias.data.copy_(torch.rand(n, generator=gen) - 0.5)
+
+
+def _trained_scale_logits(model: nn.Module, x: torch.Tensor) -> None:
+    # Kaiming-initialised GoogLeNets give logits near 100 before training, where fp32
+    # rounding alone reaches 1e-4; trained ones give ~10. Scale the classifier to that.
+    with torch.no_grad():
+        scale = 10.0 / model(x).abs().max().item()
+        model.fc.weight.mul_(scale)
+        model.fc.bias.mul_(scale)
+
+
+def test_fold_bn_matches_conv_then_bn():
+    unit = ConvNormAct(8, 16, 3, norm="bn", act=False).eval()
+    _randomise_bn(unit)
+    x = torch.randn(2, 8, 9, 9)
+    folded = fold_bn(unit.conv, unit.bn)
+    assert folded.bias is not None
+    torch.testing.assert_close(folded(x), unit(x), atol=1e-5, rtol=1e-5)
+
+
+@pytest.mark.parametrize("name,size,blocks,lrn", [
+    ("googlenet", 64, 9, 2), ("googlenet_bn", 64, 9, 0), ("googlenet_cifar", 32, 9, 0),
+    ("inception_a_net", 28, 0, 0),
+])
+def test_fused_model_is_exact(name, size, blocks, lrn):
+    model = create_model(name).eval()
+    _randomise_bn(model)
+    x = torch.randn(2, model.in_chans, size, size)
+    _trained_scale_logits(model, x)
+    fused = fuse_for_inference(model, x)
+    with torch.no_grad():
+        diff = (fused(x) - model(x)).abs().max().item()
+    assert diff <= 1e-4
+    kinds = [type(m) for m in fused.modules()]
+    assert kinds.count(FusedInceptionBlock) == blocks
+    assert kinds.count(MatmulLRN) == lrn
+    assert InceptionBlock not in kinds and nn.BatchNorm2d not in kinds
+    assert not any(k.startswith("aux") for k in fused.state_dict())
+    assert any(k.startswith("aux") for k in model.state_dict()) == bool(model.aux_after)
+
+
+def test_merged_stem_has_the_three_1x1_widths():
+    model = create_model("googlenet").eval()
+    fused = fuse_for_inference(model, torch.randn(1, 3, 64, 64))
+    block = fused.inception_3a
+    assert isinstance(block, FusedInceptionBlock)
+    assert block.split_sizes == [64, 96, 16]  # Table 1: #1x1, #3x3 reduce, #5x5 reduce
+    assert block.stem.out_channels == 176 and block.stem.in_channels == 192
+
+
+@pytest.mark.parametrize("path", ["channels_last", "fused"])
+def test_channels_last_paths_are_exact(path):
+    model = create_model("googlenet_bn").eval()
+    _randomise_bn(model)
+    x = torch.randn(2, 3, 64, 64)
+    _trained_scale_logits(model, x)
+    runner = build_path(path, model, x)
+    with torch.no_grad():
+        assert (runner(x) - model(x)).abs().max().item() <= 1e-4
+    first_conv = next(m for m in runner.module.modules() if isinstance(m, nn.Conv2d))
+    assert first_conv.weight.is_contiguous(memory_format=torch.channels_last)

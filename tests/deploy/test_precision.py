@@ -1,0 +1,71 @@
+"""bf16 and int8 keep the trained model's decisions (top-1 agreement >= 99%)."""
+
+import pytest
+import torch
+
+from googlenet.deploy import build_path, optimize_for_inference, unavailable_reason
+from googlenet.deploy.optimize import PATHS, TOP1_AGREEMENT
+from googlenet.deploy.quantize import quantize_int8
+from googlenet.errors import GoogLeNetError
+
+
+def _agreement(a: torch.Tensor, b: torch.Tensor) -> float:
+    return (a.argmax(1) == b.argmax(1)).float().mean().item()
+
+
+def test_fixture_model_is_trained(trained):
+    assert trained["accuracy"] > 0.6  # else agreement below would be meaningless
+
+
+@pytest.mark.skipif(unavailable_reason("bf16") is not None, reason="no bf16 on this CPU")
+def test_bf16_agrees_with_eager(trained):
+    model, x = trained["model"], trained["held_out"]
+    runner = build_path("bf16", model, x[:8])
+    with torch.no_grad():
+        agree = _agreement(runner(x), model(x))
+    assert agree >= TOP1_AGREEMENT
+
+
+@pytest.mark.skipif(unavailable_reason("int8") is not None, reason="torchao not installed")
+def test_int8_pt2e_agrees_with_eager(trained):
+    # The converted (uncompiled) graph computes the same int8 arithmetic as the Inductor
+    # kernels, in reference form: the fast check. The compiled runner is the slow test.
+    from googlenet.deploy.fuse import fuse_for_inference
+
+    model, x = trained["model"], trained["held_out"]
+    fused = fuse_for_inference(model, x[:8])
+    calib = trained["calibration"].split(64)
+    quantized = quantize_int8(fused, calib, x[:8], compile=False)
+    with torch.no_grad():
+        agree = _agreement(quantized(x), model(x))
+    assert agree >= TOP1_AGREEMENT
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(unavailable_reason("int8") is not None, reason="torchao not installed")
+def test_int8_compiled_runner_agrees_with_eager(trained):
+    model, x = trained["model"], trained["held_out"]
+    runner = build_path("int8", model, x[:64], calibration=trained["calibration"].split(64))
+    with torch.no_grad():
+        agree = _agreement(torch.cat([runner(b) for b in x.split(64)]), model(x))
+    assert agree >= TOP1_AGREEMENT
+
+
+def test_int8_without_calibration_is_a_clear_error(trained):
+    if unavailable_reason("int8") is not None:
+        pytest.skip("torchao not installed")
+    with pytest.raises(GoogLeNetError, match="calibration"):
+        build_path("int8", trained["model"], trained["held_out"][:2])
+
+
+def test_optimize_auto_names_its_path(trained):
+    model, x = trained["model"], trained["held_out"]
+    runner, path = optimize_for_inference(model, x[:4])
+    assert path in PATHS and runner.path == path and PATHS[path].compiled is False
+    with torch.no_grad():
+        assert _agreement(runner(x), model(x)) >= TOP1_AGREEMENT
+
+
+def test_unknown_path_is_a_clear_error(trained):
+    with pytest.raises(GoogLeNetError, match="unknown inference path"):
+        optimize_for_inference(trained["model"], trained["held_out"][:2], path="turbo")
