@@ -1,0 +1,166 @@
+"""Image folders with one sub-folder per class (the cats-vs-dogs layout).
+
+Files are checked when the dataset is built (``verify="header"``: Pillow's cheap
+``verify()``, which catches non-images and most broken headers; ``"full"`` decodes every
+file, which also catches truncated JPEGs but costs a full pass). A file that still fails
+at load time is recorded in ``.skipped`` too and replaced by the next good item, so one
+bad file never stops an epoch. Every skip is logged with its path and the reason.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image, features
+from torch.utils.data import Dataset
+
+from googlenet.data.base import TensorImageDataset
+from googlenet.errors import DataError
+
+log = logging.getLogger("googlenet.data")
+
+_WEBP = (".webp",) if features.check("webp") else ()
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", *_WEBP)
+VERIFY_MODES = ("none", "header", "full")
+# UnidentifiedImageError is an OSError; SyntaxError is what some Pillow plugins raise on junk.
+_BAD_IMAGE = (OSError, ValueError, SyntaxError, Image.DecompressionBombError)
+
+
+def load_image(path: str | os.PathLike[str], channels: int = 3) -> Image.Image:
+    """Open an image as RGB (``channels=3``) or L (``channels=1``).
+
+    Transparent images (RGBA, LA, palette with a transparent colour) are composited on
+    white first: a plain ``convert("RGB")`` would expose whatever colour the transparent
+    pixels happen to store, often black.
+    """
+    with Image.open(path) as im:
+        im.load()
+        if im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info):
+            rgba = im.convert("RGBA")
+            im = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+            im.alpha_composite(rgba)
+        return im.convert("L" if channels == 1 else "RGB")
+
+
+def resize_center_crop(im: Image.Image, size: int) -> Image.Image:
+    """Resize the shorter side to ``size`` (bilinear) and crop the central square."""
+    w, h = im.size
+    scale = size / min(w, h)
+    nw, nh = max(size, round(w * scale)), max(size, round(h * scale))
+    im = im.resize((nw, nh), Image.Resampling.BILINEAR)
+    left, top = (nw - size) // 2, (nh - size) // 2
+    return im.crop((left, top, left + size, top + size))
+
+
+def pil_to_tensor(im: Image.Image) -> torch.Tensor:
+    """A PIL image (L or RGB) as a uint8 CHW tensor."""
+    arr = np.asarray(im, dtype=np.uint8)
+    if arr.ndim == 2:
+        arr = arr[:, :, None]
+    return torch.from_numpy(arr.transpose(2, 0, 1).copy())
+
+
+class ImageFolderDataset(Dataset):
+    """Images under ``root/<class_name>/*.{jpg,jpeg,png,bmp,webp}``.
+
+    Args:
+        root: the folder; class names are its sorted sub-folder names.
+        size: if given, every image is resized (shorter side) and center-cropped to
+            ``size`` x ``size`` so batches can be stacked; None keeps native sizes.
+        channels: 3 (RGB) or 1 (grayscale).
+        verify: "none", "header" (default) or "full"; see the module docstring.
+
+    Attributes:
+        classes, samples (list of (path, label)), targets (int64 tensor),
+        skipped (list of (path, reason)) for files that could not be read.
+    """
+
+    def __init__(
+        self,
+        root: str | os.PathLike[str],
+        size: int | None = None,
+        channels: int = 3,
+        verify: str = "header",
+    ) -> None:
+        self.root = Path(root).expanduser()
+        if channels not in (1, 3):
+            raise DataError(f"{self.root}: channels must be 1 or 3, got {channels}")
+        if verify not in VERIFY_MODES:
+            raise DataError(f"unknown verify mode {verify!r}: expected one of {VERIFY_MODES}")
+        if not self.root.is_dir():
+            raise DataError(f"{self.root}: image folder not found")
+        self.size, self.channels = size, channels
+        self.classes = sorted(p.name for p in self.root.iterdir()
+                              if p.is_dir() and not p.name.startswith("."))
+        if not self.classes:
+            raise DataError(f"{self.root}: no class sub-folders (expected root/<class>/*.jpg)")
+        self.skipped: list[tuple[Path, str]] = []
+        self.samples: list[tuple[Path, int]] = []
+        for label, name in enumerate(self.classes):
+            files = sorted(p for p in (self.root / name).rglob("*")
+                           if p.suffix.lower() in IMAGE_EXTENSIONS and p.is_file()
+                           and not p.name.startswith("."))
+            good = [p for p in files if verify == "none" or self._check(p, verify)]
+            if not good:
+                raise DataError(f"{self.root / name}: class folder has no readable images "
+                                f"(extensions {', '.join(IMAGE_EXTENSIONS)})")
+            self.samples += [(p, label) for p in good]
+        self.targets = torch.tensor([label for _, label in self.samples], dtype=torch.int64)
+        if self.skipped:
+            log.warning("%s: skipped %d unreadable file(s) of %d", self.root,
+                        len(self.skipped), len(self.samples) + len(self.skipped))
+
+    @property
+    def num_classes(self) -> int:
+        """Number of classes."""
+        return len(self.classes)
+
+    def _skip(self, path: Path, reason: str) -> None:
+        self.skipped.append((path, reason))
+        log.warning("skipping %s: %s", path, reason)
+
+    def _check(self, path: Path, mode: str) -> bool:
+        try:
+            if mode == "full":
+                load_image(path, self.channels)
+            else:
+                with Image.open(path) as im:
+                    im.verify()
+        except _BAD_IMAGE as exc:
+            self._skip(path, f"{type(exc).__name__}: {exc}")
+            return False
+        return True
+
+    def __len__(self) -> int:
+        return len(self.samples)
+
+    def load(self, index: int) -> torch.Tensor:
+        """Decode item ``index`` as a uint8 CHW tensor (raises on a bad file)."""
+        im = load_image(self.samples[index][0], self.channels)
+        if self.size is not None:
+            im = resize_center_crop(im, self.size)
+        return pil_to_tensor(im)
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
+        # A file that passed the up-front check can still fail to decode (a truncated
+        # JPEG): record it and serve the next item instead of killing the epoch.
+        for step in range(len(self.samples)):
+            i = (index + step) % len(self.samples)
+            try:
+                return self.load(i), self.samples[i][1]
+            except _BAD_IMAGE as exc:
+                self._skip(self.samples[i][0], f"{type(exc).__name__}: {exc}")
+        raise DataError(f"{self.root}: no image could be decoded")
+
+    def to_memory(self) -> TensorImageDataset:
+        """Decode everything into a :class:`TensorImageDataset` (needs ``size``)."""
+        if self.size is None:
+            raise DataError(f"{self.root}: to_memory() needs a fixed size")
+        items = [self[i] for i in range(len(self))]
+        images = torch.stack([x for x, _ in items])
+        targets = torch.tensor([y for _, y in items], dtype=torch.int64)
+        return TensorImageDataset(images, targets, self.classes, source=str(self.root))
