@@ -1,0 +1,144 @@
+"""Import foreign pretrained weights into our models and write them as safetensors.
+
+>>> from googlenet.weights.convert import convert
+>>> convert("bvlc_googlenet.caffemodel", "googlenet.safetensors", "caffe")  # doctest: +SKIP
+
+Sources and the models they fill:
+
+- ``caffe``: BVLC ``bvlc_googlenet.caffemodel`` -> ``googlenet`` (the paper's network);
+- ``torchvision``: ``googlenet-1378be20.pth`` -> ``googlenet_bn``,
+  ``inception_v3_google-0cc3c7bd.pth`` -> ``inception_v3``;
+- ``keras``: ``inception_v3_weights_tf_dim_ordering_tf_kernels[_notop].h5`` -> ``inception_v3``.
+
+The written file's metadata (:class:`~googlenet.weights.meta.WeightsMeta`) names the model,
+its classes and the exact preprocessing the weights expect, so ``googlenet predict`` and
+``googlenet finetune`` need nothing else.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from googlenet.errors import WeightsError
+from googlenet.models import create_model
+from googlenet.weights.keymap import fill_state_dict
+from googlenet.weights.meta import (
+    Preprocessing,
+    WeightsMeta,
+    class_names_or_default,
+    save_weights_file,
+)
+
+SOURCES = ("torchvision", "keras", "caffe")
+MODELS_BY_SOURCE: dict[str, tuple[str, ...]] = {
+    "caffe": ("googlenet",),
+    "torchvision": ("googlenet_bn", "inception_v3"),
+    "keras": ("inception_v3",),
+}
+
+# torchvision's pretrained GoogLeNet and Inception v3 were converted from TF-slim
+# checkpoints and are built with ``transform_input=True``: the model turns ImageNet-normalised
+# input back into (x - 0.5) / 0.5 before its first convolution. Our models have no such
+# step, so the preprocessing the weights really expect is written down instead.
+TORCHVISION_PREPROCESSING = {
+    "googlenet_bn": Preprocessing(mean=(0.5,) * 3, std=(0.5,) * 3, input_size=224,
+                                  resize_size=256),
+    "inception_v3": Preprocessing(mean=(0.5,) * 3, std=(0.5,) * 3, input_size=299,
+                                  resize_size=342),
+}
+# keras.applications.inception_v3.preprocess_input: x / 127.5 - 1, RGB, 299x299.
+KERAS_PREPROCESSING = Preprocessing(mean=(0.5,) * 3, std=(0.5,) * 3, input_size=299,
+                                    resize_size=342)
+
+
+@dataclass
+class ImportedWeights:
+    """An imported model (eval mode), its full state dict and the metadata to save."""
+
+    model: nn.Module
+    state_dict: dict[str, torch.Tensor]
+    meta: WeightsMeta
+
+
+def _check_model(source: str, model: str | None, path: str | os.PathLike[str]) -> str:
+    allowed = MODELS_BY_SOURCE[source]
+    if model is None:
+        if len(allowed) > 1:
+            raise WeightsError(f"{path}: --model is needed for {source} weights "
+                               f"(one of {', '.join(allowed)})")
+        return allowed[0]
+    if model not in allowed:
+        raise WeightsError(f"{path}: {source} weights load into {', '.join(allowed)}, "
+                           f"not {model!r}")
+    return model
+
+
+def _meta(model: str, kwargs: dict, num_classes: int, pre: Preprocessing, source: dict,
+          ) -> WeightsMeta:
+    return WeightsMeta(model=model, model_kwargs=kwargs, preprocessing=pre, source=source,
+                       classes=class_names_or_default([], num_classes))
+
+
+def import_caffe(path: str | os.PathLike[str], model: str | None = None) -> ImportedWeights:
+    """Read a BVLC GoogLeNet caffemodel into the paper's ``googlenet`` (aux heads included
+    when the file has them: the release is the train_val net and does)."""
+    from googlenet.weights.caffe import read_caffemodel
+    from googlenet.weights.caffe_map import (
+        CAFFE_PREPROCESSING,
+        caffe_entries,
+        caffe_num_classes,
+        has_aux_heads,
+    )
+
+    name = _check_model("caffe", model, path)
+    layers = read_caffemodel(path)
+    aux = has_aux_heads(layers, path)
+    num_classes = caffe_num_classes(layers, path)
+    kwargs = {"num_classes": num_classes, "aux_logits": aux}
+    net = create_model(name, **kwargs)
+    state = fill_state_dict(net, caffe_entries(layers, path, aux=aux), path)
+    source = {"framework": "caffe", "file": Path(path).name,
+              "notes": "BVLC GoogLeNet; BGR, 0..255, mean subtracted, no std"}
+    return ImportedWeights(net.eval(), state,
+                           _meta(name, kwargs, num_classes, CAFFE_PREPROCESSING, source))
+
+
+def import_torchvision(path: str | os.PathLike[str], model: str | None = None,
+                        ) -> ImportedWeights:
+    """Read a torchvision ``.pth`` state dict (``weights_only=True``: no pickle code runs)
+    into ``googlenet_bn`` or ``inception_v3``."""
+    raise WeightsError(f"{path}: torchvision import needs the v3 branch's key maps")
+
+
+def import_keras(path: str | os.PathLike[str], model: str | None = None) -> ImportedWeights:
+    """Read a Keras InceptionV3 HDF5 weight file (with or without the top) into
+    ``inception_v3``."""
+    raise WeightsError(f"{path}: Keras import needs the v3 branch's key maps")
+
+
+def import_weights(
+    path: str | os.PathLike[str], source: str, model: str | None = None
+) -> ImportedWeights:
+    """Import ``path`` from ``source`` (``torchvision``, ``keras`` or ``caffe``)."""
+    importers = {"caffe": import_caffe, "torchvision": import_torchvision,
+                 "keras": import_keras}
+    if source not in importers:
+        raise WeightsError(f"{path}: unknown source {source!r} (one of {', '.join(SOURCES)})")
+    if not os.path.isfile(path):
+        raise WeightsError(f"{path}: no such file")
+    return importers[source](path, model)
+
+
+def convert(
+    src: str | os.PathLike[str], dst: str | os.PathLike[str], source: str,
+    model: str | None = None,
+) -> WeightsMeta:
+    """Import ``src`` and write ``dst`` (safetensors + metadata, atomically)."""
+    imported = import_weights(src, source, model)
+    save_weights_file(dst, imported.state_dict, imported.meta)
+    return imported.meta
