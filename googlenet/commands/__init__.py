@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 
-from . import cost, demo, models, summary
+from . import convert, cost, demo, models, predict, summary
 
 Register = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None]
 
@@ -15,4 +15,6 @@ COMMANDS: list[Register] = [
     summary.register,
     cost.register,
     demo.register,
+    convert.register,
+    predict.register,
 ]

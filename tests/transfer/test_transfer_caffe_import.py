@@ -7,27 +7,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from bvlc_reference import bvlc_forward, random_bvlc_layers
+from bvlc_reference import bvlc_forward
 
 from googlenet.errors import WeightsError
 from googlenet.weights.caffe import read_caffemodel, write_caffemodel
 from googlenet.weights.convert import convert, import_weights
 from googlenet.weights.meta import load_weights_file
-
-
-@pytest.fixture(scope="module")
-def bvlc_layers() -> dict:
-    return random_bvlc_layers(seed=0)
-
-
-@pytest.fixture(scope="module")
-def caffemodel(tmp_path_factory: pytest.TempPathFactory, bvlc_layers: dict) -> Path:
-    path = tmp_path_factory.mktemp("caffe") / "bvlc_googlenet.caffemodel"
-    # ReLU / pooling layers without blobs sit between the weights in the real file.
-    layers = dict(bvlc_layers)
-    layers["conv1/relu_7x7"] = ("ReLU", [])
-    write_caffemodel(path, layers)
-    return path
 
 
 def test_converted_model_matches_reference_forward(caffemodel: Path, tmp_path: Path) -> None:
@@ -120,3 +105,17 @@ def test_truncated_file(tmp_path: Path, caffemodel: Path) -> None:
 def test_wrong_target_model(caffemodel: Path) -> None:
     _one_line_error(caffemodel, "caffe weights load into googlenet, not 'googlenet_bn'",
                     model="googlenet_bn")
+
+
+def test_cli_convert(caffemodel: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                     ) -> None:
+    from googlenet.cli import main
+
+    dst = tmp_path / "g.safetensors"
+    assert main(["convert", str(caffemodel), str(dst), "--from", "caffe"]) == 0
+    out = capsys.readouterr().out
+    assert dst.is_file() and "googlenet from caffe (1000 classes)" in out and "BGR" in out
+    assert main(["convert", str(caffemodel), str(dst), "--from", "caffe",
+                 "--model", "inception_v3"]) == 2
+    err = capsys.readouterr().err
+    assert "caffe weights load into googlenet" in err and "\n" not in err.strip()
