@@ -5,6 +5,8 @@ Files are checked when the dataset is built (``verify="header"``: Pillow's cheap
 file, which also catches truncated JPEGs but costs a full pass). A file that still fails
 at load time is recorded in ``.skipped`` too and replaced by the next good item, so one
 bad file never stops an epoch. Every skip is logged with its path and the reason.
+(Load-time skips found inside DataLoader worker processes are logged there but do not
+reach the parent's ``.skipped``; use ``verify="full"`` when the exact count matters.)
 """
 
 from __future__ import annotations

@@ -66,7 +66,7 @@ class CaffePreprocessing:
     """How images were fed to a Caffe model: ``x = crop(resize(img))[..., order] - mean``."""
 
     channel_order: str
-    pixel_scale: float
+    scale: float
     mean: tuple[float, float, float]
     std: tuple[float, float, float]
     resize: int
@@ -75,13 +75,14 @@ class CaffePreprocessing:
 
 # From models/bvlc_googlenet/train_val.prototxt (transform_param: mirror, crop_size 224,
 # mean_value 104 / 117 / 123) and Caffe's image pipeline: images are decoded by OpenCV,
-# hence BGR, kept in the 0-255 range (no scale), the per-channel mean is subtracted, and no
-# division by a std. The mean values are listed in the model's channel order, B, G, R.
+# hence BGR, kept in the 0-255 range (transform_param sets no scale), the per-channel
+# mean is subtracted, and nothing divides by a std. The means are in the model's channel
+# order, B, G, R.
 # The ImageNet LMDBs were built from images resized to 256x256; at test time the data layer
 # takes the centre 224x224 crop.
 BVLC_GOOGLENET_PREPROCESSING = CaffePreprocessing(
     channel_order="BGR",
-    pixel_scale=255.0,
+    scale=255.0,
     mean=(104.0, 117.0, 123.0),
     std=(1.0, 1.0, 1.0),
     resize=256,

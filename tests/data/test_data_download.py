@@ -7,6 +7,7 @@ import pytest
 from helpers_data import write_idx_set
 
 from googlenet.data import download as download_mod
+from googlenet.data import idx as idx_mod
 from googlenet.data.download import FileSpec, download_file, download_idx_dataset
 from googlenet.data.idx import IDXDataset
 from googlenet.errors import DataError
@@ -67,3 +68,17 @@ def test_download_idx_dataset_then_load(server, tmp_path, monkeypatch):
     dest = download_idx_dataset("mnist", tmp_path / "dl", base_url=url)
     ds = IDXDataset("mnist", "train", root=dest)
     assert len(ds) == 12
+
+
+def test_idx_dataset_download_flag(server, tmp_path, monkeypatch):
+    root, url = server
+    write_idx_set(root)
+    specs = tuple(FileSpec(p.name, sha256=_sha(p)) for p in sorted(root.iterdir()))
+    monkeypatch.setitem(download_mod.RESOURCES, "fashion-mnist", (url, specs))
+    monkeypatch.setattr(idx_mod, "SYSTEM_DIRS", {"mnist": [], "fashion-mnist": []})
+    monkeypatch.delenv("GOOGLENET_DATA", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    with pytest.raises(DataError, match="not found"):
+        IDXDataset("fashion-mnist", "test")
+    ds = IDXDataset("fashion-mnist", "test", download=True)
+    assert len(ds) == 6 and ds.root == tmp_path / "cache" / "googlenet" / "fashion-mnist"

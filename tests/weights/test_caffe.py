@@ -58,7 +58,7 @@ def test_preprocessing_facts() -> None:
     pre = BVLC_GOOGLENET_PREPROCESSING
     assert pre.channel_order == "BGR"
     assert pre.mean == (104.0, 117.0, 123.0)
-    assert pre.pixel_scale == 255.0 and pre.crop_size == 224
+    assert pre.scale == 255.0 and pre.crop_size == 224
 
 
 @pytest.mark.parametrize("legacy", [False, True], ids=["layer", "v1-layers"])
@@ -158,3 +158,11 @@ def test_duplicate_weighted_layer_is_rejected(tmp_path: Path) -> None:
     path.write_bytes((_key(100, 2) + bytes([len(one)]) + one) * 2)
     with pytest.raises(WeightsError, match="'c' appears twice"):
         read_caffemodel(path)
+
+
+def test_preprocessing_is_valid_safetensors_metadata() -> None:
+    from dataclasses import asdict
+
+    from googlenet.weights.safetensors_io import validate_metadata
+
+    validate_metadata(asdict(BVLC_GOOGLENET_PREPROCESSING))
