@@ -12,7 +12,7 @@ def _run(args: argparse.Namespace) -> int:
     pre = meta.preprocessing
     print(f"{args.dst}: {meta.model} from {args.source} ({len(meta.classes)} classes); "
           f"input {pre.input_size}x{pre.input_size} {pre.channel_order}, pixels 0..."
-          f"{pre.pixel_scale:g}, mean {list(pre.mean)}, std {list(pre.std)}")
+          f"{pre.scale:g}, mean {list(pre.mean)}, std {list(pre.std)}")
     return 0
 
 

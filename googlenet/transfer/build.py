@@ -67,9 +67,9 @@ def as_rgb(backbone: nn.Module, pre: Preprocessing) -> Preprocessing:
         conv = _first_conv(backbone)
         with torch.no_grad():
             conv.weight.copy_(conv.weight.flip(1))
-        return replace(pre, channel_order="RGB", pixel_scale=1.0,
+        return replace(pre, channel_order="RGB", scale=1.0,
                        mean=pre.unit_mean[::-1], std=pre.unit_std[::-1])
-    return replace(pre, pixel_scale=1.0, mean=pre.unit_mean, std=pre.unit_std)
+    return replace(pre, scale=1.0, mean=pre.unit_mean, std=pre.unit_std)
 
 
 def build_transfer_model(

@@ -78,7 +78,7 @@ def _check_model(source: str, model: str | None, path: str | os.PathLike[str]) -
     return model
 
 
-def _meta(model: str, kwargs: dict, num_classes: int, pre: Preprocessing, source: dict,
+def _meta(model: str, kwargs: dict, num_classes: int, pre: Preprocessing, source: str,
           ) -> WeightsMeta:
     return WeightsMeta(model=model, model_kwargs=kwargs, preprocessing=pre, source=source,
                        classes=class_names_or_default([], num_classes))
@@ -102,8 +102,7 @@ def import_caffe(path: str | os.PathLike[str], model: str | None = None) -> Impo
     kwargs = {"num_classes": num_classes, "aux_logits": aux}
     net = create_model(name, **kwargs)
     state = fill_state_dict(net, caffe_entries(layers, path, aux=aux), path)
-    source = {"framework": "caffe", "file": Path(path).name,
-              "notes": "BVLC GoogLeNet; BGR, 0..255, mean subtracted, no std"}
+    source = f"caffe:{Path(path).name} (BVLC GoogLeNet)"
     return ImportedWeights(net.eval(), state,
                            _meta(name, kwargs, num_classes, CAFFE_PREPROCESSING, source))
 

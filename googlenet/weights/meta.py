@@ -1,19 +1,18 @@
 """What a weights file says about itself: the model to build, its classes and preprocessing.
 
-Imported and fine-tuned weights are safetensors files whose string metadata is enough to
-rebuild and run the model without any other file:
+Imported and fine-tuned weights are safetensors files whose metadata is enough to rebuild
+and run the model without any other file. The keys are the standard ones of
+:mod:`googlenet.weights.safetensors_io` (``source``, ``mean``, ``std``, ``scale``,
+``channel_order``, ``input_size``, ``class_names``) plus:
 
-- ``format``: ``googlenet-weights/1``;
 - ``model`` / ``model_kwargs``: the registry name and the ``create_model`` keyword
-  arguments (``transfer`` describes a fine-tuned backbone + head instead, see
-  :mod:`googlenet.transfer`);
-- ``classes``: the class names in logit order;
-- ``preprocessing``: :class:`Preprocessing`, how pixels become the model's input;
-- ``source``: where the weights came from (framework, file name, notes).
+  arguments of the model the tensors belong to;
+- ``resize_size``: the shorter side images are resized to before the center crop;
+- ``transfer`` (fine-tuned models only): the :class:`~googlenet.transfer.TransferConfig`
+  that rebuilds backbone + head.
 
-Every value is JSON text, since safetensors metadata is a ``str -> str`` map. The train
-helper's run checkpoints (``googlenet-checkpoint/1``) carry the same facts under other
-keys; :func:`read_weights_meta` reads both.
+The train helper's run checkpoints (``format: googlenet-checkpoint/1``) carry the same
+facts under their own keys; :func:`read_weights_meta` reads both.
 """
 
 from __future__ import annotations
@@ -28,7 +27,6 @@ import torch
 
 from googlenet.errors import WeightsError
 
-FORMAT = "googlenet-weights/1"
 CHECKPOINT_FORMAT = "googlenet-checkpoint/1"
 CHANNEL_ORDERS = ("RGB", "BGR")
 
@@ -37,16 +35,16 @@ CHANNEL_ORDERS = ("RGB", "BGR")
 class Preprocessing:
     """How a uint8 RGB image becomes the model's input, exactly.
 
-    ``x = (pixels * pixel_scale / 255)[channel_order] ; x = (x - mean) / std`` where
+    ``x = (pixels * scale / 255)[channel_order] ; x = (x - mean) / std`` where
     ``pixels`` are 0..255; ``mean``/``std`` are in the model's channel order and in
-    units of ``pixel_scale`` (1.0: pixels in 0..1, as torchvision and Keras; 255.0:
+    units of ``scale`` (1.0: pixels in 0..1, as torchvision and Keras; 255.0:
     pixels in 0..255, as Caffe). Images are resized (shorter side to ``resize_size``,
     bilinear) and center-cropped to ``input_size``.
     """
 
     mean: tuple[float, ...] = (0.485, 0.456, 0.406)
     std: tuple[float, ...] = (0.229, 0.224, 0.225)
-    pixel_scale: float = 1.0
+    scale: float = 1.0
     channel_order: str = "RGB"
     input_size: int = 224
     resize_size: int = 256
@@ -54,19 +52,19 @@ class Preprocessing:
     def __post_init__(self) -> None:
         if self.channel_order not in CHANNEL_ORDERS:
             raise WeightsError(f"channel_order must be RGB or BGR, got {self.channel_order!r}")
-        if any(s == 0 for s in self.std) or self.pixel_scale <= 0:
+        if any(s == 0 for s in self.std) or self.scale <= 0:
             raise WeightsError(f"preprocessing needs non-zero std and a positive pixel scale, "
-                               f"got std={self.std}, pixel_scale={self.pixel_scale}")
+                               f"got std={self.std}, scale={self.scale}")
 
     @property
     def unit_mean(self) -> tuple[float, ...]:
         """``mean`` for pixels in 0..1 (what :func:`googlenet.data.to_float` takes)."""
-        return tuple(m / self.pixel_scale for m in self.mean)
+        return tuple(m / self.scale for m in self.mean)
 
     @property
     def unit_std(self) -> tuple[float, ...]:
         """``std`` for pixels in 0..1."""
-        return tuple(s / self.pixel_scale for s in self.std)
+        return tuple(s / self.scale for s in self.std)
 
     def reorder(self, x: torch.Tensor) -> torch.Tensor:
         """RGB batch -> the model's channel order (a no-op for RGB and for grayscale)."""
@@ -76,7 +74,7 @@ class Preprocessing:
 
     def normalize(self, x: torch.Tensor) -> torch.Tensor:
         """A uint8 (B, C, H, W) RGB batch, already cropped -> the model's float input."""
-        x = self.reorder(x).float() * (self.pixel_scale / 255.0)
+        x = self.reorder(x).float() * (self.scale / 255.0)
         mean = torch.tensor(self.mean, dtype=torch.float32, device=x.device).view(1, -1, 1, 1)
         std = torch.tensor(self.std, dtype=torch.float32, device=x.device).view(1, -1, 1, 1)
         return (x - mean) / std
@@ -97,67 +95,70 @@ class Preprocessing:
 
 @dataclass
 class WeightsMeta:
-    """The metadata of a ``googlenet-weights/1`` file (see the module docstring)."""
+    """The metadata of a googlenet weights file (see the module docstring)."""
 
     model: str
     model_kwargs: dict[str, Any] = field(default_factory=dict)
     classes: list[str] = field(default_factory=list)
     preprocessing: Preprocessing = field(default_factory=Preprocessing)
-    source: dict[str, Any] = field(default_factory=dict)
+    source: str = ""
     transfer: dict[str, Any] | None = None
 
-    def to_strings(self) -> dict[str, str]:
-        """The safetensors metadata map (JSON values)."""
-        out = {
-            "format": FORMAT,
-            "model": self.model,
-            "model_kwargs": json.dumps(self.model_kwargs),
-            "classes": json.dumps(self.classes),
-            "preprocessing": json.dumps(self.preprocessing.to_dict()),
-            "source": json.dumps(self.source),
+    def to_metadata(self) -> dict[str, Any]:
+        """The metadata map for :func:`~googlenet.weights.safetensors_io.save_safetensors`."""
+        pre = self.preprocessing
+        out: dict[str, Any] = {
+            "model": self.model, "model_kwargs": dict(self.model_kwargs),
+            "class_names": list(self.classes), "source": self.source,
+            "mean": list(pre.mean), "std": list(pre.std), "scale": pre.scale,
+            "channel_order": pre.channel_order, "input_size": pre.input_size,
+            "resize_size": pre.resize_size,
         }
         if self.transfer is not None:
-            out["transfer"] = json.dumps(self.transfer)
+            out["transfer"] = self.transfer
         return out
 
     @classmethod
-    def from_strings(cls, meta: Mapping[str, str], path: str | os.PathLike[str]) -> WeightsMeta:
-        """Parse a metadata map; a foreign or damaged one is a one-line error."""
-        fmt = meta.get("format")
+    def from_metadata(cls, meta: Mapping[str, Any], path: str | os.PathLike[str]) -> WeightsMeta:
+        """Parse a decoded metadata map; a foreign or damaged one is a one-line error."""
         try:
-            if fmt == CHECKPOINT_FORMAT:
+            if meta.get("format") == CHECKPOINT_FORMAT:
                 return _from_checkpoint(meta)
-            if fmt != FORMAT:
-                raise WeightsError(f"{path}: no googlenet metadata (format {fmt!r}); "
+            if not isinstance(meta.get("model"), str) or "mean" not in meta:
+                raise WeightsError(f"{path}: no googlenet metadata (model, preprocessing); "
                                    "convert foreign weights with `googlenet convert` first")
-            transfer = meta.get("transfer")
-            return cls(
-                model=meta["model"],
-                model_kwargs=json.loads(meta.get("model_kwargs", "{}")),
-                classes=list(json.loads(meta.get("classes", "[]"))),
-                preprocessing=Preprocessing.from_dict(json.loads(meta["preprocessing"])),
-                source=json.loads(meta.get("source", "{}")),
-                transfer=json.loads(transfer) if transfer else None,
+            size = meta.get("input_size", 224)
+            size = int(size if isinstance(size, int) else size[0])
+            pre = Preprocessing(
+                mean=tuple(float(v) for v in meta["mean"]),
+                std=tuple(float(v) for v in meta["std"]),
+                scale=float(meta.get("scale", 1.0)),
+                channel_order=str(meta.get("channel_order", "RGB")), input_size=size,
+                resize_size=int(meta.get("resize_size", round(size / 0.875))),
             )
-        except (KeyError, json.JSONDecodeError, TypeError, ValueError) as err:
+            return cls(model=meta["model"], model_kwargs=dict(meta.get("model_kwargs", {})),
+                       classes=list(meta.get("class_names", [])), preprocessing=pre,
+                       source=str(meta.get("source", "")), transfer=meta.get("transfer"))
+        except (KeyError, TypeError, ValueError, json.JSONDecodeError) as err:
             if isinstance(err, WeightsError):
                 raise
             raise WeightsError(f"{path}: damaged weights metadata ({err!r})") from None
 
 
-def _from_checkpoint(meta: Mapping[str, str]) -> WeightsMeta:
-    """A training checkpoint's metadata (train helper's format) as :class:`WeightsMeta`."""
-    size = int(json.loads(meta["input_size"]))
-    pre = Preprocessing(
-        mean=tuple(json.loads(meta["mean"])), std=tuple(json.loads(meta["std"])),
-        input_size=size, resize_size=round(size / 0.875),
-    )
+def _from_checkpoint(meta: Mapping[str, Any]) -> WeightsMeta:
+    """A training run checkpoint's metadata (JSON strings under the train helper's keys)."""
+    def get(key: str) -> Any:
+        value = meta[key]
+        return json.loads(value) if isinstance(value, str) else value
+
+    size = int(get("input_size"))
+    pre = Preprocessing(mean=tuple(get("mean")), std=tuple(get("std")), input_size=size,
+                        resize_size=round(size / 0.875))
     transfer = meta.get("transfer")
     return WeightsMeta(
-        model=json.loads(meta["model"]), model_kwargs=json.loads(meta["model_kwargs"]),
-        classes=list(json.loads(meta["classes"])), preprocessing=pre,
-        source={"framework": "googlenet", "checkpoint": CHECKPOINT_FORMAT},
-        transfer=json.loads(transfer) if transfer else None,
+        model=get("model"), model_kwargs=get("model_kwargs"), classes=list(get("classes")),
+        preprocessing=pre, source=f"googlenet training run ({CHECKPOINT_FORMAT})",
+        transfer=get("transfer") if transfer else None,
     )
 
 
@@ -176,36 +177,21 @@ def save_weights_file(
     path: str | os.PathLike[str], state_dict: Mapping[str, torch.Tensor], meta: WeightsMeta
 ) -> None:
     """Write weights + metadata as safetensors, atomically (an old file survives a crash)."""
-    from safetensors.torch import save_file
+    from googlenet.weights.safetensors_io import save_safetensors
 
-    from googlenet.weights._atomic import atomic_path
-
-    tensors = {k: v.detach().cpu().contiguous() for k, v in state_dict.items()}
-    with atomic_path(path) as tmp:
-        save_file(tensors, str(tmp), metadata=meta.to_strings())
+    save_safetensors(path, state_dict, meta.to_metadata())
 
 
 def read_weights_meta(path: str | os.PathLike[str]) -> WeightsMeta:
     """The metadata of a weights file or training checkpoint, without loading tensors."""
-    from safetensors import SafetensorError, safe_open
+    from googlenet.weights.safetensors_io import read_safetensors_metadata
 
-    if not os.path.isfile(path):
-        raise WeightsError(f"{path}: no such weights file")
-    try:
-        with safe_open(str(path), framework="pt") as fh:
-            meta = fh.metadata() or {}
-    except (SafetensorError, OSError, ValueError) as err:
-        raise WeightsError(f"{path}: not a readable safetensors file ({err})") from None
-    return WeightsMeta.from_strings(meta, path)
+    return WeightsMeta.from_metadata(read_safetensors_metadata(path), path)
 
 
 def load_weights_file(path: str | os.PathLike[str]) -> tuple[dict[str, torch.Tensor], WeightsMeta]:
     """Tensors and metadata of a weights file; damage is a one-line error naming it."""
-    from safetensors import SafetensorError
-    from safetensors.torch import load_file
+    from googlenet.weights.safetensors_io import load_safetensors
 
-    meta = read_weights_meta(path)
-    try:
-        return load_file(str(path)), meta
-    except (SafetensorError, OSError, ValueError) as err:
-        raise WeightsError(f"{path}: cannot read weights ({err})") from None
+    state, raw = load_safetensors(path)
+    return state, WeightsMeta.from_metadata(raw, path)

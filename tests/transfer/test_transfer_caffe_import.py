@@ -21,7 +21,7 @@ def test_converted_model_matches_reference_forward(caffemodel: Path, tmp_path: P
     assert meta.model == "googlenet" and meta.model_kwargs["aux_logits"] is True
     state, read_meta = load_weights_file(dst)
     pre = read_meta.preprocessing
-    assert (pre.channel_order, pre.pixel_scale, pre.mean, pre.std, pre.input_size) == \
+    assert (pre.channel_order, pre.scale, pre.mean, pre.std, pre.input_size) == \
         ("BGR", 255.0, (104.0, 117.0, 123.0), (1.0, 1.0, 1.0), 224)
     assert read_meta.classes[0] == "tench" and len(read_meta.classes) == 1000
 
