@@ -24,6 +24,7 @@ from ..layers import (
     NaiveInceptionBlock,
     local_response_norm,
 )
+from ..layers_v3 import InceptionV3A, InceptionV3B, InceptionV3C, InceptionV3D, InceptionV3E
 from ..specs.types import NetSpec, Row
 
 Built = tuple[list[tuple[str, nn.Module]], int]
@@ -99,6 +100,39 @@ def _inception_a(row: Row, in_ch: int, spec: NetSpec) -> Built:
     return [(row.name, block)], block.out_channels
 
 
+def _v3_option(row: Row, key: str) -> int:
+    value = row.options.get(key)
+    if not isinstance(value, int) or value <= 0:
+        raise SpecError(f"row {row.name}: a {row.type} row needs a positive int options[{key!r}]")
+    return value
+
+
+def _inception_v3(row: Row, in_ch: int, spec: NetSpec) -> Built:
+    # Inception v3's block widths are fixed by the paper; only A's pool branch and C's
+    # 7x7 width vary between blocks, and they live in row.options.
+    if spec.width != 1.0:
+        raise SpecError(f"row {row.name}: Inception v3 blocks have fixed widths; "
+                        f"width={spec.width} is not supported")
+    conv = conv_factory(spec)
+    pad = spec.avg_pool_count_include_pad
+    block: nn.Module
+    if row.type == "inception_v3_a":
+        block = InceptionV3A(in_ch, _v3_option(row, "pool_features"), conv=conv,
+                             count_include_pad=pad)
+    elif row.type == "inception_v3_c":
+        block = InceptionV3C(in_ch, _v3_option(row, "channels_7x7"), conv=conv,
+                             count_include_pad=pad)
+    elif row.type == "inception_v3_e":
+        block = InceptionV3E(in_ch, conv=conv, count_include_pad=pad)
+    else:
+        block = (InceptionV3B if row.type == "inception_v3_b" else InceptionV3D)(in_ch, conv=conv)
+    out = block.out_channels
+    if row.out_size and out != row.out_size[2]:
+        raise SpecError(f"row {row.name}: the block gives {out} channels but the row's output "
+                        f"depth is {row.out_size[2]}")
+    return [(row.name, block)], out
+
+
 ROW_BUILDERS: dict[str, RowBuilder] = {
     "conv": _conv,
     "max_pool": _pool,
@@ -106,6 +140,11 @@ ROW_BUILDERS: dict[str, RowBuilder] = {
     "relu": _relu,
     "inception": _inception,
     "inception_a": _inception_a,
+    "inception_v3_a": _inception_v3,
+    "inception_v3_b": _inception_v3,
+    "inception_v3_c": _inception_v3,
+    "inception_v3_d": _inception_v3,
+    "inception_v3_e": _inception_v3,
 }
 
 

@@ -15,7 +15,8 @@ from torch import nn
 
 from ..errors import InputSizeError
 from ..layers import AuxHead
-from ..specs.types import NetSpec
+from ..layers_v3 import InceptionV3Aux
+from ..specs.types import AuxSpec, NetSpec
 from .builder import build_features, conv_factory
 
 
@@ -59,8 +60,7 @@ class InceptionNet(nn.Module):
         self.aux_after: dict[str, str] = {}
         if aux_logits:
             for aux in spec.aux:
-                self.add_module(aux.name, self._aux_head(spec, layout.channels[aux.after],
-                                                         aux.adaptive_pool))
+                self.add_module(aux.name, self._aux_head(spec, aux, layout.channels[aux.after]))
                 self.aux_after[aux.name] = aux.after
 
     # -- construction -------------------------------------------------------------------
@@ -80,9 +80,11 @@ class InceptionNet(nn.Module):
         self.dropout = nn.Dropout(spec.dropout)
         self.fc = nn.Linear(in_features, self.num_classes)
 
-    def _aux_head(self, spec: NetSpec, channels: int, adaptive: bool) -> AuxHead:
+    def _aux_head(self, spec: NetSpec, aux: AuxSpec, channels: int) -> nn.Module:
+        if aux.kind == "inception_v3":
+            return InceptionV3Aux(channels, self.num_classes, conv=conv_factory(spec))
         return AuxHead(
-            channels, self.num_classes, conv=conv_factory(spec), adaptive=adaptive,
+            channels, self.num_classes, conv=conv_factory(spec), adaptive=aux.adaptive_pool,
             conv_channels=spec.scaled(128), fc_features=spec.scaled(1024),
             dropout=spec.aux_dropout,
         )
@@ -173,7 +175,7 @@ class InceptionNet(nn.Module):
         self.num_classes = num_classes
         self.fc = nn.Linear(self.head_in_features, num_classes)
         for name in self.aux_after:
-            head: AuxHead = getattr(self, name)
+            head = getattr(self, name)  # every aux head kind names its last layer classifier
             head.classifier = nn.Linear(head.classifier.in_features, num_classes)
 
     def get_classifier(self) -> nn.Linear:

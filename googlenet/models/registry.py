@@ -23,6 +23,8 @@ from ..specs import (
     GOOGLENET_MNIST,
     GOOGLENET_NAIVE,
     INCEPTION_A_NET,
+    INCEPTION_V3,
+    INCEPTION_V3_KERAS,
     NetSpec,
 )
 from .inception_net import InceptionNet
@@ -65,6 +67,8 @@ class ModelInfo:
         return self.spec.std
 
 
+_V3_PAPER = "Szegedy et al. 2015, Rethinking the Inception Architecture for Computer Vision"
+
 MODELS: dict[str, ModelInfo] = {
     info.name: info
     for info in (
@@ -91,6 +95,16 @@ MODELS: dict[str, ModelInfo] = {
                   "d2l.ai's GoogLeNet, stages b1..b5, 1-channel 96x96 (Fashion-MNIST).",
                   min_input_size=1, num_params=5_977_530,
                   paper="Zhang et al., Dive into Deep Learning, section 8.4"),
+        # 75: the smallest input that leaves mixed8's 3x3/2 'valid' convolutions a 3x3 map.
+        # num_params counts parameters (BN gamma and beta); Keras' count_params() of its
+        # InceptionV3, 23,851,784, counts BN moving mean/var instead of gamma (+17,216).
+        ModelInfo("inception_v3", INCEPTION_V3,
+                  "Inception v3, torchvision's layout and pooling; aux head on mixed7.",
+                  min_input_size=75, num_params=23_834_568, num_params_with_aux=27_161_264,
+                  paper=_V3_PAPER),
+        ModelInfo("inception_v3_keras", INCEPTION_V3_KERAS,
+                  "Inception v3 as keras.applications.InceptionV3: pad-free branch pooling.",
+                  min_input_size=75, num_params=23_834_568, paper=_V3_PAPER),
     )
 }
 

@@ -1,11 +1,12 @@
 """Architectures as data: the paper's Table 1 and its variants."""
 
 from .googlenet import GOOGLENET, GOOGLENET_BN, GOOGLENET_NAIVE, TABLE1
+from .inception_v3 import INCEPTION_V3, INCEPTION_V3_KERAS
 from .small import D2L_GOOGLENET, GOOGLENET_CIFAR, GOOGLENET_MNIST, INCEPTION_A_NET
 from .types import AuxSpec, NetSpec, Row, parse_count
 
 __all__ = [
     "AuxSpec", "NetSpec", "Row", "parse_count", "TABLE1", "GOOGLENET", "GOOGLENET_BN",
     "GOOGLENET_NAIVE", "GOOGLENET_CIFAR", "GOOGLENET_MNIST", "INCEPTION_A_NET",
-    "D2L_GOOGLENET",
+    "D2L_GOOGLENET", "INCEPTION_V3", "INCEPTION_V3_KERAS",
 ]

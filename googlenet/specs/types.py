@@ -63,11 +63,17 @@ HEAD_TYPES = frozenset({"global_avg_pool", "flatten", "dropout", "linear", "soft
 
 @dataclass(frozen=True)
 class AuxSpec:
-    """An auxiliary classifier attached to the output of feature module ``after``."""
+    """An auxiliary classifier attached to the output of feature module ``after``.
+
+    ``kind`` picks the head: ``"googlenet"`` is the paper's (5x5/3 pool, 1x1 conv, FC 1024,
+    FC); ``"inception_v3"`` is torchvision's ``InceptionAux`` (5x5/3 pool, 1x1 conv 128,
+    5x5 conv 768, global pool, FC).
+    """
 
     name: str
     after: str
     adaptive_pool: bool = False
+    kind: Literal["googlenet", "inception_v3"] = "googlenet"
 
 
 @dataclass(frozen=True)
@@ -98,6 +104,9 @@ class NetSpec:
     aux: tuple[AuxSpec, ...] = ()
     aux_dropout: float = 0.7
     width: float = 1.0
+    # Average-pooling branches (Inception v3): does the zero padding count in the average?
+    # TF/Keras 'same' pooling leaves it out; torchvision's F.avg_pool2d(x, 3, 1, 1) counts it.
+    avg_pool_count_include_pad: bool = False
     # Named features that are other names for modules, e.g. d2l's stages b1..b5.
     feature_aliases: Mapping[str, str] = field(default_factory=dict)
     # True when the head flattens a fixed-size map, so only input_size itself works.
