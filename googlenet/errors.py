@@ -33,3 +33,7 @@ class DataError(GoogLeNetError, ValueError):
 
 class WeightsError(GoogLeNetError, ValueError):
     """A weights file or checkpoint that does not fit the model it is loaded into."""
+
+
+class TrainingError(GoogLeNetError, RuntimeError):
+    """A training run that cannot go on (a NaN/inf loss, a checkpoint that does not fit)."""

@@ -1,0 +1,73 @@
+"""Multi-crop testing (paper, section 7), with crop sizes relative to the model's input.
+
+For a model of input size S (224 in the paper):
+
+- ``1``: resize the shorter side to S, take the central S x S crop.
+- ``10``: resize the shorter side to S / 0.875 (256 for 224), four corners + center, and
+  their mirror images.
+- ``144``: the paper's scheme: the shorter side resized to 4 scales (256, 288, 320, 352
+  for S=224, i.e. S * {8/7, 9/7, 10/7, 11/7}); 3 squares per scale (left/center/right, or
+  top/middle/bottom for portrait images); per square the 4 corner and the center S x S
+  crops plus the whole square resized to S; each also mirrored: 4 x 3 x 6 x 2 = 144.
+
+Each function maps a uint8 batch (B, C, H, W) to views (K, B, C, S, S); the caller
+averages the softmax over K.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from ..data import center_crop, five_crop, resize, ten_crop
+from ..errors import InputSizeError
+
+CROP_SCHEMES = (1, 10, 144)
+PAPER_SCALES = (256, 288, 320, 352)  # shorter sides for S = 224
+
+
+def scales_for(size: int) -> list[int]:
+    """The 144-crop shorter sides for input size ``size`` (256..352 for 224)."""
+    return [round(size * s / 224) for s in PAPER_SCALES]
+
+
+def one_crop(x: torch.Tensor, size: int) -> torch.Tensor:
+    """(1, B, C, S, S): shorter side to S, center crop."""
+    return center_crop(resize(x, size), size).unsqueeze(0)
+
+
+def ten_crops(x: torch.Tensor, size: int) -> torch.Tensor:
+    """(10, B, C, S, S): shorter side to S/0.875, five crops and their mirrors."""
+    return ten_crop(resize(x, round(size * 256 / 224)), size)
+
+
+def three_squares(x: torch.Tensor) -> list[torch.Tensor]:
+    """Left/center/right squares of a landscape batch (top/middle/bottom if portrait)."""
+    h, w = x.shape[-2:]
+    side = min(h, w)
+    if w >= h:
+        starts = (0, (w - side) // 2, w - side)
+        return [x[..., :, s:s + side] for s in starts]
+    starts = (0, (h - side) // 2, h - side)
+    return [x[..., s:s + side, :] for s in starts]
+
+
+def paper_crops(x: torch.Tensor, size: int) -> torch.Tensor:
+    """(144, B, C, S, S): the paper's 4 scales x 3 squares x 6 crops x 2 mirrors."""
+    views = []
+    for scale in scales_for(size):
+        for square in three_squares(resize(x, scale)):
+            six = torch.cat([five_crop(square, size), resize(square, (size, size))[None]])
+            views.append(six)
+            views.append(six.flip(-1))
+    return torch.cat(views)
+
+
+def crop_views(x: torch.Tensor, size: int, crops: int) -> torch.Tensor:
+    """Dispatch on the number of crops (1, 10 or 144)."""
+    if crops == 1:
+        return one_crop(x, size)
+    if crops == 10:
+        return ten_crops(x, size)
+    if crops == 144:
+        return paper_crops(x, size)
+    raise InputSizeError(f"crops must be one of {CROP_SCHEMES}, got {crops}")

@@ -1,0 +1,54 @@
+"""Classification metrics from class probabilities: top-k, per-class, confusion matrix."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+
+def topk_accuracy(probs: torch.Tensor, targets: torch.Tensor, k: int) -> float:
+    """Fraction of rows whose target is among the ``k`` largest scores."""
+    k = min(k, probs.shape[1])
+    top = probs.topk(k, dim=1).indices
+    return float((top == targets[:, None]).any(1).float().mean())
+
+
+def confusion_matrix(preds: torch.Tensor, targets: torch.Tensor, num_classes: int
+                     ) -> torch.Tensor:
+    """``cm[t, p]`` = how many images of class t were predicted as p (int64)."""
+    flat = targets.long() * num_classes + preds.long()
+    return torch.bincount(flat, minlength=num_classes**2).view(num_classes, num_classes)
+
+
+def per_class_accuracy(cm: torch.Tensor) -> list[float | None]:
+    """Recall per class (None for a class with no images)."""
+    totals = cm.sum(1)
+    return [float(cm[i, i] / totals[i]) if totals[i] else None for i in range(cm.shape[0])]
+
+
+@dataclass
+class EvalReport:
+    """The result of an evaluation."""
+
+    top1: float
+    top5: float
+    count: int
+    classes: list[str]
+    per_class: dict[str, float | None]
+    confusion: list[list[int]]
+    crops: int = 1
+    checkpoints: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict:
+        return dict(self.__dict__, checkpoints=list(self.checkpoints))
+
+
+def summarize(probs: torch.Tensor, targets: torch.Tensor, classes: list[str],
+              crops: int = 1, checkpoints: tuple[str, ...] = ()) -> EvalReport:
+    """All metrics of averaged class probabilities ``probs`` (N, K) against ``targets``."""
+    cm = confusion_matrix(probs.argmax(1), targets, len(classes))
+    per = per_class_accuracy(cm)
+    return EvalReport(topk_accuracy(probs, targets, 1), topk_accuracy(probs, targets, 5),
+                      int(targets.numel()), list(classes), dict(zip(classes, per, strict=True)),
+                      cm.tolist(), crops, checkpoints)

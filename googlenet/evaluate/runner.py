@@ -1,0 +1,101 @@
+"""Evaluate one checkpoint or an ensemble, with 1, 10 or 144 crops per image.
+
+Each model sees the crops at its own input size and its own mean/std; the softmax is
+averaged over crops, then over models (the paper averages "over multiple crops and over
+all the individual classifiers").
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.utils.data import Dataset
+
+from ..data import make_loader, to_float
+from ..errors import WeightsError
+from ..train.checkpoint import CheckpointMeta, build_from_checkpoint
+from .crops import crop_views
+from .metrics import EvalReport, summarize
+
+
+@dataclass
+class LoadedModel:
+    """A model rebuilt from a checkpoint, with what it needs to prepare its inputs."""
+
+    model: nn.Module
+    meta: CheckpointMeta
+    path: str
+
+
+def load_models(paths: Sequence[str | os.PathLike[str]], device: torch.device
+                ) -> list[LoadedModel]:
+    """Rebuild every checkpoint; an ensemble must agree on its class names."""
+    loaded = []
+    for p in paths:
+        model, meta = build_from_checkpoint(p)
+        loaded.append(LoadedModel(model.to(device), meta, str(p)))
+    first = loaded[0]
+    for other in loaded[1:]:
+        if other.meta.classes != first.meta.classes:
+            raise WeightsError(f"{other.path}: its classes differ from {first.path}'s; "
+                               f"an ensemble needs the same classes in the same order")
+    return loaded
+
+
+@torch.no_grad()
+def crop_probs(model: nn.Module, images: torch.Tensor, meta: CheckpointMeta, crops: int,
+               precision: str = "fp32", chunk: int = 1024) -> torch.Tensor:
+    """Softmax averaged over the crops of a uint8 batch: (B, num_classes)."""
+    views = crop_views(images, meta.input_size, crops)  # (K, B, C, S, S)
+    k, b = views.shape[:2]
+    flat = views.reshape(k * b, *views.shape[2:])
+    out = []
+    for lo in range(0, flat.shape[0], chunk):
+        x = to_float(flat[lo:lo + chunk], meta.mean, meta.std)
+        with torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=precision == "bf16"):
+            out.append(F.softmax(model(x).float(), dim=1))
+    return torch.cat(out).view(k, b, -1).mean(0)
+
+
+@torch.no_grad()
+def predict_dataset(models: Sequence[LoadedModel], dataset: Dataset, crops: int = 1,
+                    batch_size: int = 256, device: torch.device | None = None,
+                    precision: str = "fp32", limit: int | None = None
+                    ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Ensemble-averaged probabilities (N, K) and the targets (N,) over ``dataset``."""
+    device = device or torch.device("cpu")
+    n = len(dataset)  # type: ignore[arg-type]
+    n = min(n, limit) if limit else n
+    probs, targets = [], []
+    # Many crops multiply the memory per image: shrink the batch to keep it bounded.
+    bs = max(1, batch_size // max(1, crops // 10))
+    for images, y in make_loader(dataset, bs, indices=torch.arange(n)):  # type: ignore[attr-defined]
+        images = images.to(device)
+        p = torch.stack([crop_probs(m.model, images, m.meta, crops, precision)
+                         for m in models]).mean(0)
+        probs.append(p.cpu())
+        targets.append(y)
+    return torch.cat(probs), torch.cat(targets)
+
+
+def evaluate_checkpoints(paths: Sequence[str | os.PathLike[str]], dataset: Dataset,
+                         crops: int = 1, batch_size: int = 256,
+                         device: torch.device | None = None, precision: str = "fp32",
+                         limit: int | None = None) -> EvalReport:
+    """Top-1/top-5, per-class accuracy and the confusion matrix of a checkpoint or an
+    ensemble of checkpoints on ``dataset``."""
+    device = device or torch.device("cpu")
+    models = load_models(paths, device)
+    classes = models[0].meta.classes
+    n_data = len(getattr(dataset, "classes", classes))
+    if n_data != len(classes):
+        raise WeightsError(f"{models[0].path}: the model has {len(classes)} classes, the "
+                           f"dataset {n_data}")
+    probs, targets = predict_dataset(models, dataset, crops, batch_size, device, precision,
+                                     limit)
+    return summarize(probs, targets, classes, crops, tuple(m.path for m in models))

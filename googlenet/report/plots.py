@@ -1,0 +1,80 @@
+"""PNG figures of a run: loss and accuracy curves, the learning rate, a confusion matrix.
+
+matplotlib is an optional dependency (``pip install googlenet[plot]``) and always runs
+with the Agg backend, so plotting works without a display.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from ..errors import GoogLeNetError
+
+
+def _pyplot():  # noqa: ANN202 - the pyplot module
+    try:
+        import matplotlib
+    except ImportError:
+        raise GoogLeNetError("plots need matplotlib: pip install 'googlenet[plot]'") from None
+    matplotlib.use("Agg", force=True)
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(fig: object, path: str | os.PathLike[str]) -> Path:
+    fig.tight_layout()  # type: ignore[attr-defined]
+    fig.savefig(path, dpi=110)  # type: ignore[attr-defined]
+    _pyplot().close(fig)
+    return Path(path)
+
+
+def plot_curves(history: Sequence[dict[str, float]], out_dir: str | os.PathLike[str]
+                ) -> list[Path]:
+    """``loss.png``, ``accuracy.png`` and ``lr.png`` (train vs validation, per epoch)."""
+    plt = _pyplot()
+    epochs = [r["epoch"] for r in history]
+    out = []
+    for key, label in (("loss", "loss"), ("acc", "accuracy")):
+        fig, ax = plt.subplots(figsize=(5.5, 3.6))
+        ax.plot(epochs, [r[f"train_{key}"] for r in history], "o-", label="train")
+        ax.plot(epochs, [r[f"val_{key}"] for r in history], "s-", label="validation")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(label)
+        ax.grid(alpha=0.3)
+        ax.legend()
+        out.append(_save(fig, Path(out_dir) / f"{label}.png"))
+    fig, ax = plt.subplots(figsize=(5.5, 3.0))
+    ax.plot(epochs, [r["lr"] for r in history], "o-")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("learning rate (end of epoch)")
+    ax.grid(alpha=0.3)
+    out.append(_save(fig, Path(out_dir) / "lr.png"))
+    return out
+
+
+def plot_confusion(confusion: Sequence[Sequence[int]], classes: Sequence[str],
+                   path: str | os.PathLike[str], title: str = "") -> Path:
+    """A row-normalised confusion matrix (true class down, predicted across) with counts."""
+    plt = _pyplot()
+    k = len(classes)
+    rows = [sum(r) or 1 for r in confusion]
+    norm = [[v / rows[i] for v in r] for i, r in enumerate(confusion)]
+    side = max(4.0, 0.45 * k + 2)
+    fig, ax = plt.subplots(figsize=(side + 1, side))
+    im = ax.imshow(norm, cmap="Blues", vmin=0, vmax=1)
+    ax.set_xticks(range(k), labels=classes, rotation=60, ha="right", fontsize=8)
+    ax.set_yticks(range(k), labels=classes, fontsize=8)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    if k <= 20:  # counts stay readable up to about 20 classes
+        for i in range(k):
+            for j in range(k):
+                ax.text(j, i, str(confusion[i][j]), ha="center", va="center", fontsize=6,
+                        color="white" if norm[i][j] > 0.5 else "black")
+    if title:
+        ax.set_title(title)
+    fig.colorbar(im, ax=ax, fraction=0.046)
+    return _save(fig, path)

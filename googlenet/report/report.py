@@ -1,0 +1,67 @@
+"""The end of a run: curves, a confusion matrix of the best checkpoint, ``report.md``."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from ..evaluate.metrics import EvalReport
+from .plots import plot_confusion, plot_curves
+
+
+def _table(rows: list[dict[str, float]]) -> str:
+    keys = ["epoch", "train_loss", "train_acc", "val_loss", "val_acc", "val_top5", "lr",
+            "images_per_s"]
+    head = "| " + " | ".join(keys) + " |\n|" + "---|" * len(keys) + "\n"
+    body = "".join("| " + " | ".join(f"{r[k]:.4g}" if isinstance(r[k], float) else str(r[k])
+                                      for k in keys) + " |\n" for r in rows)
+    return head + body
+
+
+def write_report(run_dir: str | os.PathLike[str], config: dict, history: list[dict],
+                 evaluation: EvalReport | None = None) -> Path:
+    """Write ``report.md`` next to the PNGs it links to; returns its path."""
+    d = Path(run_dir)
+    best = max(history, key=lambda r: r["val_acc"]) if history else {}
+    lines = [f"# Training report: {d.name}", ""]
+    if history:
+        last = history[-1]
+        lines += [f"- final validation accuracy: **{last['val_acc']:.4f}** (top-5 "
+                  f"{last['val_top5']:.4f}) after {last['epoch']} epochs, "
+                  f"{last['time'] / 60:.1f} min of training",
+                  f"- best validation accuracy: {best['val_acc']:.4f} at epoch {best['epoch']}",
+                  ""]
+    if evaluation is not None:
+        lines += [f"## Best checkpoint on the evaluation split ({evaluation.count} images)", "",
+                  f"top-1 {evaluation.top1:.4f}, top-5 {evaluation.top5:.4f}", "",
+                  "| class | accuracy |", "|---|---|"]
+        lines += [f"| {c} | {a:.4f} |" if a is not None else f"| {c} | - |"
+                  for c, a in evaluation.per_class.items()]
+        lines += ["", "![confusion matrix](confusion.png)", ""]
+    lines += ["## Curves", "", "![loss](loss.png) ![accuracy](accuracy.png)", "",
+              "![learning rate](lr.png)", "", "## Epochs", "", _table(history),
+              "## Config", "", "```json", json.dumps(config, indent=2), "```", ""]
+    path = d / "report.md"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
+
+
+def finish_run(run_dir: str | os.PathLike[str], limit: int | None = None) -> Path:
+    """Plots, the best checkpoint's confusion matrix and per-class accuracy, report.md."""
+    from ..evaluate.runner import evaluate_checkpoints
+    from ..train.config import TrainConfig
+    from ..train.inputs import build_run_data
+
+    d = Path(run_dir)
+    cfg = TrainConfig.load(d / "config.json")
+    history = json.loads((d / "metrics.json").read_text(encoding="utf-8"))
+    plot_curves(history, d)
+    data = build_run_data(cfg)
+    ev = evaluate_checkpoints([d / "best.safetensors"], data.eval, crops=1,
+                              batch_size=cfg.eval_batch_size, precision=cfg.precision,
+                              limit=limit or cfg.eval_limit)
+    (d / "eval.json").write_text(json.dumps(ev.as_dict(), indent=1), encoding="utf-8")
+    plot_confusion(ev.confusion, ev.classes, d / "confusion.png",
+                   f"{cfg.model} on {cfg.dataset}/{cfg.eval_split}: top-1 {ev.top1:.4f}")
+    return write_report(d, cfg.to_dict(), history, ev)

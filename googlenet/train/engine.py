@@ -1,0 +1,187 @@
+"""The training and evaluation loops: one optimizer step, one epoch, one evaluation pass.
+
+:func:`googlenet.train.fit` (runner.py) wires these into a run with checkpoints.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from dataclasses import dataclass, field
+
+import torch
+from torch import nn
+from torch.utils.data import Dataset
+
+from ..data import cutmix, make_loader, mixup
+from ..errors import TrainingError
+from ..models.inception_net import InceptionOutputs
+from .config import TrainConfig
+from .distributed import DistInfo, all_reduce_sum
+from .ema import ModelEMA
+from .inputs import RunData, batch_seed, prepare_eval, train_loader
+from .losses import inception_loss
+from .progress import ProgressBar
+from .schedule import lr_at, set_lr
+
+
+class TrainForward(nn.Module):
+    """``forward(x) -> (logits, aux)``: ``forward_train`` as a plain forward, so DDP's
+    gradient hooks and ``torch.compile`` see the aux heads too."""
+
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        out = self.model.forward_train(x)
+        return out.logits, out.aux
+
+
+@dataclass
+class Meter:
+    """Running sums of one pass (summed over ranks where they come from all ranks)."""
+
+    loss: float = 0.0
+    correct: float = 0.0
+    count: float = 0.0
+
+    def as_dict(self, prefix: str) -> dict[str, float]:
+        n = max(self.count, 1.0)
+        return {f"{prefix}_loss": self.loss / n, f"{prefix}_acc": self.correct / n}
+
+
+@dataclass
+class TrainContext:
+    """Everything a training step touches."""
+
+    cfg: TrainConfig
+    model: nn.Module  # the bare model (for EMA and checkpoints)
+    forward: nn.Module  # TrainForward, possibly compiled and/or DDP-wrapped
+    optimizer: torch.optim.Optimizer
+    data: RunData
+    dist: DistInfo
+    device: torch.device
+    steps_per_epoch: int
+    ema: ModelEMA | None = None
+    step: int = 0  # global optimizer steps done
+    stop_requested: bool = False  # set by the SIGINT handler; checked between steps
+    generator: torch.Generator = field(default_factory=torch.Generator)
+
+
+def autocast(cfg_precision: str, device: torch.device) -> contextlib.AbstractContextManager:
+    """bf16 autocast on CPU or CUDA when asked for, else a no-op."""
+    return torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg_precision == "bf16")
+
+
+def _mix(ctx: TrainContext, x: torch.Tensor, y: torch.Tensor, batch: int
+         ) -> tuple[torch.Tensor, torch.Tensor]:
+    cfg, k = ctx.cfg, len(ctx.data.classes)
+    use_cut = cfg.cutmix > 0 and (cfg.mixup <= 0 or batch % 2 == 1)
+    if use_cut:
+        return cutmix(x, y, k, cfg.cutmix, cfg.label_smoothing, ctx.generator)
+    if cfg.mixup > 0:
+        return mixup(x, y, k, cfg.mixup, cfg.label_smoothing, ctx.generator)
+    return x, y
+
+
+def train_step(ctx: TrainContext, images: torch.Tensor, targets: torch.Tensor,
+               epoch: int, batch: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """One optimizer step; returns (summed loss, correct count) as tensors."""
+    cfg, dev = ctx.cfg, ctx.device
+    seed = batch_seed(cfg.seed, epoch, batch, ctx.dist.rank)
+    ctx.generator.manual_seed(seed)
+    torch.manual_seed(seed)  # dropout masks: fixed by the step's position too
+    x = ctx.data.augment(images.to(dev, non_blocking=True), ctx.generator)
+    if cfg.channels_last:
+        x = x.contiguous(memory_format=torch.channels_last)
+    y = targets.to(dev, non_blocking=True)
+    x, soft = _mix(ctx, x, y, batch)
+    set_lr(ctx.optimizer, lr_at(ctx.step, ctx.steps_per_epoch, cfg))
+    with autocast(cfg.precision, dev):
+        logits, aux = ctx.forward(x)
+    parts = inception_loss(InceptionOutputs(logits, aux), soft, cfg.aux_weight,
+                           cfg.label_smoothing)
+    ctx.optimizer.zero_grad(set_to_none=True)
+    parts.total.backward()
+    if cfg.grad_clip > 0:
+        nn.utils.clip_grad_norm_(ctx.model.parameters(), cfg.grad_clip)
+    # The step is taken before the loss is checked (checking forces a sync); a bad loss
+    # stops the run before anything of this step is saved.
+    ctx.optimizer.step()
+    if ctx.ema is not None:
+        ctx.ema.update(ctx.model)
+    ctx.step += 1
+    n = y.shape[0]
+    return parts.main.detach().float() * n, (logits.argmax(1) == y).sum()
+
+
+def train_one_epoch(ctx: TrainContext, epoch: int, start_batch: int = 0,
+                    meter: Meter | None = None) -> tuple[Meter, int]:
+    """Train ``epoch`` from batch ``start_batch`` on; returns the (global) meter and the
+    number of batches done, which is less than ``steps_per_epoch`` when a stop was
+    requested. A NaN/inf loss raises :class:`TrainingError`."""
+    cfg, dist = ctx.cfg, ctx.dist
+    meter = meter or Meter()
+    ctx.forward.train()
+    loader = train_loader(ctx.data, cfg, epoch, dist, cfg.batch_size // dist.world_size)
+    bar = ProgressBar(ctx.steps_per_epoch - start_batch, f"epoch {epoch + 1}/{cfg.epochs}",
+                      enabled=cfg.progress and dist.is_main)
+    batch = start_batch
+    for i, (images, targets) in enumerate(loader):  # type: ignore[attr-defined]
+        if i < start_batch:
+            continue  # replaying a partly done epoch: same order, skip what was done
+        loss_sum, correct = train_step(ctx, images, targets, epoch, batch)
+        n = float(targets.shape[0])
+        # One small all-reduce per step carries the metrics and any rank's stop request.
+        loss_v, corr_v, n_v, stop = all_reduce_sum(
+            [float(loss_sum), float(correct), n, float(ctx.stop_requested)], dist, ctx.device)
+        if not math.isfinite(loss_v):
+            lr = lr_at(ctx.step - 1, ctx.steps_per_epoch, cfg)
+            raise TrainingError(f"loss became {loss_v} at epoch {epoch + 1}, step "
+                                f"{batch + 1} (lr {lr:.3g})")
+        meter.loss += loss_v
+        meter.correct += corr_v
+        meter.count += n_v
+        batch += 1
+        bar.update(int(n_v), loss=meter.loss / meter.count, acc=meter.correct / meter.count)
+        if stop:
+            break
+    bar.close()
+    return meter, batch
+
+
+@torch.no_grad()
+def evaluate(model: nn.Module, dataset: Dataset, *, input_size: int,
+             mean: tuple[float, ...], std: tuple[float, ...], batch_size: int = 512,
+             device: torch.device | None = None, precision: str = "fp32",
+             channels_last: bool = False, limit: int | None = None,
+             dist: DistInfo | None = None) -> dict[str, float]:
+    """Single-crop loss, top-1 and top-5 accuracy of ``model`` on ``dataset`` (summed over
+    ranks, each rank taking every ``world_size``-th image)."""
+    dist = dist or DistInfo()
+    device = device or torch.device("cpu")
+    n = len(dataset)  # type: ignore[arg-type]
+    n = min(n, limit) if limit else n
+    indices = torch.arange(n)[dist.rank::dist.world_size]
+    was_training = model.training
+    model.eval()
+    sums = [0.0, 0.0, 0.0, 0.0]
+    for images, targets in make_loader(dataset, batch_size, indices=indices):  # type: ignore[attr-defined]
+        x = prepare_eval(images.to(device), input_size, mean, std)
+        if channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
+        y = targets.to(device)
+        with autocast(precision, device):
+            logits = model(x).float()
+        k = min(5, logits.shape[1])
+        top = logits.topk(k, 1).indices
+        sums[0] += float(nn.functional.cross_entropy(logits, y, reduction="sum"))
+        sums[1] += float((top[:, 0] == y).sum())
+        sums[2] += float((top == y[:, None]).any(1).sum())
+        sums[3] += float(y.shape[0])
+    model.train(was_training)
+    loss, top1, top5, count = all_reduce_sum(sums, dist, device)
+    count = max(count, 1.0)
+    return {"loss": loss / count, "acc": top1 / count, "top5": top5 / count}
+

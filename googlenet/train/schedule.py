@@ -1,0 +1,84 @@
+"""Optimizers and learning-rate schedules.
+
+A schedule is a pure function of the global step, applied by setting each parameter
+group's ``lr`` before the step. Nothing but the step count needs saving, so a resumed run
+continues on exactly the same curve.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+import torch
+from torch import nn
+
+from .config import ConfigError, TrainConfig
+
+
+def param_groups(model: nn.Module, weight_decay: float) -> list[dict]:
+    """Weight decay on conv/linear weights only: biases and BN parameters (1-d) are exempt,
+    as decaying a BN scale only fights the normalisation."""
+    decay, no_decay = [], []
+    for p in model.parameters():
+        if p.requires_grad:
+            (decay if p.ndim > 1 else no_decay).append(p)
+    return [{"params": decay, "weight_decay": weight_decay},
+            {"params": no_decay, "weight_decay": 0.0}]
+
+
+def build_optimizer(model: nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:
+    """SGD (momentum, the paper's choice), RMSprop or AdamW over ``model``'s parameters."""
+    groups = param_groups(model, cfg.weight_decay)
+    if cfg.optimizer == "sgd":
+        return torch.optim.SGD(groups, lr=cfg.lr, momentum=cfg.momentum, nesterov=cfg.nesterov)
+    if cfg.optimizer == "rmsprop":
+        # TF-style epsilon: Inception v2/v3 trained with RMSprop decay 0.9, eps 1.0.
+        return torch.optim.RMSprop(groups, lr=cfg.lr, alpha=0.9, eps=1e-3,
+                                   momentum=cfg.momentum)
+    if cfg.optimizer == "adamw":
+        return torch.optim.AdamW(groups, lr=cfg.lr)
+    raise ConfigError(f"unknown optimizer {cfg.optimizer!r}")
+
+
+def lr_at(step: int, steps_per_epoch: int, cfg: TrainConfig) -> float:
+    """The learning rate for global ``step`` (0-based) of a run of ``cfg.epochs`` epochs."""
+    total = max(1, cfg.epochs * steps_per_epoch)
+    epoch = step / steps_per_epoch
+    if cfg.schedule == "onecycle":
+        return _one_cycle(step, total, cfg.lr)
+    warm = cfg.warmup_epochs
+    if warm > 0 and epoch < warm:
+        return cfg.lr * (epoch + 1 / steps_per_epoch) / warm
+    if cfg.schedule == "paper":
+        # "decreasing the learning rate by 4% every 8 epochs" (section 6).
+        return cfg.lr * cfg.step_gamma ** math.floor(epoch / cfg.step_epochs)
+    if cfg.schedule == "cosine":
+        start = warm * steps_per_epoch
+        t = min(1.0, (step - start) / max(1, total - start))
+        floor = cfg.lr * cfg.min_lr_ratio
+        return floor + (cfg.lr - floor) * 0.5 * (1 + math.cos(math.pi * t))
+    return cfg.lr
+
+
+def _one_cycle(step: int, total: int, peak: float, pct: float = 0.3) -> float:
+    """Smith's one-cycle: cosine up from peak/25 over ``pct`` of the run, then cosine down
+    to peak/1e4 (the defaults of ``torch.optim.lr_scheduler.OneCycleLR``)."""
+    up = max(1, int(pct * total))
+    start, end = peak / 25, peak / 1e4
+    if step < up:
+        t = step / up
+        return start + (peak - start) * 0.5 * (1 - math.cos(math.pi * t))
+    t = min(1.0, (step - up) / max(1, total - up))
+    return end + (peak - end) * 0.5 * (1 + math.cos(math.pi * t))
+
+
+def set_lr(optimizer: torch.optim.Optimizer, lr: float) -> None:
+    """Set every parameter group's learning rate."""
+    for group in optimizer.param_groups:
+        group["lr"] = lr
+
+
+def lr_curve(cfg: TrainConfig, steps_per_epoch: int) -> Iterable[float]:
+    """The whole schedule, one value per step (for plots and tests)."""
+    return (lr_at(s, steps_per_epoch, cfg) for s in range(cfg.epochs * steps_per_epoch))
