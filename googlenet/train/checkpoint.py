@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,7 @@ from ..errors import WeightsError
 from ..models import create_model
 
 FORMAT = "googlenet-checkpoint/1"
+EXTRA_KEYS = ("transfer",)
 
 
 @dataclass
@@ -43,9 +44,13 @@ class CheckpointMeta:
     epoch: int
     step: int
     metrics: dict[str, float]
+    # Extra JSON metadata a custom model needs to be rebuilt: {"transfer": {...}} for a
+    # fine-tuned backbone + head (see googlenet.transfer), which is not a registry model.
+    extra: dict[str, Any] = field(default_factory=dict)
 
     def to_strings(self) -> dict[str, str]:
-        out = {k: json.dumps(v) for k, v in self.__dict__.items()}
+        out = {k: json.dumps(v) for k, v in self.__dict__.items() if k != "extra"}
+        out.update({k: json.dumps(v) for k, v in self.extra.items() if k in EXTRA_KEYS})
         out["format"] = FORMAT
         return out
 
@@ -55,7 +60,9 @@ class CheckpointMeta:
             raise WeightsError(f"{path}: not a googlenet training checkpoint (metadata "
                                f"format {meta.get('format')!r}, expected {FORMAT!r})")
         try:
-            return cls(**{k: json.loads(meta[k]) for k in cls.__dataclass_fields__})
+            base = {k: json.loads(meta[k]) for k in cls.__dataclass_fields__ if k != "extra"}
+            extra = {k: json.loads(meta[k]) for k in EXTRA_KEYS if k in meta}
+            return cls(**base, extra=extra)
         except (KeyError, json.JSONDecodeError, TypeError) as err:
             raise WeightsError(f"{path}: checkpoint metadata is damaged ({err})") from None
 
@@ -116,7 +123,13 @@ def load_into(model: nn.Module, state: dict[str, torch.Tensor],
 def build_from_checkpoint(path: str | os.PathLike[str]) -> tuple[nn.Module, CheckpointMeta]:
     """Rebuild the model a checkpoint describes and load its weights (eval mode)."""
     state, meta = load_weights(path)
-    model = create_model(meta.model, **meta.model_kwargs)
+    if "transfer" in meta.extra:
+        from ..transfer.build import transfer_from_config
+        from ..transfer.model import TransferConfig
+
+        model: nn.Module = transfer_from_config(TransferConfig(**meta.extra["transfer"]))
+    else:
+        model = create_model(meta.model, **meta.model_kwargs)
     load_into(model, state, path)
     return model.eval(), meta
 

@@ -12,11 +12,15 @@ from googlenet.transfer.build import (
     build_transfer_model,
     load_backbone,
     load_model,
+    rgb_preprocessing,
     transfer_from_config,
+    transfer_preprocessing,
 )
+from googlenet.transfer.finetune import KERAS_AUGMENT, FinetuneResult, finetune
 from googlenet.transfer.model import HEADS, POOLS, TransferConfig, TransferModel
 
 __all__ = [
-    "HEADS", "POOLS", "TransferConfig", "TransferModel", "as_rgb", "build_transfer_model",
-    "load_backbone", "load_model", "transfer_from_config",
+    "HEADS", "KERAS_AUGMENT", "POOLS", "FinetuneResult", "TransferConfig", "TransferModel",
+    "as_rgb", "build_transfer_model", "finetune", "load_backbone", "load_model",
+    "rgb_preprocessing", "transfer_from_config", "transfer_preprocessing",
 ]

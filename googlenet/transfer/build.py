@@ -12,7 +12,12 @@ from googlenet.errors import WeightsError
 from googlenet.models import create_model, get_model_info
 from googlenet.models.inception_net import InceptionNet
 from googlenet.transfer.model import TransferConfig, TransferModel
-from googlenet.weights.meta import Preprocessing, WeightsMeta, load_weights_file
+from googlenet.weights.meta import (
+    Preprocessing,
+    WeightsMeta,
+    load_weights_file,
+    read_weights_meta,
+)
 
 
 def load_backbone(
@@ -59,17 +64,44 @@ def _first_conv(model: nn.Module) -> nn.Conv2d:
     return next(m for m in model.modules() if isinstance(m, nn.Conv2d))
 
 
+def rgb_preprocessing(pre: Preprocessing, input_size: int | None = None) -> Preprocessing:
+    """``pre`` for RGB pixels in 0..1 (what the training pipeline speaks), at
+    ``input_size`` when given. A BGR ``pre`` goes with :func:`as_rgb`."""
+    mean, std = pre.unit_mean, pre.unit_std
+    if pre.channel_order == "BGR":
+        mean, std = mean[::-1], std[::-1]
+    out = replace(pre, channel_order="RGB", scale=1.0, mean=mean, std=std)
+    if input_size and input_size != pre.input_size:
+        out = replace(out, input_size=input_size, resize_size=round(input_size / 0.875))
+    return out
+
+
 def as_rgb(backbone: nn.Module, pre: Preprocessing) -> Preprocessing:
     """Make a BGR-trained backbone (Caffe) take RGB input, exactly: flipping the input
     channels of the first convolution equals flipping the image. Returns the equivalent
-    RGB preprocessing in 0..1 units, which the training pipeline speaks."""
+    RGB preprocessing in 0..1 units."""
     if pre.channel_order == "BGR":
         conv = _first_conv(backbone)
         with torch.no_grad():
             conv.weight.copy_(conv.weight.flip(1))
-        return replace(pre, channel_order="RGB", scale=1.0,
-                       mean=pre.unit_mean[::-1], std=pre.unit_std[::-1])
-    return replace(pre, scale=1.0, mean=pre.unit_mean, std=pre.unit_std)
+    return rgb_preprocessing(pre)
+
+
+def transfer_preprocessing(
+    weights: str | os.PathLike[str] | None, model: str | None = None,
+    input_size: int | None = None,
+) -> tuple[str, Preprocessing]:
+    """The backbone name and the RGB preprocessing :func:`build_transfer_model` will use,
+    from the weights' metadata alone (no tensors are read)."""
+    if weights is None:
+        if model is None:
+            raise WeightsError("give weights to fine-tune (or a model name to start fresh)")
+        info = get_model_info(model)
+        pre = Preprocessing(mean=info.mean, std=info.std, input_size=info.input_size,
+                            resize_size=round(info.input_size / 0.875))
+        return model, rgb_preprocessing(pre, input_size)
+    meta = read_weights_meta(weights)
+    return meta.model, rgb_preprocessing(meta.preprocessing, input_size)
 
 
 def build_transfer_model(
@@ -92,13 +124,12 @@ def build_transfer_model(
     RGB preprocessing to train and predict with.
     """
     backbone, pre, meta = load_backbone(weights, model)
-    pre = as_rgb(backbone, pre)
-    size = input_size or pre.input_size
+    as_rgb(backbone, pre)
+    pre = rgb_preprocessing(pre, input_size)
+    size = pre.input_size
     if size < backbone.min_input_size:
         raise WeightsError(f"input size {size} is below {backbone.spec.name}'s minimum "
                            f"{backbone.min_input_size}")
-    if size != pre.input_size:
-        pre = replace(pre, input_size=size, resize_size=round(size / 0.875))
     name = meta.model if meta else backbone.spec.name
     kwargs = dict(meta.model_kwargs) if meta else {"aux_logits": False}
     cfg = TransferConfig(backbone=name, cut=cut, num_classes=num_classes,

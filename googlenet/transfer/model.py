@@ -170,6 +170,10 @@ class TransferModel(nn.Module):
         """The trainer's interface: logits and no auxiliary heads."""
         return InceptionOutputs(self(x))
 
+    def checkpoint_meta(self) -> dict[str, Any]:
+        """What the trainer stores so that a checkpoint can rebuild this model."""
+        return {"transfer": self.config.to_dict()}
+
     def trainable_parameters(self) -> list[nn.Parameter]:
         """Parameters that get gradients now (the head plus any unfrozen blocks)."""
         return [p for p in self.parameters() if p.requires_grad]

@@ -152,8 +152,9 @@ def _from_checkpoint(meta: Mapping[str, Any]) -> WeightsMeta:
         return json.loads(value) if isinstance(value, str) else value
 
     size = int(get("input_size"))
+    # Training runs prepare evaluation images at the input size itself (no 0.875 margin).
     pre = Preprocessing(mean=tuple(get("mean")), std=tuple(get("std")), input_size=size,
-                        resize_size=round(size / 0.875))
+                        resize_size=size)
     transfer = meta.get("transfer")
     return WeightsMeta(
         model=get("model"), model_kwargs=get("model_kwargs"), classes=list(get("classes")),
