@@ -6,6 +6,8 @@ import argparse
 from collections.abc import Callable
 
 from . import convert, cost, demo, models, predict, summary
+from . import eval as eval_cmd
+from . import train as train_cmd
 
 Register = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None]
 
@@ -15,6 +17,8 @@ COMMANDS: list[Register] = [
     summary.register,
     cost.register,
     demo.register,
+    train_cmd.register,
+    eval_cmd.register,
     convert.register,
     predict.register,
 ]

@@ -183,8 +183,8 @@ def add_config_flags(parser: argparse.ArgumentParser) -> None:
     for f in fields(TrainConfig):
         flag = "--" + f.name.replace("_", "-")
         kind = _TYPES[str(f.type)]
-        kw: dict[str, Any] = {"default": None, "dest": f.name,
-                              "help": f"{f.metadata['help']} (default: {f.default})"}
+        text = f"{f.metadata['help']} (default: {f.default})".replace("%", "%%")
+        kw: dict[str, Any] = {"default": None, "dest": f.name, "help": text}
         if kind is _parse_bool:
             # --hflip alone means true; --hflip false also works.
             kw.update(nargs="?", const=True, type=_parse_bool, metavar="BOOL")

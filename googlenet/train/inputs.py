@@ -70,15 +70,21 @@ def _norm(values: tuple[float, ...], channels: int) -> tuple[float, ...]:
     return values if len(values) in (1, channels) else (0.5,)
 
 
+def dataset_kwargs(name: str, input_size: int, in_chans: int) -> dict[str, Any]:
+    """What :func:`build_dataset` needs to fit a model: the synthetic set is drawn at the
+    model's size and channel count, folders are resized to it."""
+    if name == "synthetic":
+        return {"image_size": input_size, "channels": in_chans}
+    if name == "folder":
+        return {"size": input_size}
+    return {}
+
+
 def build_run_data(cfg: TrainConfig, custom: CustomModel | None = None) -> RunData:
     """Load the datasets ``cfg`` names and derive the augmentation."""
     info = get_model_info(cfg.model)
     size = custom.input_size if custom else info.input_size
-    kwargs: dict = {}
-    if cfg.dataset == "synthetic":
-        kwargs = {"image_size": size, "channels": info.in_chans, "seed": cfg.seed}
-    elif cfg.dataset == "folder":
-        kwargs = {"size": size}
+    kwargs = dataset_kwargs(cfg.dataset, size, info.in_chans)
     train = build_dataset(cfg.dataset, "train", cfg.data, **kwargs)
     evals = build_dataset(cfg.dataset, cfg.eval_split, cfg.data, **kwargs)
     chans = _channels(train)

@@ -1,0 +1,77 @@
+"""``googlenet eval CKPT [CKPT ...]``: top-1/top-5, per-class accuracy, confusion matrix.
+
+Several checkpoints form an ensemble (softmax averaged); ``--crops 10`` or ``144`` is the
+paper's multi-crop testing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from ..data import build_dataset
+from ..errors import DataError
+from ..evaluate import CROP_SCHEMES, evaluate_checkpoints
+from ..report.plots import plot_confusion
+from ..train.checkpoint import read_meta
+from ..train.config import TrainConfig
+from ..train.inputs import dataset_kwargs
+from ..train.runner import resolve_device
+from ._common import print_json
+
+
+def _dataset_args(args: argparse.Namespace) -> tuple[str, str | None]:
+    """--dataset/--data, or the training config beside the first checkpoint."""
+    if args.dataset:
+        return args.dataset, args.data
+    cfg_path = Path(args.checkpoints[0]).parent / "config.json"
+    if cfg_path.is_file():
+        cfg = TrainConfig.load(cfg_path)
+        return cfg.dataset, args.data or cfg.data
+    raise DataError(f"{args.checkpoints[0]}: no config.json beside it; give --dataset")
+
+
+def _run(args: argparse.Namespace) -> int:
+    name, root = _dataset_args(args)
+    meta = read_meta(args.checkpoints[0])
+    kwargs = dataset_kwargs(name, meta.input_size, int(meta.model_kwargs["in_chans"]))
+    dataset = build_dataset(name, args.split, root, **kwargs)
+    report = evaluate_checkpoints(args.checkpoints, dataset, crops=args.crops,
+                                  batch_size=args.batch_size, device=resolve_device(args.device),
+                                  precision=args.precision, limit=args.limit)
+    out = Path(args.out) if args.out else Path(args.checkpoints[0]).parent
+    out.mkdir(parents=True, exist_ok=True)
+    stem = f"eval-{name}-{args.split}-{args.crops}crop"
+    (out / f"{stem}.json").write_text(json.dumps(report.as_dict(), indent=1), encoding="utf-8")
+    png = plot_confusion(report.confusion, report.classes, out / f"{stem}-confusion.png",
+                         f"{name}/{args.split}, {args.crops} crop(s): top-1 {report.top1:.4f}")
+    if args.json:
+        print_json(report.as_dict())
+        return 0
+    models = len(args.checkpoints)
+    print(f"{name}/{args.split}: {report.count} images, {args.crops} crop(s), "
+          f"{models} model(s)")
+    print(f"top-1 {report.top1:.4f}  top-5 {report.top5:.4f}")
+    for cls, acc in report.per_class.items():
+        print(f"  {cls:>24s}  {'-' if acc is None else f'{acc:.4f}'}")
+    print(f"wrote {out / (stem + '.json')} and {png}")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("eval", help="evaluate checkpoints (multi-crop, ensembles)")
+    p.add_argument("checkpoints", nargs="+", help=".safetensors checkpoint(s); several = "
+                                                  "an ensemble")
+    p.add_argument("--dataset", help="dataset name (default: the run's config.json)")
+    p.add_argument("--data", help="dataset root / folder")
+    p.add_argument("--split", default="test")
+    p.add_argument("--crops", type=int, default=1, choices=CROP_SCHEMES)
+    p.add_argument("--batch-size", type=int, default=256)
+    p.add_argument("--limit", type=int, help="only the first N images")
+    p.add_argument("--device", default="auto")
+    p.add_argument("--precision", default="fp32", choices=("fp32", "bf16"))
+    p.add_argument("--out", help="folder for the JSON and confusion PNG "
+                                 "(default: the checkpoint's)")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.set_defaults(func=_run)
