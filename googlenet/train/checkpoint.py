@@ -83,17 +83,45 @@ def save_weights(state_dict: dict[str, torch.Tensor], meta: CheckpointMeta,
     os.replace(tmp, path)
 
 
-def read_meta(path: str | os.PathLike[str]) -> CheckpointMeta:
-    """The metadata of a ``.safetensors`` checkpoint, without loading tensors."""
+def _raw_meta(path: str | os.PathLike[str]) -> dict[str, str]:
     from safetensors import safe_open
 
     _exists(path)
     try:
         with safe_open(str(path), framework="pt") as fh:
-            meta = fh.metadata() or {}
+            return fh.metadata() or {}
     except (SafetensorError, OSError, ValueError) as err:
         raise WeightsError(f"{path}: not a readable safetensors file ({err})") from None
+
+
+def _is_imported(meta: dict[str, str]) -> bool:
+    # googlenet.weights.meta's keys: written by `googlenet convert`.
+    return meta.get("format") != FORMAT and "model" in meta and "mean" in meta
+
+
+def read_meta(path: str | os.PathLike[str]) -> CheckpointMeta:
+    """The metadata of a ``.safetensors`` checkpoint, without loading tensors."""
+    meta = _raw_meta(path)
+    if _is_imported(meta):
+        return _imported_meta(path)
     return CheckpointMeta.from_strings(meta, path)
+
+
+def _imported_meta(path: str | os.PathLike[str]) -> CheckpointMeta:
+    """Weights from ``googlenet convert`` (or ``finetune``) seen as a checkpoint: RGB,
+    0..1 mean/std, so evaluation code needs no notion of BGR or 0..255 pixels."""
+    from ..transfer.build import rgb_preprocessing
+    from ..weights.meta import class_names_or_default, read_weights_meta
+
+    wm = read_weights_meta(path)
+    pre = rgb_preprocessing(wm.preprocessing)
+    num_classes = int(wm.model_kwargs.get("num_classes") or len(wm.classes) or 1000)
+    if wm.transfer is not None:
+        num_classes = int(wm.transfer["num_classes"])
+    return CheckpointMeta(wm.model, {"in_chans": 3, **wm.model_kwargs},
+                          class_names_or_default(wm.classes, num_classes), list(pre.mean),
+                          list(pre.std), pre.input_size, 0, 0, {},
+                          {"transfer": wm.transfer} if wm.transfer else {})
 
 
 def load_weights(path: str | os.PathLike[str]) -> tuple[dict[str, torch.Tensor], CheckpointMeta]:
@@ -121,7 +149,12 @@ def load_into(model: nn.Module, state: dict[str, torch.Tensor],
 
 
 def build_from_checkpoint(path: str | os.PathLike[str]) -> tuple[nn.Module, CheckpointMeta]:
-    """Rebuild the model a checkpoint describes and load its weights (eval mode)."""
+    """Rebuild the model a checkpoint describes and load its weights (eval mode).
+    Imported weights (``googlenet convert``) work too, with RGB 0..1 preprocessing."""
+    if _is_imported(_raw_meta(path)):
+        from ..transfer.build import load_rgb_model
+
+        return load_rgb_model(path)[0], _imported_meta(path)
     state, meta = load_weights(path)
     if "transfer" in meta.extra:
         from ..transfer.build import transfer_from_config

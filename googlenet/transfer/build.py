@@ -162,3 +162,12 @@ def load_model(path: str | os.PathLike[str]) -> tuple[nn.Module, WeightsMeta]:
         net = create_model(meta.model, **meta.model_kwargs)
     _load_strict(net, state, path)
     return net.eval(), meta
+
+
+def load_rgb_model(path: str | os.PathLike[str]) -> tuple[nn.Module, WeightsMeta]:
+    """:func:`load_model`, with the model made to take RGB 0..1 input normalised by
+    ``meta.preprocessing.mean/std`` (a BGR Caffe model gets its first convolution's input
+    channels flipped, which is exact), for pipelines that only know mean and std."""
+    net, meta = load_model(path)
+    meta.preprocessing = as_rgb(net, meta.preprocessing)
+    return net, meta

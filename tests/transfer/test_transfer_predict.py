@@ -77,3 +77,22 @@ def test_weights_without_metadata_are_refused(tmp_path: Path,
     assert main(["predict", str(img), "--weights", str(plain)]) == 2
     err = capsys.readouterr().err
     assert "plain.safetensors" in err and "googlenet convert" in err
+
+
+def test_eval_pipeline_takes_imported_bgr_weights(caffemodel: Path, caffe_safetensors: Path,
+                                                   ) -> None:
+    # `googlenet eval` knows only RGB mean/std: the Caffe model is made RGB by flipping its
+    # first convolution's input channels, which must leave the probabilities unchanged.
+    from googlenet.data import TensorImageDataset
+    from googlenet.evaluate import load_models, predict_dataset
+
+    rng = np.random.default_rng(5)
+    images = torch.from_numpy(rng.integers(0, 256, (2, 3, 224, 224), dtype=np.uint8))
+    dataset = TensorImageDataset(images, torch.tensor([0, 1]), imagenet_class_names())
+    (loaded,) = load_models([caffe_safetensors], torch.device("cpu"))
+    assert loaded.meta.input_size == 224 and len(loaded.meta.classes) == 1000
+    probs, _ = predict_dataset([loaded], dataset)
+    caffe_in = images.flip(1).double() - torch.tensor([104.0, 117.0, 123.0]).view(1, 3, 1, 1)
+    blobs = {name: layer.blobs for name, layer in read_caffemodel(caffemodel).items()}
+    ref = bvlc_forward(blobs, caffe_in)["loss3"].softmax(1)
+    np.testing.assert_allclose(probs.numpy(), ref.numpy(), atol=1e-5)
