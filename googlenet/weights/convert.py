@@ -107,11 +107,37 @@ def import_caffe(path: str | os.PathLike[str], model: str | None = None) -> Impo
                            _meta(name, kwargs, num_classes, CAFFE_PREPROCESSING, source))
 
 
+def _torchvision_model(state: dict[str, torch.Tensor], path: str | os.PathLike[str]) -> str:
+    """Which torchvision network a state dict is, from its key names."""
+    if any(k.startswith("Mixed_") for k in state):
+        return "inception_v3"
+    if any(k.startswith("inception3a.") for k in state):
+        return "googlenet_bn"
+    first = next(iter(state), "nothing")
+    raise WeightsError(f"{path}: neither torchvision's googlenet nor inception_v3 "
+                       f"(first key {first!r}); give --model to say which")
+
+
 def import_torchvision(path: str | os.PathLike[str], model: str | None = None,
-                        ) -> ImportedWeights:
+                       ) -> ImportedWeights:
     """Read a torchvision ``.pth`` state dict (``weights_only=True``: no pickle code runs)
-    into ``googlenet_bn`` or ``inception_v3``."""
-    raise WeightsError(f"{path}: torchvision import needs the v3 branch's key maps")
+    into ``googlenet_bn`` or ``inception_v3`` (told apart by the keys when ``model`` is
+    None); aux heads are kept when the file has them."""
+    from googlenet.weights.safetensors_io import load_torch_state_dict
+    from googlenet.weights.torchvision_map import from_torchvision
+
+    raw = load_torch_state_dict(path)
+    name = _check_model("torchvision", model or _torchvision_model(raw, path), path)
+    state = from_torchvision(raw, name, source=str(path))
+    fc = state.get("fc.weight")
+    num_classes = int(fc.shape[0]) if fc is not None else 1000
+    kwargs = {"num_classes": num_classes, "aux_logits": any(k.startswith("aux") for k in state)}
+    net = create_model(name, **kwargs)
+    net.load_state_dict(state)
+    source = f"torchvision:{Path(path).name}"
+    return ImportedWeights(net.eval(), net.state_dict(),
+                           _meta(name, kwargs, num_classes, TORCHVISION_PREPROCESSING[name],
+                                 source))
 
 
 def import_keras(path: str | os.PathLike[str], model: str | None = None) -> ImportedWeights:
