@@ -1,0 +1,152 @@
+"""Map Keras ``InceptionV3`` weights onto our Inception v3, by structure, not by name.
+
+Keras layer names are useless for matching: Keras 2 numbers auto-named layers from
+``conv2d_1``, Keras 3 from ``conv2d``, and a session that built other models first shifts
+every number. What is stable is the *order*: a weights file lists layers in
+``model.layers`` order (see :mod:`googlenet.weights.keras_h5`), and Keras sorts a
+functional model's layers by depth, i.e. by the longest path from the layer to the model
+output, deepest first; layers at equal depth keep the order their branches are
+concatenated in. Because every Inception block ends in one concatenation, blocks never
+interleave, so the i-th ``Conv2D`` of the file is the i-th entry of :func:`keras_conv_order`,
+and the i-th ``BatchNormalization`` belongs to the same convolution (a BN always sits one
+step closer to the output than its conv).
+
+:data:`KERAS_BLOCK_ORDER` spells that order out per block type; the test
+``tests/weights/test_keras_map.py`` proves it against a live ``keras.applications.InceptionV3``.
+
+Layouts: conv kernels HWIO -> OIHW, dense ``(in, out)`` -> ``(out, in)``, and Keras'
+Inception batch norms have ``scale=False`` (gamma = 1). Load into ``inception_v3_keras``:
+Keras' average pooling leaves the padding out of the mean, torchvision's ``inception_v3``
+counts it, so the same weights give slightly different outputs there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+from ..errors import WeightsError
+from ..layers import ConvNormAct
+from ..layers_v3 import InceptionV3A, InceptionV3B, InceptionV3C, InceptionV3D, InceptionV3E
+from .keras_h5 import KerasLayer, layers_of_kind
+
+__all__ = ["KERAS_BLOCK_ORDER", "keras_conv_order", "keras_layers_to_state_dict",
+           "load_keras_weights"]
+
+KERAS_BLOCK_ORDER: dict[type[nn.Module], tuple[str, ...]] = {
+    # Depth to the block's output in Keras ops (conv, BN, ReLU = 3 each; a split's extra
+    # concatenation = 1) in brackets; ties in branch order.
+    InceptionV3A: ("branch3x3dbl_1",  # [9]
+                   "branch5x5_1", "branch3x3dbl_2",  # [6]
+                   "branch1x1", "branch5x5_2", "branch3x3dbl_3", "branch_pool"),  # [3]
+    InceptionV3B: ("branch3x3dbl_1", "branch3x3dbl_2",  # [9], [6]
+                   "branch3x3", "branch3x3dbl_3"),  # [3]
+    InceptionV3C: ("branch7x7dbl_1", "branch7x7dbl_2",  # [15], [12]
+                   "branch7x7_1", "branch7x7dbl_3",  # [9]
+                   "branch7x7_2", "branch7x7dbl_4",  # [6]
+                   "branch1x1", "branch7x7_3", "branch7x7dbl_5", "branch_pool"),  # [3]
+    InceptionV3D: ("branch7x7x3_1", "branch7x7x3_2",  # [12], [9]
+                   "branch3x3_1", "branch7x7x3_3",  # [6]
+                   "branch3x3_2", "branch7x7x3_4"),  # [3]
+    InceptionV3E: ("branch3x3dbl_1",  # [10]
+                   "branch3x3_1", "branch3x3dbl_2",  # [7]
+                   "branch3x3_2a", "branch3x3_2b", "branch3x3dbl_3a", "branch3x3dbl_3b",  # [4]
+                   "branch1x1", "branch_pool"),  # [3]
+}
+
+
+def keras_conv_order(model: nn.Module) -> list[str]:
+    """Our conv/BN module names in the order Keras lists the matching layers."""
+    names = getattr(model, "feature_names", None)
+    if names is None:
+        raise WeightsError(f"Keras InceptionV3 weights need an InceptionNet, got "
+                           f"{type(model).__name__}")
+    order: list[str] = []
+    for name in names:
+        module = getattr(model, name)
+        if isinstance(module, ConvNormAct):
+            order.append(name)
+        elif type(module) in KERAS_BLOCK_ORDER:
+            order.extend(f"{name}.{child}" for child in KERAS_BLOCK_ORDER[type(module)])
+        elif any(p.numel() for p in module.parameters()):
+            raise WeightsError(f"Keras InceptionV3 weights cannot fill module {name!r} "
+                               f"({type(module).__name__}); build inception_v3_keras")
+    return order
+
+
+def _put(
+    out: dict[str, torch.Tensor], want: dict[str, torch.Tensor], key: str, array: object,
+    layer: KerasLayer, source: str,
+) -> None:
+    value = torch.as_tensor(array, dtype=torch.float32)
+    if key not in want:
+        raise WeightsError(f"{source}: Keras layer {layer.name!r} has weights for {key!r}, "
+                           "which the model does not have")
+    if value.shape != want[key].shape:
+        raise WeightsError(f"{source}: Keras layer {layer.name!r} gives {key!r} shape "
+                           f"{tuple(value.shape)}, model wants {tuple(want[key].shape)}")
+    out[key] = value.clone()
+
+
+def _check_count(kind: str, got: Sequence[KerasLayer], order: Sequence[str], source: str) -> None:
+    if len(got) < len(order):
+        raise WeightsError(f"{source}: {len(got)} {kind} layers, the model needs {len(order)}; "
+                           f"none left for {order[len(got)]!r}")
+    if len(got) > len(order):
+        raise WeightsError(f"{source}: unexpected {kind} layer {got[len(order)].name!r} "
+                           f"(the model has only {len(order)})")
+
+
+def keras_layers_to_state_dict(
+    layers: Sequence[KerasLayer], model: nn.Module, *, source: str = "Keras weights",
+) -> dict[str, torch.Tensor]:
+    """Our state-dict entries for ``model`` from Keras InceptionV3 layers in file order.
+
+    ``layers`` is what :func:`~googlenet.weights.keras_h5.read_keras_h5` returns. A file
+    with top fills ``fc`` too; a "notop" file leaves ``fc`` (and any aux head, which Keras
+    does not have) out of the result. Every conv2d / batch-norm / dense layer must fit its
+    module: counts and shapes are checked, and errors name the Keras layer and our key.
+    """
+    want = model.state_dict()
+    order = keras_conv_order(model)
+    others = [layer.name for layer in layers if layer.kind == "other"]
+    if others:
+        raise WeightsError(f"{source}: layer {others[0]!r} is not a conv2d, batch norm or "
+                           "dense layer; not a Keras InceptionV3 file")
+    convs, bns = layers_of_kind(list(layers), "conv2d"), layers_of_kind(list(layers), "batch_norm")
+    _check_count("conv2d", convs, order, source)
+    _check_count("batch-norm", bns, order, source)
+    out: dict[str, torch.Tensor] = {}
+    for name, conv, bn in zip(order, convs, bns, strict=True):
+        for leaf, array in conv.torch_arrays().items():
+            _put(out, want, f"{name}.conv.{leaf}", array, conv, source)
+        for leaf, array in bn.torch_arrays().items():
+            _put(out, want, f"{name}.bn.{leaf}", array, bn, source)
+    dense = layers_of_kind(list(layers), "dense")
+    if len(dense) > 1:  # a notop file has none, a file with top one ("predictions")
+        raise WeightsError(f"{source}: unexpected dense layer {dense[1].name!r} (the model "
+                           "has one classifier)")
+    for layer in dense:
+        for leaf, array in layer.torch_arrays().items():
+            _put(out, want, f"fc.{leaf}", array, layer, source)
+    return out
+
+
+def load_keras_weights(
+    model: nn.Module, layers: Sequence[KerasLayer], *, source: str = "Keras weights",
+) -> list[str]:
+    """Load Keras InceptionV3 layers into ``model``; return the keys left as they were.
+
+    Only the classifier (notop files), the aux heads and BN batch counters may be left.
+    """
+    state = keras_layers_to_state_dict(layers, model, source=source)
+    aux = tuple(f"{name}." for name in getattr(model, "aux_after", {}))
+    left = [k for k in model.state_dict() if k not in state]
+    bad = [k for k in left
+           if not (k.startswith(("fc.", *aux)) or k.endswith("num_batches_tracked"))]
+    if bad:
+        raise WeightsError(f"{source}: no Keras weights for {bad[0]!r}")
+    model.load_state_dict(state, strict=False)
+    return left
