@@ -21,7 +21,7 @@ from torch import nn
 
 from googlenet.data.folder import load_image, pil_to_tensor
 from googlenet.data.transforms import center_crop, resize
-from googlenet.errors import DataError
+from googlenet.errors import DataError, WeightsError
 from googlenet.weights.meta import Preprocessing, WeightsMeta, class_names_or_default
 
 # What Pillow raises on a file that is not a readable image.
@@ -62,7 +62,11 @@ class Predictor:
         """Load a weights file (imported, trained or fine-tuned)."""
         from googlenet.transfer.build import load_model
 
-        return cls(*load_model(path))
+        model, meta = load_model(path)
+        if meta.headless:
+            raise WeightsError(f"{path}: {meta.model} backbone without a trained classifier "
+                               f"({meta.source}); fine-tune it first (`googlenet finetune`)")
+        return cls(model, meta)
 
     @torch.no_grad()
     def probabilities(self, images: torch.Tensor) -> torch.Tensor:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 
-from . import convert, cost, demo, models, predict, summary
+from . import convert, cost, demo, finetune, models, predict, summary
 from . import eval as eval_cmd
 from . import train as train_cmd
 
@@ -21,4 +21,5 @@ COMMANDS: list[Register] = [
     eval_cmd.register,
     convert.register,
     predict.register,
+    finetune.register,
 ]

@@ -105,6 +105,9 @@ def finetune(
     cfg = TrainConfig(
         model=backbone, dataset="folder", data=str(data), epochs=epochs, lr=lr,
         optimizer=optimizer, batch_size=batch_size, schedule="constant", weight_decay=0.0,
+        # Keras' RMSprop has no momentum (the trainer's default 0.9 suits training from
+        # scratch and makes a fresh head on large features overshoot).
+        momentum=train_options.pop("momentum", 0.0),
         aux_logits=False, hflip=bool(aug["hflip"]), shift=float(aug["shift"]),
         rotation=float(aug["rotation"]), output=output,
         name=name or f"finetune-{backbone}-{cut}", **train_options,

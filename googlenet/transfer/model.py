@@ -81,7 +81,14 @@ def _head(cfg: TransferConfig, channels: int, spatial: int) -> nn.Sequential:
         in_features = cfg.hidden
     layers.append(("dropout", nn.Dropout(cfg.dropout)))
     out = 1 if cfg.head == "binary" else cfg.num_classes
-    layers.append(("classifier", nn.Linear(in_features, out)))
+    classifier = nn.Linear(in_features, out)
+    # Zero init: the head starts at uniform probabilities, and for a balanced batch its
+    # first gradient is the difference of the class means of its input, whatever the
+    # (large, all-positive after ReLU) common part of the backbone features. A random init
+    # puts that common part into the logits and makes the first steps overshoot.
+    nn.init.zeros_(classifier.weight)
+    nn.init.zeros_(classifier.bias)
+    layers.append(("classifier", classifier))
     return nn.Sequential(OrderedDict(layers))
 
 

@@ -8,7 +8,8 @@ Sources and the models they fill:
 - ``caffe``: BVLC ``bvlc_googlenet.caffemodel`` -> ``googlenet`` (the paper's network);
 - ``torchvision``: ``googlenet-1378be20.pth`` -> ``googlenet_bn``,
   ``inception_v3_google-0cc3c7bd.pth`` -> ``inception_v3``;
-- ``keras``: ``inception_v3_weights_tf_dim_ordering_tf_kernels[_notop].h5`` -> ``inception_v3``.
+- ``keras``: ``inception_v3_weights_tf_dim_ordering_tf_kernels[_notop].h5`` ->
+  ``inception_v3_keras`` (Inception v3 with Keras' average pooling).
 
 The written file's metadata (:class:`~googlenet.weights.meta.WeightsMeta`) names the model,
 its classes and the exact preprocessing the weights expect, so ``googlenet predict`` and
@@ -38,8 +39,9 @@ SOURCES = ("torchvision", "keras", "caffe")
 MODELS_BY_SOURCE: dict[str, tuple[str, ...]] = {
     "caffe": ("googlenet",),
     "torchvision": ("googlenet_bn", "inception_v3"),
-    "keras": ("inception_v3",),
+    "keras": ("inception_v3_keras", "inception_v3"),
 }
+DEFAULT_MODEL = {"caffe": "googlenet", "keras": "inception_v3_keras"}
 
 # torchvision's pretrained GoogLeNet and Inception v3 were converted from TF-slim
 # checkpoints and are built with ``transform_input=True``: the model turns ImageNet-normalised
@@ -68,6 +70,8 @@ class ImportedWeights:
 def _check_model(source: str, model: str | None, path: str | os.PathLike[str]) -> str:
     allowed = MODELS_BY_SOURCE[source]
     if model is None:
+        if source in DEFAULT_MODEL:
+            return DEFAULT_MODEL[source]
         if len(allowed) > 1:
             raise WeightsError(f"{path}: --model is needed for {source} weights "
                                f"(one of {', '.join(allowed)})")
@@ -141,9 +145,32 @@ def import_torchvision(path: str | os.PathLike[str], model: str | None = None,
 
 
 def import_keras(path: str | os.PathLike[str], model: str | None = None) -> ImportedWeights:
-    """Read a Keras InceptionV3 HDF5 weight file (with or without the top) into
-    ``inception_v3``."""
-    raise WeightsError(f"{path}: Keras import needs the v3 branch's key maps")
+    """Read a Keras InceptionV3 HDF5 weight file (legacy layout or Keras 3
+    ``.weights.h5``, with or without the top) into ``inception_v3_keras``, whose branch
+    average pools leave the padding out as Keras does (``inception_v3``, torchvision's
+    pooling, also takes the weights but its outputs differ slightly).
+
+    A "notop" file has no classifier: the model's ``fc`` is zeroed and the metadata says
+    ``headless``, so ``predict`` refuses it while ``finetune`` uses it as it should.
+    """
+    from googlenet.weights.keras_h5 import layers_of_kind, read_keras_h5
+    from googlenet.weights.keras_map import load_keras_weights
+
+    name = _check_model("keras", model, path)
+    layers = read_keras_h5(path)
+    dense = layers_of_kind(layers, "dense")
+    num_classes = int(dense[0].torch_arrays()["weight"].shape[0]) if dense else 1000
+    kwargs = {"num_classes": num_classes, "aux_logits": False}
+    net = create_model(name, **kwargs)
+    load_keras_weights(net, layers, source=str(path))
+    if not dense:
+        with torch.no_grad():
+            net.fc.weight.zero_()
+            net.fc.bias.zero_()
+    meta = _meta(name, kwargs, num_classes, KERAS_PREPROCESSING,
+                 f"keras:{Path(path).name}" + ("" if dense else " (notop)"))
+    meta.headless = not dense
+    return ImportedWeights(net.eval(), net.state_dict(), meta)
 
 
 def import_weights(

@@ -103,6 +103,8 @@ class WeightsMeta:
     preprocessing: Preprocessing = field(default_factory=Preprocessing)
     source: str = ""
     transfer: dict[str, Any] | None = None
+    # True for a backbone without a trained classifier (a Keras "notop" file).
+    headless: bool = False
 
     def to_metadata(self) -> dict[str, Any]:
         """The metadata map for :func:`~googlenet.weights.safetensors_io.save_safetensors`."""
@@ -116,6 +118,8 @@ class WeightsMeta:
         }
         if self.transfer is not None:
             out["transfer"] = self.transfer
+        if self.headless:
+            out["headless"] = True
         return out
 
     @classmethod
@@ -138,7 +142,8 @@ class WeightsMeta:
             )
             return cls(model=meta["model"], model_kwargs=dict(meta.get("model_kwargs", {})),
                        classes=list(meta.get("class_names", [])), preprocessing=pre,
-                       source=str(meta.get("source", "")), transfer=meta.get("transfer"))
+                       source=str(meta.get("source", "")), transfer=meta.get("transfer"),
+                       headless=bool(meta.get("headless", False)))
         except (KeyError, TypeError, ValueError, json.JSONDecodeError) as err:
             if isinstance(err, WeightsError):
                 raise
