@@ -25,6 +25,9 @@ def _keras_notop(path: Path) -> Path:
         keras = kh.import_keras()
     except ImportError as exc:
         pytest.skip(f"Keras 3 with the torch backend is not available: {exc}")
+    # Keras numbers auto-named layers per session: start and leave it clean, so tests that
+    # run after this one see the names a fresh session gives.
+    keras.backend.clear_session()
     keras.utils.set_random_seed(0)
     model = keras.applications.InceptionV3(weights=None, include_top=False,
                                            input_shape=(75, 75, 3))
@@ -34,6 +37,7 @@ def _keras_notop(path: Path) -> Path:
         if isinstance(layer, keras.layers.Conv2D):
             layer.kernel.assign(layer.kernel * 1.7)
     kh.write_keras2_style_h5(model, path)
+    keras.backend.clear_session()
     return path
 
 
