@@ -1,7 +1,8 @@
 """``googlenet demo``: the main job of ``make demo``.
 
 It prints GoogLeNet's Table 1 and what the 1x1 reductions save, measured on the built
-modules.
+modules, then trains a small GoogLeNet on Fashion-MNIST (or synthetic data) and writes its
+curves, confusion matrix, report and checkpoint (googlenet/train/demo.py).
 """
 
 from __future__ import annotations
@@ -14,6 +15,15 @@ from ..models.inception_net import InceptionNet
 
 
 def _run(args: argparse.Namespace) -> int:
+    _print_table1()
+    if not args.no_train:
+        from ..train.demo import demo_config, run_demo
+
+        run_demo(demo_config(args.output))
+    return 0
+
+
+def _print_table1() -> None:
     model = create_model("googlenet")
     assert isinstance(model, InceptionNet)
     print("GoogLeNet (Szegedy et al. 2014), Table 1, computed from the built network\n")
@@ -32,9 +42,10 @@ def _run(args: argparse.Namespace) -> int:
     print(f"  googlenet_naive: {npar:,} params, {human(nm)} multiply-adds")
     print(f"  googlenet:       {lpar:,} params, {human(lm)} multiply-adds "
           f"({nm / lm:.1f}x fewer)")
-    return 0
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("demo", help="the main job: Table 1 and the cost of the reductions")
+    p.add_argument("--no-train", action="store_true", help="only print the tables")
+    p.add_argument("--output", default="runs", help="parent folder of the demo's run folder")
     p.set_defaults(func=_run)

@@ -13,19 +13,23 @@ A checkpoint ``best``/``last`` in a run folder is two files, both written atomic
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
 from torch import nn
 
 from ..errors import WeightsError
 from ..models import create_model
+from ..weights._atomic import atomic_path
+from ..weights.safetensors_io import (
+    check_state_dict,
+    load_safetensors,
+    read_safetensors_metadata,
+    save_safetensors,
+)
 
 FORMAT = "googlenet-checkpoint/1"
 EXTRA_KEYS = ("transfer",)
@@ -33,7 +37,9 @@ EXTRA_KEYS = ("transfer",)
 
 @dataclass
 class CheckpointMeta:
-    """What a checkpoint says about its model."""
+    """What a checkpoint says about its model (stored with the standard keys of
+    :mod:`googlenet.weights.safetensors_io` where one exists: ``class_names``, ``mean``,
+    ``std``, ``input_size``)."""
 
     model: str
     model_kwargs: dict[str, Any]
@@ -48,63 +54,47 @@ class CheckpointMeta:
     # fine-tuned backbone + head (see googlenet.transfer), which is not a registry model.
     extra: dict[str, Any] = field(default_factory=dict)
 
-    def to_strings(self) -> dict[str, str]:
-        out = {k: json.dumps(v) for k, v in self.__dict__.items() if k != "extra"}
-        out.update({k: json.dumps(v) for k, v in self.extra.items() if k in EXTRA_KEYS})
-        out["format"] = FORMAT
-        return out
+    def to_metadata(self) -> dict[str, Any]:
+        return {"googlenet.checkpoint": FORMAT, "source": f"googlenet train: {self.model}",
+                "model": self.model, "model_kwargs": self.model_kwargs,
+                "class_names": self.classes, "mean": self.mean, "std": self.std,
+                "input_size": self.input_size, "epoch": self.epoch, "step": self.step,
+                "metrics": self.metrics,
+                **{k: v for k, v in self.extra.items() if k in EXTRA_KEYS}}
 
     @classmethod
-    def from_strings(cls, meta: dict[str, str], path: str | os.PathLike[str]) -> CheckpointMeta:
-        if meta.get("format") != FORMAT:
-            raise WeightsError(f"{path}: not a googlenet training checkpoint (metadata "
-                               f"format {meta.get('format')!r}, expected {FORMAT!r})")
+    def from_metadata(cls, meta: dict[str, Any], path: str | os.PathLike[str]
+                      ) -> CheckpointMeta:
+        if meta.get("googlenet.checkpoint") != FORMAT:
+            raise WeightsError(f"{path}: not a googlenet training checkpoint (no "
+                               f"'googlenet.checkpoint: {FORMAT}' metadata)")
         try:
-            base = {k: json.loads(meta[k]) for k in cls.__dataclass_fields__ if k != "extra"}
-            extra = {k: json.loads(meta[k]) for k in EXTRA_KEYS if k in meta}
-            return cls(**base, extra=extra)
-        except (KeyError, json.JSONDecodeError, TypeError) as err:
+            return cls(meta["model"], dict(meta["model_kwargs"]), list(meta["class_names"]),
+                       list(meta["mean"]), list(meta["std"]), int(meta["input_size"]),
+                       int(meta["epoch"]), int(meta["step"]), dict(meta["metrics"]),
+                       {k: meta[k] for k in EXTRA_KEYS if k in meta})
+        except (KeyError, TypeError, ValueError) as err:
             raise WeightsError(f"{path}: checkpoint metadata is damaged ({err})") from None
-
-
-def atomic_torch_save(obj: Any, path: str | os.PathLike[str]) -> None:
-    """``torch.save`` to a temporary file beside ``path``, then rename over it."""
-    tmp = f"{path}.tmp"
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
 
 
 def save_weights(state_dict: dict[str, torch.Tensor], meta: CheckpointMeta,
                  path: str | os.PathLike[str]) -> None:
     """Write weights + metadata as safetensors, atomically."""
-    tensors = {k: v.detach().cpu().contiguous() for k, v in state_dict.items()}
-    tmp = f"{path}.tmp"
-    save_file(tensors, tmp, metadata=meta.to_strings())
-    os.replace(tmp, path)
+    save_safetensors(path, state_dict, meta.to_metadata())
 
 
-def _raw_meta(path: str | os.PathLike[str]) -> dict[str, str]:
-    from safetensors import safe_open
-
-    _exists(path)
-    try:
-        with safe_open(str(path), framework="pt") as fh:
-            return fh.metadata() or {}
-    except (SafetensorError, OSError, ValueError) as err:
-        raise WeightsError(f"{path}: not a readable safetensors file ({err})") from None
-
-
-def _is_imported(meta: dict[str, str]) -> bool:
-    # googlenet.weights.meta's keys: written by `googlenet convert`.
-    return meta.get("format") != FORMAT and "model" in meta and "mean" in meta
+def _is_imported(meta: dict[str, Any]) -> bool:
+    # googlenet.weights.meta's keys, written by `googlenet convert`.
+    return meta.get("googlenet.checkpoint") != FORMAT and "model" in meta and "mean" in meta
 
 
 def read_meta(path: str | os.PathLike[str]) -> CheckpointMeta:
-    """The metadata of a ``.safetensors`` checkpoint, without loading tensors."""
-    meta = _raw_meta(path)
+    """The metadata of a ``.safetensors`` checkpoint, without loading tensors. Imported
+    weights (``googlenet convert``) are described with RGB 0..1 mean/std."""
+    meta = read_safetensors_metadata(path)
     if _is_imported(meta):
         return _imported_meta(path)
-    return CheckpointMeta.from_strings(meta, path)
+    return CheckpointMeta.from_metadata(meta, path)
 
 
 def _imported_meta(path: str | os.PathLike[str]) -> CheckpointMeta:
@@ -126,32 +116,21 @@ def _imported_meta(path: str | os.PathLike[str]) -> CheckpointMeta:
 
 def load_weights(path: str | os.PathLike[str]) -> tuple[dict[str, torch.Tensor], CheckpointMeta]:
     """Weights and metadata of a checkpoint; a damaged file is a one-line WeightsError."""
-    meta = read_meta(path)
-    try:
-        return load_file(str(path)), meta
-    except (SafetensorError, OSError, ValueError) as err:
-        raise WeightsError(f"{path}: cannot read weights ({err})") from None
+    state, meta = load_safetensors(path)
+    return state, CheckpointMeta.from_metadata(meta, path)
 
 
 def load_into(model: nn.Module, state: dict[str, torch.Tensor],
               path: str | os.PathLike[str]) -> None:
     """Load ``state`` into ``model`` strictly, with a one-line error on a mismatch."""
-    own = model.state_dict()
-    missing = sorted(set(own) - set(state))
-    extra = sorted(set(state) - set(own))
-    bad = [k for k in own if k in state and own[k].shape != state[k].shape]
-    if missing or extra or bad:
-        what = (f"missing {missing[:3]}" if missing else f"unexpected {extra[:3]}" if extra
-                else f"shape of {bad[0]} is {tuple(state[bad[0]].shape)}, model has "
-                     f"{tuple(own[bad[0]].shape)}")
-        raise WeightsError(f"{path}: checkpoint does not fit the model ({what})")
+    check_state_dict(state, model, source=str(path))
     model.load_state_dict(state)
 
 
 def build_from_checkpoint(path: str | os.PathLike[str]) -> tuple[nn.Module, CheckpointMeta]:
     """Rebuild the model a checkpoint describes and load its weights (eval mode).
     Imported weights (``googlenet convert``) work too, with RGB 0..1 preprocessing."""
-    if _is_imported(_raw_meta(path)):
+    if _is_imported(read_safetensors_metadata(path)):
         from ..transfer.build import load_rgb_model
 
         return load_rgb_model(path)[0], _imported_meta(path)
@@ -168,8 +147,9 @@ def build_from_checkpoint(path: str | os.PathLike[str]) -> tuple[nn.Module, Chec
 
 
 def save_state(state: dict[str, Any], path: str | os.PathLike[str]) -> None:
-    """Write the training state atomically."""
-    atomic_torch_save(state, path)
+    """Write the training state atomically (temporary file, fsync, rename)."""
+    with atomic_path(path) as tmp:
+        torch.save(state, tmp)
 
 
 def load_state(path: str | os.PathLike[str]) -> dict[str, Any]:

@@ -178,13 +178,13 @@ _TYPES: dict[str, Any] = {
 
 
 def add_config_flags(parser: argparse.ArgumentParser) -> None:
-    """One ``--flag`` per :class:`TrainConfig` field; defaults are left as None so that
-    only flags the user gave override a loaded config."""
+    """One ``--flag`` per :class:`TrainConfig` field; a flag not given leaves no attribute
+    (``SUPPRESS``), so only flags the user gave override a loaded config."""
     for f in fields(TrainConfig):
         flag = "--" + f.name.replace("_", "-")
         kind = _TYPES[str(f.type)]
         text = f"{f.metadata['help']} (default: {f.default})".replace("%", "%%")
-        kw: dict[str, Any] = {"default": None, "dest": f.name, "help": text}
+        kw: dict[str, Any] = {"default": argparse.SUPPRESS, "dest": f.name, "help": text}
         if kind is _parse_bool:
             # --hflip alone means true; --hflip false also works.
             kw.update(nargs="?", const=True, type=_parse_bool, metavar="BOOL")
@@ -197,7 +197,6 @@ def add_config_flags(parser: argparse.ArgumentParser) -> None:
 
 def config_from_args(args: argparse.Namespace, base: TrainConfig | None = None) -> TrainConfig:
     """``base`` (or the defaults) with every flag the user gave applied."""
-    given = {f.name: getattr(args, f.name) for f in fields(TrainConfig)
-             if getattr(args, f.name, None) is not None}
+    given = {f.name: getattr(args, f.name) for f in fields(TrainConfig) if hasattr(args, f.name)}
     base = base or TrainConfig()
     return base.replace(**given)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
-import os
 import signal
 import time
 from collections.abc import Iterator
@@ -23,6 +22,7 @@ from torch import nn
 
 from ..errors import TrainingError, WeightsError
 from ..models import create_model
+from ..weights._atomic import atomic_path
 from .checkpoint import (
     FORMAT,
     CheckpointMeta,
@@ -69,6 +69,9 @@ def _setup_torch(cfg: TrainConfig) -> None:
     if cfg.deterministic:
         # warn_only: a few CUDA kernels have no deterministic variant; CPU ones all do.
         torch.use_deterministic_algorithms(True, warn_only=True)
+        # ... but do not NaN-fill every new tensor: that alone cost ~20% of a CPU step,
+        # and it only helps to find reads of uninitialised memory.
+        torch.utils.deterministic.fill_uninitialized_memory = False  # type: ignore[attr-defined]
         torch.backends.cudnn.benchmark = False
     torch.manual_seed(cfg.seed)
 
@@ -131,6 +134,7 @@ class Run:
         self.history: list[dict[str, float]] = []
         self.best: dict[str, float] = {}
         self.epoch, self.batch, self.elapsed = 0, 0, 0.0
+        self.wall = 0.0  # seconds including evaluation, across resumes
         self.meter = Meter()
 
     @property
@@ -153,7 +157,8 @@ class Run:
         ema = self.ctx.ema
         state = {
             "format": FORMAT, "epoch": self.epoch, "batch": self.batch, "step": self.ctx.step,
-            "elapsed": self.elapsed, "optimizer": self.ctx.optimizer.state_dict(),
+            "elapsed": self.elapsed, "wall": self.wall,
+            "optimizer": self.ctx.optimizer.state_dict(),
             "ema": ema.state_dict() if ema else None,
             "model": self.model.state_dict() if ema else None,
             "meter": [self.meter.loss, self.meter.correct, self.meter.count],
@@ -188,6 +193,7 @@ class Run:
             raise WeightsError(f"{state_file}: optimizer state does not fit ({err})") from None
         self.epoch, self.batch, self.ctx.step = state["epoch"], state["batch"], state["step"]
         self.elapsed, self.history, self.best = state["elapsed"], state["history"], state["best"]
+        self.wall = state["wall"]
         self.meter = Meter(*state["meter"])
         torch.set_rng_state(state["rng"]["torch"])
 
@@ -202,9 +208,8 @@ class Run:
         writer.writerows(self.history)
         for name, text in (("metrics.csv", buf.getvalue()),
                            ("metrics.json", json.dumps(self.history, indent=1))):
-            tmp = self.dir / f"{name}.tmp"
-            tmp.write_text(text, encoding="utf-8")
-            os.replace(tmp, self.dir / name)
+            with atomic_path(self.dir / name) as tmp:
+                tmp.write_text(text, encoding="utf-8")
 
     # -- the loop -----------------------------------------------------------------------
     def end_epoch(self, train: Meter, seconds: float, images: float) -> dict[str, float]:
@@ -228,9 +233,12 @@ class Run:
             self.elapsed += time.perf_counter() - start
             self.meter = meter
             if self.batch < ctx.steps_per_epoch:  # stopped part-way: save and leave
+                self.wall += time.perf_counter() - start
                 self.save("last", {})
                 return "interrupted"
             row = self.end_epoch(meter, time.perf_counter() - start, meter.count - done_before)
+            self.wall += time.perf_counter() - start
+            row["wall"] = self.wall
             self.epoch, self.batch, self.meter = self.epoch + 1, 0, Meter()
             self.history.append(row)
             improved = row["val_acc"] > self.best.get("val_acc", -1.0)

@@ -9,7 +9,9 @@ output, deepest first; layers at equal depth keep the order their branches are
 concatenated in. Because every Inception block ends in one concatenation, blocks never
 interleave, so the i-th ``Conv2D`` of the file is the i-th entry of :func:`keras_conv_order`,
 and the i-th ``BatchNormalization`` belongs to the same convolution (a BN always sits one
-step closer to the output than its conv).
+step closer to the output than its conv). The released Keras 2 files follow the same order:
+Keras 3's own legacy loader (``load_weights_from_hdf5_group``) assigns their layers to
+``model.layers`` by position alone.
 
 :data:`KERAS_BLOCK_ORDER` spells that order out per block type; the test
 ``tests/weights/test_keras_map.py`` proves it against a live ``keras.applications.InceptionV3``.

@@ -11,8 +11,8 @@ and run the model without any other file. The keys are the standard ones of
 - ``transfer`` (fine-tuned models only): the :class:`~googlenet.transfer.TransferConfig`
   that rebuilds backbone + head.
 
-The train helper's run checkpoints (``format: googlenet-checkpoint/1``) carry the same
-facts under their own keys; :func:`read_weights_meta` reads both.
+Training run checkpoints (``googlenet.checkpoint: googlenet-checkpoint/1``) use the same
+keys, so :func:`read_weights_meta` reads both.
 """
 
 from __future__ import annotations
@@ -27,7 +27,6 @@ import torch
 
 from googlenet.errors import WeightsError
 
-CHECKPOINT_FORMAT = "googlenet-checkpoint/1"
 CHANNEL_ORDERS = ("RGB", "BGR")
 
 
@@ -126,8 +125,6 @@ class WeightsMeta:
     def from_metadata(cls, meta: Mapping[str, Any], path: str | os.PathLike[str]) -> WeightsMeta:
         """Parse a decoded metadata map; a foreign or damaged one is a one-line error."""
         try:
-            if meta.get("format") == CHECKPOINT_FORMAT:
-                return _from_checkpoint(meta)
             if not isinstance(meta.get("model"), str) or "mean" not in meta:
                 raise WeightsError(f"{path}: no googlenet metadata (model, preprocessing); "
                                    "convert foreign weights with `googlenet convert` first")
@@ -138,7 +135,10 @@ class WeightsMeta:
                 std=tuple(float(v) for v in meta["std"]),
                 scale=float(meta.get("scale", 1.0)),
                 channel_order=str(meta.get("channel_order", "RGB")), input_size=size,
-                resize_size=int(meta.get("resize_size", round(size / 0.875))),
+                # Training runs (``googlenet.checkpoint``) prepare evaluation images at
+                # the input size itself; imported weights say their own resize.
+                resize_size=int(meta.get("resize_size", size if meta.get(
+                    "googlenet.checkpoint") else round(size / 0.875))),
             )
             return cls(model=meta["model"], model_kwargs=dict(meta.get("model_kwargs", {})),
                        classes=list(meta.get("class_names", [])), preprocessing=pre,
@@ -148,24 +148,6 @@ class WeightsMeta:
             if isinstance(err, WeightsError):
                 raise
             raise WeightsError(f"{path}: damaged weights metadata ({err!r})") from None
-
-
-def _from_checkpoint(meta: Mapping[str, Any]) -> WeightsMeta:
-    """A training run checkpoint's metadata (JSON strings under the train helper's keys)."""
-    def get(key: str) -> Any:
-        value = meta[key]
-        return json.loads(value) if isinstance(value, str) else value
-
-    size = int(get("input_size"))
-    # Training runs prepare evaluation images at the input size itself (no 0.875 margin).
-    pre = Preprocessing(mean=tuple(get("mean")), std=tuple(get("std")), input_size=size,
-                        resize_size=size)
-    transfer = meta.get("transfer")
-    return WeightsMeta(
-        model=get("model"), model_kwargs=get("model_kwargs"), classes=list(get("classes")),
-        preprocessing=pre, source=f"googlenet training run ({CHECKPOINT_FORMAT})",
-        transfer=get("transfer") if transfer else None,
-    )
 
 
 def class_names_or_default(classes: Sequence[str], num_classes: int) -> list[str]:

@@ -1,0 +1,102 @@
+import json
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from googlenet.cli import main
+from googlenet.data import build_dataset, to_float
+from googlenet.evaluate import (
+    confusion_matrix,
+    crop_probs,
+    crop_views,
+    load_models,
+    paper_crops,
+    predict_dataset,
+    scales_for,
+    summarize,
+    topk_accuracy,
+)
+from googlenet.train import fit
+
+
+def test_topk_and_confusion_against_hand_computation():
+    probs = torch.tensor([[0.1, 0.6, 0.3],   # true 1: top-1 hit
+                          [0.5, 0.2, 0.3],   # true 2: top-1 miss, top-2 hit
+                          [0.2, 0.3, 0.5],   # true 0: miss at both
+                          [0.7, 0.2, 0.1]])  # true 0: hit
+    y = torch.tensor([1, 2, 0, 0])
+    assert topk_accuracy(probs, y, 1) == pytest.approx(2 / 4)
+    assert topk_accuracy(probs, y, 2) == pytest.approx(3 / 4)
+    assert topk_accuracy(probs, y, 5) == 1.0  # k beyond K counts every row
+    cm = confusion_matrix(probs.argmax(1), y, 3)
+    assert cm.tolist() == [[1, 0, 1], [0, 1, 0], [1, 0, 0]]
+    rep = summarize(probs, y, ["a", "b", "c"])
+    assert rep.per_class == {"a": 0.5, "b": 1.0, "c": 0.0}
+
+
+def test_crop_counts_and_sizes_are_relative_to_the_input_size():
+    x = torch.randint(0, 255, (2, 1, 32, 40), dtype=torch.uint8)
+    assert crop_views(x, 28, 1).shape == (1, 2, 1, 28, 28)
+    assert crop_views(x, 28, 10).shape == (10, 2, 1, 28, 28)
+    assert crop_views(x, 28, 144).shape == (144, 2, 1, 28, 28)
+    assert scales_for(224) == [256, 288, 320, 352] and scales_for(28) == [32, 36, 40, 44]
+
+
+def test_paper_crops_are_squares_corners_center_resize_and_mirrors():
+    x = torch.randint(0, 255, (1, 1, 32, 40), dtype=torch.uint8)  # landscape, shorter 32
+    v = paper_crops(x, 28)  # first scale is 32: the image is used as it is
+    left, center = x[..., :, 0:32], x[..., :, 4:36]
+    assert torch.equal(v[0], left[..., :28, :28])        # top-left corner of left square
+    assert torch.equal(v[3], left[..., 4:, 4:])          # bottom-right corner
+    assert torch.equal(v[4], left[..., 2:30, 2:30])      # center crop
+    assert torch.equal(v[6], v[0].flip(-1))              # mirrors follow each six
+    assert torch.equal(v[12 + 4], center[..., 2:30, 2:30])  # next square: center one
+    tall = x.transpose(-1, -2)  # portrait: top/middle/bottom squares
+    assert torch.equal(paper_crops(tall, 28)[0], tall[..., 0:28, 0:28])
+
+
+def _tiny_run(tiny_config, name, seed):
+    return fit(tiny_config(name=name, seed=seed, epochs=1)).run_dir
+
+
+def test_multi_crop_probs_average_the_softmax(tiny_config):
+    run = _tiny_run(tiny_config, "a", 1)
+    (m,) = load_models([run / "best.safetensors"], torch.device("cpu"))
+    x = build_dataset("synthetic", "test", image_size=28, channels=1, num_samples=3).images
+    got = crop_probs(m.model, x, m.meta, 10)
+    views = crop_views(x, 28, 10)
+    with torch.no_grad():
+        manual = torch.stack([F.softmax(m.model(to_float(v, m.meta.mean, m.meta.std)), 1)
+                              for v in views]).mean(0)
+    assert torch.allclose(got, manual, atol=1e-6)
+    assert torch.allclose(got.sum(1), torch.ones(3), atol=1e-5)
+
+
+def test_ensemble_averages_members_and_cli_writes_confusion_png(tiny_config, tmp_path, capsys):
+    a, b = _tiny_run(tiny_config, "a", 1), _tiny_run(tiny_config, "b", 2)
+    ds = build_dataset("synthetic", "test", image_size=28, channels=1, num_samples=40)
+    models = load_models([a / "best.safetensors", b / "best.safetensors"], torch.device("cpu"))
+    pa, y = predict_dataset(models[:1], ds)
+    pb, _ = predict_dataset(models[1:], ds)
+    pab, _ = predict_dataset(models, ds)
+    assert torch.allclose(pab, (pa + pb) / 2, atol=1e-6)
+    assert not torch.allclose(pa, pb)  # two different members, so the average means something
+    out = tmp_path / "ev"
+    rc = main(["eval", str(a / "best.safetensors"), str(b / "best.safetensors"), "--crops", "10",
+               "--limit", "40", "--out", str(out)])
+    assert rc == 0
+    result = json.loads((out / "eval-synthetic-test-10crop.json").read_text())
+    png = out / "eval-synthetic-test-10crop-confusion.png"
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert result["count"] == 40 and len(result["checkpoints"]) == 2
+    assert sum(map(sum, result["confusion"])) == 40
+    assert "top-1" in capsys.readouterr().out
+
+
+def test_eval_of_a_broken_checkpoint_is_one_line(tmp_path, capsys):
+    bad = tmp_path / "x.safetensors"
+    bad.write_bytes(b"junk")
+    assert main(["eval", str(bad), "--dataset", "synthetic"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert str(bad) in err and "\n" not in err

@@ -1,0 +1,27 @@
+import json
+
+from googlenet.cli import main
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def test_cli_train_writes_curves_confusion_and_report(tmp_path, capsys):
+    rc = main(["train", "--model", "inception_a_net", "--dataset", "synthetic", "--epochs", "2",
+               "--batch-size", "32", "--train-limit", "128", "--eval-limit", "64",
+               "--lr", "0.01", "--output", str(tmp_path), "--name", "r", "--progress", "false"])
+    assert rc == 0
+    run = tmp_path / "r"
+    for name in ("loss.png", "accuracy.png", "lr.png", "confusion.png"):
+        assert (run / name).read_bytes()[:8] == PNG, name
+    history = json.loads((run / "metrics.json").read_text())
+    report = (run / "report.md").read_text()
+    assert f"final validation accuracy: **{history[-1]['val_acc']:.4f}**" in report
+    assert "![confusion matrix](confusion.png)" in report and '"model": "inception_a_net"' in report
+    ev = json.loads((run / "eval.json").read_text())
+    assert ev["count"] == 64 and len(ev["per_class"]) == 10
+    assert "run folder:" in capsys.readouterr().out
+
+
+def test_cli_train_bad_resume_is_exit_2(tmp_path, capsys):
+    assert main(["train", "--resume", str(tmp_path / "nothing")]) == 2
+    assert "config.json" in capsys.readouterr().err

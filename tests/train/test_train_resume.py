@@ -1,0 +1,92 @@
+"""A run stopped by Ctrl-C and resumed ends with exactly the weights of an unbroken run."""
+
+import json
+import signal
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from googlenet.errors import WeightsError
+from googlenet.train import engine, fit
+
+
+def _interrupt_at(monkeypatch, epoch_at: int, batch_at: int) -> None:
+    """Deliver a real SIGINT while step (epoch_at, batch_at) runs."""
+    real = engine.train_step
+
+    def step(ctx, images, targets, epoch, batch):
+        if (epoch, batch) == (epoch_at, batch_at):
+            signal.raise_signal(signal.SIGINT)
+        return real(ctx, images, targets, epoch, batch)
+
+    monkeypatch.setattr(engine, "train_step", step)
+
+
+def _weights(run_dir):
+    return load_file(str(run_dir / "last.safetensors"))
+
+
+@pytest.mark.parametrize("batch_at", [5, 2], ids=["after-epoch-1", "mid-epoch-1"])
+def test_resumed_run_equals_uninterrupted_run(tiny_config, monkeypatch, batch_at):
+    # EMA, dropout-free model, augmentation and mixup: every source of state and randomness.
+    kw = dict(ema_decay=0.9, hflip=True, shift=0.1, mixup=0.2, label_smoothing=0.1)
+    whole = fit(tiny_config(name="whole", **kw))
+    with monkeypatch.context() as m:
+        _interrupt_at(m, 0, batch_at)
+        part = fit(tiny_config(name="split", **kw))
+    assert part.stopped == "interrupted"
+    assert len(part.history) == (1 if batch_at == 5 else 0)
+    resumed = fit(tiny_config(name="split", **kw), resume=True)
+    assert resumed.stopped is None
+    a, b = _weights(whole.run_dir), _weights(resumed.run_dir)
+    assert a.keys() == b.keys()
+    for k in a:
+        assert torch.equal(a[k], b[k]), k
+    hist_a = json.loads((whole.run_dir / "metrics.json").read_text())
+    hist_b = json.loads((resumed.run_dir / "metrics.json").read_text())
+    for ra, rb in zip(hist_a, hist_b, strict=True):
+        for key in ("train_loss", "train_acc", "val_loss", "val_acc", "lr"):
+            assert ra[key] == pytest.approx(rb[key], abs=1e-6), key
+
+
+def test_run_folder_contents(tiny_config):
+    result = fit(tiny_config(ema_decay=0.9))
+    names = {p.name for p in result.run_dir.iterdir()}
+    assert {"config.json", "metrics.csv", "metrics.json", "best.safetensors", "best.state.pt",
+            "last.safetensors", "last.state.pt"} <= names
+    assert not any(n.endswith(".tmp") for n in names)
+    csv_lines = (result.run_dir / "metrics.csv").read_text().splitlines()
+    assert csv_lines[0].startswith("epoch,train_loss,train_acc,val_loss,val_acc")
+    assert len(csv_lines) == 3
+    state = torch.load(result.run_dir / "last.state.pt", weights_only=True)
+    assert state["epoch"] == 2 and state["ema"]["num_updates"] == 12
+
+
+def test_existing_run_needs_resume_or_overwrite(tiny_config):
+    fit(tiny_config(epochs=1))
+    with pytest.raises(Exception, match="already holds a run; use --resume"):
+        fit(tiny_config(epochs=1))
+
+
+def test_corrupt_checkpoint_on_resume_is_a_one_line_error(tiny_config):
+    result = fit(tiny_config(epochs=1))
+    weights = result.run_dir / "last.safetensors"
+    weights.write_bytes(b"\x00garbage" * 10)
+    with pytest.raises(WeightsError) as err:
+        fit(tiny_config(epochs=2), resume=True)
+    msg = str(err.value)
+    assert str(weights) in msg and "\n" not in msg
+    state = result.run_dir / "last.state.pt"
+    state.write_bytes(b"not a zip")
+    with pytest.raises(WeightsError, match=r"last\.state\.pt: not a readable training state"):
+        fit(tiny_config(epochs=2), resume=True)
+
+
+def test_incompatible_checkpoint_on_resume_names_the_file(tiny_config):
+    result = fit(tiny_config(epochs=1))
+    with pytest.raises(WeightsError) as err:
+        fit(tiny_config(epochs=2, model="googlenet_mnist", width=0.125), resume=True)
+    msg = str(err.value)
+    assert str(result.run_dir / "last.safetensors") in msg and "inception_a_net" in msg
+    assert "\n" not in msg
