@@ -8,6 +8,7 @@ import torch
 from googlenet.train import fit, read_meta
 
 
+@pytest.mark.slow  # googlenet_bn trains at 224x224: tens of seconds on 2 cores
 def test_aux_heads_bf16_channels_last_clip_mix_adamw(tiny_config):
     # googlenet_bn carries the paper's two aux heads: fit trains them via forward_train.
     cfg = tiny_config(model="googlenet_bn", width=0.125, epochs=1, batch_size=16,
