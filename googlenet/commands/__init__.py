@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 
-from . import bench, cost, demo, export, models, summary
+from . import bench, convert, cost, demo, export, finetune, models, predict, summary
 from . import eval as eval_cmd
 from . import train as train_cmd
 
@@ -19,6 +19,9 @@ COMMANDS: list[Register] = [
     demo.register,
     train_cmd.register,
     eval_cmd.register,
+    convert.register,
+    finetune.register,
+    predict.register,
     bench.register,
     export.register,
 ]

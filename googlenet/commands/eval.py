@@ -35,7 +35,7 @@ def _dataset_args(args: argparse.Namespace) -> tuple[str, str | None]:
 def _run(args: argparse.Namespace) -> int:
     name, root = _dataset_args(args)
     meta = read_meta(args.checkpoints[0])
-    kwargs = dataset_kwargs(name, meta.input_size, int(meta.model_kwargs["in_chans"]))
+    kwargs = dataset_kwargs(name, meta.input_size, int(meta.model_kwargs.get("in_chans", 3)))
     dataset = build_dataset(name, args.split, root, **kwargs)
     report = evaluate_checkpoints(args.checkpoints, dataset, crops=args.crops,
                                   batch_size=args.batch_size, device=resolve_device(args.device),

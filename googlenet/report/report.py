@@ -5,9 +5,13 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..evaluate.metrics import EvalReport
 from .plots import plot_confusion, plot_curves
+
+if TYPE_CHECKING:
+    from ..train.inputs import CustomModel
 
 
 def _table(rows: list[dict[str, float]]) -> str:
@@ -47,7 +51,8 @@ def write_report(run_dir: str | os.PathLike[str], config: dict, history: list[di
     return path
 
 
-def finish_run(run_dir: str | os.PathLike[str], limit: int | None = None) -> Path:
+def finish_run(run_dir: str | os.PathLike[str], limit: int | None = None,
+               custom: CustomModel | None = None) -> Path:
     """Plots, the best checkpoint's confusion matrix and per-class accuracy, report.md."""
     from ..evaluate.runner import evaluate_checkpoints
     from ..train.config import TrainConfig
@@ -57,7 +62,7 @@ def finish_run(run_dir: str | os.PathLike[str], limit: int | None = None) -> Pat
     cfg = TrainConfig.load(d / "config.json")
     history = json.loads((d / "metrics.json").read_text(encoding="utf-8"))
     plot_curves(history, d)
-    data = build_run_data(cfg)
+    data = build_run_data(cfg, custom)
     ev = evaluate_checkpoints([d / "best.safetensors"], data.eval, crops=1,
                               batch_size=cfg.eval_batch_size, precision=cfg.precision,
                               limit=limit or cfg.eval_limit)

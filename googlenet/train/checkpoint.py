@@ -14,7 +14,7 @@ A checkpoint ``best``/``last`` in a run folder is two files, both written atomic
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,7 @@ from ..weights.safetensors_io import (
 )
 
 FORMAT = "googlenet-checkpoint/1"
+EXTRA_KEYS = ("transfer",)
 
 
 @dataclass
@@ -49,13 +50,17 @@ class CheckpointMeta:
     epoch: int
     step: int
     metrics: dict[str, float]
+    # Extra JSON metadata a custom model needs to be rebuilt: {"transfer": {...}} for a
+    # fine-tuned backbone + head (see googlenet.transfer), which is not a registry model.
+    extra: dict[str, Any] = field(default_factory=dict)
 
     def to_metadata(self) -> dict[str, Any]:
         return {"googlenet.checkpoint": FORMAT, "source": f"googlenet train: {self.model}",
                 "model": self.model, "model_kwargs": self.model_kwargs,
                 "class_names": self.classes, "mean": self.mean, "std": self.std,
                 "input_size": self.input_size, "epoch": self.epoch, "step": self.step,
-                "metrics": self.metrics}
+                "metrics": self.metrics,
+                **{k: v for k, v in self.extra.items() if k in EXTRA_KEYS}}
 
     @classmethod
     def from_metadata(cls, meta: dict[str, Any], path: str | os.PathLike[str]
@@ -66,7 +71,8 @@ class CheckpointMeta:
         try:
             return cls(meta["model"], dict(meta["model_kwargs"]), list(meta["class_names"]),
                        list(meta["mean"]), list(meta["std"]), int(meta["input_size"]),
-                       int(meta["epoch"]), int(meta["step"]), dict(meta["metrics"]))
+                       int(meta["epoch"]), int(meta["step"]), dict(meta["metrics"]),
+                       {k: meta[k] for k in EXTRA_KEYS if k in meta})
         except (KeyError, TypeError, ValueError) as err:
             raise WeightsError(f"{path}: checkpoint metadata is damaged ({err})") from None
 
@@ -77,9 +83,35 @@ def save_weights(state_dict: dict[str, torch.Tensor], meta: CheckpointMeta,
     save_safetensors(path, state_dict, meta.to_metadata())
 
 
+def _is_imported(meta: dict[str, Any]) -> bool:
+    # googlenet.weights.meta's keys, written by `googlenet convert`.
+    return meta.get("googlenet.checkpoint") != FORMAT and "model" in meta and "mean" in meta
+
+
 def read_meta(path: str | os.PathLike[str]) -> CheckpointMeta:
-    """The metadata of a ``.safetensors`` checkpoint, without loading tensors."""
-    return CheckpointMeta.from_metadata(read_safetensors_metadata(path), path)
+    """The metadata of a ``.safetensors`` checkpoint, without loading tensors. Imported
+    weights (``googlenet convert``) are described with RGB 0..1 mean/std."""
+    meta = read_safetensors_metadata(path)
+    if _is_imported(meta):
+        return _imported_meta(path)
+    return CheckpointMeta.from_metadata(meta, path)
+
+
+def _imported_meta(path: str | os.PathLike[str]) -> CheckpointMeta:
+    """Weights from ``googlenet convert`` (or ``finetune``) seen as a checkpoint: RGB,
+    0..1 mean/std, so evaluation code needs no notion of BGR or 0..255 pixels."""
+    from ..transfer.build import rgb_preprocessing
+    from ..weights.meta import class_names_or_default, read_weights_meta
+
+    wm = read_weights_meta(path)
+    pre = rgb_preprocessing(wm.preprocessing)
+    num_classes = int(wm.model_kwargs.get("num_classes") or len(wm.classes) or 1000)
+    if wm.transfer is not None:
+        num_classes = int(wm.transfer["num_classes"])
+    return CheckpointMeta(wm.model, {"in_chans": 3, **wm.model_kwargs},
+                          class_names_or_default(wm.classes, num_classes), list(pre.mean),
+                          list(pre.std), pre.input_size, 0, 0, {},
+                          {"transfer": wm.transfer} if wm.transfer else {})
 
 
 def load_weights(path: str | os.PathLike[str]) -> tuple[dict[str, torch.Tensor], CheckpointMeta]:
@@ -96,9 +128,20 @@ def load_into(model: nn.Module, state: dict[str, torch.Tensor],
 
 
 def build_from_checkpoint(path: str | os.PathLike[str]) -> tuple[nn.Module, CheckpointMeta]:
-    """Rebuild the model a checkpoint describes and load its weights (eval mode)."""
+    """Rebuild the model a checkpoint describes and load its weights (eval mode).
+    Imported weights (``googlenet convert``) work too, with RGB 0..1 preprocessing."""
+    if _is_imported(read_safetensors_metadata(path)):
+        from ..transfer.build import load_rgb_model
+
+        return load_rgb_model(path)[0], _imported_meta(path)
     state, meta = load_weights(path)
-    model = create_model(meta.model, **meta.model_kwargs)
+    if "transfer" in meta.extra:
+        from ..transfer.build import transfer_from_config
+        from ..transfer.model import TransferConfig
+
+        model: nn.Module = transfer_from_config(TransferConfig(**meta.extra["transfer"]))
+    else:
+        model = create_model(meta.model, **meta.model_kwargs)
     load_into(model, state, path)
     return model.eval(), meta
 

@@ -6,10 +6,12 @@ Images stay uint8 until the batch is on the device; :class:`BatchAugment` (train
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import torch
+from torch import nn
 from torch.utils.data import Dataset
 
 from ..data import BatchAugment, build_dataset, eval_transform, make_loader, shard_indices
@@ -17,6 +19,24 @@ from ..data.transforms import to_float
 from ..models import get_model_info
 from .config import TrainConfig
 from .distributed import DistInfo
+
+
+@dataclass
+class CustomModel:
+    """Train a model the caller builds instead of ``cfg.model`` (transfer learning).
+
+    ``build(class_names)`` returns the model; ``input_size``/``mean``/``std`` replace the
+    registry's (they come from the pretrained weights); ``augment`` adds
+    :class:`BatchAugment` fields the config has no flag for (``shear_range``,
+    ``zoom_range``, ``fill_mode``). A model with a ``checkpoint_meta()`` method adds its
+    dict to the checkpoint metadata, so the checkpoint can rebuild it.
+    """
+
+    build: Callable[[list[str]], nn.Module]
+    input_size: int
+    mean: tuple[float, ...]
+    std: tuple[float, ...]
+    augment: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -60,21 +80,24 @@ def dataset_kwargs(name: str, input_size: int, in_chans: int) -> dict[str, Any]:
     return {}
 
 
-def build_run_data(cfg: TrainConfig) -> RunData:
+def build_run_data(cfg: TrainConfig, custom: CustomModel | None = None) -> RunData:
     """Load the datasets ``cfg`` names and derive the augmentation."""
     info = get_model_info(cfg.model)
-    size = info.input_size
+    size = custom.input_size if custom else info.input_size
     kwargs = dataset_kwargs(cfg.dataset, size, info.in_chans)
     train = build_dataset(cfg.dataset, "train", cfg.data, **kwargs)
     evals = build_dataset(cfg.dataset, cfg.eval_split, cfg.data, **kwargs)
     chans = _channels(train)
-    mean, std = _norm(info.mean, chans), _norm(info.std, chans)
+    mean, std = (custom.mean, custom.std) if custom else (info.mean, info.std)
+    mean, std = _norm(mean, chans), _norm(std, chans)
     augment = BatchAugment(
         size=size if int(train[0][0].shape[-1]) != size else None,  # type: ignore[index]
         random_resized_crop=cfg.random_resized_crop, scale=(cfg.crop_scale_min, 1.0),
         hflip=cfg.hflip, width_shift_range=cfg.shift, height_shift_range=cfg.shift,
         rotation_range=cfg.rotation, fill_mode="constant", mean=mean, std=std,
     )
+    if custom and custom.augment:
+        augment = replace(augment, **custom.augment)
     classes = list(getattr(train, "classes", [str(i) for i in range(10)]))
     return RunData(train, evals, classes, chans, size, mean, std, augment)
 

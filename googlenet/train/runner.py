@@ -37,7 +37,7 @@ from .config import ConfigError, TrainConfig
 from .distributed import DistInfo, barrier, cleanup_distributed, init_distributed
 from .ema import ModelEMA
 from .engine import Meter, TrainContext, TrainForward, evaluate, train_one_epoch
-from .inputs import RunData, build_run_data, steps_per_epoch
+from .inputs import CustomModel, RunData, build_run_data, steps_per_epoch
 from .schedule import build_optimizer, lr_at
 
 
@@ -104,14 +104,20 @@ def _graceful_interrupt(ctx: TrainContext) -> Iterator[None]:
 class Run:
     """The state of one training run between epochs, and its files."""
 
-    def __init__(self, cfg: TrainConfig, dist: DistInfo, device: torch.device) -> None:
+    def __init__(self, cfg: TrainConfig, dist: DistInfo, device: torch.device,
+                 custom: CustomModel | None = None) -> None:
         self.cfg, self.dist, self.device = cfg, dist, device
         self.dir = Path(cfg.run_dir)
-        self.data = build_run_data(cfg)
+        self.data = build_run_data(cfg, custom)
         if cfg.batch_size % dist.world_size:
             raise ConfigError(f"batch_size {cfg.batch_size} is not divisible by the "
                               f"{dist.world_size} processes")
-        self.model, self.model_kwargs = build_model(cfg, self.data)
+        if custom is not None:
+            self.model, self.model_kwargs = custom.build(self.data.classes), {}
+        else:
+            self.model, self.model_kwargs = build_model(cfg, self.data)
+        meta_of = getattr(self.model, "checkpoint_meta", None)
+        self.extra_meta: dict[str, Any] = meta_of() if callable(meta_of) else {}
         self.model.to(device)
         if cfg.channels_last:
             self.model.to(memory_format=torch.channels_last)
@@ -140,7 +146,8 @@ class Run:
     def meta(self, metrics: dict[str, float]) -> CheckpointMeta:
         d = self.data
         return CheckpointMeta(self.cfg.model, self.model_kwargs, d.classes, list(d.mean),
-                              list(d.std), d.input_size, self.epoch, self.ctx.step, metrics)
+                              list(d.std), d.input_size, self.epoch, self.ctx.step, metrics,
+                              self.extra_meta)
 
     def save(self, stem: str, metrics: dict[str, float]) -> None:
         """Write ``stem.safetensors`` + ``stem.state.pt`` (rank 0 only)."""
@@ -269,12 +276,14 @@ def _prepare_dir(run: Run, resume: bool, overwrite: bool) -> None:
         run.cfg.save(run.dir / "config.json")
 
 
-def fit(cfg: TrainConfig, resume: bool = False, overwrite: bool = False) -> FitResult:
+def fit(cfg: TrainConfig, resume: bool = False, overwrite: bool = False,
+        custom: CustomModel | None = None) -> FitResult:
     """Train as ``cfg`` says (under torchrun: data-parallel); returns the history.
 
     ``resume`` continues the run in ``cfg.run_dir`` exactly where it stopped (the same
     weights, optimizer, EMA, schedule position and data order). A NaN/inf loss raises
-    :class:`TrainingError` and leaves the last good checkpoint in place.
+    :class:`TrainingError` and leaves the last good checkpoint in place. ``custom``
+    trains a caller-built model (see :class:`~googlenet.train.inputs.CustomModel`).
     """
     _setup_torch(cfg)
     device = resolve_device(cfg.device)
@@ -282,7 +291,7 @@ def fit(cfg: TrainConfig, resume: bool = False, overwrite: bool = False) -> FitR
     if device.type == "cuda" and dist.enabled:
         device = torch.device("cuda", dist.local_rank)
     try:
-        run = Run(cfg, dist, device)
+        run = Run(cfg, dist, device, custom)
         _prepare_dir(run, resume, overwrite)
         with _graceful_interrupt(run.ctx):
             try:
@@ -295,7 +304,7 @@ def fit(cfg: TrainConfig, resume: bool = False, overwrite: bool = False) -> FitR
         if stopped is None and cfg.report and dist.is_main:
             from ..report import finish_run
 
-            finish_run(run.dir)
+            finish_run(run.dir, custom=custom)
         return FitResult(run.dir, run.history, run.best, stopped)
     finally:
         cleanup_distributed()

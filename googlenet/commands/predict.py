@@ -1,0 +1,30 @@
+"""``googlenet predict IMAGE... --weights W [--topk 5]``: top-k labels with probabilities."""
+
+from __future__ import annotations
+
+import argparse
+
+from ..predict import Predictor, format_predictions
+from ._common import print_json
+
+
+def _run(args: argparse.Namespace) -> int:
+    predictor = Predictor.from_file(args.weights)
+    results = predictor.predict(args.images, topk=args.topk)
+    if args.json:
+        print_json([{"image": path, "top": [{"label": label, "probability": prob}
+                                            for label, prob in top]}
+                    for path, top in zip(args.images, results, strict=True)])
+    else:
+        print(format_predictions(args.images, results))
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("predict", help="classify images with a weights file")
+    p.add_argument("images", nargs="+", metavar="IMAGE")
+    p.add_argument("--weights", required=True,
+                   help="a .safetensors file from `convert`, `train` or `finetune`")
+    p.add_argument("--topk", type=int, default=5, help="labels per image (default 5)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=_run)

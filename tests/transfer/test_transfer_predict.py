@@ -1,0 +1,98 @@
+"""``googlenet predict``: labels, probabilities and preprocessing from the weights' metadata."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from bvlc_reference import bvlc_forward
+from PIL import Image
+
+from googlenet.cli import main
+from googlenet.weights.caffe import read_caffemodel
+from googlenet.weights.imagenet import imagenet_class_names
+
+
+def _image(path: Path, size: tuple[int, int], seed: int) -> Path:
+    rng = np.random.default_rng(seed)
+    # Smooth colour blobs, so resizing matters but does not wash everything out.
+    small = rng.integers(0, 256, (8, 8, 3), dtype=np.uint8)
+    Image.fromarray(small).resize(size, Image.Resampling.BICUBIC).save(path)
+    return path
+
+
+def test_predict_imagenet_labels_match_caffe_reference(
+    tmp_path: Path, caffemodel: Path, caffe_safetensors: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    img = _image(tmp_path / "photo.png", (300, 260), seed=3)
+    assert main(["predict", str(img), "--weights", str(caffe_safetensors), "--topk", "3",
+                 "--json"]) == 0
+    (result,) = json.loads(capsys.readouterr().out)
+    labels = [t["label"] for t in result["top"]]
+    probs = [t["probability"] for t in result["top"]]
+    assert len(labels) == 3 and probs == sorted(probs, reverse=True)
+    # The reference: Caffe's own preprocessing of the same 256-resized, 224-cropped pixels.
+    from googlenet.data.folder import load_image, pil_to_tensor
+    from googlenet.data.transforms import center_crop, resize
+
+    rgb = center_crop(resize(pil_to_tensor(load_image(img))[None], 256), 224)
+    caffe_in = rgb.flip(1).double() - torch.tensor([104.0, 117.0, 123.0]).view(1, 3, 1, 1)
+    blobs = {name: layer.blobs for name, layer in read_caffemodel(caffemodel).items()}
+    ref = bvlc_forward(blobs, caffe_in)["loss3"].softmax(1)[0]
+    top = ref.topk(3)
+    names = imagenet_class_names()
+    assert labels == [names[int(i)] for i in top.indices]
+    np.testing.assert_allclose(probs, top.values.numpy(), atol=1e-5)
+
+
+def test_predict_text_output(tmp_path: Path, caffe_safetensors: Path,
+                             capsys: pytest.CaptureFixture[str]) -> None:
+    imgs = [str(_image(tmp_path / f"{i}.jpg", (224, 224), seed=i)) for i in range(2)]
+    assert main(["predict", *imgs, "--weights", str(caffe_safetensors)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == imgs[0] and lines[6] == imgs[1] and len(lines) == 12
+    assert lines[1].strip().endswith(tuple(imagenet_class_names())) and "%" in lines[1]
+
+
+def test_corrupt_image_is_one_line_naming_it(tmp_path: Path, caffe_safetensors: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    good = _image(tmp_path / "good.png", (224, 224), seed=0)
+    bad = tmp_path / "broken.jpg"
+    bad.write_bytes(b"\xff\xd8\xff\xe0 this is not really a jpeg")
+    assert main(["predict", str(good), str(bad), "--weights", str(caffe_safetensors)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and str(bad) in err and "cannot read image" in err
+
+
+def test_weights_without_metadata_are_refused(tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    from safetensors.torch import save_file
+
+    plain = tmp_path / "plain.safetensors"
+    save_file({"w": torch.zeros(2)}, str(plain))
+    img = _image(tmp_path / "x.png", (64, 64), seed=0)
+    assert main(["predict", str(img), "--weights", str(plain)]) == 2
+    err = capsys.readouterr().err
+    assert "plain.safetensors" in err and "googlenet convert" in err
+
+
+def test_eval_pipeline_takes_imported_bgr_weights(caffemodel: Path, caffe_safetensors: Path,
+                                                   ) -> None:
+    # `googlenet eval` knows only RGB mean/std: the Caffe model is made RGB by flipping its
+    # first convolution's input channels, which must leave the probabilities unchanged.
+    from googlenet.data import TensorImageDataset
+    from googlenet.evaluate import load_models, predict_dataset
+
+    rng = np.random.default_rng(5)
+    images = torch.from_numpy(rng.integers(0, 256, (2, 3, 224, 224), dtype=np.uint8))
+    dataset = TensorImageDataset(images, torch.tensor([0, 1]), imagenet_class_names())
+    (loaded,) = load_models([caffe_safetensors], torch.device("cpu"))
+    assert loaded.meta.input_size == 224 and len(loaded.meta.classes) == 1000
+    probs, _ = predict_dataset([loaded], dataset)
+    caffe_in = images.flip(1).double() - torch.tensor([104.0, 117.0, 123.0]).view(1, 3, 1, 1)
+    blobs = {name: layer.blobs for name, layer in read_caffemodel(caffemodel).items()}
+    ref = bvlc_forward(blobs, caffe_in)["loss3"].softmax(1)
+    np.testing.assert_allclose(probs.numpy(), ref.numpy(), atol=1e-5)
