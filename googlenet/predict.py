@@ -13,7 +13,7 @@ torchvision weights and fine-tuned models all run the same way.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import torch
@@ -49,8 +49,13 @@ def read_image(path: str | os.PathLike[str], pre: Preprocessing, channels: int =
 class Predictor:
     """A model, its class names and its preprocessing, ready to classify images."""
 
-    def __init__(self, model: nn.Module, meta: WeightsMeta) -> None:
+    def __init__(self, model: nn.Module, meta: WeightsMeta,
+                 inference_path: str = "eager") -> None:
         self.model = model.eval()
+        # Resolved on the first batch: "auto" becomes the fastest path within tolerance.
+        self.inference_path = inference_path
+        self._runner: Callable[[torch.Tensor], torch.Tensor] | None = (
+            self.model if inference_path == "eager" else None)
         self.meta = meta
         self.preprocessing = meta.preprocessing
         num_classes = int(getattr(model, "num_classes", len(meta.classes)))
@@ -58,7 +63,8 @@ class Predictor:
         self.in_chans = int(getattr(model, "in_chans", 3))
 
     @classmethod
-    def from_file(cls, path: str | os.PathLike[str]) -> Predictor:
+    def from_file(cls, path: str | os.PathLike[str],
+                  inference_path: str = "eager") -> Predictor:
         """Load a weights file (imported, trained or fine-tuned)."""
         from googlenet.transfer.build import load_model
 
@@ -66,12 +72,18 @@ class Predictor:
         if meta.headless:
             raise WeightsError(f"{path}: {meta.model} backbone without a trained classifier "
                                f"({meta.source}); fine-tune it first (`googlenet finetune`)")
-        return cls(model, meta)
+        return cls(model, meta, inference_path)
 
     @torch.no_grad()
     def probabilities(self, images: torch.Tensor) -> torch.Tensor:
         """Class probabilities (N, classes) of a uint8 (N, C, size, size) RGB batch."""
-        return self.model(self.preprocessing.normalize(images)).float().softmax(1)
+        x = self.preprocessing.normalize(images)
+        if self._runner is None:
+            from googlenet.deploy import optimize_for_inference
+
+            self._runner, self.inference_path = optimize_for_inference(
+                self.model, x, self.inference_path)
+        return self._runner(x).float().softmax(1)
 
     def predict(self, paths: Sequence[str | os.PathLike[str]], topk: int = 5,
                 batch_size: int = 16) -> list[list[tuple[str, float]]]:

@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 
 from ..data import build_dataset
+from ..deploy import PATHS
 from ..errors import DataError
 from ..evaluate import CROP_SCHEMES, evaluate_checkpoints
 from ..report.plots import plot_confusion
@@ -39,7 +40,7 @@ def _run(args: argparse.Namespace) -> int:
     dataset = build_dataset(name, args.split, root, **kwargs)
     report = evaluate_checkpoints(args.checkpoints, dataset, crops=args.crops,
                                   batch_size=args.batch_size, device=resolve_device(args.device),
-                                  precision=args.precision, limit=args.limit)
+                                  inference_path=args.path, limit=args.limit)
     out = Path(args.out) if args.out else Path(args.checkpoints[0]).parent
     out.mkdir(parents=True, exist_ok=True)
     stem = f"eval-{name}-{args.split}-{args.crops}crop"
@@ -52,7 +53,8 @@ def _run(args: argparse.Namespace) -> int:
     models = len(args.checkpoints)
     print(f"{name}/{args.split}: {report.count} images, {args.crops} crop(s), "
           f"{models} model(s)")
-    print(f"top-1 {report.top1:.4f}  top-5 {report.top5:.4f}")
+    print(f"top-1 {report.top1:.4f}  top-5 {report.top5:.4f}  "
+          f"(inference path: {report.inference_path})")
     for cls, acc in report.per_class.items():
         print(f"  {cls:>24s}  {'-' if acc is None else f'{acc:.4f}'}")
     print(f"wrote {out / (stem + '.json')} and {png}")
@@ -70,7 +72,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--batch-size", type=int, default=256)
     p.add_argument("--limit", type=int, help="only the first N images")
     p.add_argument("--device", default="auto")
-    p.add_argument("--precision", default="fp32", choices=("fp32", "bf16"))
+    p.add_argument("--path", default="auto", choices=("auto", *PATHS),
+                   help="inference path (default auto: the fastest within its tolerance "
+                        "here, see `googlenet bench`)")
     p.add_argument("--out", help="folder for the JSON and confusion PNG "
                                  "(default: the checkpoint's)")
     p.add_argument("--json", action="store_true", help="print the result as JSON")

@@ -39,6 +39,7 @@ class EvalReport:
     confusion: list[list[int]]
     crops: int = 1
     checkpoints: tuple[str, ...] = ()
+    inference_path: str = "eager"
 
     def as_dict(self) -> dict:
         return dict(self.__dict__, checkpoints=list(self.checkpoints))

@@ -8,15 +8,15 @@ all the individual classifiers").
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
-from torch import nn
 from torch.utils.data import Dataset
 
 from ..data import make_loader, to_float
+from ..deploy import optimize_for_inference
 from ..errors import WeightsError
 from ..train.checkpoint import CheckpointMeta, build_from_checkpoint
 from .crops import crop_views
@@ -25,20 +25,37 @@ from .metrics import EvalReport, summarize
 
 @dataclass
 class LoadedModel:
-    """A model rebuilt from a checkpoint, with what it needs to prepare its inputs."""
+    """A model rebuilt from a checkpoint, with what it needs to prepare its inputs.
 
-    model: nn.Module
+    ``model`` maps normalised float images to logits: the module itself on the "eager"
+    path, else the runner of the inference path named by ``inference_path``.
+    """
+
+    model: Callable[[torch.Tensor], torch.Tensor]
     meta: CheckpointMeta
     path: str
+    inference_path: str = "eager"
 
 
-def load_models(paths: Sequence[str | os.PathLike[str]], device: torch.device
-                ) -> list[LoadedModel]:
-    """Rebuild every checkpoint; an ensemble must agree on its class names."""
+def load_models(paths: Sequence[str | os.PathLike[str]], device: torch.device,
+                inference_path: str = "eager") -> list[LoadedModel]:
+    """Rebuild every checkpoint; an ensemble must agree on its class names.
+
+    ``inference_path`` is one of :data:`googlenet.deploy.PATHS` or "auto" (the fastest
+    path that meets its tolerance on this machine, see :func:`optimize_for_inference`).
+    """
     loaded = []
     for p in paths:
         model, meta = build_from_checkpoint(p)
-        loaded.append(LoadedModel(model.to(device), meta, str(p)))
+        model = model.to(device).eval()
+        used = "eager"
+        if inference_path != "eager":
+            size = meta.input_size
+            example = torch.zeros(2, len(meta.mean), size, size, device=device)
+            runner, used = optimize_for_inference(model, example, inference_path)
+            loaded.append(LoadedModel(runner, meta, str(p), used))
+            continue
+        loaded.append(LoadedModel(model, meta, str(p), used))
     first = loaded[0]
     for other in loaded[1:]:
         if other.meta.classes != first.meta.classes:
@@ -48,8 +65,8 @@ def load_models(paths: Sequence[str | os.PathLike[str]], device: torch.device
 
 
 @torch.no_grad()
-def crop_probs(model: nn.Module, images: torch.Tensor, meta: CheckpointMeta, crops: int,
-               precision: str = "fp32", chunk: int = 1024) -> torch.Tensor:
+def crop_probs(model: Callable[[torch.Tensor], torch.Tensor], images: torch.Tensor,
+               meta: CheckpointMeta, crops: int, chunk: int = 1024) -> torch.Tensor:
     """Softmax averaged over the crops of a uint8 batch: (B, num_classes)."""
     views = crop_views(images, meta.input_size, crops)  # (K, B, C, S, S)
     k, b = views.shape[:2]
@@ -57,16 +74,14 @@ def crop_probs(model: nn.Module, images: torch.Tensor, meta: CheckpointMeta, cro
     out = []
     for lo in range(0, flat.shape[0], chunk):
         x = to_float(flat[lo:lo + chunk], meta.mean, meta.std)
-        with torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=precision == "bf16"):
-            out.append(F.softmax(model(x).float(), dim=1))
+        out.append(F.softmax(model(x).float(), dim=1))
     return torch.cat(out).view(k, b, -1).mean(0)
 
 
 @torch.no_grad()
 def predict_dataset(models: Sequence[LoadedModel], dataset: Dataset, crops: int = 1,
                     batch_size: int = 256, device: torch.device | None = None,
-                    precision: str = "fp32", limit: int | None = None
-                    ) -> tuple[torch.Tensor, torch.Tensor]:
+                    limit: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """Ensemble-averaged probabilities (N, K) and the targets (N,) over ``dataset``."""
     device = device or torch.device("cpu")
     n = len(dataset)  # type: ignore[arg-type]
@@ -76,7 +91,7 @@ def predict_dataset(models: Sequence[LoadedModel], dataset: Dataset, crops: int 
     bs = max(1, batch_size // max(1, crops // 10))
     for images, y in make_loader(dataset, bs, indices=torch.arange(n)):  # type: ignore[attr-defined]
         images = images.to(device)
-        p = torch.stack([crop_probs(m.model, images, m.meta, crops, precision)
+        p = torch.stack([crop_probs(m.model, images, m.meta, crops)
                          for m in models]).mean(0)
         probs.append(p.cpu())
         targets.append(y)
@@ -85,17 +100,18 @@ def predict_dataset(models: Sequence[LoadedModel], dataset: Dataset, crops: int 
 
 def evaluate_checkpoints(paths: Sequence[str | os.PathLike[str]], dataset: Dataset,
                          crops: int = 1, batch_size: int = 256,
-                         device: torch.device | None = None, precision: str = "fp32",
+                         device: torch.device | None = None, inference_path: str = "eager",
                          limit: int | None = None) -> EvalReport:
     """Top-1/top-5, per-class accuracy and the confusion matrix of a checkpoint or an
     ensemble of checkpoints on ``dataset``."""
     device = device or torch.device("cpu")
-    models = load_models(paths, device)
+    models = load_models(paths, device, inference_path)
     classes = models[0].meta.classes
     n_data = len(getattr(dataset, "classes", classes))
     if n_data != len(classes):
         raise WeightsError(f"{models[0].path}: the model has {len(classes)} classes, the "
                            f"dataset {n_data}")
-    probs, targets = predict_dataset(models, dataset, crops, batch_size, device, precision,
-                                     limit)
-    return summarize(probs, targets, classes, crops, tuple(m.path for m in models))
+    probs, targets = predict_dataset(models, dataset, crops, batch_size, device, limit)
+    report = summarize(probs, targets, classes, crops, tuple(m.path for m in models))
+    report.inference_path = models[0].inference_path
+    return report

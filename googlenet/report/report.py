@@ -64,7 +64,8 @@ def finish_run(run_dir: str | os.PathLike[str], limit: int | None = None,
     plot_curves(history, d)
     data = build_run_data(cfg, custom)
     ev = evaluate_checkpoints([d / "best.safetensors"], data.eval, crops=1,
-                              batch_size=cfg.eval_batch_size, precision=cfg.precision,
+                              batch_size=cfg.eval_batch_size,
+                              inference_path="bf16" if cfg.precision == "bf16" else "eager",
                               limit=limit or cfg.eval_limit)
     (d / "eval.json").write_text(json.dumps(ev.as_dict(), indent=1), encoding="utf-8")
     plot_confusion(ev.confusion, ev.classes, d / "confusion.png",
