@@ -22,20 +22,18 @@ def _run(args: argparse.Namespace) -> int:
     assert isinstance(model, InceptionNet)
     if has_table1(model) and not args.layers:
         rows = table1(model, size)
-        if args.json:
-            print_json({"model": args.model, "input_size": size, "unit": "MACs (multiply-adds)",
-                        "rows": as_dicts(rows)})
-        else:
-            print(f"{args.model}: the paper's Table 1, computed from the built modules\n")
-            print(render_table1(rows, size))
-        return 0
-    costs = profile_model(model, size, model.in_chans, with_aux=args.aux)
+        key, items = "rows", as_dicts(rows)
+        title = "the paper's Table 1, computed from the built modules"
+        text = render_table1(rows, size)
+    else:
+        costs = profile_model(model, size, model.in_chans, with_aux=args.aux)
+        key, items = "layers", as_dicts(costs)
+        title, text = "per-layer cost", render_layers(costs, size)
     if args.json:
         print_json({"model": args.model, "input_size": size, "unit": "MACs (multiply-adds)",
-                    "layers": as_dicts(costs)})
+                    key: items})
     else:
-        print(f"{args.model}: per-layer cost\n")
-        print(render_layers(costs, size))
+        print(f"{args.model}: {title}\n\n{text}")
     return 0
 
 
