@@ -21,7 +21,7 @@ from torch import nn
 
 from googlenet.data.folder import load_image, pil_to_tensor
 from googlenet.data.transforms import center_crop, resize
-from googlenet.errors import DataError, WeightsError
+from googlenet.errors import DataError
 from googlenet.weights.meta import Preprocessing, WeightsMeta, class_names_or_default
 
 # What Pillow raises on a file that is not a readable image.
@@ -69,9 +69,7 @@ class Predictor:
         from googlenet.transfer.build import load_model
 
         model, meta = load_model(path)
-        if meta.headless:
-            raise WeightsError(f"{path}: {meta.model} backbone without a trained classifier "
-                               f"({meta.source}); fine-tune it first (`googlenet finetune`)")
+        meta.require_classifier(path)
         return cls(model, meta, inference_path)
 
     @torch.no_grad()

@@ -10,14 +10,12 @@ import argparse
 import json
 from pathlib import Path
 
-from ..data import build_dataset
 from ..deploy import PATHS
 from ..errors import DataError
-from ..evaluate import CROP_SCHEMES, evaluate_checkpoints
+from ..evaluate import CROP_SCHEMES, build_eval_dataset, evaluate_checkpoints
 from ..report.plots import plot_confusion
 from ..train.checkpoint import read_meta
 from ..train.config import TrainConfig
-from ..train.inputs import dataset_kwargs
 from ..train.runner import resolve_device
 from ._common import print_json
 
@@ -35,9 +33,8 @@ def _dataset_args(args: argparse.Namespace) -> tuple[str, str | None]:
 
 def _run(args: argparse.Namespace) -> int:
     name, root = _dataset_args(args)
-    meta = read_meta(args.checkpoints[0])
-    kwargs = dataset_kwargs(name, meta.input_size, int(meta.model_kwargs.get("in_chans", 3)))
-    dataset = build_dataset(name, args.split, root, **kwargs)
+    metas = [read_meta(p) for p in args.checkpoints]
+    dataset = build_eval_dataset(name, args.split, root, metas, args.crops)
     report = evaluate_checkpoints(args.checkpoints, dataset, crops=args.crops,
                                   batch_size=args.batch_size, device=resolve_device(args.device),
                                   inference_path=args.path, limit=args.limit)

@@ -48,12 +48,18 @@ def load_image(path: str | os.PathLike[str], channels: int = 3) -> Image.Image:
         return im.convert("L" if channels == 1 else "RGB")
 
 
-def resize_center_crop(im: Image.Image, size: int) -> Image.Image:
-    """Resize the shorter side to ``size`` (bilinear) and crop the central square."""
+def resize_shorter(im: Image.Image, size: int) -> Image.Image:
+    """Resize the shorter side to ``size`` (bilinear), keeping the aspect ratio."""
     w, h = im.size
     scale = size / min(w, h)
     nw, nh = max(size, round(w * scale)), max(size, round(h * scale))
-    im = im.resize((nw, nh), Image.Resampling.BILINEAR)
+    return im if (nw, nh) == (w, h) else im.resize((nw, nh), Image.Resampling.BILINEAR)
+
+
+def resize_center_crop(im: Image.Image, size: int) -> Image.Image:
+    """Resize the shorter side to ``size`` (bilinear) and crop the central square."""
+    im = resize_shorter(im, size)
+    nw, nh = im.size
     left, top = (nw - size) // 2, (nh - size) // 2
     return im.crop((left, top, left + size, top + size))
 
@@ -73,6 +79,8 @@ class ImageFolderDataset(Dataset):
         root: the folder; class names are its sorted sub-folder names.
         size: if given, every image is resized (shorter side) and center-cropped to
             ``size`` x ``size`` so batches can be stacked; None keeps native sizes.
+        shorter_side: with ``size`` None, resize the shorter side to this, keeping the
+            aspect ratio (evaluation crops from it, see googlenet.evaluate.crops).
         channels: 3 (RGB) or 1 (grayscale).
         verify: "none", "header" (default) or "full"; see the module docstring.
 
@@ -87,6 +95,7 @@ class ImageFolderDataset(Dataset):
         size: int | None = None,
         channels: int = 3,
         verify: str = "header",
+        shorter_side: int | None = None,
     ) -> None:
         self.root = Path(root).expanduser()
         if channels not in (1, 3):
@@ -95,7 +104,7 @@ class ImageFolderDataset(Dataset):
             raise DataError(f"unknown verify mode {verify!r}: expected one of {VERIFY_MODES}")
         if not self.root.is_dir():
             raise DataError(f"{self.root}: image folder not found")
-        self.size, self.channels = size, channels
+        self.size, self.channels, self.shorter_side = size, channels, shorter_side
         self.classes = sorted(p.name for p in self.root.iterdir()
                               if p.is_dir() and not p.name.startswith("."))
         if not self.classes:
@@ -145,6 +154,8 @@ class ImageFolderDataset(Dataset):
         im = load_image(self.samples[index][0], self.channels)
         if self.size is not None:
             im = resize_center_crop(im, self.size)
+        elif self.shorter_side is not None:
+            im = resize_shorter(im, self.shorter_side)
         return pil_to_tensor(im)
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:

@@ -120,6 +120,14 @@ def collate_uint8(batch: list[tuple[torch.Tensor, int]]) -> tuple[torch.Tensor, 
     return torch.stack([x for x, _ in batch]), torch.tensor([y for _, y in batch])
 
 
+def collate_ragged(batch: list[tuple[torch.Tensor, int]]
+                   ) -> tuple[torch.Tensor | list[torch.Tensor], torch.Tensor]:
+    """Like :func:`collate_uint8`, but images of different sizes come as a list."""
+    if len({tuple(x.shape) for x, _ in batch}) > 1:
+        return [x for x, _ in batch], torch.tensor([y for _, y in batch])
+    return collate_uint8(batch)
+
+
 def make_loader(
     dataset: Dataset,
     batch_size: int,
@@ -128,14 +136,18 @@ def make_loader(
     num_workers: int = 0,
     generator: torch.Generator | None = None,
     indices: Sequence[int] | torch.Tensor | None = None,
+    ragged: bool = False,
 ) -> TensorBatchLoader | DataLoader:
     """The right loader for ``dataset``: :class:`TensorBatchLoader` for in-memory sets,
-    a ``DataLoader`` with :func:`collate_uint8` (``num_workers`` processes) otherwise."""
+    a ``DataLoader`` with :func:`collate_uint8` (``num_workers`` processes) otherwise;
+    ``ragged`` lets a batch of images of different sizes through as a list
+    (:func:`collate_ragged`), for evaluation at native aspect ratios."""
     if isinstance(dataset, TensorImageDataset):
         return TensorBatchLoader(dataset, batch_size, shuffle, drop_last, indices, generator)
     if indices is not None:
         dataset = torch.utils.data.Subset(dataset, [int(i) for i in indices])
     generator = generator if generator is not None else torch.Generator().manual_seed(0)
     return DataLoader(dataset, batch_size=batch_size, shuffle=shuffle, drop_last=drop_last,
-                      num_workers=num_workers, collate_fn=collate_uint8, generator=generator,
+                      num_workers=num_workers, generator=generator,
+                      collate_fn=collate_ragged if ragged else collate_uint8,
                       persistent_workers=num_workers > 0)

@@ -4,11 +4,18 @@ from __future__ import annotations
 
 from .crops import CROP_SCHEMES, crop_views, one_crop, paper_crops, scales_for, ten_crops
 from .metrics import EvalReport, confusion_matrix, per_class_accuracy, summarize, topk_accuracy
-from .runner import LoadedModel, crop_probs, evaluate_checkpoints, load_models, predict_dataset
+from .runner import (
+    LoadedModel,
+    build_eval_dataset,
+    crop_probs,
+    evaluate_checkpoints,
+    load_models,
+    predict_dataset,
+)
 
 __all__ = [
-    "CROP_SCHEMES", "EvalReport", "LoadedModel", "confusion_matrix", "crop_probs",
-    "crop_views", "evaluate_checkpoints", "load_models", "one_crop", "paper_crops",
+    "CROP_SCHEMES", "EvalReport", "LoadedModel", "build_eval_dataset", "confusion_matrix",
+    "crop_probs", "crop_views", "evaluate_checkpoints", "load_models", "one_crop", "paper_crops",
     "per_class_accuracy", "predict_dataset", "scales_for", "summarize", "ten_crops",
     "topk_accuracy",
 ]

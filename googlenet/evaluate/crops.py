@@ -1,20 +1,25 @@
 """Multi-crop testing (paper, section 7), with crop sizes relative to the model's input.
 
-For a model of input size S (224 in the paper):
+For a model of input size S (224 in the paper) whose images are resized to a shorter
+side R before the center crop (R = 256 for ImageNet weights at 224; R = S for models
+trained here, which see their images at the input size):
 
-- ``1``: resize the shorter side to S, take the central S x S crop.
-- ``10``: resize the shorter side to S / 0.875 (256 for 224), four corners + center, and
-  their mirror images.
+- ``1``: resize the shorter side to R, take the central S x S crop.
+- ``10``: resize the shorter side to R (S / 0.875 when R = S, i.e. 256 for 224), four
+  corners + center, and their mirror images.
 - ``144``: the paper's scheme: the shorter side resized to 4 scales (256, 288, 320, 352
   for S=224, i.e. S * {8/7, 9/7, 10/7, 11/7}); 3 squares per scale (left/center/right, or
   top/middle/bottom for portrait images); per square the 4 corner and the center S x S
   crops plus the whole square resized to S; each also mirrored: 4 x 3 x 6 x 2 = 144.
 
 Each function maps a uint8 batch (B, C, H, W) to views (K, B, C, S, S); the caller
-averages the softmax over K.
+averages the softmax over K. :func:`crop_views` also takes a list of images of different
+sizes (a folder read at its native aspect ratios), which the 144-crop squares need.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import torch
 
@@ -30,14 +35,32 @@ def scales_for(size: int) -> list[int]:
     return [round(size * s / 224) for s in PAPER_SCALES]
 
 
-def one_crop(x: torch.Tensor, size: int) -> torch.Tensor:
-    """(1, B, C, S, S): shorter side to S, center crop."""
-    return center_crop(resize(x, size), size).unsqueeze(0)
+def ten_crop_resize(size: int, resize_size: int | None = None) -> int:
+    """The shorter side for 10-crop testing: R, or S / 0.875 when R is S or unknown."""
+    if resize_size and resize_size > size:
+        return resize_size
+    return round(size * 256 / 224)
 
 
-def ten_crops(x: torch.Tensor, size: int) -> torch.Tensor:
-    """(10, B, C, S, S): shorter side to S/0.875, five crops and their mirrors."""
-    return ten_crop(resize(x, round(size * 256 / 224)), size)
+def load_size(size: int, crops: int, resize_size: int | None = None) -> int:
+    """The largest shorter side a crop scheme resizes to: images can be read at this
+    size (keeping their aspect ratio) without losing anything the crops use."""
+    if crops == 144:
+        return max(scales_for(size))
+    if crops == 10:
+        return ten_crop_resize(size, resize_size)
+    return resize_size or size
+
+
+def one_crop(x: torch.Tensor, size: int, resize_size: int | None = None) -> torch.Tensor:
+    """(1, B, C, S, S): shorter side to R (default S), center crop."""
+    return center_crop(resize(x, resize_size or size), size).unsqueeze(0)
+
+
+def ten_crops(x: torch.Tensor, size: int, resize_size: int | None = None) -> torch.Tensor:
+    """(10, B, C, S, S): shorter side to :func:`ten_crop_resize`, five crops and their
+    mirrors."""
+    return ten_crop(resize(x, ten_crop_resize(size, resize_size)), size)
 
 
 def three_squares(x: torch.Tensor) -> list[torch.Tensor]:
@@ -62,12 +85,16 @@ def paper_crops(x: torch.Tensor, size: int) -> torch.Tensor:
     return torch.cat(views)
 
 
-def crop_views(x: torch.Tensor, size: int, crops: int) -> torch.Tensor:
-    """Dispatch on the number of crops (1, 10 or 144)."""
+def crop_views(x: torch.Tensor | Sequence[torch.Tensor], size: int, crops: int,
+               resize_size: int | None = None) -> torch.Tensor:
+    """Dispatch on the number of crops (1, 10 or 144). ``x`` is a uint8 batch or a list
+    of uint8 (C, H, W) images of any sizes; either way the result is (K, B, C, S, S)."""
+    if not isinstance(x, torch.Tensor):
+        return torch.cat([crop_views(img[None], size, crops, resize_size) for img in x], 1)
     if crops == 1:
-        return one_crop(x, size)
+        return one_crop(x, size, resize_size)
     if crops == 10:
-        return ten_crops(x, size)
+        return ten_crops(x, size, resize_size)
     if crops == 144:
         return paper_crops(x, size)
     raise InputSizeError(f"crops must be one of {CROP_SCHEMES}, got {crops}")

@@ -15,11 +15,12 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import Dataset
 
-from ..data import make_loader, to_float
+from ..data import build_dataset, make_loader, to_float
 from ..deploy import optimize_for_inference
 from ..errors import WeightsError
 from ..train.checkpoint import CheckpointMeta, build_from_checkpoint
-from .crops import crop_views
+from ..train.inputs import dataset_kwargs
+from .crops import crop_views, load_size
 from .metrics import EvalReport, summarize
 
 
@@ -64,11 +65,30 @@ def load_models(paths: Sequence[str | os.PathLike[str]], device: torch.device,
     return loaded
 
 
+def build_eval_dataset(name: str, split: str, root: str | os.PathLike[str] | None,
+                       metas: Sequence[CheckpointMeta], crops: int = 1) -> Dataset:
+    """The dataset ``name`` prepared for these models and crop scheme.
+
+    Image folders are read at their own aspect ratio with the shorter side at the
+    largest size the crops need (256 for 1 or 10 crops of an ImageNet model, 352 for 144),
+    so 1-crop is the standard resize-256/center-224 and the 144-crop squares exist.
+    """
+    first = metas[0]
+    in_chans = int(first.model_kwargs.get("in_chans", 3))
+    if name != "folder":
+        return build_dataset(name, split, root, **dataset_kwargs(name, first.input_size,
+                                                                  in_chans))
+    side = max(load_size(m.input_size, crops, m.resize_size) for m in metas)
+    return build_dataset(name, split, root, channels=in_chans, shorter_side=side)
+
+
 @torch.no_grad()
-def crop_probs(model: Callable[[torch.Tensor], torch.Tensor], images: torch.Tensor,
-               meta: CheckpointMeta, crops: int, chunk: int = 1024) -> torch.Tensor:
-    """Softmax averaged over the crops of a uint8 batch: (B, num_classes)."""
-    views = crop_views(images, meta.input_size, crops)  # (K, B, C, S, S)
+def crop_probs(model: Callable[[torch.Tensor], torch.Tensor],
+               images: torch.Tensor | Sequence[torch.Tensor], meta: CheckpointMeta,
+               crops: int, chunk: int = 1024) -> torch.Tensor:
+    """Softmax averaged over the crops of a uint8 batch (or a list of uint8 images of
+    different sizes): (B, num_classes)."""
+    views = crop_views(images, meta.input_size, crops, meta.resize_size)  # (K, B, C, S, S)
     k, b = views.shape[:2]
     flat = views.reshape(k * b, *views.shape[2:])
     out = []
@@ -89,8 +109,9 @@ def predict_dataset(models: Sequence[LoadedModel], dataset: Dataset, crops: int 
     probs, targets = [], []
     # Many crops multiply the memory per image: shrink the batch to keep it bounded.
     bs = max(1, batch_size // max(1, crops // 10))
-    for images, y in make_loader(dataset, bs, indices=torch.arange(n)):  # type: ignore[attr-defined]
-        images = images.to(device)
+    for images, y in make_loader(dataset, bs, indices=torch.arange(n), ragged=True):  # type: ignore[attr-defined]
+        images = (images.to(device) if isinstance(images, torch.Tensor)
+                  else [im.to(device) for im in images])
         p = torch.stack([crop_probs(m.model, images, m.meta, crops)
                          for m in models]).mean(0)
         probs.append(p.cpu())

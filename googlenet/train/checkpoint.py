@@ -53,6 +53,15 @@ class CheckpointMeta:
     # Extra JSON metadata a custom model needs to be rebuilt: {"transfer": {...}} for a
     # fine-tuned backbone + head (see googlenet.transfer), which is not a registry model.
     extra: dict[str, Any] = field(default_factory=dict)
+    # Shorter side an image is resized to before the center crop at evaluation. Training
+    # feeds images at the input size itself (None); imported weights say their own
+    # (256 for a 224 ImageNet model).
+    resize_size: int | None = None
+
+    @property
+    def eval_resize(self) -> int:
+        """The shorter side for 1-crop evaluation (see ``resize_size``)."""
+        return self.resize_size or self.input_size
 
     def to_metadata(self) -> dict[str, Any]:
         return {"googlenet.checkpoint": FORMAT, "source": f"googlenet train: {self.model}",
@@ -104,6 +113,7 @@ def _imported_meta(path: str | os.PathLike[str]) -> CheckpointMeta:
     from ..weights.meta import class_names_or_default, read_weights_meta
 
     wm = read_weights_meta(path)
+    wm.require_classifier(path)
     pre = rgb_preprocessing(wm.preprocessing)
     num_classes = int(wm.model_kwargs.get("num_classes") or len(wm.classes) or 1000)
     if wm.transfer is not None:
@@ -111,7 +121,7 @@ def _imported_meta(path: str | os.PathLike[str]) -> CheckpointMeta:
     return CheckpointMeta(wm.model, {"in_chans": 3, **wm.model_kwargs},
                           class_names_or_default(wm.classes, num_classes), list(pre.mean),
                           list(pre.std), pre.input_size, 0, 0, {},
-                          {"transfer": wm.transfer} if wm.transfer else {})
+                          {"transfer": wm.transfer} if wm.transfer else {}, pre.resize_size)
 
 
 def load_weights(path: str | os.PathLike[str]) -> tuple[dict[str, torch.Tensor], CheckpointMeta]:

@@ -121,6 +121,12 @@ class WeightsMeta:
             out["headless"] = True
         return out
 
+    def require_classifier(self, path: str | os.PathLike[str]) -> None:
+        """Refuse a backbone without a trained classifier where class scores are needed."""
+        if self.headless:
+            raise WeightsError(f"{path}: {self.model} backbone without a trained classifier "
+                               f"({self.source}); fine-tune it first (`googlenet finetune`)")
+
     @classmethod
     def from_metadata(cls, meta: Mapping[str, Any], path: str | os.PathLike[str]) -> WeightsMeta:
         """Parse a decoded metadata map; a foreign or damaged one is a one-line error."""

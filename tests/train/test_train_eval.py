@@ -1,12 +1,18 @@
 import json
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from PIL import Image
 
 from googlenet.cli import main
-from googlenet.data import build_dataset, to_float
+from googlenet.data import build_dataset, center_crop, resize, to_float
+from googlenet.data.folder import pil_to_tensor, resize_center_crop
 from googlenet.evaluate import (
+    CROP_SCHEMES,
+    LoadedModel,
+    build_eval_dataset,
     confusion_matrix,
     crop_probs,
     crop_views,
@@ -17,7 +23,8 @@ from googlenet.evaluate import (
     summarize,
     topk_accuracy,
 )
-from googlenet.train import fit
+from googlenet.evaluate.crops import load_size
+from googlenet.train import CheckpointMeta, fit
 
 
 def test_topk_and_confusion_against_hand_computation():
@@ -100,3 +107,62 @@ def test_eval_of_a_broken_checkpoint_is_one_line(tmp_path, capsys):
     assert main(["eval", str(bad), "--dataset", "synthetic"]) == 2
     err = capsys.readouterr().err.strip()
     assert str(bad) in err and "\n" not in err
+
+
+def test_one_and_ten_crops_resize_to_the_weights_resize_size():
+    # ImageNet weights at 224 are evaluated resize-256 / center-224, not resize-224.
+    x = torch.randint(0, 255, (2, 3, 300, 400), dtype=torch.uint8)
+    want = center_crop(resize(x, 256), 224)
+    assert torch.equal(crop_views(x, 224, 1, resize_size=256)[0], want)
+    assert not torch.equal(crop_views(x, 224, 1)[0], want)  # models trained here: R = S
+    assert torch.equal(crop_views(x, 224, 10, resize_size=256)[4], want)  # the center crop
+    assert load_size(224, 1, 256) == 256 and load_size(224, 10, 256) == 256
+    assert load_size(299, 1, 342) == 342 and load_size(224, 144, 256) == 352
+    assert load_size(28, 1) == 28 and load_size(28, 10) == 32  # as training fed them
+
+
+def test_crop_views_of_images_of_different_sizes_stack_per_image():
+    a = torch.randint(0, 255, (3, 40, 60), dtype=torch.uint8)
+    b = torch.randint(0, 255, (3, 50, 36), dtype=torch.uint8)
+    for crops in CROP_SCHEMES:
+        got = crop_views([a, b], 28, crops, resize_size=32)
+        assert torch.equal(got[:, 0], crop_views(a[None], 28, crops, 32)[:, 0])
+        assert torch.equal(got[:, 1], crop_views(b[None], 28, crops, 32)[:, 0])
+
+
+def _meta(input_size, resize_size, classes):
+    return CheckpointMeta("custom", {"in_chans": 3}, classes, [0.5] * 3, [0.25] * 3,
+                          input_size, 0, 0, {}, resize_size=resize_size)
+
+
+def test_folder_evaluation_reads_native_aspect_and_crops_like_imagenet(tmp_path):
+    # Folders are read with their aspect ratio kept, shorter side at what the crops need;
+    # 1-crop then equals the standard PIL pipeline: resize 256, center crop 224.
+    rng = np.random.default_rng(0)
+    sizes = {"cat": [(320, 240), (200, 300)], "dog": [(256, 256), (500, 260)]}
+    for cls, whs in sizes.items():
+        (tmp_path / cls).mkdir()
+        for i, wh in enumerate(whs):
+            small = rng.integers(0, 256, (6, 6, 3), dtype=np.uint8)
+            Image.fromarray(small).resize(wh, Image.Resampling.BICUBIC).save(
+                tmp_path / cls / f"{i}.png")
+    meta = _meta(224, 256, ["cat", "dog"])
+    ds = build_eval_dataset("folder", "val", tmp_path, [meta], crops=1)
+    assert tuple(ds[0][0].shape) == (3, 256, 341)  # 320x240 -> shorter side 256
+    assert min(ds[1][0].shape[1:]) == 256
+    assert min(build_eval_dataset("folder", "val", tmp_path, [meta], 144)[0][0].shape[1:]) == 352
+
+    def model(x):  # a fixed linear read-out of the crop's mean colour
+        return x.mean((2, 3)) @ torch.tensor([[1.0, -1.0], [-2.0, 0.5], [0.5, 1.5]])
+
+    loaded = LoadedModel(model, meta, "custom")
+    probs, targets = predict_dataset([loaded], ds, batch_size=4)
+    assert targets.tolist() == [0, 0, 1, 1]
+    manual = []
+    for path, _ in ds.samples:
+        im = resize_center_crop(Image.open(path).convert("RGB"), 256)
+        x = pil_to_tensor(im)[None][..., 16:240, 16:240]
+        manual.append(F.softmax(model(to_float(x, meta.mean, meta.std)), 1))
+    assert torch.allclose(probs, torch.cat(manual), atol=1e-6)
+    ten, _ = predict_dataset([loaded], ds, crops=10, batch_size=4)
+    assert ten.shape == (4, 2) and not torch.allclose(ten, probs)

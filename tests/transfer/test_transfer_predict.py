@@ -86,13 +86,35 @@ def test_eval_pipeline_takes_imported_bgr_weights(caffemodel: Path, caffe_safete
     from googlenet.data import TensorImageDataset
     from googlenet.evaluate import load_models, predict_dataset
 
+    # 256x256 images: the weights' resize (256) is a no-op and 1-crop is the center 224.
     rng = np.random.default_rng(5)
-    images = torch.from_numpy(rng.integers(0, 256, (2, 3, 224, 224), dtype=np.uint8))
+    images = torch.from_numpy(rng.integers(0, 256, (2, 3, 256, 256), dtype=np.uint8))
     dataset = TensorImageDataset(images, torch.tensor([0, 1]), imagenet_class_names())
     (loaded,) = load_models([caffe_safetensors], torch.device("cpu"))
     assert loaded.meta.input_size == 224 and len(loaded.meta.classes) == 1000
+    assert loaded.meta.eval_resize == 256
     probs, _ = predict_dataset([loaded], dataset)
-    caffe_in = images.flip(1).double() - torch.tensor([104.0, 117.0, 123.0]).view(1, 3, 1, 1)
+    crops = images[..., 16:240, 16:240]
+    caffe_in = crops.flip(1).double() - torch.tensor([104.0, 117.0, 123.0]).view(1, 3, 1, 1)
     blobs = {name: layer.blobs for name, layer in read_caffemodel(caffemodel).items()}
     ref = bvlc_forward(blobs, caffe_in)["loss3"].softmax(1)
     np.testing.assert_allclose(probs.numpy(), ref.numpy(), atol=1e-5)
+
+
+def test_eval_and_predict_refuse_a_headless_backbone(tmp_path: Path, capsys) -> None:
+    # A Keras "notop" file converted has no trained classifier: scoring classes with it
+    # would report chance-level numbers as if they meant something.
+    from googlenet.models import create_model
+    from googlenet.weights.meta import WeightsMeta
+    from googlenet.weights.safetensors_io import save_safetensors
+
+    path = tmp_path / "notop.safetensors"
+    meta = WeightsMeta("inception_a_net", {"num_classes": 10, "in_chans": 1},
+                       source="keras:notop.h5 (notop)", headless=True)
+    save_safetensors(path, create_model("inception_a_net").state_dict(), meta.to_metadata())
+    image = _image(tmp_path / "x.png", (40, 40), seed=1)
+    for argv in (["eval", str(path), "--dataset", "synthetic"],
+                 ["predict", str(image), "--weights", str(path)]):
+        assert main(argv) == 2
+        err = capsys.readouterr().err.strip()
+        assert str(path) in err and "fine-tune it first" in err and "\n" not in err
