@@ -53,3 +53,17 @@ def test_ema_is_the_polyak_average_with_warmup():
         expected = d * expected + (1 - d) * n
     assert ema.module.weight.item() == pytest.approx(expected)
     assert math.isclose(ema.state_dict()["num_updates"], 5)
+
+
+def test_ema_averages_bn_statistics_with_the_weights_and_copies_counters():
+    model = torch.nn.BatchNorm2d(2)
+    ema = ModelEMA(model, decay=0.5)
+    ema.num_updates = 100  # past the warm-up: d = 0.5
+    with torch.no_grad():
+        model.running_mean.fill_(4.0)
+        model.weight.fill_(3.0)
+    model.num_batches_tracked.fill_(7)
+    ema.update(model)
+    assert ema.module.running_mean.tolist() == [2.0, 2.0]  # 0.5 * 0 + 0.5 * 4
+    assert ema.module.weight.tolist() == [2.0, 2.0]        # 0.5 * 1 + 0.5 * 3
+    assert int(ema.module.num_batches_tracked) == 7
