@@ -113,7 +113,8 @@ def main() -> None:
     hist = result.history
     t0 = time.perf_counter()
     ten = evaluate_checkpoints([result.run_dir / "last.safetensors"],
-                               build_dataset("fashion-mnist", "test", args.data), crops=10)
+                               build_dataset("fashion-mnist", "test", args.data), crops=10,
+                               inference_path="fused")
     ten_crop = {"top1": ten.top1, "top5": ten.top5, "eval_s": time.perf_counter() - t0}
     print(f"10-crop test accuracy of the final weights: {ten.top1:.4f}", flush=True)
     out = {
