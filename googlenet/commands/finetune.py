@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from ..transfer.finetune import KERAS_AUGMENT, finetune
-from ..transfer.model import HEADS, POOLS
+from ..transfer.model import HEADS, POOLS, HeadOptions
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -13,8 +13,9 @@ def _run(args: argparse.Namespace) -> int:
                "zoom": args.zoom, "hflip": not args.no_hflip}
     unfreeze = [n for n in (args.unfreeze or "").split(",") if n]
     result = finetune(
-        args.data, weights=args.weights, model=args.model, cut=args.cut, head=args.head,
-        pool=args.pool, hidden=args.hidden, dropout=args.dropout, input_size=args.input_size,
+        args.data, weights=args.weights, model=args.model, cut=args.cut,
+        head=HeadOptions(args.head, args.pool, args.hidden, args.dropout),
+        input_size=args.input_size,
         epochs=args.epochs, lr=args.lr, optimizer=args.optimizer, batch_size=args.batch_size,
         augment=augment, unfreeze=unfreeze, unfreeze_lr=args.unfreeze_lr,
         unfreeze_epochs=args.unfreeze_epochs if unfreeze else 0, output=args.output,

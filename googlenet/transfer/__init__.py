@@ -17,10 +17,11 @@ from googlenet.transfer.build import (
     transfer_preprocessing,
 )
 from googlenet.transfer.finetune import KERAS_AUGMENT, FinetuneResult, finetune
-from googlenet.transfer.model import HEADS, POOLS, TransferConfig, TransferModel
+from googlenet.transfer.model import HEADS, POOLS, HeadOptions, TransferConfig, TransferModel
 
 __all__ = [
-    "HEADS", "KERAS_AUGMENT", "POOLS", "FinetuneResult", "TransferConfig", "TransferModel",
+    "HEADS", "KERAS_AUGMENT", "POOLS", "FinetuneResult", "HeadOptions", "TransferConfig",
+    "TransferModel",
     "as_rgb", "build_transfer_model", "finetune", "load_backbone", "load_model",
     "rgb_preprocessing", "transfer_from_config", "transfer_preprocessing",
 ]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import replace
+from dataclasses import asdict, replace
 
 import torch
 from torch import nn
@@ -11,7 +11,7 @@ from torch import nn
 from googlenet.errors import WeightsError
 from googlenet.models import create_model, get_model_info
 from googlenet.models.inception_net import InceptionNet
-from googlenet.transfer.model import TransferConfig, TransferModel
+from googlenet.transfer.model import HeadOptions, TransferConfig, TransferModel
 from googlenet.weights.meta import (
     Preprocessing,
     WeightsMeta,
@@ -110,14 +110,13 @@ def build_transfer_model(
     cut: str,
     num_classes: int,
     model: str | None = None,
-    head: str = "classes",
-    pool: str = "flatten",
-    hidden: int = 1024,
-    dropout: float = 0.2,
+    head: HeadOptions | str = "classes",
     input_size: int | None = None,
     freeze: bool = True,
 ) -> tuple[TransferModel, Preprocessing]:
     """The backbone of ``weights`` cut at ``cut`` with a new head (backbone frozen).
+
+    ``head`` is a :class:`HeadOptions`, or just its kind ("classes" or "binary").
 
     ``input_size`` defaults to the weights' own; any size the backbone accepts works
     (Keras users often fine-tune Inception v3 at 150x150). Returns the model and the
@@ -133,8 +132,8 @@ def build_transfer_model(
     name = meta.model if meta else backbone.spec.name
     kwargs = dict(meta.model_kwargs) if meta else {"aux_logits": False}
     cfg = TransferConfig(backbone=name, cut=cut, num_classes=num_classes,
-                         head=head, pool=pool, hidden=hidden,  # type: ignore[arg-type]
-                         dropout=dropout, input_size=size, backbone_kwargs=kwargs)
+                         **asdict(HeadOptions.of(head)), input_size=size,
+                         backbone_kwargs=kwargs)
     net = TransferModel(backbone, cfg)
     if freeze:
         net.freeze_backbone()

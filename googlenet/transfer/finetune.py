@@ -25,7 +25,7 @@ from googlenet.errors import DataError
 from googlenet.train import FitResult, TrainConfig, fit
 from googlenet.train.inputs import CustomModel
 from googlenet.transfer.build import build_transfer_model, load_model, transfer_preprocessing
-from googlenet.transfer.model import TransferModel
+from googlenet.transfer.model import HeadOptions, TransferModel
 
 # keras ImageDataGenerator(rotation_range=40, width_shift_range=0.2, height_shift_range=0.2,
 # shear_range=0.2, zoom_range=0.2, horizontal_flip=True, fill_mode='nearest'): the seed's
@@ -61,10 +61,7 @@ def finetune(
     weights: str | os.PathLike[str] | None,
     cut: str,
     model: str | None = None,
-    head: str = "classes",
-    pool: str = "flatten",
-    hidden: int = 1024,
-    dropout: float = 0.2,
+    head: HeadOptions | str = "classes",
     input_size: int | None = None,
     epochs: int = 2,
     lr: float = 1e-4,
@@ -82,22 +79,22 @@ def finetune(
     """Fine-tune the backbone of ``weights`` on the image folder ``data``.
 
     ``data`` holds one sub-folder per class (or ``train/`` and ``test/`` folders that do);
-    ``head="binary"`` needs exactly two classes. ``augment`` overrides entries of
-    :data:`KERAS_AUGMENT`. Other keyword arguments are :class:`TrainConfig` fields
-    (``device``, ``precision``, ``eval_split``, ...). ``unfreeze`` names blocks (e.g.
-    ``["mixed9", "mixed10"]``) trained for ``unfreeze_epochs`` more epochs at
-    ``unfreeze_lr`` after the head.
+    ``head`` is a :class:`HeadOptions` or its kind: "binary" needs exactly two classes.
+    ``augment`` overrides entries of :data:`KERAS_AUGMENT`. Other keyword arguments are
+    :class:`TrainConfig` fields (``device``, ``precision``, ``eval_split``, ...).
+    ``unfreeze`` names blocks (e.g. ``["mixed9", "mixed10"]``) trained for
+    ``unfreeze_epochs`` more epochs at ``unfreeze_lr`` after the head.
     """
     aug = {**KERAS_AUGMENT, **(augment or {})}
+    head = HeadOptions.of(head)
     holder: dict[str, TransferModel] = {}
 
     def build(classes: list[str]) -> TransferModel:
-        if head == "binary" and len(classes) != 2:
+        if head.head == "binary" and len(classes) != 2:
             raise DataError(f"{data}: a binary head needs 2 class folders, found "
                             f"{len(classes)} ({', '.join(classes)})")
-        net, _ = build_transfer_model(
-            weights, model=model, cut=cut, num_classes=len(classes), head=head, pool=pool,
-            hidden=hidden, dropout=dropout, input_size=input_size)
+        net, _ = build_transfer_model(weights, model=model, cut=cut, num_classes=len(classes),
+                                      head=head, input_size=input_size)
         holder["model"] = net
         return net
 

@@ -34,6 +34,23 @@ POOLS = ("flatten", "avg")
 
 
 @dataclass(frozen=True)
+class HeadOptions:
+    """The new head on the cut: ``head`` "classes" (softmax) or "binary" (one sigmoid
+    unit), ``pool`` "flatten" (Keras recipe) or "avg" (global average), ``hidden`` Dense
+    units before the classifier (0: none), ``dropout`` before the classifier."""
+
+    head: Literal["classes", "binary"] = "classes"
+    pool: Literal["flatten", "avg"] = "flatten"
+    hidden: int = 1024
+    dropout: float = 0.2
+
+    @classmethod
+    def of(cls, head: HeadOptions | str) -> HeadOptions:
+        """``head`` itself, or the default options of the head kind it names."""
+        return head if isinstance(head, HeadOptions) else cls(head=head)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
 class TransferConfig:
     """Everything that rebuilds a :class:`TransferModel` (stored in weights metadata).
 

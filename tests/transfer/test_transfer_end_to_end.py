@@ -77,11 +77,12 @@ def test_keras_inception_v3_convert_finetune_predict(tmp_path: Path,
 
 def test_caffe_googlenet_finetune_python_api(tmp_path: Path, caffe_safetensors: Path,
                                             capsys: pytest.CaptureFixture[str]) -> None:
-    from googlenet.transfer import finetune
+    from googlenet.transfer import HeadOptions, finetune
 
     data = make_image_folder(tmp_path / "data", {"train": 24, "test": 12, "holdout": 12},
                              size=80, seed=1)
-    result = finetune(data, weights=caffe_safetensors, cut="inception_4e", pool="avg",
+    result = finetune(data, weights=caffe_safetensors, cut="inception_4e",
+                      head=HeadOptions(pool="avg"),
                       input_size=64, epochs=3, lr=5e-4, batch_size=8,
                       output=str(tmp_path / "runs"), progress=False, report=False,
                       unfreeze=["inception_4e"], unfreeze_epochs=1)

@@ -7,7 +7,12 @@ import torch
 from torch import nn
 
 from googlenet.errors import InputSizeError, WeightsError
-from googlenet.transfer import TransferConfig, build_transfer_model, transfer_from_config
+from googlenet.transfer import (
+    HeadOptions,
+    TransferConfig,
+    build_transfer_model,
+    transfer_from_config,
+)
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +45,7 @@ def test_frozen_backbone_keeps_bn_in_inference_mode(binary) -> None:
 
 def test_unfreeze_last_blocks() -> None:
     model, _ = build_transfer_model(None, model="inception_v3", cut="mixed7", num_classes=3,
-                                    pool="avg", input_size=75)
+                                    head=HeadOptions(pool="avg"), input_size=75)
     assert model.unfreeze(["mixed7"]) == ["mixed7"]
     model.train()
     assert model.features.mixed7.training and not model.features.mixed6.training
