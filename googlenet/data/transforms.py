@@ -20,6 +20,12 @@ IMAGENET_STD = (0.229, 0.224, 0.225)
 EVAL_CROP_FRACTION = 0.875
 
 
+def eval_resize_size(size: int) -> int:
+    """The shorter side an image is resized to before the central ``size`` crop (256 for
+    224, 342 for 299)."""
+    return round(size / EVAL_CROP_FRACTION)
+
+
 def _check_batch(x: torch.Tensor) -> None:
     if x.ndim != 4:
         raise DataError(f"expected a (B, C, H, W) batch, got shape {tuple(x.shape)}")
@@ -134,5 +140,5 @@ def eval_transform(
     mean: Sequence[float] = (0.5,), std: Sequence[float] = (0.5,),
 ) -> torch.Tensor:
     """Resize the shorter side (default ``size / 0.875``), center-crop ``size``, normalise."""
-    resize_size = resize_size or round(size / EVAL_CROP_FRACTION)
+    resize_size = resize_size or eval_resize_size(size)
     return to_float(center_crop(resize(x, resize_size), size), mean, std)

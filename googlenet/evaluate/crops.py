@@ -24,6 +24,7 @@ from collections.abc import Sequence
 import torch
 
 from ..data import center_crop, five_crop, resize, ten_crop
+from ..data.transforms import eval_resize_size
 from ..errors import InputSizeError
 
 CROP_SCHEMES = (1, 10, 144)
@@ -39,7 +40,7 @@ def ten_crop_resize(size: int, resize_size: int | None = None) -> int:
     """The shorter side for 10-crop testing: R, or S / 0.875 when R is S or unknown."""
     if resize_size and resize_size > size:
         return resize_size
-    return round(size * 256 / 224)
+    return eval_resize_size(size)
 
 
 def load_size(size: int, crops: int, resize_size: int | None = None) -> int:

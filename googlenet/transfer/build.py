@@ -8,6 +8,7 @@ from dataclasses import asdict, replace
 import torch
 from torch import nn
 
+from googlenet.data.transforms import eval_resize_size
 from googlenet.errors import WeightsError
 from googlenet.models import create_model, get_model_info
 from googlenet.models.inception_net import InceptionNet
@@ -20,6 +21,13 @@ from googlenet.weights.meta import (
 )
 
 
+def _registry_preprocessing(model: str) -> Preprocessing:
+    """What a fresh registry ``model`` expects: its mean/std at its input size."""
+    info = get_model_info(model)
+    return Preprocessing(mean=info.mean, std=info.std, input_size=info.input_size,
+                         resize_size=eval_resize_size(info.input_size))
+
+
 def load_backbone(
     weights: str | os.PathLike[str] | None, model: str | None = None
 ) -> tuple[InceptionNet, Preprocessing, WeightsMeta | None]:
@@ -28,12 +36,9 @@ def load_backbone(
     if weights is None:
         if model is None:
             raise WeightsError("give weights to fine-tune (or a model name to start fresh)")
-        info = get_model_info(model)
         net = create_model(model, aux_logits=False)
-        pre = Preprocessing(mean=info.mean, std=info.std, input_size=info.input_size,
-                            resize_size=round(info.input_size / 0.875))
         assert isinstance(net, InceptionNet)
-        return net, pre, None
+        return net, _registry_preprocessing(model), None
     state, meta = load_weights_file(weights)
     if meta.transfer is not None:
         raise WeightsError(f"{weights}: already a fine-tuned transfer model; give the "
@@ -72,7 +77,7 @@ def rgb_preprocessing(pre: Preprocessing, input_size: int | None = None) -> Prep
         mean, std = mean[::-1], std[::-1]
     out = replace(pre, channel_order="RGB", scale=1.0, mean=mean, std=std)
     if input_size and input_size != pre.input_size:
-        out = replace(out, input_size=input_size, resize_size=round(input_size / 0.875))
+        out = replace(out, input_size=input_size, resize_size=eval_resize_size(input_size))
     return out
 
 
@@ -96,10 +101,7 @@ def transfer_preprocessing(
     if weights is None:
         if model is None:
             raise WeightsError("give weights to fine-tune (or a model name to start fresh)")
-        info = get_model_info(model)
-        pre = Preprocessing(mean=info.mean, std=info.std, input_size=info.input_size,
-                            resize_size=round(info.input_size / 0.875))
-        return model, rgb_preprocessing(pre, input_size)
+        return model, rgb_preprocessing(_registry_preprocessing(model), input_size)
     meta = read_weights_meta(weights)
     return meta.model, rgb_preprocessing(meta.preprocessing, input_size)
 

@@ -25,6 +25,7 @@ from typing import Any
 
 import torch
 
+from googlenet.data.transforms import eval_resize_size
 from googlenet.errors import WeightsError
 
 CHANNEL_ORDERS = ("RGB", "BGR")
@@ -144,7 +145,7 @@ class WeightsMeta:
                 # Training runs (``googlenet.checkpoint``) prepare evaluation images at
                 # the input size itself; imported weights say their own resize.
                 resize_size=int(meta.get("resize_size", size if meta.get(
-                    "googlenet.checkpoint") else round(size / 0.875))),
+                    "googlenet.checkpoint") else eval_resize_size(size))),
             )
             return cls(model=meta["model"], model_kwargs=dict(meta.get("model_kwargs", {})),
                        classes=list(meta.get("class_names", [])), preprocessing=pre,
