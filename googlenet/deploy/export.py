@@ -49,7 +49,7 @@ def _atomic_target(path: Path) -> Path:
 def inference_graph(model: nn.Module, example: torch.Tensor, fuse: bool = True) -> nn.Module:
     """The module the exports trace: fused (default) or the model itself without aux heads."""
     if fuse:
-        return fuse_for_inference(model, example)
+        return fuse_for_inference(model, example, "graph")
     return strip_aux(copy.deepcopy(model)).eval()
 
 

@@ -156,7 +156,8 @@ def build_path(
     if path == "channels_last":
         module = strip_aux(copy.deepcopy(model)).to(memory_format=torch.channels_last)
         return _module_runner(path, module, None)
-    fused = fuse_for_inference(model, example).to(memory_format=torch.channels_last)
+    target = "graph" if PATHS[path].compiled else "eager"
+    fused = fuse_for_inference(model, example, target).to(memory_format=torch.channels_last)
     dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(PATHS[path].precision)
     if dtype is not None:
         fused = fused.to(dtype)

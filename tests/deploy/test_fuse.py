@@ -5,7 +5,13 @@ import torch
 from torch import nn
 
 from googlenet.deploy import build_path, fold_bn, fuse_for_inference
-from googlenet.deploy.fuse import FusedInceptionBlock, MatmulLRN
+from googlenet.deploy.fuse import (
+    FusedInceptionBlock,
+    MatmulLRN,
+    OneDNNConvReLU,
+    WindowLRN,
+    inverse_power_,
+)
 from googlenet.layers import ConvNormAct, InceptionBlock
 from googlenet.models import create_model
 
@@ -58,14 +64,42 @@ def test_fused_model_is_exact(name, size, blocks, lrn):
     kinds = [type(m) for m in fused.modules()]
     assert kinds.count(FusedInceptionBlock) == blocks
     assert kinds.count(MatmulLRN) == lrn
+    assert kinds.count(OneDNNConvReLU) >= blocks  # at least each merged stem + its ReLU
     assert InceptionBlock not in kinds and nn.BatchNorm2d not in kinds
     assert not any(k.startswith("aux") for k in fused.state_dict())
     assert any(k.startswith("aux") for k in model.state_dict()) == bool(model.aux_after)
 
 
+@pytest.mark.parametrize("beta", [0.75, 0.5, 0.6])
+def test_inverse_power_matches_pow(beta):
+    base = 1.0 + 3.0 * torch.rand(1000)
+    torch.testing.assert_close(inverse_power_(base.clone(), beta), base.pow(-beta))
+
+
+@pytest.mark.parametrize("size,beta", [(5, 0.75), (5, 0.6), (4, 0.75)])
+def test_lrn_forms_match_torch_lrn(size, beta):
+    lrn = nn.LocalResponseNorm(size, alpha=1e-2, beta=beta, k=2.0)
+    x = torch.randn(2, 12, 5, 5) * 3
+    torch.testing.assert_close(MatmulLRN(lrn, 12)(x), lrn(x))
+    torch.testing.assert_close(WindowLRN(lrn)(x), lrn(x))
+    cl = x.contiguous(memory_format=torch.channels_last)
+    torch.testing.assert_close(WindowLRN(lrn)(cl), lrn(x))
+
+
+def test_graph_form_is_exact():
+    model = create_model("googlenet").eval()
+    x = torch.randn(2, 3, 64, 64)
+    _trained_scale_logits(model, x)
+    fused = fuse_for_inference(model, x, "graph")
+    kinds = [type(m) for m in fused.modules()]
+    assert kinds.count(WindowLRN) == 2 and MatmulLRN not in kinds
+    with torch.no_grad():
+        assert (fused(x) - model(x)).abs().max().item() <= 1e-4
+
+
 def test_merged_stem_has_the_three_1x1_widths():
     model = create_model("googlenet").eval()
-    fused = fuse_for_inference(model, torch.randn(1, 3, 64, 64))
+    fused = fuse_for_inference(model, torch.randn(1, 3, 64, 64), "graph")
     block = fused.inception_3a
     assert isinstance(block, FusedInceptionBlock)
     assert block.split_sizes == [64, 96, 16]  # Table 1: #1x1, #3x3 reduce, #5x5 reduce

@@ -69,3 +69,25 @@ def test_optimize_auto_names_its_path(trained):
 def test_unknown_path_is_a_clear_error(trained):
     with pytest.raises(GoogLeNetError, match="unknown inference path"):
         optimize_for_inference(trained["model"], trained["held_out"][:2], path="turbo")
+
+
+@pytest.mark.skipif(unavailable_reason("int8") is not None, reason="torchao not installed")
+@pytest.mark.parametrize("threshold,tried", [(0.0, 1), (1.01, 2)])
+def test_int8_keeps_the_first_conv_float_only_when_agreement_needs_it(
+        trained, monkeypatch, threshold, tried):
+    from googlenet.deploy import quantize
+
+    model, x = trained["model"], trained["held_out"]
+    seen: list[list[str]] = []
+    real = quantize._quantized_graph
+
+    def recording(m, example, batches, keep_float):
+        seen.append(keep_float)
+        return real(m, example, batches, keep_float)
+
+    monkeypatch.setattr(quantize, "_quantized_graph", recording)
+    monkeypatch.setattr(quantize, "SELF_CHECK_AGREEMENT", threshold)
+    quantize.quantize_int8(model, trained["calibration"].split(64), x[:8], compile=False)
+    assert seen == quantize.float_layer_choices(model)[:tried]
+    assert seen[0] == ["fc"] and seen[-1][-1] == "fc"
+    assert len(seen) == 1 or seen[1][0] == "conv1.conv"
