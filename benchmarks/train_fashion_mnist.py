@@ -76,13 +76,13 @@ def first_reaching(history: list[dict], threshold: float) -> dict | None:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--budget-min", type=float, default=55.0,
+    p.add_argument("--budget-min", type=float, default=56.0,
                    help="wall-time budget the epochs are sized to (when --epochs is not given)")
     p.add_argument("--epochs", type=int, help="train exactly this many epochs")
     p.add_argument("--width", type=float, default=0.25)
-    p.add_argument("--batch-size", type=int, default=128)
-    p.add_argument("--lr", type=float, default=0.2)
-    p.add_argument("--ema", type=float, default=0.999)
+    p.add_argument("--batch-size", type=int, default=256)
+    p.add_argument("--lr", type=float, default=0.3)
+    p.add_argument("--ema", type=float, default=0.998)
     p.add_argument("--train-limit", type=int, help="use only N training images (quick check)")
     p.add_argument("--speed-steps", type=int, default=20)
     p.add_argument("--threads", type=int, default=2)
