@@ -73,7 +73,7 @@ def trained(request: pytest.FixtureRequest) -> dict[str, object]:
         (x, y), (hx, hy) = _fashion("train", 20000), _fashion("t10k", 1000)
     else:
         (x, y), (hx, hy) = _synthetic(20000, 0), _synthetic(1000, 1)
-    cache = request.config.cache
+    cache = getattr(request.config, "cache", None)  # absent under -p no:cacheprovider
     name = f"inception_a_net-{'fashion' if real else 'synthetic'}-{TRAIN_STEPS}.safetensors"
     path = cache.mkdir("googlenet-deploy") / name if cache else None
     if path is not None and path.exists():
