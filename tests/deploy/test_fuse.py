@@ -1,5 +1,7 @@
 """The fused inference graph computes what the model computes (fp32, <= 1e-4)."""
 
+import copy
+
 import pytest
 import torch
 from torch import nn
@@ -9,6 +11,7 @@ from googlenet.deploy.fuse import (
     FusedInceptionBlock,
     MatmulLRN,
     OneDNNConvReLU,
+    ReusedIndexMaxPool2d,
     WindowLRN,
     inverse_power_,
 )
@@ -65,6 +68,7 @@ def test_fused_model_is_exact(name, size, blocks, lrn):
     assert kinds.count(FusedInceptionBlock) == blocks
     assert kinds.count(MatmulLRN) == lrn
     assert kinds.count(OneDNNConvReLU) >= blocks  # at least each merged stem + its ReLU
+    assert ReusedIndexMaxPool2d in kinds
     assert InceptionBlock not in kinds and nn.BatchNorm2d not in kinds
     assert not any(k.startswith("aux") for k in fused.state_dict())
     assert any(k.startswith("aux") for k in model.state_dict()) == bool(model.aux_after)
@@ -95,6 +99,19 @@ def test_graph_form_is_exact():
     assert kinds.count(WindowLRN) == 2 and MatmulLRN not in kinds
     with torch.no_grad():
         assert (fused(x) - model(x)).abs().max().item() <= 1e-4
+
+
+def test_reused_index_max_pool_matches_max_pool():
+    pool = ReusedIndexMaxPool2d(nn.MaxPool2d(3, stride=2, ceil_mode=True))
+    copy_ = copy.deepcopy(pool)
+    for shape in [(2, 8, 15, 15), (3, 4, 9, 9), (2, 8, 15, 15)]:  # the buffer resizes
+        x = torch.randn(*shape).contiguous(memory_format=torch.channels_last)
+        with torch.no_grad():
+            torch.testing.assert_close(pool(x), pool.pool(x), rtol=0, atol=0)
+            torch.testing.assert_close(copy_(x), pool.pool(x), rtol=0, atol=0)
+    x = torch.randn(2, 4, 9, 9, requires_grad=True)
+    pool(x).sum().backward()  # with autograd it falls back to the plain pool
+    assert x.grad is not None
 
 
 def test_merged_stem_has_the_three_1x1_widths():
