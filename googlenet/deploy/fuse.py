@@ -177,7 +177,8 @@ class OneDNNConvReLU(nn.Module):
     convolution and then a second pass over its output for the ReLU.
 
     Uses ``mkldnn._convolution_pointwise``, the op Inductor emits for the same fusion;
-    elsewhere (CUDA, fp16, a build without oneDNN) it runs the two plain ops.
+    elsewhere (CUDA, fp16, a build without oneDNN, under a tracer such as torch.export,
+    whose quantizer must see a plain convolution) it runs the two plain ops.
     """
 
     def __init__(self, conv: nn.Conv2d) -> None:
@@ -189,7 +190,7 @@ class OneDNNConvReLU(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         c = self.conv
         if x.device.type == "cpu" and x.dtype in (torch.float32, torch.bfloat16) \
-                and torch.backends.mkldnn.is_available():
+                and torch.backends.mkldnn.is_available() and not torch.compiler.is_compiling():
             return torch.ops.mkldnn._convolution_pointwise(
                 x, c.weight, c.bias, list(c.padding), list(c.stride), list(c.dilation),
                 c.groups, "relu", [None], "")
@@ -214,8 +215,9 @@ class ReusedIndexMaxPool2d(nn.Module):
         self._local = threading.local()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if x.device.type != "cpu" or (torch.is_grad_enabled() and x.requires_grad):
-            return self.pool(x)  # out= variants have no autograd
+        if x.device.type != "cpu" or (torch.is_grad_enabled() and x.requires_grad) \
+                or torch.compiler.is_compiling():
+            return self.pool(x)  # out= variants have no autograd; tracers want the plain op
         p = self.pool
         indices = getattr(self._local, "indices", None)
         if indices is None:
