@@ -221,10 +221,13 @@ class ReusedIndexMaxPool2d(nn.Module):
         p = self.pool
         indices = getattr(self._local, "indices", None)
         if indices is None:
-            indices = self._local.indices = torch.empty(0, dtype=torch.long)
+            # A normal tensor even when made under inference_mode, so that later calls
+            # outside inference_mode may still write into it.
+            with torch.inference_mode(False):
+                indices = self._local.indices = torch.empty(0, dtype=torch.long)
         out = x.new_empty(0)
         torch.ops.aten.max_pool2d_with_indices.out(
-            x, _pair(p.kernel_size), _pair(p.stride or p.kernel_size), _pair(p.padding),
+            x, _pair(p.kernel_size), _pair(p.stride), _pair(p.padding),
             _pair(p.dilation), p.ceil_mode, out=out, indices=indices)
         return out
 

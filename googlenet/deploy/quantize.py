@@ -71,7 +71,7 @@ def float_layer_choices(model: nn.Module) -> list[list[str]]:
     """
     convs = [n for n, m in model.named_modules() if isinstance(m, nn.Conv2d)]
     linears = [n for n, m in model.named_modules() if isinstance(m, nn.Linear)]
-    return [linears[-1:], convs[:1] + linears[-1:]]
+    return [linears[-1:], convs[:1] + linears[-1:]] if convs else [linears[-1:]]
 
 
 def _quantized_graph(model: nn.Module, example: torch.Tensor, batches: list[torch.Tensor],
@@ -109,14 +109,16 @@ def quantize_int8(
     batches = list(calibration)
     if not batches:
         raise GoogLeNetError("int8 calibration got no batches: pass a few hundred images")
-    choices = float_layer_choices(model)
-    reference = [model(b).argmax(1) for b in batches]
-    for keep_float in choices:
+    *tried, last = float_layer_choices(model)
+    reference = [model(b).argmax(1) for b in batches] if tried else []
+    for keep_float in tried:
         converted = _quantized_graph(model, example, batches, keep_float)
         hits = sum((converted(b).argmax(1) == r).sum().item()
                    for b, r in zip(batches, reference, strict=True))
         if hits / sum(len(r) for r in reference) >= SELF_CHECK_AGREEMENT:
             break
+    else:  # the most conservative choice needs no check: nothing is left to fall back to
+        converted = _quantized_graph(model, example, batches, last)
     if not compile:
         return converted
     from .optimize import compile_frozen

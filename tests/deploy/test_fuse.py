@@ -5,6 +5,7 @@ import copy
 import pytest
 import torch
 from torch import nn
+from torch.nn import functional as F
 
 from googlenet.deploy import build_path, fold_bn, fuse_for_inference
 from googlenet.deploy.fuse import (
@@ -109,6 +110,12 @@ def test_reused_index_max_pool_matches_max_pool():
         with torch.no_grad():
             torch.testing.assert_close(pool(x), pool.pool(x), rtol=0, atol=0)
             torch.testing.assert_close(copy_(x), pool.pool(x), rtol=0, atol=0)
+    fresh = ReusedIndexMaxPool2d(nn.MaxPool2d(2))
+    x = torch.randn(1, 2, 4, 4)
+    with torch.inference_mode():
+        fresh(x)  # the buffer is born here...
+    with torch.no_grad():
+        torch.testing.assert_close(fresh(x), F.max_pool2d(x, 2))  # ...and reused here
     x = torch.randn(2, 4, 9, 9, requires_grad=True)
     pool(x).sum().backward()  # with autograd it falls back to the plain pool
     assert x.grad is not None
