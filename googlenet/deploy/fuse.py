@@ -225,6 +225,9 @@ class ReusedIndexMaxPool2d(nn.Module):
             # outside inference_mode may still write into it.
             with torch.inference_mode(False):
                 indices = self._local.indices = torch.empty(0, dtype=torch.long)
+        # Zero elements, same storage: out= may then take any shape without PyTorch's
+        # "output was resized" warning, and reallocates only when it needs more room.
+        indices.resize_(0)
         out = x.new_empty(0)
         torch.ops.aten.max_pool2d_with_indices.out(
             x, _pair(p.kernel_size), _pair(p.stride), _pair(p.padding),

@@ -102,14 +102,20 @@ def test_graph_form_is_exact():
         assert (fused(x) - model(x)).abs().max().item() <= 1e-4
 
 
-def test_reused_index_max_pool_matches_max_pool():
+def test_reused_index_max_pool_matches_max_pool(capfd):
     pool = ReusedIndexMaxPool2d(nn.MaxPool2d(3, stride=2, ceil_mode=True))
     copy_ = copy.deepcopy(pool)
-    for shape in [(2, 8, 15, 15), (3, 4, 9, 9), (2, 8, 15, 15)]:  # the buffer resizes
+    for shape in [(2, 8, 15, 15), (3, 4, 9, 9), (2, 8, 15, 15), (1, 8, 15, 15)]:
         x = torch.randn(*shape).contiguous(memory_format=torch.channels_last)
         with torch.no_grad():
             torch.testing.assert_close(pool(x), pool.pool(x), rtol=0, atol=0)
             torch.testing.assert_close(copy_(x), pool.pool(x), rtol=0, atol=0)
+        if shape[0] == 2:
+            storage = pool._local.indices.untyped_storage().data_ptr()
+    # The buffer changed shape (a last, smaller batch) without PyTorch's C++ "output
+    # was resized" warning on stderr, and kept its storage while it was big enough.
+    assert "resized" not in capfd.readouterr().err
+    assert pool._local.indices.untyped_storage().data_ptr() == storage
     fresh = ReusedIndexMaxPool2d(nn.MaxPool2d(2))
     x = torch.randn(1, 2, 4, 4)
     with torch.inference_mode():
