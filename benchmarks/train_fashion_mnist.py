@@ -39,10 +39,11 @@ PUBLISHED, TARGET = 0.937, 0.945
 
 
 def recipe(args: argparse.Namespace, epochs: int) -> TrainConfig:
-    """The benchmark recipe: googlenet_mnist at a width multiplier, bf16 + channels_last,
-    one-cycle Nesterov SGD, label smoothing, flips + 10% shifts, Polyak (EMA) weights."""
+    """The benchmark recipe: ``--model`` (googlenet_mnist) at ``--width``, bf16 +
+    channels_last, one-cycle Nesterov SGD, label smoothing, flips + 10% shifts, Polyak
+    (EMA) weights."""
     return TrainConfig(
-        model="googlenet_mnist", width=args.width, dataset="fashion-mnist", data=args.data,
+        model=args.model, width=args.width, dataset="fashion-mnist", data=args.data,
         epochs=epochs, batch_size=args.batch_size, train_limit=args.train_limit,
         optimizer="sgd", lr=args.lr, nesterov=True, weight_decay=5e-4, schedule="onecycle",
         label_smoothing=0.1, hflip=True, shift=0.1, ema_decay=args.ema,
@@ -79,6 +80,7 @@ def main() -> None:
     p.add_argument("--budget-min", type=float, default=56.0,
                    help="wall-time budget the epochs are sized to (when --epochs is not given)")
     p.add_argument("--epochs", type=int, help="train exactly this many epochs")
+    p.add_argument("--model", default="googlenet_mnist")
     p.add_argument("--width", type=float, default=0.25)
     p.add_argument("--batch-size", type=int, default=256)
     p.add_argument("--lr", type=float, default=0.3)
