@@ -48,8 +48,8 @@ GOOGLENET_MNIST = replace(
 
 def _strided_stem() -> tuple[Row, ...]:
     # conv2 strides instead of running at full resolution before pool2: at 28x28 the
-    # full-resolution conv2 is a quarter of googlenet_mnist's multiply-adds and its
-    # slowest layer to train, so the stages can be twice as wide for about the same time.
+    # full-resolution conv2 is a quarter of googlenet_mnist's multiply-adds
+    # (`googlenet summary googlenet_mnist`), which this spec spends on wider stages.
     return (
         Row("conv1", "conv", patch=3, stride=1, depth=1, options={"out": 64}),
         Row("conv2", "conv", patch=3, stride=2, depth=1, n3x3=192),
@@ -59,8 +59,8 @@ def _strided_stem() -> tuple[Row, ...]:
 GOOGLENET_MNIST_WIDE = replace(
     GOOGLENET_MNIST, name="googlenet_mnist_wide", rows=_strided_stem() + _stages(), width=0.5,
 )
-"""googlenet_mnist with a strided stem and half of Table 1's widths by default: 1.5M
-parameters, trains at ~0.45x googlenet_mnist width 0.25's images/s (BENCHMARKS.md)."""
+"""googlenet_mnist with a strided stem and half of Table 1's widths by default (1.5M
+parameters); its Fashion-MNIST benchmark run is in BENCHMARKS.md."""
 
 
 INCEPTION_A_NET = NetSpec(
