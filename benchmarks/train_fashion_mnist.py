@@ -7,7 +7,9 @@ GoogLeNet row of the Fashion-MNIST benchmark is 0.937). The script
    plain fp32 eager baseline on the same model, batches and augmentation, in this process;
 2. sizes the epochs to the time budget from that measurement (unless --epochs is given);
 3. trains with googlenet.train.fit, evaluating on the 10k test images every epoch;
-4. evaluates the final (EMA) weights again with the paper's 10-crop testing;
+4. evaluates the final (EMA) weights again with multi-crop testing (``--crops``, default
+   2: the image and its mirror; the paper's 10 crops resize 28x28 images by 8/7, a zoom
+   the recipe never trains on);
 5. writes JSON: both speeds and their ratio, per-epoch history, final/best accuracy, and
    the wall time at which 0.937 and 0.945 were first reached (1 crop, during training).
 
@@ -27,7 +29,7 @@ from pathlib import Path
 import torch
 
 from googlenet.data import build_dataset
-from googlenet.evaluate import evaluate_checkpoints
+from googlenet.evaluate import CROP_SCHEMES, evaluate_checkpoints
 from googlenet.train import TrainConfig, fit
 from googlenet.train.distributed import DistInfo
 from googlenet.train.engine import TrainContext, TrainForward, train_step
@@ -86,6 +88,8 @@ def main() -> None:
     p.add_argument("--lr", type=float, default=0.3)
     p.add_argument("--ema", type=float, default=0.998)
     p.add_argument("--train-limit", type=int, help="use only N training images (quick check)")
+    p.add_argument("--crops", type=int, default=2, choices=CROP_SCHEMES,
+                   help="crops per image of the final evaluation")
     p.add_argument("--speed-steps", type=int, default=20)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--seed", type=int, default=0)
@@ -114,11 +118,12 @@ def main() -> None:
     result = fit(cfg, overwrite=True)
     hist = result.history
     t0 = time.perf_counter()
-    ten = evaluate_checkpoints([result.run_dir / "last.safetensors"],
-                               build_dataset("fashion-mnist", "test", args.data), crops=10,
-                               inference_path="fused")
-    ten_crop = {"top1": ten.top1, "top5": ten.top5, "eval_s": time.perf_counter() - t0}
-    print(f"10-crop test accuracy of the final weights: {ten.top1:.4f}", flush=True)
+    multi = evaluate_checkpoints([result.run_dir / "last.safetensors"],
+                                 build_dataset("fashion-mnist", "test", args.data),
+                                 crops=args.crops, inference_path="fused")
+    multi_crop = {"crops": args.crops, "top1": multi.top1, "top5": multi.top5,
+                  "eval_s": time.perf_counter() - t0}
+    print(f"{args.crops}-crop test accuracy of the final weights: {multi.top1:.4f}", flush=True)
     out = {
         "benchmark": "train_fashion_mnist", "torch": torch.__version__,
         "cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(),
@@ -127,13 +132,14 @@ def main() -> None:
         "best_test_acc": max(r["val_acc"] for r in hist),
         "reached_published_0937": first_reaching(hist, PUBLISHED),
         "reached_target_0945": first_reaching(hist, TARGET),
-        "final_test_acc_10crop": ten_crop,
+        "final_test_acc_multi_crop": multi_crop,
         "train_wall_s": hist[-1]["wall"], "total_wall_s": time.perf_counter() - wall0,
         "history": hist, "run_dir": str(result.run_dir),
     }
     Path(args.json).parent.mkdir(parents=True, exist_ok=True)
     Path(args.json).write_text(json.dumps(out, indent=1), encoding="utf-8")
-    print(f"final test accuracy {out['final_test_acc']:.4f}; 0.937 reached: "
+    print(f"final test accuracy {out['final_test_acc']:.4f} ({args.crops} crops: "
+          f"{multi.top1:.4f}); 0.937 reached: "
           f"{out['reached_published_0937']}; 0.945 reached: {out['reached_target_0945']}; "
           f"total {out['total_wall_s'] / 60:.1f} min; wrote {args.json}")
 

@@ -1,7 +1,7 @@
 """``googlenet eval CKPT [CKPT ...]``: top-1/top-5, per-class accuracy, confusion matrix.
 
-Several checkpoints form an ensemble (softmax averaged); ``--crops 10`` or ``144`` is the
-paper's multi-crop testing.
+Several checkpoints form an ensemble (softmax averaged); ``--crops 2`` adds the mirror
+image, ``--crops 10`` or ``144`` is the paper's multi-crop testing.
 """
 
 from __future__ import annotations

@@ -5,6 +5,9 @@ side R before the center crop (R = 256 for ImageNet weights at 224; R = S for mo
 trained here, which see their images at the input size):
 
 - ``1``: resize the shorter side to R, take the central S x S crop.
+- ``2``: that crop and its mirror image: the cheapest test-time averaging, and the one
+  that adds no view a model trained with flips but without zoom has not seen (10 crops
+  resize a model trained at R = S by 8/7).
 - ``10``: resize the shorter side to R (S / 0.875 when R = S, i.e. 256 for 224), four
   corners + center, and their mirror images.
 - ``144``: the paper's scheme: the shorter side resized to 4 scales (256, 288, 320, 352
@@ -27,7 +30,7 @@ from ..data import center_crop, five_crop, resize, ten_crop
 from ..data.transforms import eval_resize_size
 from ..errors import InputSizeError
 
-CROP_SCHEMES = (1, 10, 144)
+CROP_SCHEMES = (1, 2, 10, 144)
 PAPER_SCALES = (256, 288, 320, 352)  # shorter sides for S = 224
 
 
@@ -56,6 +59,12 @@ def load_size(size: int, crops: int, resize_size: int | None = None) -> int:
 def one_crop(x: torch.Tensor, size: int, resize_size: int | None = None) -> torch.Tensor:
     """(1, B, C, S, S): shorter side to R (default S), center crop."""
     return center_crop(resize(x, resize_size or size), size).unsqueeze(0)
+
+
+def mirror_crops(x: torch.Tensor, size: int, resize_size: int | None = None) -> torch.Tensor:
+    """(2, B, C, S, S): the 1-crop view and its mirror image."""
+    view = one_crop(x, size, resize_size)
+    return torch.cat([view, view.flip(-1)])
 
 
 def ten_crops(x: torch.Tensor, size: int, resize_size: int | None = None) -> torch.Tensor:
@@ -88,12 +97,14 @@ def paper_crops(x: torch.Tensor, size: int) -> torch.Tensor:
 
 def crop_views(x: torch.Tensor | Sequence[torch.Tensor], size: int, crops: int,
                resize_size: int | None = None) -> torch.Tensor:
-    """Dispatch on the number of crops (1, 10 or 144). ``x`` is a uint8 batch or a list
+    """Dispatch on the number of crops (1, 2, 10 or 144). ``x`` is a uint8 batch or a list
     of uint8 (C, H, W) images of any sizes; either way the result is (K, B, C, S, S)."""
     if not isinstance(x, torch.Tensor):
         return torch.cat([crop_views(img[None], size, crops, resize_size) for img in x], 1)
     if crops == 1:
         return one_crop(x, size, resize_size)
+    if crops == 2:
+        return mirror_crops(x, size, resize_size)
     if crops == 10:
         return ten_crops(x, size, resize_size)
     if crops == 144:

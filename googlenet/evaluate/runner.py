@@ -1,4 +1,4 @@
-"""Evaluate one checkpoint or an ensemble, with 1, 10 or 144 crops per image.
+"""Evaluate one checkpoint or an ensemble, with 1, 2 (mirrored), 10 or 144 crops per image.
 
 Each model sees the crops at its own input size and its own mean/std; the softmax is
 averaged over crops, then over models (the paper averages "over multiple crops and over

@@ -5,6 +5,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 from PIL import Image
+from torch.utils.data import TensorDataset
 
 from googlenet.cli import main
 from googlenet.data import build_dataset, center_crop, resize, to_float
@@ -119,6 +120,27 @@ def test_one_and_ten_crops_resize_to_the_weights_resize_size():
     assert load_size(224, 1, 256) == 256 and load_size(224, 10, 256) == 256
     assert load_size(299, 1, 342) == 342 and load_size(224, 144, 256) == 352
     assert load_size(28, 1) == 28 and load_size(28, 10) == 32  # as training fed them
+
+
+def test_two_crops_are_the_one_crop_view_and_its_mirror_and_average_their_softmax():
+    x = torch.randint(0, 255, (3, 1, 28, 28), dtype=torch.uint8)
+    views = crop_views(x, 28, 2)
+    assert views.shape == (2, 3, 1, 28, 28) and load_size(28, 2) == 28
+    assert torch.equal(views[0], x) and torch.equal(views[1], x.flip(-1))
+    wide = torch.randint(0, 255, (1, 3, 300, 400), dtype=torch.uint8)
+    assert torch.equal(crop_views(wide, 224, 2, 256)[1], crop_views(wide, 224, 1, 256)[0].flip(-1))
+
+    weight = torch.randn(28, 10)
+    def model(v):  # a read-out of the column profile: it sees left from right
+        return v.mean((1, 2)) @ weight
+
+    meta = CheckpointMeta("custom", {"in_chans": 1}, [str(i) for i in range(10)], [0.5],
+                          [0.25], 28, 0, 0, {})
+    ds = TensorDataset(x, torch.arange(3))
+    two, _ = predict_dataset([LoadedModel(model, meta, "custom")], ds, crops=2)
+    f = to_float(x, meta.mean, meta.std)
+    want = (F.softmax(model(f), 1) + F.softmax(model(f.flip(-1)), 1)) / 2
+    assert torch.allclose(two, want, atol=1e-6)
 
 
 def test_crop_views_of_images_of_different_sizes_stack_per_image():
