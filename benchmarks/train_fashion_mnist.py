@@ -79,7 +79,7 @@ def first_reaching(history: list[dict], threshold: float) -> dict | None:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--budget-min", type=float, default=56.0,
+    p.add_argument("--budget-min", type=float, default=53.0,
                    help="wall-time budget the epochs are sized to (when --epochs is not given)")
     p.add_argument("--epochs", type=int, help="train exactly this many epochs")
     p.add_argument("--model", default="googlenet_mnist")
