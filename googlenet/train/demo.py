@@ -44,5 +44,6 @@ def run_demo(cfg: TrainConfig | None = None) -> FitResult:
                        ("confusion matrix", "confusion.png"),
                        ("checkpoint", "best.safetensors")):
         print(f"  {what:17s} {d / name}")
-    print(f"evaluate it with 10 crops: googlenet eval {d / 'best.safetensors'} --crops 10")
+    print(f"evaluate it with its mirror images: googlenet eval {d / 'best.safetensors'} "
+          "--crops 2")
     return result
