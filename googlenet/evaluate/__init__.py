@@ -24,7 +24,6 @@ from .runner import (
 __all__ = [
     "CROP_SCHEMES", "EvalReport", "LoadedModel", "build_eval_dataset", "confusion_matrix",
     "crop_probs", "crop_views", "evaluate_checkpoints", "load_models", "mirror_crops", "one_crop",
-    "paper_crops",
-    "per_class_accuracy", "predict_dataset", "scales_for", "summarize", "ten_crops",
-    "topk_accuracy",
+    "paper_crops", "per_class_accuracy", "predict_dataset", "scales_for", "summarize",
+    "ten_crops", "topk_accuracy",
 ]
