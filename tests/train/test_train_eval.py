@@ -100,6 +100,11 @@ def test_ensemble_averages_members_and_cli_writes_confusion_png(tiny_config, tmp
     assert result["count"] == 40 and len(result["checkpoints"]) == 2
     assert sum(map(sum, result["confusion"])) == 40
     assert "top-1" in capsys.readouterr().out
+    # The mirror scheme through the CLI: one checkpoint, its report says 2 crops.
+    assert main(["eval", str(a / "best.safetensors"), "--crops", "2", "--limit", "40",
+                 "--out", str(out)]) == 0
+    two = json.loads((out / "eval-synthetic-test-2crop.json").read_text())
+    assert two["crops"] == 2 and two["count"] == 40 and 0.0 <= two["top1"] <= 1.0
 
 
 def test_eval_of_a_broken_checkpoint_is_one_line(tmp_path, capsys):
