@@ -30,6 +30,7 @@ import torch
 
 from googlenet.data import build_dataset
 from googlenet.evaluate import CROP_SCHEMES, evaluate_checkpoints
+from googlenet.recipe import ModelRecipe
 from googlenet.train import TrainConfig, fit
 from googlenet.train.distributed import DistInfo
 from googlenet.train.engine import TrainContext, TrainForward, train_step
@@ -45,7 +46,8 @@ def recipe(args: argparse.Namespace, epochs: int) -> TrainConfig:
     channels_last, one-cycle Nesterov SGD, label smoothing, flips + 10% shifts, Polyak
     (EMA) weights."""
     return TrainConfig(
-        model=args.model, width=args.width, dataset="fashion-mnist", data=args.data,
+        recipe=ModelRecipe(args.model, width=args.width), dataset="fashion-mnist",
+        data=args.data,
         epochs=epochs, batch_size=args.batch_size, train_limit=args.train_limit,
         optimizer="sgd", lr=args.lr, nesterov=True, weight_decay=5e-4, schedule="onecycle",
         label_smoothing=0.1, hflip=True, shift=0.1, ema_decay=args.ema,

@@ -37,3 +37,7 @@ class WeightsError(GoogLeNetError, ValueError):
 
 class TrainingError(GoogLeNetError, RuntimeError):
     """A training run that cannot go on (a NaN/inf loss, a checkpoint that does not fit)."""
+
+
+class ConfigError(GoogLeNetError, ValueError):
+    """A training configuration with an unknown field or an out-of-range value."""

@@ -22,7 +22,7 @@ from torch import nn
 from googlenet.data.folder import load_image, pil_to_tensor
 from googlenet.data.transforms import center_crop, resize
 from googlenet.errors import DataError
-from googlenet.weights.meta import Preprocessing, WeightsMeta, class_names_or_default
+from googlenet.weights import Preprocessing, WeightsMeta, load_model
 
 # What Pillow raises on a file that is not a readable image.
 _BAD_IMAGE = (OSError, ValueError, SyntaxError)
@@ -59,15 +59,13 @@ class Predictor:
         self.meta = meta
         self.preprocessing = meta.preprocessing
         num_classes = int(getattr(model, "num_classes", len(meta.classes)))
-        self.classes = class_names_or_default(meta.classes, num_classes)
+        self.classes = list(meta.class_names(num_classes))
         self.in_chans = int(getattr(model, "in_chans", 3))
 
     @classmethod
     def from_file(cls, path: str | os.PathLike[str],
                   inference_path: str = "eager") -> Predictor:
         """Load a weights file (imported, trained or fine-tuned)."""
-        from googlenet.transfer.build import load_model
-
         model, meta = load_model(path)
         meta.require_classifier(path)
         return cls(model, meta, inference_path)

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 
-from ..errors import InputSizeError
+from torch import nn
+
+from ..errors import InputSizeError, WeightsError
+from ..models import create_model, get_model_info
+from ..weights import WeightsMeta, load_model
 
 
 def parse_size(text: str) -> tuple[int, ...]:
@@ -22,3 +27,35 @@ def parse_size(text: str) -> tuple[int, ...]:
 def print_json(obj: object) -> None:
     json.dump(obj, sys.stdout, indent=2)
     sys.stdout.write("\n")
+
+
+def add_model_args(p: argparse.ArgumentParser) -> None:
+    """A model to run: a registry name (fresh weights), or any weights file."""
+    p.add_argument("model", nargs="?",
+                   help="registered model name (optional with --weights: the file says)")
+    p.add_argument("--weights", help="any googlenet .safetensors file: from convert, train "
+                                     "or finetune (default: random init)")
+    p.add_argument("--input-size", help="image size (default: the weights' or the model's)")
+    p.add_argument("--num-classes", type=int,
+                   help="classifier width of a fresh model (default: the model's)")
+
+
+def model_from_args(args: argparse.Namespace) -> tuple[nn.Module, int, WeightsMeta | None]:
+    """The model ``add_model_args`` names (eval mode, no aux heads), its input size and,
+    for a weights file, its metadata."""
+    meta = None
+    if args.weights:
+        model, meta = load_model(args.weights)
+        if args.model and args.model != meta.model:
+            raise WeightsError(f"{args.weights}: holds {meta.recipe.describe()}, not "
+                               f"{args.model} weights")
+        size = meta.preprocessing.input_size
+    elif args.model:
+        kwargs = {"num_classes": args.num_classes} if args.num_classes else {}
+        model = create_model(args.model, aux_logits=False, **kwargs)
+        size = get_model_info(args.model).input_size
+    else:
+        raise InputSizeError("give a model name or --weights FILE")
+    if args.input_size:
+        size = parse_size(args.input_size)[0]
+    return model.eval(), size, meta

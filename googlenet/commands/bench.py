@@ -3,48 +3,13 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 import torch
-from torch import nn
 
 from ..deploy.bench import benchmark, render
 from ..deploy.optimize import PATHS, PathUnavailableError
-from ..errors import InputSizeError, WeightsError
-from ..models import create_model, get_model_info
-from ._common import parse_size, print_json
-
-
-def load_weights(model: nn.Module, path: str | Path) -> None:
-    """Load a safetensors state dict into ``model`` (aux-head keys may be absent)."""
-    from safetensors import SafetensorError
-    from safetensors.torch import load_file
-
-    path = Path(path)
-    if not path.is_file():
-        raise WeightsError(f"{path}: no such weights file")
-    try:
-        state = load_file(str(path))
-    except (SafetensorError, OSError) as err:
-        raise WeightsError(f"{path}: not a safetensors file ({err})") from None
-    missing, unexpected = model.load_state_dict(state, strict=False)
-    aux = tuple(getattr(model, "aux_after", {}))
-    missing = [k for k in missing if not k.startswith(aux)] if aux else missing
-    if missing or unexpected:
-        bad = (missing or unexpected)[0]
-        what = "misses" if missing else "has an unexpected"
-        raise WeightsError(f"{path}: {what} key {bad!r} for this model")
-
-
-def build_model(args: argparse.Namespace) -> tuple[nn.Module, int]:
-    """The model named on the command line, with ``--weights`` loaded, and its input size."""
-    info = get_model_info(args.model)
-    size = parse_size(args.input_size)[0] if args.input_size else info.input_size
-    kwargs = {"num_classes": args.num_classes} if args.num_classes else {}
-    model = create_model(args.model, aux_logits=False, **kwargs)
-    if args.weights:
-        load_weights(model, args.weights)
-    return model.eval(), size
+from ..errors import InputSizeError
+from ._common import add_model_args, model_from_args, print_json
 
 
 def parse_batches(text: str) -> list[int]:
@@ -71,8 +36,9 @@ def _paths(text: str | None) -> list[str]:
 def _run(args: argparse.Namespace) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
-    model, size = build_model(args)
-    report = benchmark(model, name=args.model, paths=_paths(args.paths),
+    model, size, meta = model_from_args(args)
+    name = meta.recipe.describe() if meta else args.model
+    report = benchmark(model, name=name, paths=_paths(args.paths),
                        batches=parse_batches(args.batch), input_size=size, device=args.device,
                        rounds=args.rounds, calibration_images=args.calibration_images,
                        trained_weights=bool(args.weights))
@@ -81,14 +47,6 @@ def _run(args: argparse.Namespace) -> int:
     else:
         print(render(report))
     return 0
-
-
-def add_model_args(p: argparse.ArgumentParser) -> None:
-    """Arguments shared by ``bench`` and ``export``."""
-    p.add_argument("model")
-    p.add_argument("--input-size", help="image size (default: the model's)")
-    p.add_argument("--weights", help="safetensors state dict to load (default: random init)")
-    p.add_argument("--num-classes", type=int, help="classifier width of --weights")
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

@@ -14,9 +14,9 @@ from ..deploy import PATHS
 from ..errors import DataError
 from ..evaluate import CROP_SCHEMES, build_eval_dataset, evaluate_checkpoints
 from ..report.plots import plot_confusion
-from ..train.checkpoint import read_meta
 from ..train.config import TrainConfig
 from ..train.runner import resolve_device
+from ..weights import read_meta
 from ._common import print_json
 
 

@@ -7,27 +7,29 @@ import argparse
 import torch
 
 from ..deploy.export import check_onnx, export_onnx, export_program, load_program
-from ._common import print_json
-from .bench import add_model_args, build_model
+from ._common import add_model_args, model_from_args, print_json
 
 
 def _run(args: argparse.Namespace) -> int:
-    model, size = build_model(args)
+    model, size, meta = model_from_args(args)
     in_chans = getattr(model, "in_chans", 3)
     example = torch.randn(args.batch, in_chans, size, size)
     fuse = not args.no_fuse
+    # The file carries what a user of the graph needs: classes and preprocessing.
+    metadata = meta.replace(training=None).to_metadata() if meta else None
     if args.format == "onnx":
-        path = export_onnx(model, args.out, example, fuse=fuse)
+        path = export_onnx(model, args.out, example, fuse=fuse, metadata=metadata)
         diff = check_onnx(model, path, torch.randn_like(example))
         check = f"onnxruntime vs eager: max |logit diff| {diff:.2e}"
     else:
-        path = export_program(model, args.out, example, fuse=fuse)
+        path = export_program(model, args.out, example, fuse=fuse, metadata=metadata)
         with torch.no_grad():
             probe = torch.randn_like(example)
             diff = (load_program(path)(probe) - model(probe)).abs().max().item()
         check = f"reloaded program vs eager: max |logit diff| {diff:.2e}"
     if args.json:
-        print_json({"model": args.model, "format": args.format, "path": str(path),
+        print_json({"model": meta.recipe.describe() if meta else args.model,
+                    "format": args.format, "path": str(path),
                     "input_size": size, "fused": fuse, "max_abs_diff": diff})
     else:
         print(f"wrote {path} ({args.format}, {size}x{size}, dynamic batch, logits only); {check}")

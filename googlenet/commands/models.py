@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import argparse
 from dataclasses import asdict
+from pathlib import Path
 from typing import Any
 
 from ..models import get_model_info, list_models
+from ..weights import read_meta
+from ..weights.sources import releases_for
 from ._common import print_json
 
 
@@ -16,10 +19,24 @@ def _info_dict(name: str) -> dict[str, Any]:
         "name": info.name, "description": info.description, "paper": info.paper,
         "input_size": info.input_size, "min_input_size": info.min_input_size,
         "in_chans": info.in_chans, "num_classes": info.num_classes,
-        "mean": list(info.mean), "std": list(info.std), "num_params": info.num_params,
-        "num_params_with_aux": info.num_params_with_aux,
+        "num_params": info.num_params, "num_params_with_aux": info.num_params_with_aux,
         "aux_heads": [asdict(a) for a in info.spec.aux],
+        "preprocessing": info.preprocessing.to_dict(),
+        "pretrained": [{"source": r.source, "files": list(r.files), "note": r.note,
+                        "preprocessing": r.preprocessing.to_dict()}
+                       for r in releases_for(model=name)],
     }
+
+
+def _file_dict(path: str) -> dict[str, Any]:
+    meta = read_meta(path)
+    out: dict[str, Any] = {"file": path, "recipe": meta.recipe.to_dict(),
+                           "model": meta.recipe.describe(), "source": meta.source,
+                           "num_classes": len(meta.classes), "headless": meta.headless,
+                           "preprocessing": meta.preprocessing.to_dict()}
+    if meta.training is not None:
+        out["training"] = meta.training.to_dict()
+    return out
 
 
 def _run_list(args: argparse.Namespace) -> int:
@@ -36,7 +53,8 @@ def _run_list(args: argparse.Namespace) -> int:
 
 
 def _run_info(args: argparse.Namespace) -> int:
-    data = _info_dict(args.model)
+    # A weights file describes itself; a name describes a fresh registry model.
+    data = _file_dict(args.model) if Path(args.model).is_file() else _info_dict(args.model)
     if args.json:
         print_json(data)
     else:
@@ -53,7 +71,8 @@ def register_list(sub: argparse._SubParsersAction) -> None:  # type: ignore[type
 
 
 def register_info(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser("info", help="a model's metadata (input size, mean/std, params)")
-    p.add_argument("model")
+    p = sub.add_parser("info", help="a model's or a weights file's metadata (sizes, "
+                                    "preprocessing, params)")
+    p.add_argument("model", help="a registered model name, or a .safetensors weights file")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=_run_info)

@@ -1,6 +1,7 @@
 """``googlenet train``: train a model; every TrainConfig field is a flag.
 
 Also runs under ``torchrun --nproc_per_node=N -m googlenet train ...`` (data-parallel).
+``googlenet finetune`` (finetune.py) is the same command with fine-tuning defaults.
 """
 
 from __future__ import annotations
@@ -8,8 +9,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..train.config import TrainConfig, add_config_flags, config_from_args
-from ..train.runner import fit
+from ..train.config import (
+    TrainConfig,
+    add_config_flags,
+    config_from_args,
+    recipe_flags_from_weights,
+)
+from ..train.runner import FitResult, fit, prepare_resume
 
 
 def resume_dir(path: str) -> Path:
@@ -18,36 +24,67 @@ def resume_dir(path: str) -> Path:
     return p.parent if p.is_file() else p
 
 
-def _config(args: argparse.Namespace) -> TrainConfig:
-    base = TrainConfig.load(args.config) if args.config else None
+def build_config(args: argparse.Namespace, base: TrainConfig) -> TrainConfig:
+    """The run's config: ``--resume``'s config.json (repaired first if a kill left it
+    stale), else ``--config`` or ``base``; then every flag the user gave."""
     if args.resume:
         run = resume_dir(args.resume)
-        base = TrainConfig.load(run / "config.json")
-        base = base.replace(output=str(run.parent), name=run.name)
+        prepare_resume(run)
+        base = TrainConfig.load(run / "config.json").replace(output=str(run.parent),
+                                                             name=run.name)
+    elif args.config:
+        base = TrainConfig.load(args.config)
     return config_from_args(args, base)
 
 
-def _run(args: argparse.Namespace) -> int:
-    cfg = _config(args)
-    result = fit(cfg, resume=bool(args.resume), overwrite=args.overwrite)
+def report(result: FitResult, command: str) -> int:
+    """Print how the run ended; 130 when it was interrupted (resumable)."""
     if result.stopped == "interrupted":
-        print(f"interrupted: saved {result.run_dir}/last.*; continue with "
-              f"`googlenet train --resume {result.run_dir}`")
+        print(f"interrupted: saved {result.run_dir}/last.safetensors; continue with "
+              f"`googlenet {command} --resume {result.run_dir}`")
         return 130
     if result.best:
-        print(f"best validation accuracy {result.best['val_acc']:.4f} at epoch "
-              f"{result.best['epoch']}; run folder: {result.run_dir}")
+        print(f"best accuracy {result.best['val_acc']:.4f} at epoch {result.best['epoch']}: "
+              f"{result.weights}")
+        print(f"run folder: {result.run_dir}; predict with `googlenet predict IMAGE... "
+              f"--weights {result.weights}`")
     return 0
+
+
+def apply_weights_defaults(args: argparse.Namespace) -> None:
+    """``--weights`` without ``--model`` (or ``--cut``) means the file's."""
+    if args.resume:
+        return
+    model, cut = recipe_flags_from_weights(getattr(args, "weights", None),
+                                           getattr(args, "model", None),
+                                           getattr(args, "cut", None))
+    for name, value in (("model", model), ("cut", cut)):
+        if value is not None:
+            setattr(args, name, value)
+
+
+def add_run_flags(p: argparse.ArgumentParser, base: TrainConfig,
+                  shown: dict[str, str] | None = None) -> None:
+    """The flags ``train`` and ``finetune`` share: config, resume, overwrite, fields."""
+    p.add_argument("--config", help="start from this config JSON")
+    p.add_argument("--resume", metavar="RUN_DIR",
+                   help="continue the run in RUN_DIR exactly where it stopped (flags given "
+                        "with it override its config.json)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="start over in a run folder that already holds a run")
+    add_config_flags(p, base, shown)
+
+
+def _run(args: argparse.Namespace) -> int:
+    apply_weights_defaults(args)
+    cfg = build_config(args, TrainConfig())
+    return report(fit(cfg, resume=bool(args.resume), overwrite=args.overwrite), "train")
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("train", help="train a model (checkpoints, curves, report)",
                        description="Train a model. Flags override --config / the resumed "
-                                   "run's config.json. Ctrl-C saves and stops.")
-    p.add_argument("--config", help="start from this config JSON")
-    p.add_argument("--resume", metavar="RUN_DIR",
-                   help="continue the run in RUN_DIR exactly where it stopped")
-    p.add_argument("--overwrite", action="store_true",
-                   help="start over in a run folder that already holds a run")
-    add_config_flags(p)
+                                   "run's config.json. Ctrl-C saves and stops; kill -9 "
+                                   "loses at most the current epoch.")
+    add_run_flags(p, TrainConfig())
     p.set_defaults(func=_run)

@@ -81,3 +81,12 @@ def default_dataset(
         log.info("Fashion-MNIST not found; using the built-in synthetic dataset")
         return build_dataset("synthetic", split, **synthetic_kwargs)  # type: ignore[return-value]
     return build_dataset(name, split, root)  # type: ignore[return-value]
+
+
+def has_split(name: str, split: str, root: str | os.PathLike[str] | None = None) -> bool:
+    """Whether ``split`` exists as data of its own: always for the named datasets, and
+    for an image folder only when ``root/<split>/`` does (``build_dataset`` would fall
+    back to ``root`` itself, i.e. to the training images)."""
+    if name == "folder":
+        return root is not None and os.path.isdir(os.path.join(root, split))
+    return True

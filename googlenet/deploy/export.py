@@ -8,20 +8,22 @@ height and width are fixed to the example's.
 from __future__ import annotations
 
 import copy
+import json
 import logging
-import os
-import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 import torch
 from torch import nn
 
 from ..errors import GoogLeNetError, WeightsError
+from ..weights._atomic import atomic_path
 from .fuse import fuse_for_inference, strip_aux
 
 INPUT_NAME = "images"
 OUTPUT_NAME = "logits"
+META_FILE = "googlenet_metadata.json"  # the pt2 archive's extra file of weights metadata
 
 
 class ExportError(GoogLeNetError, RuntimeError):
@@ -39,11 +41,10 @@ def traceable(example: torch.Tensor) -> torch.Tensor:
     return example if example.shape[0] >= 2 else example[:1].expand(2, *example.shape[1:])
 
 
-def _atomic_target(path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
-    return Path(tmp)
+def _metadata_strings(metadata: Mapping[str, Any] | None) -> dict[str, str]:
+    """Weights metadata (:meth:`WeightsMeta.to_metadata`) as the str -> str map ONNX
+    ``metadata_props`` and the pt2 archive carry: strings as they are, the rest JSON."""
+    return {k: v if isinstance(v, str) else json.dumps(v) for k, v in (metadata or {}).items()}
 
 
 def inference_graph(model: nn.Module, example: torch.Tensor, fuse: bool = True) -> nn.Module:
@@ -54,24 +55,34 @@ def inference_graph(model: nn.Module, example: torch.Tensor, fuse: bool = True) 
 
 
 def export_program(
-    model: nn.Module, path: str | Path, example: torch.Tensor, *, fuse: bool = True
+    model: nn.Module, path: str | Path, example: torch.Tensor, *, fuse: bool = True,
+    metadata: Mapping[str, Any] | None = None,
 ) -> Path:
     """Save a ``torch.export`` program (``.pt2``) of the inference graph; returns the path.
 
-    Load it with :func:`load_program`; it needs torch, not this package.
+    ``metadata`` (the weights' classes, preprocessing, recipe) goes into the archive as
+    the extra file :data:`META_FILE`, read back by :func:`read_program_metadata`. Load the
+    program with :func:`load_program`; it needs torch, not this package.
     """
-    path = Path(path)
+    path = _writable(path)
     graph = inference_graph(model, example, fuse)
     with torch.no_grad():
         program = torch.export.export(graph, (traceable(example),),
                                       dynamic_shapes=({0: batch_dim()},))
-    tmp = _atomic_target(path)
-    try:
-        torch.export.save(program, tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    extra = {META_FILE: json.dumps(_metadata_strings(metadata))}
+    with atomic_path(path, suffix=path.suffix) as tmp:
+        torch.export.save(program, tmp, extra_files=extra)
     return path
+
+
+def read_program_metadata(path: str | Path) -> dict[str, str]:
+    """The metadata :func:`export_program` stored in a ``.pt2`` file."""
+    extra: dict[str, Any] = {META_FILE: ""}
+    try:
+        torch.export.load(path, extra_files=extra)
+    except Exception as err:  # a corrupt zip, another torch's format, ...
+        raise WeightsError(f"{path}: not a torch.export program ({type(err).__name__})") from None
+    return dict(json.loads(extra[META_FILE] or "{}"))
 
 
 def load_program(path: str | Path) -> nn.Module:
@@ -86,24 +97,51 @@ def load_program(path: str | Path) -> nn.Module:
 
 
 def export_onnx(
-    model: nn.Module, path: str | Path, example: torch.Tensor, *, fuse: bool = True
+    model: nn.Module, path: str | Path, example: torch.Tensor, *, fuse: bool = True,
+    metadata: Mapping[str, Any] | None = None,
 ) -> Path:
-    """Write an ONNX model (input ``images``, output ``logits``) of the inference graph."""
-    path = Path(path)
+    """Write an ONNX model (input ``images``, output ``logits``) of the inference graph.
+
+    ``metadata`` (the weights' classes, preprocessing, recipe) becomes the model's
+    ``metadata_props``, so an ONNX runtime user knows how to feed it and name its
+    outputs (non-string values as JSON)."""
+    path = _writable(path)
     graph = inference_graph(model, example, fuse)
     # The ONNX exporter warns about every torchvision op it cannot find; none are used.
     logging.getLogger("torch.onnx").setLevel(logging.ERROR)
-    tmp = _atomic_target(path)
-    try:
+    with atomic_path(path, suffix=path.suffix) as tmp:
         with torch.no_grad():
             torch.onnx.export(
                 graph, (traceable(example),), str(tmp), dynamo=True, input_names=[INPUT_NAME],
                 output_names=[OUTPUT_NAME], dynamic_shapes=({0: batch_dim()},),
                 external_data=False, verbose=False,
             )
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+        if metadata:
+            import onnx
+
+            proto = onnx.load(str(tmp))
+            for key, value in _metadata_strings(metadata).items():
+                proto.metadata_props.add(key=key, value=value)
+            onnx.save(proto, str(tmp))
+    return path
+
+
+def read_onnx_metadata(path: str | Path) -> dict[str, str]:
+    """The ``metadata_props`` of an ONNX file."""
+    import onnx
+
+    return {p.key: p.value for p in onnx.load(str(path), load_external_data=False)
+            .metadata_props}
+
+
+def _writable(path: str | Path) -> Path:
+    """``path`` if a file can be written there: a missing folder or a directory in the
+    way is a one-line error naming it, before minutes of tracing."""
+    path = Path(path)
+    if path.is_dir():
+        raise ExportError(f"{path}: is a directory; give a file name (e.g. model.onnx)")
+    if not path.parent.is_dir():
+        raise ExportError(f"{path}: folder {path.parent} does not exist")
     return path
 
 

@@ -15,44 +15,45 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import Dataset
 
-from ..data import build_dataset, make_loader, to_float
+from ..data import build_dataset, make_loader
 from ..deploy import optimize_for_inference
 from ..errors import WeightsError
-from ..train.checkpoint import CheckpointMeta, build_from_checkpoint
 from ..train.inputs import dataset_kwargs
+from ..weights import WeightsMeta, load_model
 from .crops import crop_views, load_size
 from .metrics import EvalReport, summarize
 
 
 @dataclass
 class LoadedModel:
-    """A model rebuilt from a checkpoint, with what it needs to prepare its inputs.
+    """A model rebuilt from a weights file, with what it needs to prepare its inputs.
 
     ``model`` maps normalised float images to logits: the module itself on the "eager"
     path, else the runner of the inference path named by ``inference_path``.
     """
 
     model: Callable[[torch.Tensor], torch.Tensor]
-    meta: CheckpointMeta
+    meta: WeightsMeta
     path: str
     inference_path: str = "eager"
 
 
 def load_models(paths: Sequence[str | os.PathLike[str]], device: torch.device,
                 inference_path: str = "eager") -> list[LoadedModel]:
-    """Rebuild every checkpoint; an ensemble must agree on its class names.
+    """Rebuild every weights file (converted, trained or fine-tuned); an ensemble must
+    agree on its class names.
 
     ``inference_path`` is one of :data:`googlenet.deploy.PATHS` or "auto" (the fastest
     path that meets its tolerance on this machine, see :func:`optimize_for_inference`).
     """
     loaded = []
     for p in paths:
-        model, meta = build_from_checkpoint(p)
-        model = model.to(device).eval()
+        model, meta = load_model(p, device)
+        meta.require_classifier(p)
         used = "eager"
         if inference_path != "eager":
-            size = meta.input_size
-            example = torch.zeros(2, len(meta.mean), size, size, device=device)
+            size = meta.preprocessing.input_size
+            example = torch.zeros(2, _in_chans(model), size, size, device=device)
             runner, used = optimize_for_inference(model, example, inference_path)
             loaded.append(LoadedModel(runner, meta, str(p), used))
             continue
@@ -65,35 +66,41 @@ def load_models(paths: Sequence[str | os.PathLike[str]], device: torch.device,
     return loaded
 
 
+def _in_chans(model: torch.nn.Module) -> int:
+    return int(getattr(model, "in_chans", 3))
+
+
 def build_eval_dataset(name: str, split: str, root: str | os.PathLike[str] | None,
-                       metas: Sequence[CheckpointMeta], crops: int = 1) -> Dataset:
+                       metas: Sequence[WeightsMeta], crops: int = 1) -> Dataset:
     """The dataset ``name`` prepared for these models and crop scheme.
 
     Image folders are read at their own aspect ratio with the shorter side at the
     largest size the crops need (256 for 1 or 10 crops of an ImageNet model, 352 for 144),
     so 1-crop is the standard resize-256/center-224 and the 144-crop squares exist.
     """
-    first = metas[0]
-    in_chans = int(first.model_kwargs.get("in_chans", 3))
+    first = metas[0].preprocessing
+    in_chans = first.channels
     if name != "folder":
         return build_dataset(name, split, root, **dataset_kwargs(name, first.input_size,
                                                                   in_chans))
-    side = max(load_size(m.input_size, crops, m.resize_size) for m in metas)
+    side = max(load_size(m.preprocessing.input_size, crops, m.preprocessing.resize_size)
+               for m in metas)
     return build_dataset(name, split, root, channels=in_chans, shorter_side=side)
 
 
 @torch.no_grad()
 def crop_probs(model: Callable[[torch.Tensor], torch.Tensor],
-               images: torch.Tensor | Sequence[torch.Tensor], meta: CheckpointMeta,
+               images: torch.Tensor | Sequence[torch.Tensor], meta: WeightsMeta,
                crops: int, chunk: int = 1024) -> torch.Tensor:
     """Softmax averaged over the crops of a uint8 batch (or a list of uint8 images of
     different sizes): (B, num_classes)."""
-    views = crop_views(images, meta.input_size, crops, meta.resize_size)  # (K, B, C, S, S)
+    pre = meta.preprocessing
+    views = crop_views(images, pre.input_size, crops, pre.resize_size)  # (K, B, C, S, S)
     k, b = views.shape[:2]
     flat = views.reshape(k * b, *views.shape[2:])
     out = []
     for lo in range(0, flat.shape[0], chunk):
-        x = to_float(flat[lo:lo + chunk], meta.mean, meta.std)
+        x = pre.normalize(flat[lo:lo + chunk])
         out.append(F.softmax(model(x).float(), dim=1))
     return torch.cat(out).view(k, b, -1).mean(0)
 
@@ -127,7 +134,7 @@ def evaluate_checkpoints(paths: Sequence[str | os.PathLike[str]], dataset: Datas
     ensemble of checkpoints on ``dataset``."""
     device = device or torch.device("cpu")
     models = load_models(paths, device, inference_path)
-    classes = models[0].meta.classes
+    classes = list(models[0].meta.classes)
     n_data = len(getattr(dataset, "classes", classes))
     if n_data != len(classes):
         raise WeightsError(f"{models[0].path}: the model has {len(classes)} classes, the "

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
-from ..errors import InputSizeError
+from ..errors import InputSizeError, SpecError
 from ..layers import AuxHead
 from ..layers_v3 import InceptionV3Aux
 from ..specs.types import AuxSpec, NetSpec
@@ -58,7 +58,7 @@ class InceptionNet(nn.Module):
         self.num_features = layout.out_channels
         self._build_head(spec)
         self.aux_after: dict[str, str] = {}
-        if aux_logits:
+        if aux_logits and self.num_classes > 0:  # no classifier, no auxiliary classifiers
             for aux in spec.aux:
                 self.add_module(aux.name, self._aux_head(spec, aux, layout.channels[aux.after]))
                 self.aux_after[aux.name] = aux.after
@@ -78,7 +78,7 @@ class InceptionNet(nn.Module):
             self.global_pool = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(1))
         self.head_in_features = in_features
         self.dropout = nn.Dropout(spec.dropout)
-        self.fc = nn.Linear(in_features, self.num_classes)
+        self.fc = _classifier(in_features, self.num_classes)
 
     def _aux_head(self, spec: NetSpec, aux: AuxSpec, channels: int) -> nn.Module:
         if aux.kind == "inception_v3":
@@ -173,11 +173,23 @@ class InceptionNet(nn.Module):
     def reset_classifier(self, num_classes: int) -> None:
         """Replace the classifier (and the aux classifiers) for ``num_classes`` classes."""
         self.num_classes = num_classes
-        self.fc = nn.Linear(self.head_in_features, num_classes)
+        self.fc = _classifier(self.head_in_features, num_classes)
+        if num_classes == 0:
+            for name in list(self.aux_after):
+                delattr(self, name)
+            self.aux_after = {}
         for name in self.aux_after:
             head = getattr(self, name)  # every aux head kind names its last layer classifier
             head.classifier = nn.Linear(head.classifier.in_features, num_classes)
 
-    def get_classifier(self) -> nn.Linear:
-        """The final linear layer."""
+    def get_classifier(self) -> nn.Module:
+        """The final linear layer (an identity when the model has no classifier)."""
         return self.fc
+
+
+def _classifier(in_features: int, num_classes: int) -> nn.Module:
+    """The final linear layer; ``num_classes=0`` (a backbone, timm's convention) leaves it
+    out, so ``forward`` returns the pooled features."""
+    if num_classes < 0:
+        raise SpecError(f"num_classes must be >= 0, got {num_classes}")
+    return nn.Linear(in_features, num_classes) if num_classes else nn.Identity()

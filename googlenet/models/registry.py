@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import difflib
 import fnmatch
+import os
 from dataclasses import dataclass, replace
 
 from torch import nn
 
-from ..errors import UnknownModelError
+from ..data.transforms import eval_resize_size
+from ..errors import UnknownModelError, WeightsError
 from ..specs import (
     D2L_GOOGLENET,
     GOOGLENET,
@@ -28,6 +30,7 @@ from ..specs import (
     INCEPTION_V3_KERAS,
     NetSpec,
 )
+from ..weights.preprocessing import Preprocessing
 from .inception_net import InceptionNet
 
 
@@ -66,6 +69,14 @@ class ModelInfo:
     @property
     def std(self) -> tuple[float, ...]:
         return self.spec.std
+
+    @property
+    def preprocessing(self) -> Preprocessing:
+        """What a fresh model of this name is trained with by default. A weights file
+        records its own (see :func:`googlenet.weights.resolve_preprocessing`)."""
+        size = self.spec.input_size
+        return Preprocessing(mean=self.spec.mean, std=self.spec.std, input_size=size,
+                             resize_size=eval_resize_size(size))
 
 
 _V3_PAPER = "Szegedy et al. 2015, Rethinking the Inception Architecture for Computer Vision"
@@ -138,12 +149,28 @@ def create_model(
     aux_logits: bool = True,
     width: float | None = None,
     dropout: float | None = None,
+    weights: str | os.PathLike[str] | None = None,
 ) -> nn.Module:
-    """Build a registered model with freshly initialised weights.
+    """Build a registered model: freshly initialised, or from a weights file.
 
     ``width`` scales every channel count (small-input variants are meant for it);
-    ``aux_logits=False`` leaves the auxiliary heads out.
+    ``aux_logits=False`` leaves the auxiliary heads out; ``num_classes=0`` leaves the
+    classifier out (``model(x)`` returns the pooled features). With ``weights`` (any
+    googlenet weights file of this model: converted, trained), the file's tensors are
+    loaded; a ``num_classes`` that differs from the file's gets a new classifier.
     """
+    if weights is not None:
+        from ..recipe import ModelRecipe
+        from ..weights.loader import init_from_weights
+
+        asked = ModelRecipe(name, num_classes, in_chans, aux_logits, width, dropout)
+        model, built, _ = init_from_weights(asked, weights)
+        assert isinstance(built, ModelRecipe)
+        for key in ("in_chans", "width"):
+            if getattr(asked, key) not in (None, getattr(built, key)):
+                raise WeightsError(f"{weights}: the weights fix {key}={getattr(built, key)}, "
+                                   f"not {getattr(asked, key)}")
+        return model
     info = get_model_info(name)
     spec = info.spec
     if width is not None:

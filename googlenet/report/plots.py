@@ -31,16 +31,17 @@ def _save(fig: object, path: str | os.PathLike[str]) -> Path:
     return Path(path)
 
 
-def plot_curves(history: Sequence[dict[str, float]], out_dir: str | os.PathLike[str]
-                ) -> list[Path]:
-    """``loss.png``, ``accuracy.png`` and ``lr.png`` (train vs validation, per epoch)."""
+def plot_curves(history: Sequence[dict[str, float]], out_dir: str | os.PathLike[str],
+                eval_label: str = "validation") -> list[Path]:
+    """``loss.png``, ``accuracy.png`` and ``lr.png`` (train vs the per-epoch evaluation,
+    named by ``eval_label``)."""
     plt = _pyplot()
     epochs = [r["epoch"] for r in history]
     out = []
     for key, label in (("loss", "loss"), ("acc", "accuracy")):
         fig, ax = plt.subplots(figsize=(5.5, 3.6))
         ax.plot(epochs, [r[f"train_{key}"] for r in history], "o-", label="train")
-        ax.plot(epochs, [r[f"val_{key}"] for r in history], "s-", label="validation")
+        ax.plot(epochs, [r[f"val_{key}"] for r in history], "s-", label=eval_label)
         ax.set_xlabel("epoch")
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)

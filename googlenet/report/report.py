@@ -11,7 +11,8 @@ from ..evaluate.metrics import EvalReport
 from .plots import plot_confusion, plot_curves
 
 if TYPE_CHECKING:
-    from ..train.inputs import CustomModel
+    from ..train.config import TrainConfig
+    from ..train.inputs import RunData
 
 
 def _table(rows: list[dict[str, float]]) -> str:
@@ -24,20 +25,23 @@ def _table(rows: list[dict[str, float]]) -> str:
 
 
 def write_report(run_dir: str | os.PathLike[str], config: dict, history: list[dict],
-                 evaluation: EvalReport | None = None) -> Path:
-    """Write ``report.md`` next to the PNGs it links to; returns its path."""
+                 evaluation: EvalReport | None = None,
+                 eval_label: str = "validation") -> Path:
+    """Write ``report.md`` next to the PNGs it links to; returns its path. ``eval_label``
+    says what the per-epoch evaluation measured ("test split", "training images ...")."""
     d = Path(run_dir)
     best = max(history, key=lambda r: r["val_acc"]) if history else {}
     lines = [f"# Training report: {d.name}", ""]
     if history:
         last = history[-1]
-        lines += [f"- final validation accuracy: **{last['val_acc']:.4f}** (top-5 "
+        lines += [f"- evaluated each epoch on: {eval_label}",
+                  f"- final accuracy: **{last['val_acc']:.4f}** (top-5 "
                   f"{last['val_top5']:.4f}) after {last['epoch']} epochs, "
                   f"{last['time'] / 60:.1f} min of training",
-                  f"- best validation accuracy: {best['val_acc']:.4f} at epoch {best['epoch']}",
-                  ""]
+                  f"- best accuracy: {best['val_acc']:.4f} at epoch {best['epoch']} "
+                  "(best.safetensors)", ""]
     if evaluation is not None:
-        lines += [f"## Best checkpoint on the evaluation split ({evaluation.count} images)", "",
+        lines += [f"## Best checkpoint on the {eval_label} ({evaluation.count} images)", "",
                   f"top-1 {evaluation.top1:.4f}, top-5 {evaluation.top5:.4f}", "",
                   "| class | accuracy |", "|---|---|"]
         lines += [f"| {c} | {a:.4f} |" if a is not None else f"| {c} | - |"
@@ -51,23 +55,19 @@ def write_report(run_dir: str | os.PathLike[str], config: dict, history: list[di
     return path
 
 
-def finish_run(run_dir: str | os.PathLike[str], limit: int | None = None,
-               custom: CustomModel | None = None) -> Path:
+def finish_run(run_dir: str | os.PathLike[str], data: RunData, cfg: TrainConfig,
+               limit: int | None = None) -> Path:
     """Plots, the best checkpoint's confusion matrix and per-class accuracy, report.md."""
     from ..evaluate.runner import evaluate_checkpoints
-    from ..train.config import TrainConfig
-    from ..train.inputs import build_run_data
 
     d = Path(run_dir)
-    cfg = TrainConfig.load(d / "config.json")
     history = json.loads((d / "metrics.json").read_text(encoding="utf-8"))
-    plot_curves(history, d)
-    data = build_run_data(cfg, custom)
+    plot_curves(history, d, eval_label=data.eval_label)
     ev = evaluate_checkpoints([d / "best.safetensors"], data.eval, crops=1,
                               batch_size=cfg.eval_batch_size,
                               inference_path="bf16" if cfg.precision == "bf16" else "eager",
                               limit=limit or cfg.eval_limit)
     (d / "eval.json").write_text(json.dumps(ev.as_dict(), indent=1), encoding="utf-8")
     plot_confusion(ev.confusion, ev.classes, d / "confusion.png",
-                   f"{cfg.model} on {cfg.dataset}/{cfg.eval_split}: top-1 {ev.top1:.4f}")
-    return write_report(d, cfg.to_dict(), history, ev)
+                   f"{cfg.model} on {cfg.dataset} ({data.eval_label}): top-1 {ev.top1:.4f}")
+    return write_report(d, cfg.to_dict(), history, ev, data.eval_label)

@@ -86,6 +86,11 @@ GOOGLENET_BN = replace(
     dropout=0.2,
     # torchvision pools the aux input adaptively to 4x4, so any input size works.
     aux=tuple(replace(a, adaptive_pool=True) for a in PAPER_AUX),
+    # torchvision's GoogLeNet weights come from TF-slim and expect (x - 0.5) / 0.5 (its
+    # transform_input=True undoes the ImageNet normalisation); a fresh model uses the
+    # same, so the registry never contradicts the converted weights.
+    mean=(0.5, 0.5, 0.5),
+    std=(0.5, 0.5, 0.5),
 )
 """GoogLeNet with batch norm, laid out as torchvision's ``googlenet`` (weights map 1:1)."""
 

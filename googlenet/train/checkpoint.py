@@ -1,186 +1,181 @@
-"""Checkpoints: weights as safetensors with self-describing metadata, plus a training state.
+"""A run folder's files, written so that a kill at any instant loses nothing.
 
-A checkpoint ``best``/``last`` in a run folder is two files, both written atomically
-(a temporary file, then ``os.replace``, so a crash never leaves half a file):
+A checkpoint is ONE safetensors file (:func:`googlenet.weights.save_weights`): the weights
+of record (the EMA average when EMA is on), the metadata every command reads (recipe,
+classes, preprocessing, :class:`~googlenet.weights.TrainingInfo`) and, for ``last``, the
+training state under ``training.`` keys (optimizer, EMA, raw weights, RNG, counters,
+history, config). One file written atomically (temporary file, fsync, rename) is one
+atomic checkpoint. An epoch commits in this order:
 
-- ``<stem>.safetensors``: the weights used for inference (the EMA weights when EMA is on)
-  and, as string metadata, everything needed to rebuild the model alone: the registry
-  name, its kwargs, the class names, mean/std and input size.
-- ``<stem>.state.pt``: the training state (optimizer, EMA, raw weights when EMA is on,
-  RNG states, epoch/step, history), tensors and plain types only, so it loads with
-  ``torch.load(weights_only=True)``.
+1. ``last.safetensors``: the commit point; it also records which step is the best;
+2. ``best.safetensors`` when the epoch improved (weights and metadata only);
+3. ``metrics.csv``/``metrics.json`` and ``config.json``, derived from ``last``.
+
+A kill before 1 leaves the previous epoch whole; a kill between 1 and 3 leaves files that
+:func:`reconcile` rebuilds from ``last`` when the run starts again, so ``best`` always
+holds the checkpoint that ``last``, the CLI and the report call best. While a run writes
+to a folder it holds a lock on it (:class:`RunLock`), and stale temporary files of a
+killed run are removed when the next one starts.
 """
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
+from types import TracebackType
 from typing import Any
 
 import torch
-from torch import nn
 
 from ..errors import WeightsError
-from ..models import create_model
-from ..weights._atomic import atomic_path
-from ..weights.safetensors_io import (
-    check_state_dict,
-    load_safetensors,
-    read_safetensors_metadata,
-    save_safetensors,
+from ..weights import (
+    WeightsMeta,
+    load_state_dict,
+    load_training_state,
+    read_meta,
+    save_weights,
 )
+from ..weights._atomic import atomic_path
+from .config import ConfigError
 
-FORMAT = "googlenet-checkpoint/1"
-EXTRA_KEYS = ("transfer",)
+LAST, BEST = "last", "best"
+STATE_FORMAT = "googlenet-train-state/2"
+_DERIVED = ("metrics.csv", "metrics.json", "config.json")
 
 
-@dataclass
-class CheckpointMeta:
-    """What a checkpoint says about its model (stored with the standard keys of
-    :mod:`googlenet.weights.safetensors_io` where one exists: ``class_names``, ``mean``,
-    ``std``, ``input_size``)."""
+def checkpoint_path(run_dir: str | os.PathLike[str], stem: str) -> Path:
+    """``run_dir/stem.safetensors``."""
+    return Path(run_dir) / f"{stem}.safetensors"
 
-    model: str
-    model_kwargs: dict[str, Any]
-    classes: list[str]
-    mean: list[float]
-    std: list[float]
-    input_size: int
-    epoch: int
-    step: int
-    metrics: dict[str, float]
-    # Extra JSON metadata a custom model needs to be rebuilt: {"transfer": {...}} for a
-    # fine-tuned backbone + head (see googlenet.transfer), which is not a registry model.
-    extra: dict[str, Any] = field(default_factory=dict)
-    # Shorter side an image is resized to before the center crop at evaluation. Training
-    # feeds images at the input size itself (None); imported weights say their own
-    # (256 for a 224 ImageNet model).
-    resize_size: int | None = None
 
-    @property
-    def eval_resize(self) -> int:
-        """The shorter side for 1-crop evaluation (see ``resize_size``)."""
-        return self.resize_size or self.input_size
+class RunLock:
+    """An exclusive lock on a run folder, held while a run writes to it.
 
-    def to_metadata(self) -> dict[str, Any]:
-        return {"googlenet.checkpoint": FORMAT, "source": f"googlenet train: {self.model}",
-                "model": self.model, "model_kwargs": self.model_kwargs,
-                "class_names": self.classes, "mean": self.mean, "std": self.std,
-                "input_size": self.input_size, "epoch": self.epoch, "step": self.step,
-                "metrics": self.metrics,
-                **{k: v for k, v in self.extra.items() if k in EXTRA_KEYS}}
+    ``flock`` on ``.lock``: the kernel drops it when the process dies, even by
+    ``kill -9``, so a crashed run never leaves the folder locked. A second run on the
+    same folder gets a one-line error naming the folder and the holder's pid.
+    """
 
-    @classmethod
-    def from_metadata(cls, meta: dict[str, Any], path: str | os.PathLike[str]
-                      ) -> CheckpointMeta:
-        if meta.get("googlenet.checkpoint") != FORMAT:
-            raise WeightsError(f"{path}: not a googlenet training checkpoint (no "
-                               f"'googlenet.checkpoint: {FORMAT}' metadata)")
+    def __init__(self, run_dir: str | os.PathLike[str]) -> None:
+        self.dir = Path(run_dir)
+        self._fd: int | None = None
+
+    def __enter__(self) -> RunLock:
+        self.dir.mkdir(parents=True, exist_ok=True)
+        path = self.dir / ".lock"
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
-            return cls(meta["model"], dict(meta["model_kwargs"]), list(meta["class_names"]),
-                       list(meta["mean"]), list(meta["std"]), int(meta["input_size"]),
-                       int(meta["epoch"]), int(meta["step"]), dict(meta["metrics"]),
-                       {k: meta[k] for k in EXTRA_KEYS if k in meta})
-        except (KeyError, TypeError, ValueError) as err:
-            raise WeightsError(f"{path}: checkpoint metadata is damaged ({err})") from None
+            import fcntl
+        except ImportError:  # no flock (Windows): run unlocked rather than not at all
+            self._fd = fd
+            return self
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
+            os.close(fd)
+            raise ConfigError(f"{self.dir}: another run (pid {holder}) is writing to this "
+                              "folder; wait for it to finish or choose another --name") from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        self._fd = fd
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, err: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        if self._fd is not None:
+            os.close(self._fd)  # closing releases the flock
+            self._fd = None
 
 
-def save_weights(state_dict: dict[str, torch.Tensor], meta: CheckpointMeta,
-                 path: str | os.PathLike[str]) -> None:
-    """Write weights + metadata as safetensors, atomically."""
-    save_safetensors(path, state_dict, meta.to_metadata())
+def remove_stale_temporaries(run_dir: str | os.PathLike[str]) -> list[Path]:
+    """Delete the temporary files a killed writer left (``.<name>.<random>.tmp``)."""
+    removed = [p for p in Path(run_dir).glob(".*.tmp") if p.is_file()]
+    for p in removed:
+        p.unlink(missing_ok=True)
+    return removed
 
 
-def _is_imported(meta: dict[str, Any]) -> bool:
-    # googlenet.weights.meta's keys, written by `googlenet convert`.
-    return meta.get("googlenet.checkpoint") != FORMAT and "model" in meta and "mean" in meta
+def clear_run(run_dir: str | os.PathLike[str]) -> None:
+    """Remove a previous run's checkpoints and records (``--overwrite``), so nothing of it
+    can be mistaken for this run's (a "last good checkpoint" message, a stale best)."""
+    d = Path(run_dir)
+    for name in (f"{LAST}.safetensors", f"{BEST}.safetensors", *_DERIVED):
+        (d / name).unlink(missing_ok=True)
 
 
-def read_meta(path: str | os.PathLike[str]) -> CheckpointMeta:
-    """The metadata of a ``.safetensors`` checkpoint, without loading tensors. Imported
-    weights (``googlenet convert``) are described with RGB 0..1 mean/std."""
-    meta = read_safetensors_metadata(path)
-    if _is_imported(meta):
-        return _imported_meta(path)
-    return CheckpointMeta.from_metadata(meta, path)
-
-
-def _imported_meta(path: str | os.PathLike[str]) -> CheckpointMeta:
-    """Weights from ``googlenet convert`` (or ``finetune``) seen as a checkpoint: RGB,
-    0..1 mean/std, so evaluation code needs no notion of BGR or 0..255 pixels."""
-    from ..transfer.build import rgb_preprocessing
-    from ..weights.meta import class_names_or_default, read_weights_meta
-
-    wm = read_weights_meta(path)
-    wm.require_classifier(path)
-    pre = rgb_preprocessing(wm.preprocessing)
-    num_classes = int(wm.model_kwargs.get("num_classes") or len(wm.classes) or 1000)
-    if wm.transfer is not None:
-        num_classes = int(wm.transfer["num_classes"])
-    return CheckpointMeta(wm.model, {"in_chans": 3, **wm.model_kwargs},
-                          class_names_or_default(wm.classes, num_classes), list(pre.mean),
-                          list(pre.std), pre.input_size, 0, 0, {},
-                          {"transfer": wm.transfer} if wm.transfer else {}, pre.resize_size)
-
-
-def load_weights(path: str | os.PathLike[str]) -> tuple[dict[str, torch.Tensor], CheckpointMeta]:
-    """Weights and metadata of a checkpoint; a damaged file is a one-line WeightsError."""
-    state, meta = load_safetensors(path)
-    return state, CheckpointMeta.from_metadata(meta, path)
-
-
-def load_into(model: nn.Module, state: dict[str, torch.Tensor],
-              path: str | os.PathLike[str]) -> None:
-    """Load ``state`` into ``model`` strictly, with a one-line error on a mismatch."""
-    check_state_dict(state, model, source=str(path))
-    model.load_state_dict(state)
-
-
-def build_from_checkpoint(path: str | os.PathLike[str]) -> tuple[nn.Module, CheckpointMeta]:
-    """Rebuild the model a checkpoint describes and load its weights (eval mode).
-    Imported weights (``googlenet convert``) work too, with RGB 0..1 preprocessing."""
-    if _is_imported(read_safetensors_metadata(path)):
-        from ..transfer.build import load_rgb_model
-
-        return load_rgb_model(path)[0], _imported_meta(path)
-    state, meta = load_weights(path)
-    if "transfer" in meta.extra:
-        from ..transfer.build import transfer_from_config
-        from ..transfer.model import TransferConfig
-
-        model: nn.Module = transfer_from_config(TransferConfig(**meta.extra["transfer"]))
-    else:
-        model = create_model(meta.model, **meta.model_kwargs)
-    load_into(model, state, path)
-    return model.eval(), meta
-
-
-def save_state(state: dict[str, Any], path: str | os.PathLike[str]) -> None:
-    """Write the training state atomically (temporary file, fsync, rename)."""
+def _write_text(path: Path, text: str) -> None:
     with atomic_path(path) as tmp:
-        torch.save(state, tmp)
+        tmp.write_text(text, encoding="utf-8")
 
 
-def load_state(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """Read a training state with ``weights_only=True``; damage is a one-line error."""
-    _exists(path)
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:  # noqa: BLE001 - any unpickling failure means a bad file
-        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise WeightsError(f"{path}: not a readable training state ({first})") from None
-    if not isinstance(state, dict) or state.get("format") != FORMAT:
-        raise WeightsError(f"{path}: not a googlenet training state")
-    return state
+def write_records(run_dir: Path, history: list[dict[str, float]],
+                  config: dict[str, Any]) -> None:
+    """``config.json``, ``metrics.csv`` and ``metrics.json``, each atomically, in that
+    order: an up-to-date ``metrics.json`` means the other two are up to date as well
+    (:func:`reconcile` relies on it)."""
+    _write_text(run_dir / "config.json", json.dumps(config, indent=2) + "\n")
+    if history:
+        buf = io.StringIO()
+        writer = csv.DictWriter(buf, fieldnames=list(history[0]))
+        writer.writeheader()
+        writer.writerows(history)
+        _write_text(run_dir / "metrics.csv", buf.getvalue())
+        _write_text(run_dir / "metrics.json", json.dumps(history, indent=1))
 
 
-def checkpoint_paths(run_dir: str | os.PathLike[str], stem: str) -> tuple[Path, Path]:
-    """``(run_dir/stem.safetensors, run_dir/stem.state.pt)``."""
-    base = Path(run_dir)
-    return base / f"{stem}.safetensors", base / f"{stem}.state.pt"
+def commit(run_dir: Path, weights: dict[str, torch.Tensor], meta: WeightsMeta,
+           state: dict[str, Any], *, is_best: bool) -> None:
+    """Write one epoch's (or one interrupted step's) checkpoint in the order of the
+    module docstring."""
+    save_weights(checkpoint_path(run_dir, LAST), weights, meta, {"format": STATE_FORMAT,
+                                                                 **state})
+    if is_best:
+        save_weights(checkpoint_path(run_dir, BEST), weights, meta)
+    write_records(run_dir, state["history"], state["config"])
 
 
-def _exists(path: str | os.PathLike[str]) -> None:
-    if not os.path.isfile(path):
-        raise WeightsError(f"{path}: no such checkpoint file")
+def load_last(run_dir: str | os.PathLike[str]) -> tuple[dict[str, torch.Tensor],
+                                                        WeightsMeta, dict[str, Any]]:
+    """Weights, metadata and training state of ``last`` (a damaged file: one line)."""
+    path = checkpoint_path(run_dir, LAST)
+    if not path.is_file():
+        raise WeightsError(f"{path}: no checkpoint to resume from")
+    state = load_training_state(path)
+    if state.get("format") != STATE_FORMAT:
+        raise WeightsError(f"{path}: not a resumable googlenet checkpoint (written by "
+                           "another version?)")
+    weights, meta = load_state_dict(path)
+    if meta.training is None:
+        raise WeightsError(f"{path}: checkpoint metadata has no training section")
+    return weights, meta, state
+
+
+def reconcile(run_dir: str | os.PathLike[str]) -> list[str]:
+    """Bring ``best`` and the records back in line with ``last`` after a kill between the
+    steps of :func:`commit`; returns what was repaired (for the log)."""
+    d = Path(run_dir)
+    last = checkpoint_path(d, LAST)
+    if not last.is_file():
+        return []
+    weights, meta, state = load_last(d)
+    assert meta.training is not None
+    repaired = []
+    best_step = state.get("best_step")
+    best = checkpoint_path(d, BEST)
+    if best_step == meta.training.step:
+        current = read_meta(best).training if best.is_file() else None
+        if current is None or current.step != best_step:
+            save_weights(best, weights, meta)
+            repaired.append(best.name)
+    # metrics.json is written last (write_records): if it holds last's history, the
+    # records are complete, and a config.json that differs is the user's own edit.
+    metrics = d / "metrics.json"
+    current = metrics.read_text(encoding="utf-8") if metrics.is_file() else None
+    if state["history"] and current != json.dumps(state["history"], indent=1):
+        write_records(d, state["history"], state["config"])
+        repaired.append("metrics and config.json")
+    return repaired

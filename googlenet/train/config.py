@@ -1,9 +1,12 @@
 """The training configuration: one dataclass, a JSON round-trip, and CLI flags made from it.
 
-Every field is a plain JSON type, so ``config.json`` in a run folder is the whole recipe
-and ``TrainConfig.from_json(path)`` rebuilds it. The CLI adds one ``--flag`` per field
-(``batch_size`` -> ``--batch-size``) from the field's type and help text, so the flags and
-the library can never drift apart.
+``recipe`` (:mod:`googlenet.recipe`) says what is trained: a registry model, or a
+pretrained backbone cut with a new head (fine-tuning is training with a transfer recipe).
+Every other field is a plain JSON type, so ``config.json`` in a run folder is the whole
+recipe and :meth:`TrainConfig.load` rebuilds it. The CLI adds one ``--flag`` per field
+(``batch_size`` -> ``--batch-size``) from the field's type and help text, and the recipe's
+own flags (``--model``, ``--width``, ``--cut``, ``--head`` ...), so the flags and the
+library can never drift apart.
 """
 
 from __future__ import annotations
@@ -12,18 +15,16 @@ import argparse
 import dataclasses
 import json
 import os
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
-from ..errors import GoogLeNetError
+from ..errors import ConfigError, SpecError
+from ..recipe import HEADS, POOLS, ModelRecipe, Recipe, TransferRecipe, recipe_from_dict
 
 OPTIMIZERS = ("sgd", "rmsprop", "adamw")
 SCHEDULES = ("paper", "cosine", "onecycle", "constant")
 PRECISIONS = ("fp32", "bf16")
-
-
-class ConfigError(GoogLeNetError, ValueError):
-    """A training configuration with an unknown field or an out-of-range value."""
+FILL_MODES = ("constant", "nearest", "reflect", "wrap")
 
 
 def _f(default: Any, help: str, **kw: Any) -> Any:  # noqa: A002 - mirrors argparse
@@ -35,19 +36,25 @@ class TrainConfig:
     """Everything a training run needs; the defaults train googlenet_mnist on Fashion-MNIST."""
 
     # -- model and data ---------------------------------------------------------------
-    model: str = _f("googlenet_mnist", "registered model name (googlenet list)")
-    width: float | None = _f(None, "channel width multiplier (small-input models)")
-    dropout: float | None = _f(None, "classifier dropout (default: the model's)")
-    aux_logits: bool = _f(True, "train the auxiliary heads (if the model has any)")
+    recipe: Recipe = field(default_factory=lambda: ModelRecipe("googlenet_mnist"),
+                           metadata={"help": "what to train (flags: --model, --cut, ...)"})
+    weights: str | None = _f(None, "start from these weights (a .safetensors file from "
+                             "convert, train or finetune)")
     aux_weight: float = _f(0.3, "weight of each auxiliary loss (the paper's 0.3)")
     dataset: str = _f("fashion-mnist", "fashion-mnist, mnist, cifar10, cifar100, folder, "
                       "synthetic")
     data: str | None = _f(None, "dataset root / folder path (default: search)")
     eval_split: str = _f("test", "split evaluated after every epoch")
+    val_split: float = _f(0.0, "hold out this fraction of the training images (stratified, "
+                          "seeded) for validation, when the data has no eval split")
     train_limit: int | None = _f(None, "use only the first N training images")
     eval_limit: int | None = _f(None, "evaluate on only the first N images")
     # -- optimisation -----------------------------------------------------------------
-    epochs: int = _f(10, "epochs to train")
+    epochs: int = _f(10, "epochs to train (with unfreeze: epochs of the first phase)")
+    unfreeze_epochs: int = _f(0, "fine-tuning: epochs of a second phase that also trains "
+                              "the recipe's unfreeze blocks")
+    unfreeze_lr: float | None = _f(None, "fine-tuning: constant learning rate of the second "
+                                   "phase (default: lr / 10)")
     batch_size: int = _f(128, "global batch size (split across processes)")
     eval_batch_size: int = _f(512, "batch size for evaluation")
     optimizer: str = _f("sgd", "sgd, rmsprop or adamw", choices=OPTIMIZERS)
@@ -72,6 +79,10 @@ class TrainConfig:
     random_resized_crop: bool = _f(False, "the paper's 8%-100% area crops")
     crop_scale_min: float = _f(0.08, "random-resized-crop: smallest area fraction")
     rotation: float = _f(0.0, "random rotation range in degrees")
+    shear: float = _f(0.0, "random shear range in degrees (Keras' shear_range)")
+    zoom: float = _f(0.0, "random zoom in [1 - zoom, 1 + zoom] (Keras' zoom_range)")
+    fill_mode: str = _f("constant", "how rotation/shift/shear/zoom fill new pixels",
+                        choices=FILL_MODES)
     # -- speed ------------------------------------------------------------------------
     precision: str = _f("fp32", "fp32 or bf16 (autocast)", choices=PRECISIONS)
     channels_last: bool = _f(False, "channels_last memory format")
@@ -83,7 +94,10 @@ class TrainConfig:
     seed: int = _f(0, "random seed")
     deterministic: bool = _f(True, "deterministic algorithms")
     output: str = _f("runs", "parent folder of run folders")
-    name: str | None = _f(None, "run folder name (default: model-dataset-seed)")
+    name: str | None = _f(None, "run folder name inside --output (default: "
+                          "model-dataset-seed)")
+    keep_last: bool = _f(True, "keep last.safetensors (weights + training state, for "
+                         "--resume) when the run ends; false keeps only best")
     progress: bool = _f(True, "progress bar (only on a terminal)")
     report: bool = _f(True, "write curves and report.md at the end")
 
@@ -105,11 +119,45 @@ class TrainConfig:
             raise ConfigError(f"need lr > 0, 0 <= ema_decay < 1, aux_weight >= 0; got "
                               f"lr={self.lr}, ema_decay={self.ema_decay}, "
                               f"aux_weight={self.aux_weight}")
+        if not isinstance(self.recipe, (ModelRecipe, TransferRecipe)):
+            raise ConfigError(f"recipe must be a ModelRecipe or TransferRecipe, got "
+                              f"{self.recipe!r}")
+        if not 0 <= self.val_split < 1:
+            raise ConfigError(f"val_split must be in [0, 1), got {self.val_split}")
+        if self.unfreeze_epochs < 0:
+            raise ConfigError(f"unfreeze_epochs must be >= 0, got {self.unfreeze_epochs}")
+        if self.unfreeze_epochs and not (isinstance(self.recipe, TransferRecipe)
+                                         and self.recipe.unfreeze):
+            raise ConfigError("unfreeze_epochs needs a transfer recipe with blocks to "
+                              "unfreeze (--cut ... --unfreeze BLOCK,...)")
+        if self.unfreeze_lr is not None and self.unfreeze_lr <= 0:
+            raise ConfigError(f"unfreeze_lr must be > 0, got {self.unfreeze_lr}")
+        if self.name is not None and not _is_plain_name(self.name):
+            raise ConfigError(f"--name {self.name!r} must be a plain folder name inside "
+                              f"--output (no path separators, not '.' or '..')")
+
+    @property
+    def model(self) -> str:
+        """The registry name of the model trained (a transfer recipe's backbone)."""
+        return self.recipe.model_name
+
+    @property
+    def total_epochs(self) -> int:
+        """``epochs`` plus the fine-tuning's second phase."""
+        return self.epochs + self.unfreeze_epochs
+
+    @property
+    def phase2_lr(self) -> float:
+        """The second phase's constant learning rate."""
+        return self.unfreeze_lr if self.unfreeze_lr is not None else self.lr / 10
 
     @property
     def run_name(self) -> str:
         """The run folder's name."""
-        return self.name or f"{self.model}-{self.dataset}-s{self.seed}"
+        if self.name:
+            return self.name
+        cut = f"-{self.recipe.cut}" if isinstance(self.recipe, TransferRecipe) else ""
+        return f"{self.model}{cut}-{self.dataset}-s{self.seed}"
 
     @property
     def run_dir(self) -> str:
@@ -118,17 +166,25 @@ class TrainConfig:
 
     # -- serialisation -------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict of every field."""
-        return dataclasses.asdict(self)
+        """A JSON-ready dict of every field (the recipe as its own dict)."""
+        d = {f.name: getattr(self, f.name) for f in fields(self)}
+        d["recipe"] = self.recipe.to_dict()
+        return d
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], source: str = "config") -> TrainConfig:
-        """Build from a dict; unknown keys are an error naming ``source``."""
+        """Build from a dict; unknown keys or bad values are an error naming ``source``."""
+        data = _legacy_recipe(dict(data))
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
             raise ConfigError(f"{source}: unknown config field(s) {', '.join(unknown)}")
-        return cls(**data)
+        try:
+            if "recipe" in data:
+                data["recipe"] = recipe_from_dict(data["recipe"], f"{source}: recipe")
+            return cls(**data)
+        except (ConfigError, SpecError) as err:
+            raise ConfigError(f"{source}: {err}") from None
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write the config as indented JSON."""
@@ -151,6 +207,20 @@ class TrainConfig:
     def replace(self, **changes: Any) -> TrainConfig:
         """A copy with some fields changed (validated)."""
         return dataclasses.replace(self, **changes)
+
+
+def _is_plain_name(name: str) -> bool:
+    """One path component that stays inside its parent folder."""
+    return bool(name) and name not in (".", "..") and os.sep not in name and "/" not in name \
+        and not (os.altsep and os.altsep in name) and not os.path.isabs(name)
+
+
+def _legacy_recipe(data: dict[str, Any]) -> dict[str, Any]:
+    """Configs written before recipes kept the model as flat fields."""
+    flat = {k: data.pop(k) for k in ("model", "width", "dropout", "aux_logits") if k in data}
+    if "model" in flat and "recipe" not in data:
+        data["recipe"] = {"kind": "model", "name": flat.pop("model"), **flat}
+    return data
 
 
 # -- CLI flags ----------------------------------------------------------------------------
@@ -177,26 +247,133 @@ _TYPES: dict[str, Any] = {
 }
 
 
-def add_config_flags(parser: argparse.ArgumentParser) -> None:
-    """One ``--flag`` per :class:`TrainConfig` field; a flag not given leaves no attribute
-    (``SUPPRESS``), so only flags the user gave override a loaded config."""
+@dataclass(frozen=True)
+class _RecipeFlag:
+    dest: str
+    kind: str
+    help: str
+    choices: tuple[str, ...] | None = None
+
+
+# The recipe's flags: --model/--width/--dropout/--aux-logits build a ModelRecipe; --cut
+# turns it into the backbone of a TransferRecipe that the other flags describe.
+RECIPE_FLAGS = (
+    _RecipeFlag("model", "str", "registered model name, or the backbone to fine-tune "
+                "(googlenet list)"),
+    _RecipeFlag("width", "float | None", "channel width multiplier (small-input models)"),
+    _RecipeFlag("dropout", "float | None", "dropout before the classifier (default: the "
+                "model's; with --cut: the head's)"),
+    _RecipeFlag("aux_logits", "bool", "train the auxiliary heads (if the model has any)"),
+    _RecipeFlag("cut", "str | None", "fine-tune: cut the backbone after this feature (e.g. "
+                "mixed7, inception_4e) and train a new head on it"),
+    _RecipeFlag("head", "str", "fine-tune: classes (softmax) or binary (one sigmoid unit)",
+                HEADS),
+    _RecipeFlag("pool", "str", "fine-tune: avg (global average pooling) or flatten (the "
+                "Keras recipe; large heads on early cuts)", POOLS),
+    _RecipeFlag("hidden", "int", "fine-tune: hidden Dense units before the classifier "
+                "(0: none)"),
+    _RecipeFlag("input_size", "int | None", "fine-tune at this input size (default: the "
+                "weights')"),
+    _RecipeFlag("unfreeze", "str", "fine-tune: comma-separated backbone blocks that "
+                "--unfreeze-epochs trains too, e.g. mixed6,mixed7"),
+)
+_TRANSFER_ONLY = ("head", "pool", "hidden", "input_size", "unfreeze")
+
+
+def _recipe_defaults(recipe: Recipe) -> dict[str, Any]:
+    """What each recipe flag is when not given, for ``--help``."""
+    transfer = recipe if isinstance(recipe, TransferRecipe) else None
+    model = transfer.backbone if transfer else recipe
+    assert isinstance(model, ModelRecipe)
+    plain = TransferRecipe(model, cut="")
+    t = transfer or plain
+    return {"model": model.name, "width": model.width,
+            "dropout": transfer.dropout if transfer else model.dropout,
+            "aux_logits": model.aux_logits, "cut": transfer.cut if transfer else None,
+            "head": t.head, "pool": t.pool, "hidden": t.hidden, "input_size": t.input_size,
+            "unfreeze": ",".join(t.unfreeze)}
+
+
+def _add_flag(parser: argparse.ArgumentParser, dest: str, kind: str, help_text: str,
+              default: Any, choices: tuple[str, ...] | None = None) -> None:
+    flag = "--" + dest.replace("_", "-")
+    text = f"{help_text} (default: {default})".replace("%", "%%")
+    kw: dict[str, Any] = {"default": argparse.SUPPRESS, "dest": dest, "help": text}
+    parse = _TYPES[kind]
+    if parse is _parse_bool:
+        # --hflip alone means true; --hflip false also works.
+        kw.update(nargs="?", const=True, type=_parse_bool, metavar="BOOL")
+    else:
+        kw["type"] = parse
+        if choices:
+            kw["choices"] = choices
+    parser.add_argument(flag, **kw)
+
+
+def add_config_flags(parser: argparse.ArgumentParser, base: TrainConfig | None = None,
+                     shown: dict[str, str] | None = None) -> None:
+    """One ``--flag`` per :class:`TrainConfig` field and per recipe part; a flag not given
+    leaves no attribute (``SUPPRESS``), so only flags the user gave override a loaded
+    config. ``--help`` shows ``base``'s values (default: :class:`TrainConfig`'s), or the
+    text in ``shown`` for a flag whose default is not a value."""
+    base = base or TrainConfig()
+    defaults = {**_recipe_defaults(base.recipe), **(shown or {})}
+    for r in RECIPE_FLAGS:
+        _add_flag(parser, r.dest, r.kind, r.help, defaults[r.dest], r.choices)
     for f in fields(TrainConfig):
-        flag = "--" + f.name.replace("_", "-")
-        kind = _TYPES[str(f.type)]
-        text = f"{f.metadata['help']} (default: {f.default})".replace("%", "%%")
-        kw: dict[str, Any] = {"default": argparse.SUPPRESS, "dest": f.name, "help": text}
-        if kind is _parse_bool:
-            # --hflip alone means true; --hflip false also works.
-            kw.update(nargs="?", const=True, type=_parse_bool, metavar="BOOL")
-        else:
-            kw["type"] = kind
-            if "choices" in f.metadata:
-                kw["choices"] = f.metadata["choices"]
-        parser.add_argument(flag, **kw)
+        if f.name != "recipe":
+            _add_flag(parser, f.name, str(f.type), f.metadata["help"], getattr(base, f.name),
+                      f.metadata.get("choices"))
+
+
+def apply_recipe_flags(recipe: Recipe, given: dict[str, Any]) -> Recipe:
+    """``recipe`` with the recipe flags in ``given`` applied (see :data:`RECIPE_FLAGS`)."""
+    transfer = recipe if isinstance(recipe, TransferRecipe) else None
+    model = transfer.backbone if transfer else recipe
+    assert isinstance(model, ModelRecipe)
+    changes = {k: given[k] for k in ("width", "aux_logits") if k in given}
+    if "model" in given and given["model"] != model.name:
+        model = ModelRecipe(given["model"])  # another model: its own defaults
+    model = replace(model, **changes)
+    cut = given.get("cut", transfer.cut if transfer else None)
+    if not cut:
+        extra = [k for k in _TRANSFER_ONLY if k in given]
+        if extra:
+            raise ConfigError(f"--{extra[0].replace('_', '-')} describes a fine-tuning head; "
+                              "give --cut too")
+        return replace(model, dropout=given.get("dropout", model.dropout))
+    head = {k: given[k] for k in ("head", "pool", "hidden", "input_size", "dropout")
+            if k in given}
+    if "unfreeze" in given:
+        head["unfreeze"] = tuple(n.strip() for n in given["unfreeze"].split(",") if n.strip())
+    start = transfer or TransferRecipe(model, cut)
+    # The backbone runs up to the cut only: its auxiliary heads are never built.
+    return replace(start, backbone=replace(model, aux_logits=False), cut=cut, **head)
+
+
+def recipe_flags_from_weights(weights: str | None, model: str | None, cut: str | None,
+                              ) -> tuple[str | None, str | None]:
+    """``(model, cut)`` with what a ``--weights`` file implies filled in: its model, and a
+    fine-tuned file's cut (to go on training it, e.g. on new classes)."""
+    if not weights or (model is not None and cut is not None):
+        return model, cut
+    from ..weights import read_meta
+
+    recipe = read_meta(weights).recipe
+    if cut is None and isinstance(recipe, TransferRecipe) and model in (None, recipe.model_name):
+        cut = recipe.cut
+    return model or recipe.model_name, cut
 
 
 def config_from_args(args: argparse.Namespace, base: TrainConfig | None = None) -> TrainConfig:
     """``base`` (or the defaults) with every flag the user gave applied."""
-    given = {f.name: getattr(args, f.name) for f in fields(TrainConfig) if hasattr(args, f.name)}
     base = base or TrainConfig()
-    return base.replace(**given)
+    given = {f.name: getattr(args, f.name) for f in fields(TrainConfig)
+             if f.name != "recipe" and hasattr(args, f.name)}
+    recipe_given = {r.dest: getattr(args, r.dest) for r in RECIPE_FLAGS
+                    if hasattr(args, r.dest)}
+    try:
+        recipe = apply_recipe_flags(base.recipe, recipe_given)
+    except SpecError as err:
+        raise ConfigError(str(err)) from None
+    return base.replace(recipe=recipe, **given)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..data import default_dataset_name
+from ..recipe import ModelRecipe
 from .config import TrainConfig
 from .runner import FitResult, fit
 
@@ -20,9 +21,9 @@ def demo_config(output: str = "runs", dataset: str | None = None,
     """The demo's recipe (Fashion-MNIST when installed, else synthetic data)."""
     name = dataset or default_dataset_name()
     return TrainConfig(
-        model="googlenet_mnist", width=0.25, dataset=name, epochs=epochs, batch_size=128,
-        train_limit=train_limit, optimizer="sgd", lr=0.2, nesterov=True, weight_decay=5e-4,
-        schedule="onecycle", label_smoothing=0.1, hflip=name != "mnist", shift=0.1,
+        recipe=ModelRecipe("googlenet_mnist", width=0.25), dataset=name, epochs=epochs,
+        batch_size=128, train_limit=train_limit, optimizer="sgd", lr=0.2, nesterov=True,
+        weight_decay=5e-4,        schedule="onecycle", label_smoothing=0.1, hflip=name != "mnist", shift=0.1,
         precision="bf16", channels_last=True, output=output, name=f"demo-{name}",
     )
 
@@ -31,7 +32,7 @@ def run_demo(cfg: TrainConfig | None = None) -> FitResult:
     """Train the demo model and print where everything went."""
     cfg = cfg or demo_config()
     n = f"the first {cfg.train_limit:,} images" if cfg.train_limit else "all images"
-    print(f"\nTraining {cfg.model} (width {cfg.width}) on {cfg.dataset} ({n}, {cfg.epochs} "
+    print(f"\nTraining {cfg.recipe.describe()} on {cfg.dataset} ({n}, {cfg.epochs} "
           f"epochs, {cfg.precision}, channels_last={cfg.channels_last})", flush=True)
     result = fit(cfg, overwrite=True)
     d = Path(result.run_dir)

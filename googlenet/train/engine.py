@@ -125,7 +125,7 @@ def train_one_epoch(ctx: TrainContext, epoch: int, start_batch: int = 0,
     meter = meter or Meter()
     ctx.forward.train()
     loader = train_loader(ctx.data, cfg, epoch, dist, cfg.batch_size // dist.world_size)
-    bar = ProgressBar(ctx.steps_per_epoch - start_batch, f"epoch {epoch + 1}/{cfg.epochs}",
+    bar = ProgressBar(ctx.steps_per_epoch - start_batch, f"epoch {epoch + 1}/{cfg.total_epochs}",
                       enabled=cfg.progress and dist.is_main)
     batch = start_batch
     for i, (images, targets) in enumerate(loader):  # type: ignore[attr-defined]

@@ -6,51 +6,51 @@ Images stay uint8 until the batch is on the device; :class:`BatchAugment` (train
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import torch
-from torch import nn
 from torch.utils.data import Dataset
 
 from ..data import BatchAugment, build_dataset, eval_transform, make_loader, shard_indices
+from ..data.registry import has_split
+from ..data.split import split_dataset
 from ..data.transforms import to_float
-from ..models import get_model_info
+from ..errors import ConfigError
+from ..weights.preprocessing import Preprocessing
 from .config import TrainConfig
 from .distributed import DistInfo
 
 
 @dataclass
-class CustomModel:
-    """Train a model the caller builds instead of ``cfg.model`` (transfer learning).
+class RunData:
+    """The datasets of a run and how to turn their batches into model inputs.
 
-    ``build(class_names)`` returns the model; ``input_size``/``mean``/``std`` replace the
-    registry's (they come from the pretrained weights); ``augment`` adds
-    :class:`BatchAugment` fields the config has no flag for (``shear_range``,
-    ``zoom_range``, ``fill_mode``). A model with a ``checkpoint_meta()`` method adds its
-    dict to the checkpoint metadata, so the checkpoint can rebuild it.
+    ``pre`` is the run's preprocessing (RGB pixels in 0..1: what every checkpoint of the
+    run records); ``eval_label`` says what the per-epoch evaluation measures, so that
+    reports never call training images "validation".
     """
 
-    build: Callable[[list[str]], nn.Module]
-    input_size: int
-    mean: tuple[float, ...]
-    std: tuple[float, ...]
-    augment: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass
-class RunData:
-    """The datasets of a run and how to turn their batches into model inputs."""
-
-    train: Dataset
-    eval: Dataset
+    train: Dataset[Any]
+    eval: Dataset[Any]
     classes: list[str]
     in_chans: int
-    input_size: int
-    mean: tuple[float, ...]
-    std: tuple[float, ...]
+    pre: Preprocessing
     augment: BatchAugment
+    eval_label: str = "test split"
+    eval_is_train: bool = False
+
+    @property
+    def input_size(self) -> int:
+        return self.pre.input_size
+
+    @property
+    def mean(self) -> tuple[float, ...]:
+        return self.pre.mean
+
+    @property
+    def std(self) -> tuple[float, ...]:
+        return self.pre.std
 
     def num_train(self, cfg: TrainConfig) -> int:
         n = len(self.train)  # type: ignore[arg-type]
@@ -61,13 +61,13 @@ class RunData:
         return min(n, cfg.eval_limit) if cfg.eval_limit else n
 
 
-def _channels(ds: Dataset) -> int:
-    return int(ds[0][0].shape[0])  # type: ignore[index]
+def _channels(ds: Dataset[Any]) -> int:
+    return int(ds[0][0].shape[0])
 
 
 def _norm(values: tuple[float, ...], channels: int) -> tuple[float, ...]:
     # A model's 3-channel statistics do not apply to 1-channel data (and vice versa).
-    return values if len(values) in (1, channels) else (0.5,)
+    return values if len(values) == channels else (0.5,) * channels
 
 
 def dataset_kwargs(name: str, input_size: int, in_chans: int) -> dict[str, Any]:
@@ -76,30 +76,43 @@ def dataset_kwargs(name: str, input_size: int, in_chans: int) -> dict[str, Any]:
     if name == "synthetic":
         return {"image_size": input_size, "channels": in_chans}
     if name == "folder":
-        return {"size": input_size}
+        return {"size": input_size, "channels": in_chans}
     return {}
 
 
-def build_run_data(cfg: TrainConfig, custom: CustomModel | None = None) -> RunData:
-    """Load the datasets ``cfg`` names and derive the augmentation."""
-    info = get_model_info(cfg.model)
-    size = custom.input_size if custom else info.input_size
-    kwargs = dataset_kwargs(cfg.dataset, size, info.in_chans)
-    train = build_dataset(cfg.dataset, "train", cfg.data, **kwargs)
-    evals = build_dataset(cfg.dataset, cfg.eval_split, cfg.data, **kwargs)
+def _eval_data(cfg: TrainConfig, train: Dataset[Any], kwargs: dict[str, Any]
+               ) -> tuple[Dataset[Any], Dataset[Any], str, bool]:
+    """``(train, eval, label, eval_is_train)`` for the run's evaluation."""
+    if cfg.val_split > 0:
+        train, held = split_dataset(train, cfg.val_split, cfg.seed)
+        return train, held, (f"validation ({cfg.val_split:.0%} of the training images, "
+                             f"held out, seed {cfg.seed})"), False
+    if has_split(cfg.dataset, cfg.eval_split, cfg.data):
+        return (train, build_dataset(cfg.dataset, cfg.eval_split, cfg.data, **kwargs),
+                f"{cfg.eval_split} split", False)
+    return train, train, "training images (no held-out split)", True
+
+
+def build_run_data(cfg: TrainConfig, pre: Preprocessing, in_chans: int) -> RunData:
+    """Load the datasets ``cfg`` names for a model that takes ``pre`` and ``in_chans``
+    channels, and derive the augmentation."""
+    size = pre.input_size
+    kwargs = dataset_kwargs(cfg.dataset, size, in_chans)
+    train, evals, label, on_train = _eval_data(
+        cfg, build_dataset(cfg.dataset, "train", cfg.data, **kwargs), kwargs)
     chans = _channels(train)
-    mean, std = (custom.mean, custom.std) if custom else (info.mean, info.std)
-    mean, std = _norm(mean, chans), _norm(std, chans)
+    # Training feeds images at the input size itself, so evaluation does too.
+    pre = replace(pre, mean=_norm(pre.mean, chans), std=_norm(pre.std, chans),
+                  resize_size=size)
     augment = BatchAugment(
-        size=size if int(train[0][0].shape[-1]) != size else None,  # type: ignore[index]
+        size=size if int(train[0][0].shape[-1]) != size else None,
         random_resized_crop=cfg.random_resized_crop, scale=(cfg.crop_scale_min, 1.0),
         hflip=cfg.hflip, width_shift_range=cfg.shift, height_shift_range=cfg.shift,
-        rotation_range=cfg.rotation, fill_mode="constant", mean=mean, std=std,
+        rotation_range=cfg.rotation, shear_range=cfg.shear, zoom_range=cfg.zoom,
+        fill_mode=cfg.fill_mode, mean=pre.mean, std=pre.std,
     )
-    if custom and custom.augment:
-        augment = replace(augment, **custom.augment)
     classes = list(getattr(train, "classes", [str(i) for i in range(10)]))
-    return RunData(train, evals, classes, chans, size, mean, std, augment)
+    return RunData(train, evals, classes, chans, pre, augment, label, on_train)
 
 
 def train_loader(data: RunData, cfg: TrainConfig, epoch: int, dist: DistInfo,
@@ -112,9 +125,13 @@ def train_loader(data: RunData, cfg: TrainConfig, epoch: int, dist: DistInfo,
 
 
 def steps_per_epoch(data: RunData, cfg: TrainConfig, dist: DistInfo) -> int:
-    """Optimizer steps per epoch (the same on every rank)."""
-    per_rank = data.num_train(cfg) // dist.world_size
-    return max(1, per_rank // (cfg.batch_size // dist.world_size))
+    """Optimizer steps per epoch (the same on every rank). Batches are full (the last
+    partial one is dropped), so a batch larger than the training set is refused."""
+    images = data.num_train(cfg)
+    if cfg.batch_size > images:
+        raise ConfigError(f"--batch-size {cfg.batch_size} is larger than the {images} "
+                          "training images; use a smaller batch")
+    return (images // dist.world_size) // (cfg.batch_size // dist.world_size)
 
 
 def prepare_eval(images: torch.Tensor, size: int, mean: tuple[float, ...],

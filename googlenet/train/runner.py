@@ -1,16 +1,21 @@
 """``fit(config)``: a whole training run with its run folder, checkpoints and resume.
 
 The run folder (``config.run_dir``) holds ``config.json``, ``metrics.csv``/``metrics.json``
-(one row per epoch), ``best``/``last`` checkpoints (see checkpoint.py) and, at the end,
-the curves, the confusion matrix and ``report.md``. Only rank 0 writes.
+(one row per epoch), the ``best``/``last`` checkpoints (see checkpoint.py for why a kill at
+any instant loses nothing) and, at the end, the curves, the confusion matrix and
+``report.md``. Only rank 0 writes, under a lock on the folder.
+
+What is trained is ``config.recipe``: a registry model, or (fine-tuning) a backbone cut
+with a new head, optionally started from ``config.weights``. With ``unfreeze_epochs``, a
+second phase opens the recipe's ``unfreeze`` blocks at a constant, lower learning rate.
 """
 
 from __future__ import annotations
 
 import contextlib
-import csv
-import io
+import math
 import signal
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -20,24 +25,23 @@ from typing import Any
 import torch
 from torch import nn
 
-from ..errors import TrainingError, WeightsError
-from ..models import create_model
-from ..weights._atomic import atomic_path
-from .checkpoint import (
-    FORMAT,
-    CheckpointMeta,
-    checkpoint_paths,
-    load_into,
-    load_state,
-    load_weights,
-    save_state,
-    save_weights,
+from ..errors import ConfigError, TrainingError, WeightsError
+from ..models import get_model_info
+from ..recipe import Recipe, TransferRecipe, build_model
+from ..weights import (
+    Preprocessing,
+    TrainingInfo,
+    WeightsMeta,
+    init_from_weights,
+    read_meta,
+    recipe_from_weights,
 )
-from .config import ConfigError, TrainConfig
+from . import checkpoint as ckpt
+from .config import TrainConfig
 from .distributed import DistInfo, barrier, cleanup_distributed, init_distributed
 from .ema import ModelEMA
 from .engine import Meter, TrainContext, TrainForward, evaluate, train_one_epoch
-from .inputs import CustomModel, RunData, build_run_data, steps_per_epoch
+from .inputs import RunData, build_run_data, steps_per_epoch
 from .schedule import build_optimizer, lr_at
 
 
@@ -54,6 +58,11 @@ class FitResult:
     def final(self) -> dict[str, float]:
         """The last epoch's metrics."""
         return self.history[-1] if self.history else {}
+
+    @property
+    def weights(self) -> Path:
+        """The best checkpoint (``best.safetensors``), ready for predict, eval, export."""
+        return self.run_dir / f"{ckpt.BEST}.safetensors"
 
 
 def resolve_device(name: str) -> torch.device:
@@ -76,13 +85,6 @@ def _setup_torch(cfg: TrainConfig) -> None:
     torch.manual_seed(cfg.seed)
 
 
-def build_model(cfg: TrainConfig, data: RunData) -> tuple[nn.Module, dict[str, Any]]:
-    """The freshly initialised model and the kwargs that rebuild it (for checkpoints)."""
-    kwargs = {"num_classes": len(data.classes), "in_chans": data.in_chans,
-              "aux_logits": cfg.aux_logits, "width": cfg.width, "dropout": cfg.dropout}
-    return create_model(cfg.model, **kwargs), kwargs
-
-
 @contextlib.contextmanager
 def _graceful_interrupt(ctx: TrainContext) -> Iterator[None]:
     """First Ctrl-C: finish the current step, save, stop. A second one aborts at once."""
@@ -101,41 +103,98 @@ def _graceful_interrupt(ctx: TrainContext) -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
 
 
+def _chans(recipe: Recipe) -> int:
+    model = recipe.backbone if isinstance(recipe, TransferRecipe) else recipe
+    return model.in_chans or get_model_info(model.name).in_chans
+
+
+def _input_size(recipe: Recipe) -> int | None:
+    return recipe.input_size if isinstance(recipe, TransferRecipe) else None
+
+
+def _starting_point(cfg: TrainConfig, last: WeightsMeta | None) -> tuple[Preprocessing, int]:
+    """The preprocessing and input channels the run trains with: a resumed run's own, a
+    pretrained file's (as RGB 0..1), or the registry model's."""
+    if last is not None:
+        return last.preprocessing, _chans(last.recipe)
+    size = _input_size(cfg.recipe)
+    if cfg.weights:
+        meta = read_meta(cfg.weights)
+        return meta.preprocessing.rgb().at_size(size), _chans(meta.recipe)
+    return get_model_info(cfg.model).preprocessing.at_size(size), _chans(cfg.recipe)
+
+
 class Run:
     """The state of one training run between epochs, and its files."""
 
     def __init__(self, cfg: TrainConfig, dist: DistInfo, device: torch.device,
-                 custom: CustomModel | None = None) -> None:
+                 resume: bool = False) -> None:
         self.cfg, self.dist, self.device = cfg, dist, device
         self.dir = Path(cfg.run_dir)
-        self.data = build_run_data(cfg, custom)
+        last_path = ckpt.checkpoint_path(self.dir, ckpt.LAST)
+        last = read_meta(last_path) if resume else None
+        pre, chans = _starting_point(cfg, last)
+        self.data: RunData = build_run_data(cfg, pre, chans)
         if cfg.batch_size % dist.world_size:
             raise ConfigError(f"batch_size {cfg.batch_size} is not divisible by the "
                               f"{dist.world_size} processes")
-        if custom is not None:
-            self.model, self.model_kwargs = custom.build(self.data.classes), {}
-        else:
-            self.model, self.model_kwargs = build_model(cfg, self.data)
-        meta_of = getattr(self.model, "checkpoint_meta", None)
-        self.extra_meta: dict[str, Any] = meta_of() if callable(meta_of) else {}
+        self.model, self.recipe = self._build(last, last_path)
+        model_chans = int(getattr(self.model, "in_chans", self.data.in_chans))
+        if model_chans != self.data.in_chans:
+            raise ConfigError(f"{cfg.weights or cfg.model}: the model takes {model_chans}-"
+                              f"channel images, {cfg.dataset} has {self.data.in_chans}")
         self.model.to(device)
         if cfg.channels_last:
             self.model.to(memory_format=torch.channels_last)
         optimizer = build_optimizer(self.model, cfg)
         ema = ModelEMA(self.model, cfg.ema_decay) if cfg.ema_decay > 0 else None
-        forward: nn.Module = TrainForward(self.model)
-        if cfg.compile:
-            forward = torch.compile(forward)  # type: ignore[assignment]
-        if dist.enabled:
-            ids = [device.index] if device.type == "cuda" else None
-            forward = nn.parallel.DistributedDataParallel(forward, device_ids=ids)
-        self.ctx = TrainContext(cfg, self.model, forward, optimizer, self.data, dist, device,
-                                steps_per_epoch(self.data, cfg, dist), ema)
+        self.ctx = TrainContext(cfg, self.model, self._forward(), optimizer, self.data, dist,
+                                device, steps_per_epoch(self.data, cfg, dist), ema)
         self.history: list[dict[str, float]] = []
         self.best: dict[str, float] = {}
+        self.best_step: int | None = None
         self.epoch, self.batch, self.elapsed = 0, 0, 0.0
         self.wall = 0.0  # seconds including evaluation, across resumes
         self.meter = Meter()
+        self.unfrozen = False
+
+    def _build(self, last: WeightsMeta | None, last_path: Path) -> tuple[nn.Module, Recipe]:
+        """The model: as the resumed checkpoint says, from pretrained weights, or fresh."""
+        cfg = self.cfg
+        asked = cfg.recipe.with_data(len(self.data.classes), self.data.in_chans)
+        if last is not None:
+            recipe = recipe_from_weights(asked, last, last_path) if cfg.weights else asked
+            if recipe != last.recipe:
+                raise WeightsError(f"{last_path}: the run trained {last.recipe.describe()}; "
+                                   f"the config asks for {recipe.describe()}")
+            return build_model(recipe), recipe
+        if cfg.weights:
+            model, recipe, _ = init_from_weights(asked, cfg.weights)
+            return model, recipe
+        return build_model(asked), asked
+
+    def _forward(self) -> nn.Module:
+        """The training forward: compiled and DDP-wrapped as configured. Rebuilt when
+        the second phase unfreezes blocks, since DDP registers the trainable parameters
+        when it wraps the model."""
+        forward: nn.Module = TrainForward(self.model)
+        if self.cfg.compile:
+            forward = torch.compile(forward)  # type: ignore[assignment]
+        if self.dist.enabled:
+            ids = [self.device.index] if self.device.type == "cuda" else None
+            forward = nn.parallel.DistributedDataParallel(forward, device_ids=ids)
+        return forward
+
+    def _enter_phase(self) -> None:
+        """Open the recipe's ``unfreeze`` blocks once the first phase's epochs are done."""
+        if self.unfrozen or self.epoch < self.cfg.epochs or not self.cfg.unfreeze_epochs:
+            return
+        from ..transfer.model import TransferModel  # transfer imports the trainer
+
+        assert isinstance(self.model, TransferModel)  # validated by TrainConfig
+        self.model.unfreeze()
+        self.ctx.forward = self._forward()
+        self.unfrozen = True
 
     @property
     def eval_model(self) -> nn.Module:
@@ -143,73 +202,51 @@ class Run:
         return self.ctx.ema.module if self.ctx.ema is not None else self.model
 
     # -- files --------------------------------------------------------------------------
-    def meta(self, metrics: dict[str, float]) -> CheckpointMeta:
-        d = self.data
-        return CheckpointMeta(self.cfg.model, self.model_kwargs, d.classes, list(d.mean),
-                              list(d.std), d.input_size, self.epoch, self.ctx.step, metrics,
-                              self.extra_meta)
+    def meta(self, metrics: dict[str, float]) -> WeightsMeta:
+        info = TrainingInfo(self.dir.name, self.epoch, self.ctx.step, metrics, self.best)
+        return WeightsMeta(self.recipe, tuple(self.data.classes), self.data.pre,
+                           f"googlenet train: {self.dir}", info)
 
-    def save(self, stem: str, metrics: dict[str, float]) -> None:
-        """Write ``stem.safetensors`` + ``stem.state.pt`` (rank 0 only)."""
+    def save(self, metrics: dict[str, float], is_best: bool = False) -> None:
+        """Commit ``last`` (and ``best`` when ``is_best``): rank 0 only."""
         if not self.dist.is_main:
             return
-        weights, state_file = checkpoint_paths(self.dir, stem)
         ema = self.ctx.ema
-        state = {
-            "format": FORMAT, "epoch": self.epoch, "batch": self.batch, "step": self.ctx.step,
+        state: dict[str, Any] = {
+            "epoch": self.epoch, "batch": self.batch, "step": self.ctx.step,
             "elapsed": self.elapsed, "wall": self.wall,
             "optimizer": self.ctx.optimizer.state_dict(),
             "ema": ema.state_dict() if ema else None,
             "model": self.model.state_dict() if ema else None,
             "meter": [self.meter.loss, self.meter.correct, self.meter.count],
-            "history": self.history, "best": self.best,
+            "history": self.history, "best": self.best, "best_step": self.best_step,
             "rng": {"torch": torch.get_rng_state()}, "config": self.cfg.to_dict(),
         }
-        save_state(state, state_file)
-        save_weights(self.eval_model.state_dict(), self.meta(metrics), weights)
+        ckpt.commit(self.dir, self.eval_model.state_dict(), self.meta(metrics), state,
+                     is_best=is_best)
 
     def restore(self) -> None:
         """Continue from ``last``: weights, optimizer, EMA, counters, history."""
-        weights, state_file = checkpoint_paths(self.dir, "last")
-        state = load_state(state_file)
-        tensors, meta = load_weights(weights)
-        if meta.step != state["step"]:
-            raise WeightsError(f"{weights}: written at step {meta.step} but {state_file.name} "
-                               f"is at step {state['step']} (an interrupted save?)")
-        if meta.model != self.cfg.model or meta.model_kwargs != self.model_kwargs:
-            raise WeightsError(f"{weights}: checkpoint is for {meta.model} "
-                               f"{meta.model_kwargs}, the config asks for {self.cfg.model} "
-                               f"{self.model_kwargs}")
+        tensors, _, state = ckpt.load_last(self.dir)
+        path = ckpt.checkpoint_path(self.dir, ckpt.LAST)
         raw = state["model"] if state["model"] is not None else tensors
-        load_into(self.model, raw, weights)
+        from ..weights import load_strict
+
+        load_strict(self.model, raw, source=str(path))
         if self.ctx.ema is not None:
             if state["ema"] is None:
-                raise WeightsError(f"{state_file}: the run had no EMA; cannot resume with "
+                raise WeightsError(f"{path}: the run had no EMA; cannot resume with "
                                    f"ema_decay {self.cfg.ema_decay}")
             self.ctx.ema.load_state_dict(state["ema"])
         try:
             self.ctx.optimizer.load_state_dict(state["optimizer"])
         except (ValueError, KeyError) as err:
-            raise WeightsError(f"{state_file}: optimizer state does not fit ({err})") from None
+            raise WeightsError(f"{path}: optimizer state does not fit ({err})") from None
         self.epoch, self.batch, self.ctx.step = state["epoch"], state["batch"], state["step"]
         self.elapsed, self.history, self.best = state["elapsed"], state["history"], state["best"]
-        self.wall = state["wall"]
+        self.best_step, self.wall = state["best_step"], state["wall"]
         self.meter = Meter(*state["meter"])
         torch.set_rng_state(state["rng"]["torch"])
-
-    def write_metrics(self) -> None:
-        if not self.dist.is_main or not self.history:
-            return
-        import json
-
-        buf = io.StringIO()
-        writer = csv.DictWriter(buf, fieldnames=list(self.history[0]))
-        writer.writeheader()
-        writer.writerows(self.history)
-        for name, text in (("metrics.csv", buf.getvalue()),
-                           ("metrics.json", json.dumps(self.history, indent=1))):
-            with atomic_path(self.dir / name) as tmp:
-                tmp.write_text(text, encoding="utf-8")
 
     # -- the loop -----------------------------------------------------------------------
     def end_epoch(self, train: Meter, seconds: float, images: float) -> dict[str, float]:
@@ -227,84 +264,129 @@ class Run:
     def train(self) -> str | None:
         """Epochs until done or a stop request; returns "interrupted" or None."""
         ctx = self.ctx
-        while self.epoch < self.cfg.epochs:
+        while self.epoch < self.cfg.total_epochs:
+            self._enter_phase()
             start, done_before = time.perf_counter(), self.meter.count
             meter, self.batch = train_one_epoch(ctx, self.epoch, self.batch, self.meter)
             self.elapsed += time.perf_counter() - start
             self.meter = meter
             if self.batch < ctx.steps_per_epoch:  # stopped part-way: save and leave
                 self.wall += time.perf_counter() - start
-                self.save("last", {})
+                self.save({})
                 return "interrupted"
             row = self.end_epoch(meter, time.perf_counter() - start, meter.count - done_before)
             self.wall += time.perf_counter() - start
             row["wall"] = self.wall
             self.epoch, self.batch, self.meter = self.epoch + 1, 0, Meter()
             self.history.append(row)
-            improved = row["val_acc"] > self.best.get("val_acc", -1.0)
+            # A NaN validation loss never makes a checkpoint the best.
+            improved = math.isfinite(row["val_loss"]) and \
+                row["val_acc"] > self.best.get("val_acc", -1.0)
             if improved:
-                self.best = dict(row)
-            self.write_metrics()
-            self.save("last", row)
-            if improved:
-                self.save("best", row)
+                self.best, self.best_step = dict(row), ctx.step
+            self.save(row, is_best=improved)
             barrier(self.dist)
             self._log(row)
             if ctx.stop_requested:
-                return "interrupted" if self.epoch < self.cfg.epochs else None
+                return "interrupted" if self.epoch < self.cfg.total_epochs else None
         return None
 
     def _log(self, row: dict[str, float]) -> None:
-        if self.dist.is_main:
-            print(f"epoch {row['epoch']}/{self.cfg.epochs}: train loss {row['train_loss']:.4f} "
-                  f"acc {row['train_acc']:.4f} | val loss {row['val_loss']:.4f} "
-                  f"acc {row['val_acc']:.4f} top5 {row['val_top5']:.4f} | "
-                  f"{row['images_per_s']:.0f} img/s, lr {row['lr']:.3g}", flush=True)
+        if not self.dist.is_main:
+            return
+        top5 = f" top5 {row['val_top5']:.4f}" if len(self.data.classes) > 5 else ""
+        what = "train-set eval" if self.data.eval_is_train else "val"
+        print(f"epoch {row['epoch']}/{self.cfg.total_epochs}: train loss "
+              f"{row['train_loss']:.4f} acc {row['train_acc']:.4f} | {what} loss "
+              f"{row['val_loss']:.4f} acc {row['val_acc']:.4f}{top5} | "
+              f"{row['images_per_s']:.0f} img/s, lr {row['lr']:.3g}", flush=True)
 
 
-def _prepare_dir(run: Run, resume: bool, overwrite: bool) -> None:
-    weights, _ = checkpoint_paths(run.dir, "last")
+def _last_good(run_dir: Path) -> str:
+    """The newest checkpoint of this run whose losses are finite, for the NaN message."""
+    for stem in (ckpt.LAST, ckpt.BEST):
+        path = ckpt.checkpoint_path(run_dir, stem)
+        info = read_meta(path).training if path.is_file() else None
+        if info is not None and all(math.isfinite(v) for k, v in info.metrics.items()
+                                    if k.endswith("loss")):
+            return f"last good checkpoint: {path} (epoch {info.epoch}, step {info.step})"
+    return "no checkpoint with a finite loss was written"
+
+
+def _warn_eval_on_train(run: Run) -> None:
+    if run.data.eval_is_train and run.dist.is_main:
+        print(f"WARNING: {run.cfg.data or run.cfg.dataset} has no '{run.cfg.eval_split}' "
+              "split: each epoch is evaluated on the TRAINING images, which says nothing "
+              "about new images. Hold some out with --val-split 0.2.", file=sys.stderr,
+              flush=True)
+
+
+def prepare_resume(run_dir: str | Path) -> list[str]:
+    """Lock the run folder briefly, remove a killed run's temporary files and repair what
+    a kill between the files of one checkpoint left (see :func:`checkpoint.reconcile`).
+    Call before reading the folder's ``config.json`` to resume it."""
+    with ckpt.RunLock(run_dir):
+        ckpt.remove_stale_temporaries(run_dir)
+        return ckpt.reconcile(run_dir)
+
+
+def _open_folder(cfg: TrainConfig, resume: bool, overwrite: bool) -> None:
+    """Rank 0, under the lock: check the folder fits the request, tidy it."""
+    d = Path(cfg.run_dir)
+    ckpt.remove_stale_temporaries(d)
+    last = ckpt.checkpoint_path(d, ckpt.LAST)
     if resume:
-        if not weights.exists():
-            raise WeightsError(f"{weights}: no checkpoint to resume from")
-        run.restore()
-    elif weights.exists() and not overwrite:
-        raise ConfigError(f"{run.dir}: already holds a run; use --resume to continue it, "
+        ckpt.reconcile(d)
+        if not last.exists():
+            raise WeightsError(f"{last}: no checkpoint to resume from")
+    elif overwrite:
+        ckpt.clear_run(d)
+    elif last.exists():
+        raise ConfigError(f"{d}: already holds a run; use --resume to continue it, "
                           f"--overwrite to start over or --name for a new folder")
-    if run.dist.is_main:
-        run.dir.mkdir(parents=True, exist_ok=True)
-        run.cfg.save(run.dir / "config.json")
 
 
-def fit(cfg: TrainConfig, resume: bool = False, overwrite: bool = False,
-        custom: CustomModel | None = None) -> FitResult:
+def fit(cfg: TrainConfig, resume: bool = False, overwrite: bool = False) -> FitResult:
     """Train as ``cfg`` says (under torchrun: data-parallel); returns the history.
 
     ``resume`` continues the run in ``cfg.run_dir`` exactly where it stopped (the same
     weights, optimizer, EMA, schedule position and data order). A NaN/inf loss raises
-    :class:`TrainingError` and leaves the last good checkpoint in place. ``custom``
-    trains a caller-built model (see :class:`~googlenet.train.inputs.CustomModel`).
+    :class:`TrainingError` naming the last good checkpoint. A second run on the same
+    folder at the same time is refused.
     """
     _setup_torch(cfg)
     device = resolve_device(cfg.device)
     dist = init_distributed(device)
     if device.type == "cuda" and dist.enabled:
         device = torch.device("cuda", dist.local_rank)
+    lock = ckpt.RunLock(cfg.run_dir) if dist.is_main else contextlib.nullcontext()
     try:
-        run = Run(cfg, dist, device, custom)
-        _prepare_dir(run, resume, overwrite)
-        with _graceful_interrupt(run.ctx):
-            try:
-                stopped = run.train()
-            except TrainingError as err:
-                last, _ = checkpoint_paths(run.dir, "last")
-                kept = (f"last good checkpoint: {last} (epoch {run.epoch})" if last.exists()
-                        else "no checkpoint was written yet")
-                raise TrainingError(f"{err}; stopped, {kept}") from None
-        if stopped is None and cfg.report and dist.is_main:
-            from ..report import finish_run
-
-            finish_run(run.dir, custom=custom)
-        return FitResult(run.dir, run.history, run.best, stopped)
+        with lock:
+            if dist.is_main:
+                _open_folder(cfg, resume, overwrite)
+            barrier(dist)
+            return _train(cfg, dist, device, resume)
     finally:
         cleanup_distributed()
+
+
+def _train(cfg: TrainConfig, dist: DistInfo, device: torch.device, resume: bool) -> FitResult:
+    run = Run(cfg, dist, device, resume)
+    if resume:
+        run.restore()
+    elif dist.is_main:
+        ckpt.write_records(run.dir, [], cfg.to_dict())
+    _warn_eval_on_train(run)
+    with _graceful_interrupt(run.ctx):
+        try:
+            stopped = run.train()
+        except TrainingError as err:
+            raise TrainingError(f"{err}; stopped, {_last_good(run.dir)}") from None
+    if stopped is None and dist.is_main:
+        if cfg.report:
+            from ..report import finish_run
+
+            finish_run(run.dir, run.data, cfg)
+        if not cfg.keep_last:
+            ckpt.checkpoint_path(run.dir, ckpt.LAST).unlink(missing_ok=True)
+    return FitResult(run.dir, run.history, run.best, stopped)

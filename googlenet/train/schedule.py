@@ -18,11 +18,14 @@ from .config import ConfigError, TrainConfig
 
 def param_groups(model: nn.Module, weight_decay: float) -> list[dict]:
     """Weight decay on conv/linear weights only: biases and BN parameters (1-d) are exempt,
-    as decaying a BN scale only fights the normalisation."""
+    as decaying a BN scale only fights the normalisation.
+
+    Frozen parameters are included: they get no gradient, and every optimizer here skips
+    a parameter without one (no update, no decay, no state), so a fine-tuning run's second
+    phase only has to set ``requires_grad`` on the blocks it opens."""
     decay, no_decay = [], []
     for p in model.parameters():
-        if p.requires_grad:
-            (decay if p.ndim > 1 else no_decay).append(p)
+        (decay if p.ndim > 1 else no_decay).append(p)
     return [{"params": decay, "weight_decay": weight_decay},
             {"params": no_decay, "weight_decay": 0.0}]
 
@@ -42,8 +45,11 @@ def build_optimizer(model: nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer
 
 
 def lr_at(step: int, steps_per_epoch: int, cfg: TrainConfig) -> float:
-    """The learning rate for global ``step`` (0-based) of a run of ``cfg.epochs`` epochs."""
+    """The learning rate for global ``step`` (0-based) of a run of ``cfg.epochs`` epochs;
+    a fine-tuning run's second phase (``unfreeze_epochs``) runs at ``cfg.phase2_lr``."""
     total = max(1, cfg.epochs * steps_per_epoch)
+    if cfg.unfreeze_epochs and step >= total:
+        return cfg.phase2_lr
     epoch = step / steps_per_epoch
     if cfg.schedule == "onecycle":
         return _one_cycle(step, total, cfg.lr)
@@ -81,4 +87,5 @@ def set_lr(optimizer: torch.optim.Optimizer, lr: float) -> None:
 
 def lr_curve(cfg: TrainConfig, steps_per_epoch: int) -> Iterable[float]:
     """The whole schedule, one value per step (for plots and tests)."""
-    return (lr_at(s, steps_per_epoch, cfg) for s in range(cfg.epochs * steps_per_epoch))
+    return (lr_at(s, steps_per_epoch, cfg)
+            for s in range(cfg.total_epochs * steps_per_epoch))

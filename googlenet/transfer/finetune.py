@@ -1,123 +1,92 @@
-"""``finetune``: the tutorials' transfer-learning recipe in one call, on the shared trainer.
+"""Fine-tuning is training with a transfer recipe: the tutorials' defaults, then ``fit``.
 
-Phase 1 trains a new head on a frozen backbone cut at a named feature (Keras users: Inception
-v3 at ``mixed7``, RMSprop at 1e-4, two epochs). Phase 2 (optional) unfreezes the last blocks
-and trains on at a lower learning rate. Each phase is an ordinary training run of
-:func:`googlenet.train.fit` (run folder, ``best``/``last`` checkpoints, curves, report), so
-``googlenet predict --weights RUN/best.safetensors`` works on the result.
+``googlenet finetune`` and :func:`finetune` build a :class:`~googlenet.train.TrainConfig`
+whose recipe is a :class:`~googlenet.recipe.TransferRecipe` and whose defaults are the
+Keras tutorial's (seed 004: RMSprop at 1e-4 without momentum, a constant rate, Keras'
+ImageDataGenerator augmentation), and train it like any other run: same run folder, same
+``--resume``, same report. An optional second phase (``unfreeze_epochs``) opens the
+recipe's ``unfreeze`` blocks at a lower rate.
 
 >>> from googlenet.transfer import finetune
->>> result = finetune("cats-v-dogs/", weights="inception_v3.safetensors",  # doctest: +SKIP
+>>> result = finetune("cats-v-dogs/", weights="v3_notop.safetensors",  # doctest: +SKIP
 ...                   cut="mixed7", head="binary", input_size=150)
+>>> result.weights                                                     # doctest: +SKIP
+PosixPath('runs/inception_v3_keras-mixed7-folder-s0/best.safetensors')
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from torch import nn
-
-from googlenet.errors import DataError
-from googlenet.train import FitResult, TrainConfig, fit
-from googlenet.train.inputs import CustomModel
-from googlenet.transfer.build import build_transfer_model, load_model, transfer_preprocessing
-from googlenet.transfer.model import HeadOptions, TransferModel
+from googlenet.errors import ConfigError
+from googlenet.recipe import ModelRecipe, Recipe, TransferRecipe
+from googlenet.train.config import TrainConfig, recipe_flags_from_weights
+from googlenet.train.runner import FitResult, fit
 
 # keras ImageDataGenerator(rotation_range=40, width_shift_range=0.2, height_shift_range=0.2,
 # shear_range=0.2, zoom_range=0.2, horizontal_flip=True, fill_mode='nearest'): the seed's
 # recipe. Keras reads shear_range in degrees, and so does BatchAugment.
-KERAS_AUGMENT: dict[str, Any] = {"rotation": 40.0, "shift": 0.2, "shear": 0.2, "zoom": 0.2,
-                                 "hflip": True}
+FINETUNE_DEFAULTS: dict[str, Any] = {
+    "dataset": "folder", "epochs": 2, "lr": 1e-4, "optimizer": "rmsprop",
+    # Keras' RMSprop has no momentum (the trainer's default 0.9 suits training from
+    # scratch and makes a fresh head on large features overshoot).
+    "momentum": 0.0, "schedule": "constant", "weight_decay": 0.0, "batch_size": 32,
+    "eval_batch_size": 64, "rotation": 40.0, "shift": 0.2, "shear": 0.2, "zoom": 0.2,
+    "hflip": True, "fill_mode": "nearest",
+}
 
 
-@dataclass
-class FinetuneResult:
-    """The fine-tuned model (best checkpoint of the last phase) and the runs behind it."""
-
-    model: nn.Module
-    weights: Path
-    runs: list[FitResult]
-
-    @property
-    def history(self) -> list[dict[str, float]]:
-        """Every epoch of every phase, in order."""
-        return [row for run in self.runs for row in run.history]
+def finetune_base() -> TrainConfig:
+    """The fine-tuning defaults as a config (the recipe is a placeholder the caller's
+    backbone and cut replace)."""
+    recipe = TransferRecipe(ModelRecipe("inception_v3_keras", aux_logits=False), "mixed7")
+    return TrainConfig(recipe=recipe, **FINETUNE_DEFAULTS)
 
 
-def _custom(build: Any, pre: Any, augment: dict[str, Any]) -> CustomModel:
-    return CustomModel(build=build, input_size=pre.input_size, mean=tuple(pre.mean),
-                       std=tuple(pre.std),
-                       augment={"shear_range": augment["shear"], "zoom_range": augment["zoom"],
-                                "fill_mode": "nearest"})
+def require_cut(cut: str | None) -> str:
+    """A fine-tuning run needs a cut (given, or from a fine-tuned weights file)."""
+    if not cut:
+        raise ConfigError("--cut is required: the feature to cut the backbone after (e.g. "
+                          "mixed7 for Inception v3, inception_4e for GoogLeNet)")
+    return cut
 
 
 def finetune(
     data: str | os.PathLike[str],
     *,
     weights: str | os.PathLike[str] | None,
-    cut: str,
+    cut: str | None = None,
     model: str | None = None,
-    head: HeadOptions | str = "classes",
+    head: str = "classes",
+    pool: str = "avg",
+    hidden: int = 0,
+    dropout: float = 0.2,
     input_size: int | None = None,
-    epochs: int = 2,
-    lr: float = 1e-4,
-    optimizer: str = "rmsprop",
-    batch_size: int = 32,
-    augment: dict[str, Any] | None = None,
     unfreeze: Sequence[str] = (),
-    unfreeze_lr: float = 1e-5,
-    unfreeze_epochs: int = 0,
-    output: str = "runs",
-    name: str | None = None,
     overwrite: bool = False,
-    **train_options: Any,
-) -> FinetuneResult:
+    **options: Any,
+) -> FitResult:
     """Fine-tune the backbone of ``weights`` on the image folder ``data``.
 
-    ``data`` holds one sub-folder per class (or ``train/`` and ``test/`` folders that do);
-    ``head`` is a :class:`HeadOptions` or its kind: "binary" needs exactly two classes.
-    ``augment`` overrides entries of :data:`KERAS_AUGMENT`. Other keyword arguments are
-    :class:`TrainConfig` fields (``device``, ``precision``, ``eval_split``, ...).
-    ``unfreeze`` names blocks (e.g. ``["mixed9", "mixed10"]``) trained for
-    ``unfreeze_epochs`` more epochs at ``unfreeze_lr`` after the head.
+    ``data`` holds one sub-folder per class (or ``train/`` and ``test/`` folders that do;
+    a single folder takes ``val_split=0.2`` to hold out a validation set). The head is
+    global average pooling, ``hidden`` Dense units (0: none), dropout and a classifier:
+    ``head="binary"`` (one sigmoid unit, exactly two classes) or "classes" (softmax);
+    ``pool="flatten", hidden=1024`` is the Keras tutorial's head. Other keyword arguments
+    are :class:`TrainConfig` fields (``epochs``, ``lr``, ``unfreeze_epochs``,
+    ``val_split``, ``device``, ...), over the Keras tutorial's defaults
+    (:data:`FINETUNE_DEFAULTS`).
     """
-    aug = {**KERAS_AUGMENT, **(augment or {})}
-    head = HeadOptions.of(head)
-    holder: dict[str, TransferModel] = {}
-
-    def build(classes: list[str]) -> TransferModel:
-        if head.head == "binary" and len(classes) != 2:
-            raise DataError(f"{data}: a binary head needs 2 class folders, found "
-                            f"{len(classes)} ({', '.join(classes)})")
-        net, _ = build_transfer_model(weights, model=model, cut=cut, num_classes=len(classes),
-                                      head=head, input_size=input_size)
-        holder["model"] = net
-        return net
-
-    backbone, pre = transfer_preprocessing(weights, model, input_size)
-    cfg = TrainConfig(
-        model=backbone, dataset="folder", data=str(data), epochs=epochs, lr=lr,
-        optimizer=optimizer, batch_size=batch_size, schedule="constant", weight_decay=0.0,
-        # Keras' RMSprop has no momentum (the trainer's default 0.9 suits training from
-        # scratch and makes a fresh head on large features overshoot).
-        momentum=train_options.pop("momentum", 0.0),
-        aux_logits=False, hflip=bool(aug["hflip"]), shift=float(aug["shift"]),
-        rotation=float(aug["rotation"]), output=output,
-        name=name or f"finetune-{backbone}-{cut}", **train_options,
-    )
-    runs = [fit(cfg, overwrite=overwrite, custom=_custom(build, pre, aug))]
-    if unfreeze and unfreeze_epochs > 0:
-        net = holder["model"]
-        net.unfreeze(unfreeze)
-        cfg2 = cfg.replace(lr=unfreeze_lr, epochs=unfreeze_epochs,
-                           name=f"{cfg.run_name}-unfreeze")
-        runs.append(fit(cfg2, overwrite=overwrite,
-                        custom=_custom(lambda classes: net, pre, aug)))
-    best = runs[-1].run_dir / "best.safetensors"
-    model_out, _ = load_model(best)
-    return FinetuneResult(model_out, best, runs)
-
+    name, cut = recipe_flags_from_weights(str(weights) if weights else None, model, cut)
+    if name is None:
+        raise ConfigError("give weights (a pretrained backbone) or model (start from "
+                          "scratch)")
+    recipe: Recipe = TransferRecipe(ModelRecipe(name, aux_logits=False), require_cut(cut),
+                                    head=head, pool=pool, hidden=hidden,  # type: ignore[arg-type]
+                                    dropout=dropout, input_size=input_size,
+                                    unfreeze=tuple(unfreeze))
+    cfg = finetune_base().replace(recipe=recipe, data=str(data),
+                                  weights=str(weights) if weights else None, **options)
+    return fit(cfg, overwrite=overwrite)

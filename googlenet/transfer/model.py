@@ -1,9 +1,13 @@
 """A pretrained backbone cut at a named feature, plus a new head: transfer learning.
 
-This is the Keras recipe of the tutorials (seed 004) as one module::
+The architecture is a :class:`~googlenet.recipe.TransferRecipe`. With ``pool="flatten",
+hidden=1024`` it is the Keras recipe of the tutorials (seed 004)::
 
     InceptionV3(include_top=False) up to 'mixed7'      -> self.features (frozen)
     Flatten -> Dense(1024, relu) -> Dropout -> Dense(1)  -> self.head
+
+The default head is smaller: global average pooling, dropout and one linear layer, which
+fits any cut (a flattened ``inception_4e`` map would need 167M parameters for 1024 units).
 
 Frozen blocks stay in inference mode even while the head trains: their batch norms use
 the pretrained running statistics (and do not update them), as Keras does for layers with
@@ -19,85 +23,31 @@ case.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass
-from typing import Any, Literal
+from collections.abc import Iterable
 
 import torch
 from torch import nn
 
-from googlenet.errors import InputSizeError, WeightsError
+from googlenet.errors import InputSizeError, SpecError
 from googlenet.models.inception_net import InceptionNet, InceptionOutputs
-
-HEADS = ("classes", "binary")
-POOLS = ("flatten", "avg")
+from googlenet.recipe import TransferRecipe
 
 
-@dataclass(frozen=True)
-class HeadOptions:
-    """The new head on the cut: ``head`` "classes" (softmax) or "binary" (one sigmoid
-    unit), ``pool`` "flatten" (Keras recipe) or "avg" (global average), ``hidden`` Dense
-    units before the classifier (0: none), ``dropout`` before the classifier."""
-
-    head: Literal["classes", "binary"] = "classes"
-    pool: Literal["flatten", "avg"] = "flatten"
-    hidden: int = 1024
-    dropout: float = 0.2
-
-    @classmethod
-    def of(cls, head: HeadOptions | str) -> HeadOptions:
-        """``head`` itself, or the default options of the head kind it names."""
-        return head if isinstance(head, HeadOptions) else cls(head=head)  # type: ignore[arg-type]
-
-
-@dataclass(frozen=True)
-class TransferConfig:
-    """Everything that rebuilds a :class:`TransferModel` (stored in weights metadata).
-
-    ``hidden=0`` leaves the hidden Dense layer out (a plain linear classifier).
-    ``input_size`` matters for ``pool="flatten"``: the flattened size depends on it.
-    """
-
-    backbone: str
-    cut: str
-    num_classes: int
-    head: Literal["classes", "binary"] = "classes"
-    pool: Literal["flatten", "avg"] = "flatten"
-    hidden: int = 1024
-    dropout: float = 0.2
-    input_size: int = 224
-    backbone_kwargs: Mapping[str, Any] | None = None
-
-    def __post_init__(self) -> None:
-        if self.head not in HEADS or self.pool not in POOLS:
-            raise WeightsError(f"head must be one of {HEADS} and pool one of {POOLS}, got "
-                               f"{self.head!r}, {self.pool!r}")
-        if self.head == "binary" and self.num_classes != 2:
-            raise WeightsError(f"a binary head needs exactly 2 classes, got {self.num_classes}")
-        if self.num_classes < 1 or self.hidden < 0 or not 0 <= self.dropout < 1:
-            raise WeightsError(f"bad head settings: num_classes={self.num_classes}, "
-                               f"hidden={self.hidden}, dropout={self.dropout}")
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict."""
-        d = asdict(self)
-        d["backbone_kwargs"] = dict(self.backbone_kwargs or {})
-        return d
-
-
-def _head(cfg: TransferConfig, channels: int, spatial: int) -> nn.Sequential:
+def _head(recipe: TransferRecipe, num_classes: int, channels: int,
+          spatial: int) -> nn.Sequential:
     layers: list[tuple[str, nn.Module]] = []
-    if cfg.pool == "avg":
+    if recipe.pool == "avg":
         layers.append(("pool", nn.AdaptiveAvgPool2d(1)))
         in_features = channels
     else:
         in_features = channels * spatial
     layers.append(("flatten", nn.Flatten(1)))
-    if cfg.hidden:
-        layers += [("fc1", nn.Linear(in_features, cfg.hidden)), ("relu", nn.ReLU(inplace=True))]
-        in_features = cfg.hidden
-    layers.append(("dropout", nn.Dropout(cfg.dropout)))
-    out = 1 if cfg.head == "binary" else cfg.num_classes
+    if recipe.hidden:
+        layers += [("fc1", nn.Linear(in_features, recipe.hidden)),
+                   ("relu", nn.ReLU(inplace=True))]
+        in_features = recipe.hidden
+    layers.append(("dropout", nn.Dropout(recipe.dropout)))
+    out = 1 if recipe.head == "binary" else num_classes
     classifier = nn.Linear(in_features, out)
     # Zero init: the head starts at uniform probabilities, and for a balanced batch its
     # first gradient is the difference of the class means of its input, whatever the
@@ -110,38 +60,41 @@ def _head(cfg: TransferConfig, channels: int, spatial: int) -> nn.Sequential:
 
 
 class TransferModel(nn.Module):
-    """``backbone`` up to the feature ``cfg.cut``, then a new head.
+    """``backbone`` up to the feature ``recipe.cut``, then a new head; backbone frozen.
 
     ``features`` keeps the backbone's module names (``features.mixed7...``), so imported
-    weights load by the same keys with a ``features.`` prefix.
+    weights load by the same keys with a ``features.`` prefix. ``recipe.num_classes``
+    must be set; ``recipe.input_size`` None means the backbone's own input size.
     """
 
-    def __init__(self, backbone: InceptionNet, cfg: TransferConfig) -> None:
+    def __init__(self, backbone: InceptionNet, recipe: TransferRecipe) -> None:
         super().__init__()
-        self.config = cfg
-        self.cut = backbone.resolve_feature(cfg.cut)
+        if recipe.num_classes is None:
+            raise SpecError(f"{recipe.backbone.name} cut at {recipe.cut}: the recipe "
+                            "needs num_classes")
+        self.cut = backbone.resolve_feature(recipe.cut)
         names = backbone.feature_names[: backbone.feature_names.index(self.cut) + 1]
         self.features = nn.Sequential(OrderedDict((n, getattr(backbone, n)) for n in names))
         self.in_chans = backbone.in_chans
         self.min_input_size = backbone.min_input_size
-        self.input_size = cfg.input_size
+        self.input_size = recipe.input_size or backbone.spec.input_size
+        if self.input_size < self.min_input_size:
+            raise InputSizeError(f"input size {self.input_size} is below "
+                                 f"{backbone.spec.name}'s minimum {self.min_input_size}")
+        self.recipe = recipe
+        self.num_classes = recipe.num_classes
         with torch.no_grad():
-            probe = self.features.eval()(torch.zeros(1, self.in_chans, cfg.input_size,
-                                                     cfg.input_size))
+            probe = self.features.eval()(torch.zeros(1, self.in_chans, self.input_size,
+                                                     self.input_size))
         self.feature_shape = tuple(probe.shape[1:])
         channels, h, w = self.feature_shape
-        self.head = _head(cfg, channels, h * w)
-        self.num_classes = cfg.num_classes
+        self.head = _head(recipe, recipe.num_classes, channels, h * w)
         self.frozen: set[str] = set()
+        self._check_block_names(recipe.unfreeze)
+        self.freeze_backbone()
 
     # -- freezing -----------------------------------------------------------------------
-    def freeze_backbone(self) -> None:
-        """Stop gradients into every backbone block and keep them in inference mode."""
-        self._set_frozen(list(self.features._modules), True)
-
-    def unfreeze(self, names: Iterable[str]) -> list[str]:
-        """Let the named blocks train again (e.g. ``mixed9``); returns the module names.
-        Unknown names, or blocks after the cut, raise with the valid choices."""
+    def _check_block_names(self, names: Iterable[str]) -> list[str]:
         valid = list(self.features._modules)
         picked = []
         for name in names:
@@ -149,6 +102,16 @@ class TransferModel(nn.Module):
                 raise InputSizeError(f"cannot unfreeze {name!r}: the model cut at "
                                      f"{self.cut} has blocks {', '.join(valid)}")
             picked.append(name)
+        return picked
+
+    def freeze_backbone(self) -> None:
+        """Stop gradients into every backbone block and keep them in inference mode."""
+        self._set_frozen(list(self.features._modules), True)
+
+    def unfreeze(self, names: Iterable[str] | None = None) -> list[str]:
+        """Let the named blocks (default: the recipe's ``unfreeze``) train again; returns
+        them. Unknown names, or blocks after the cut, raise with the valid choices."""
+        picked = self._check_block_names(self.recipe.unfreeze if names is None else names)
         self._set_frozen(picked, False)
         return picked
 
@@ -173,7 +136,7 @@ class TransferModel(nn.Module):
             raise InputSizeError(f"expected a (N, {self.in_chans}, H, W) batch, got "
                                  f"{tuple(x.shape)}")
         size = self.input_size
-        if self.config.pool == "flatten" and tuple(x.shape[-2:]) != (size, size):
+        if self.recipe.pool == "flatten" and tuple(x.shape[-2:]) != (size, size):
             raise InputSizeError(f"this transfer model flattens {self.cut}'s map and takes "
                                  f"exactly {size}x{size} inputs, got "
                                  f"{x.shape[-2]}x{x.shape[-1]}")
@@ -186,17 +149,13 @@ class TransferModel(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Logits (N, num_classes); see the module docstring for the binary head."""
         z = self.head(self.forward_features(x))
-        if self.config.head == "binary":
+        if self.recipe.head == "binary":
             return torch.cat([torch.zeros_like(z), z], 1)
         return z
 
     def forward_train(self, x: torch.Tensor) -> InceptionOutputs:
         """The trainer's interface: logits and no auxiliary heads."""
         return InceptionOutputs(self(x))
-
-    def checkpoint_meta(self) -> dict[str, Any]:
-        """What the trainer stores so that a checkpoint can rebuild this model."""
-        return {"transfer": self.config.to_dict()}
 
     def trainable_parameters(self) -> list[nn.Parameter]:
         """Parameters that get gradients now (the head plus any unfrozen blocks)."""

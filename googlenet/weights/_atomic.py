@@ -18,14 +18,18 @@ def _default_mode() -> int:
 
 
 @contextmanager
-def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; on success move it over ``path`` atomically.
+def atomic_path(path: str | os.PathLike[str], suffix: str = "") -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; on success move it over ``path`` atomically,
+    with the permissions a plain ``open`` would have given it.
 
     A crash or an exception while writing never leaves a half-written file under the final
-    name (the temporary file is removed), so an existing good file survives.
+    name (the temporary file is removed), so an existing good file survives. A kill -9
+    leaves ``.<name>.<random>.tmp<suffix>``, which run folders clean up on their next
+    start. ``suffix`` is for writers that insist on an extension (``.onnx``, ``.pt2``).
     """
     final = Path(path)
-    fd, tmp_name = tempfile.mkstemp(dir=final.parent, prefix=f".{final.name}.", suffix=".tmp")
+    fd, tmp_name = tempfile.mkstemp(dir=final.parent, prefix=f".{final.name}.",
+                                    suffix=".tmp" + suffix)
     os.close(fd)
     tmp = Path(tmp_name)
     try:

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
@@ -34,11 +33,9 @@ from googlenet.errors import WeightsError
 from googlenet.weights._atomic import atomic_path
 
 __all__ = [
-    "BVLC_GOOGLENET_PREPROCESSING",
     "GOOGLENET_BLOCKS",
     "INCEPTION_BRANCH_LAYERS",
     "CaffeLayer",
-    "CaffePreprocessing",
     "bvlc_googlenet_layer_names",
     "bvlc_googlenet_layers",
     "read_caffemodel",
@@ -58,35 +55,6 @@ INCEPTION_BRANCH_LAYERS: tuple[str, ...] = (
     "5x5_reduce",
     "5x5",
     "pool_proj",
-)
-
-
-@dataclass(frozen=True)
-class CaffePreprocessing:
-    """How images were fed to a Caffe model: ``x = crop(resize(img))[..., order] - mean``."""
-
-    channel_order: str
-    scale: float
-    mean: tuple[float, float, float]
-    std: tuple[float, float, float]
-    resize: int
-    crop_size: int
-
-
-# From models/bvlc_googlenet/train_val.prototxt (transform_param: mirror, crop_size 224,
-# mean_value 104 / 117 / 123) and Caffe's image pipeline: images are decoded by OpenCV,
-# hence BGR, kept in the 0-255 range (transform_param sets no scale), the per-channel
-# mean is subtracted, and nothing divides by a std. The means are in the model's channel
-# order, B, G, R.
-# The ImageNet LMDBs were built from images resized to 256x256; at test time the data layer
-# takes the centre 224x224 crop.
-BVLC_GOOGLENET_PREPROCESSING = CaffePreprocessing(
-    channel_order="BGR",
-    scale=255.0,
-    mean=(104.0, 117.0, 123.0),
-    std=(1.0, 1.0, 1.0),
-    resize=256,
-    crop_size=224,
 )
 
 

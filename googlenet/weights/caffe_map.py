@@ -6,7 +6,7 @@ parametrised Caffe layer maps to one of our modules; its two blobs are the weigh
 (Caffe's conv layout OIHW and InnerProduct layout (out, in) are PyTorch's) and the bias.
 
 Caffe fed the network BGR pixels in 0..255 minus a per-channel mean; that is recorded in
-:data:`CAFFE_PREPROCESSING` so that ``googlenet predict`` applies it exactly.
+:data:`googlenet.weights.sources.RELEASES` so that ``googlenet predict`` applies it exactly.
 """
 
 from __future__ import annotations
@@ -15,13 +15,7 @@ import os
 from collections.abc import Iterator, Mapping
 
 from googlenet.errors import WeightsError
-from googlenet.weights.caffe import (
-    BVLC_GOOGLENET_PREPROCESSING,
-    INCEPTION_BRANCH_LAYERS,
-    CaffeLayer,
-    bvlc_googlenet_layers,
-)
-from googlenet.weights.meta import Preprocessing
+from googlenet.weights.caffe import INCEPTION_BRANCH_LAYERS, CaffeLayer, bvlc_googlenet_layers
 
 # Caffe layer name -> our module, for the fixed part of the net.
 _STEM = {"conv1/7x7_s2": "conv1.conv", "conv2/3x3_reduce": "conv2_reduce.conv",
@@ -34,16 +28,6 @@ _BRANCHES = dict(zip(INCEPTION_BRANCH_LAYERS, (
 # Aux heads: Caffe's loss1 / loss2 are the paper's heads after 4a / 4d.
 AUX_HEADS = {"loss1": "aux_4a", "loss2": "aux_4d"}
 _AUX_PARTS = {"conv": "conv.conv", "fc": "fc", "classifier": "classifier"}
-
-CAFFE_PREPROCESSING = Preprocessing(
-    mean=BVLC_GOOGLENET_PREPROCESSING.mean,  # B, G, R on 0..255
-    std=BVLC_GOOGLENET_PREPROCESSING.std,
-    scale=BVLC_GOOGLENET_PREPROCESSING.scale,
-    channel_order=BVLC_GOOGLENET_PREPROCESSING.channel_order,
-    input_size=BVLC_GOOGLENET_PREPROCESSING.crop_size,
-    resize_size=BVLC_GOOGLENET_PREPROCESSING.resize,
-)
-
 
 def caffe_module_name(layer: str) -> str:
     """Our module for a BVLC layer name.

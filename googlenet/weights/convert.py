@@ -27,35 +27,11 @@ from torch import nn
 
 from googlenet.errors import WeightsError
 from googlenet.models import create_model
+from googlenet.recipe import ModelRecipe
 from googlenet.weights.keymap import fill_state_dict
-from googlenet.weights.meta import (
-    Preprocessing,
-    WeightsMeta,
-    class_names_or_default,
-    save_weights_file,
-)
-
-SOURCES = ("torchvision", "keras", "caffe")
-MODELS_BY_SOURCE: dict[str, tuple[str, ...]] = {
-    "caffe": ("googlenet",),
-    "torchvision": ("googlenet_bn", "inception_v3"),
-    "keras": ("inception_v3_keras", "inception_v3"),
-}
-DEFAULT_MODEL = {"caffe": "googlenet", "keras": "inception_v3_keras"}
-
-# torchvision's pretrained GoogLeNet and Inception v3 were converted from TF-slim
-# checkpoints and are built with ``transform_input=True``: the model turns ImageNet-normalised
-# input back into (x - 0.5) / 0.5 before its first convolution. Our models have no such
-# step, so the preprocessing the weights really expect is written down instead.
-TORCHVISION_PREPROCESSING = {
-    "googlenet_bn": Preprocessing(mean=(0.5,) * 3, std=(0.5,) * 3, input_size=224,
-                                  resize_size=256),
-    "inception_v3": Preprocessing(mean=(0.5,) * 3, std=(0.5,) * 3, input_size=299,
-                                  resize_size=342),
-}
-# keras.applications.inception_v3.preprocess_input: x / 127.5 - 1, RGB, 299x299.
-KERAS_PREPROCESSING = Preprocessing(mean=(0.5,) * 3, std=(0.5,) * 3, input_size=299,
-                                    resize_size=342)
+from googlenet.weights.loader import save_weights
+from googlenet.weights.meta import WeightsMeta, default_class_names
+from googlenet.weights.sources import SOURCES, release
 
 
 @dataclass
@@ -67,48 +43,29 @@ class ImportedWeights:
     meta: WeightsMeta
 
 
-def _check_model(source: str, model: str | None, path: str | os.PathLike[str]) -> str:
-    allowed = MODELS_BY_SOURCE[source]
-    if model is None:
-        if source in DEFAULT_MODEL:
-            return DEFAULT_MODEL[source]
-        if len(allowed) > 1:
-            raise WeightsError(f"{path}: --model is needed for {source} weights "
-                               f"(one of {', '.join(allowed)})")
-        return allowed[0]
-    if model not in allowed:
-        raise WeightsError(f"{path}: {source} weights load into {', '.join(allowed)}, "
-                           f"not {model!r}")
-    return model
-
-
-def _meta(model: str, kwargs: dict, num_classes: int, pre: Preprocessing, source: str,
-          ) -> WeightsMeta:
-    return WeightsMeta(model=model, model_kwargs=kwargs, preprocessing=pre, source=source,
-                       classes=class_names_or_default([], num_classes))
+def _imported(net: nn.Module, recipe: ModelRecipe, source: str, path: str | os.PathLike[str],
+              ) -> ImportedWeights:
+    """The imported model with the metadata its release prescribes."""
+    pre = release(source, recipe.name).preprocessing
+    classes = default_class_names(recipe.num_classes or 0)
+    meta = WeightsMeta(recipe, classes, pre, f"{source}:{Path(path).name}")
+    return ImportedWeights(net.eval(), net.state_dict(), meta)
 
 
 def import_caffe(path: str | os.PathLike[str], model: str | None = None) -> ImportedWeights:
     """Read a BVLC GoogLeNet caffemodel into the paper's ``googlenet`` (aux heads included
     when the file has them: the release is the train_val net and does)."""
     from googlenet.weights.caffe import read_caffemodel
-    from googlenet.weights.caffe_map import (
-        CAFFE_PREPROCESSING,
-        caffe_entries,
-        caffe_num_classes,
-        has_aux_heads,
-    )
+    from googlenet.weights.caffe_map import caffe_entries, caffe_num_classes, has_aux_heads
 
-    name = _check_model("caffe", model, path)
+    name = release("caffe", model or "googlenet").model
     layers = read_caffemodel(path)
     aux = has_aux_heads(layers, path)
     num_classes = caffe_num_classes(layers, path)
-    kwargs = {"num_classes": num_classes, "aux_logits": aux}
-    net = create_model(name, **kwargs)
-    state = fill_state_dict(net, caffe_entries(layers, path, aux=aux), path)
-    source = f"caffe:{Path(path).name} (BVLC GoogLeNet)"
-    return ImportedWeights(net.eval(), state,
-                           _meta(name, kwargs, num_classes, CAFFE_PREPROCESSING, source))
+    recipe = ModelRecipe(name, num_classes=num_classes, aux_logits=aux)
+    net = create_model(name, **recipe.kwargs())
+    fill_state_dict(net, caffe_entries(layers, path, aux=aux), path)
+    return _imported(net, recipe, "caffe", path)
 
 
 def _torchvision_model(state: dict[str, torch.Tensor], path: str | os.PathLike[str]) -> str:
@@ -131,46 +88,39 @@ def import_torchvision(path: str | os.PathLike[str], model: str | None = None,
     from googlenet.weights.torchvision_map import from_torchvision
 
     raw = load_torch_state_dict(path)
-    name = _check_model("torchvision", model or _torchvision_model(raw, path), path)
+    name = release("torchvision", model or _torchvision_model(raw, path)).model
     state = from_torchvision(raw, name, source=str(path))
     fc = state.get("fc.weight")
     num_classes = int(fc.shape[0]) if fc is not None else 1000
-    kwargs = {"num_classes": num_classes, "aux_logits": any(k.startswith("aux") for k in state)}
-    net = create_model(name, **kwargs)
+    aux = any(k.startswith("aux") for k in state)
+    recipe = ModelRecipe(name, num_classes=num_classes, aux_logits=aux)
+    net = create_model(name, **recipe.kwargs())
     net.load_state_dict(state)
-    source = f"torchvision:{Path(path).name}"
-    return ImportedWeights(net.eval(), net.state_dict(),
-                           _meta(name, kwargs, num_classes, TORCHVISION_PREPROCESSING[name],
-                                 source))
+    return _imported(net, recipe, "torchvision", path)
 
 
 def import_keras(path: str | os.PathLike[str], model: str | None = None) -> ImportedWeights:
     """Read a Keras InceptionV3 HDF5 weight file (legacy layout or Keras 3
     ``.weights.h5``, with or without the top) into ``inception_v3_keras``, whose branch
-    average pools leave the padding out as Keras does (``inception_v3``, torchvision's
-    pooling, also takes the weights but its outputs differ slightly).
+    average pools leave the padding out as Keras does. ``inception_v3`` (torchvision's
+    pooling, which counts the padding) is refused: its features would be ~0.3 away
+    from Keras' own.
 
-    A "notop" file has no classifier: the model's ``fc`` is zeroed and the metadata says
-    ``headless``, so ``predict`` refuses it while ``finetune`` uses it as it should.
+    A "notop" file has no classifier: the recipe says ``num_classes=0`` and no class
+    names are claimed, so ``predict`` refuses it while ``finetune`` uses it as it should.
     """
     from googlenet.weights.keras_h5 import layers_of_kind, read_keras_h5
     from googlenet.weights.keras_map import load_keras_weights
 
-    name = _check_model("keras", model, path)
+    name = release("keras", model or "inception_v3_keras").model
     layers = read_keras_h5(path)
     dense = layers_of_kind(layers, "dense")
-    num_classes = int(dense[0].torch_arrays()["weight"].shape[0]) if dense else 1000
-    kwargs = {"num_classes": num_classes, "aux_logits": False}
-    net = create_model(name, **kwargs)
+    # A "notop" file has no classifier: the model is built without one (num_classes=0).
+    num_classes = int(dense[0].torch_arrays()["weight"].shape[0]) if dense else 0
+    recipe = ModelRecipe(name, num_classes=num_classes, aux_logits=False)
+    net = create_model(name, **recipe.kwargs())
     load_keras_weights(net, layers, source=str(path))
-    if not dense:
-        with torch.no_grad():
-            net.fc.weight.zero_()
-            net.fc.bias.zero_()
-    meta = _meta(name, kwargs, num_classes, KERAS_PREPROCESSING,
-                 f"keras:{Path(path).name}" + ("" if dense else " (notop)"))
-    meta.headless = not dense
-    return ImportedWeights(net.eval(), net.state_dict(), meta)
+    return _imported(net, recipe, "keras", path)
 
 
 def import_weights(
@@ -183,7 +133,11 @@ def import_weights(
         raise WeightsError(f"{path}: unknown source {source!r} (one of {', '.join(SOURCES)})")
     if not os.path.isfile(path):
         raise WeightsError(f"{path}: no such file")
-    return importers[source](path, model)
+    try:
+        return importers[source](path, model)
+    except WeightsError as err:
+        # release() does not know the file; name it in the message.
+        raise WeightsError(str(err) if str(path) in str(err) else f"{path}: {err}") from None
 
 
 def convert(
@@ -192,5 +146,5 @@ def convert(
 ) -> WeightsMeta:
     """Import ``src`` and write ``dst`` (safetensors + metadata, atomically)."""
     imported = import_weights(src, source, model)
-    save_weights_file(dst, imported.state_dict, imported.meta)
+    save_weights(dst, imported.state_dict, imported.meta)
     return imported.meta

@@ -24,7 +24,7 @@ counts it, so the same weights give slightly different outputs there.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import torch
 from torch import nn
@@ -32,6 +32,7 @@ from torch import nn
 from ..errors import WeightsError
 from ..layers import ConvNormAct
 from ..layers_v3 import InceptionV3A, InceptionV3B, InceptionV3C, InceptionV3D, InceptionV3E
+from .check import check_state_dict
 from .keras_h5 import KerasLayer, layers_of_kind
 
 __all__ = ["KERAS_BLOCK_ORDER", "keras_conv_order", "keras_layers_to_state_dict",
@@ -78,77 +79,48 @@ def keras_conv_order(model: nn.Module) -> list[str]:
     return order
 
 
-def _put(
-    out: dict[str, torch.Tensor], want: dict[str, torch.Tensor], key: str, array: object,
-    layer: KerasLayer, source: str,
-) -> None:
-    value = torch.as_tensor(array, dtype=torch.float32)
-    if key not in want:
-        raise WeightsError(f"{source}: Keras layer {layer.name!r} has weights for {key!r}, "
-                           "which the model does not have")
-    if value.shape != want[key].shape:
-        raise WeightsError(f"{source}: Keras layer {layer.name!r} gives {key!r} shape "
-                           f"{tuple(value.shape)}, model wants {tuple(want[key].shape)}")
-    out[key] = value.clone()
-
-
-def _check_count(kind: str, got: Sequence[KerasLayer], order: Sequence[str], source: str) -> None:
-    if len(got) < len(order):
-        raise WeightsError(f"{source}: {len(got)} {kind} layers, the model needs {len(order)}; "
-                           f"none left for {order[len(got)]!r}")
-    if len(got) > len(order):
-        raise WeightsError(f"{source}: unexpected {kind} layer {got[len(order)].name!r} "
-                           f"(the model has only {len(order)})")
+def _pair(kind: str, got: Sequence[KerasLayer], modules: Sequence[str],
+          ) -> Iterator[tuple[str, KerasLayer]]:
+    """``(our module, Keras layer)`` by position; a surplus layer pairs with a module no
+    model has, so the strict check reports it as unexpected, by its Keras name."""
+    for i, layer in enumerate(got):
+        yield (modules[i] if i < len(modules) else f"extra {kind} layer {i}"), layer
 
 
 def keras_layers_to_state_dict(
     layers: Sequence[KerasLayer], model: nn.Module, *, source: str = "Keras weights",
 ) -> dict[str, torch.Tensor]:
-    """Our state-dict entries for ``model`` from Keras InceptionV3 layers in file order.
+    """``model``'s complete state dict from Keras InceptionV3 layers in file order.
 
     ``layers`` is what :func:`~googlenet.weights.keras_h5.read_keras_h5` returns. A file
-    with top fills ``fc`` too; a "notop" file leaves ``fc`` (and any aux head, which Keras
-    does not have) out of the result. Every conv2d / batch-norm / dense layer must fit its
-    module: counts and shapes are checked, and errors name the Keras layer and our key.
+    with top fills ``fc``; a "notop" file fits a model built without a classifier
+    (``num_classes=0``). Every conv2d / batch-norm / dense layer is paired with its module
+    by position, and the result goes through the one strict check, whose errors name the
+    Keras layer and our key.
     """
-    want = model.state_dict()
     order = keras_conv_order(model)
     others = [layer.name for layer in layers if layer.kind == "other"]
     if others:
         raise WeightsError(f"{source}: layer {others[0]!r} is not a conv2d, batch norm or "
                            "dense layer; not a Keras InceptionV3 file")
-    convs, bns = layers_of_kind(list(layers), "conv2d"), layers_of_kind(list(layers), "batch_norm")
-    _check_count("conv2d", convs, order, source)
-    _check_count("batch-norm", bns, order, source)
+    pairs = [*_pair("conv2d", layers_of_kind(list(layers), "conv2d"),
+                    [f"{n}.conv" for n in order]),
+             *_pair("batch-norm", layers_of_kind(list(layers), "batch_norm"),
+                    [f"{n}.bn" for n in order]),
+             *_pair("dense", layers_of_kind(list(layers), "dense"), ["fc"])]
     out: dict[str, torch.Tensor] = {}
-    for name, conv, bn in zip(order, convs, bns, strict=True):
-        for leaf, array in conv.torch_arrays().items():
-            _put(out, want, f"{name}.conv.{leaf}", array, conv, source)
-        for leaf, array in bn.torch_arrays().items():
-            _put(out, want, f"{name}.bn.{leaf}", array, bn, source)
-    dense = layers_of_kind(list(layers), "dense")
-    if len(dense) > 1:  # a notop file has none, a file with top one ("predictions")
-        raise WeightsError(f"{source}: unexpected dense layer {dense[1].name!r} (the model "
-                           "has one classifier)")
-    for layer in dense:
+    keras_name: dict[str, str] = {}
+    for module, layer in pairs:
         for leaf, array in layer.torch_arrays().items():
-            _put(out, want, f"fc.{leaf}", array, layer, source)
-    return out
+            key = f"{module}.{leaf}"
+            out[key] = torch.as_tensor(array, dtype=torch.float32).clone()
+            keras_name[key] = layer.name
+    return check_state_dict(out, model, source=source,
+                            name_of=lambda key: keras_name.get(key, key))
 
 
 def load_keras_weights(
     model: nn.Module, layers: Sequence[KerasLayer], *, source: str = "Keras weights",
-) -> list[str]:
-    """Load Keras InceptionV3 layers into ``model``; return the keys left as they were.
-
-    Only the classifier (notop files), the aux heads and BN batch counters may be left.
-    """
-    state = keras_layers_to_state_dict(layers, model, source=source)
-    aux = tuple(f"{name}." for name in getattr(model, "aux_after", {}))
-    left = [k for k in model.state_dict() if k not in state]
-    bad = [k for k in left
-           if not (k.startswith(("fc.", *aux)) or k.endswith("num_batches_tracked"))]
-    if bad:
-        raise WeightsError(f"{source}: no Keras weights for {bad[0]!r}")
-    model.load_state_dict(state, strict=False)
-    return left
+) -> None:
+    """Load Keras InceptionV3 layers into ``model`` (strictly: every tensor is filled)."""
+    model.load_state_dict(keras_layers_to_state_dict(layers, model, source=source))

@@ -16,9 +16,7 @@ import torch
 from torch import nn
 
 from googlenet.errors import WeightsError
-
-# BatchNorm's step counter is bookkeeping, not a weight; no foreign format has it.
-_OPTIONAL_SUFFIXES = ("num_batches_tracked",)
+from googlenet.weights.check import check_state_dict
 
 
 def _fit_shape(array: np.ndarray, shape: tuple[int, ...]) -> np.ndarray | None:
@@ -40,8 +38,9 @@ def fill_state_dict(
     """Build ``model``'s complete state dict from ``(source, key, array)`` triples.
 
     Raises :class:`WeightsError` naming the file and the source layer when a key is not
-    in the model, a shape does not fit, a key is given twice, or a model key is left
-    without a value. Returns the state dict (float32 tensors) and loads it into ``model``.
+    in the model, a shape does not fit or a key is given twice; the completed state dict
+    then goes through the one strict check (a model key left without a value). Returns
+    the state dict (float32 tensors) and loads it into ``model``.
     """
     own = model.state_dict()
     out: dict[str, torch.Tensor] = {}
@@ -57,12 +56,6 @@ def fill_state_dict(
             raise WeightsError(f"{path}: {source} has shape {tuple(array.shape)}, but {key} "
                                f"needs {want} (a different model or variant?)")
         out[key] = torch.from_numpy(np.ascontiguousarray(fitted)).to(own[key].dtype)
-    missing = [k for k in own if k not in out and not k.endswith(_OPTIONAL_SUFFIXES)]
-    if missing:
-        more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
-        raise WeightsError(f"{path}: nothing in the file for {missing[0]}{more}")
-    for key in own:
-        if key not in out:
-            out[key] = own[key].clone()
+    out = check_state_dict(out, own, source=str(path))
     model.load_state_dict(out)
     return out

@@ -1,192 +1,167 @@
-"""What a weights file says about itself: the model to build, its classes and preprocessing.
+"""The one metadata schema of googlenet weights files.
 
-Imported and fine-tuned weights are safetensors files whose metadata is enough to rebuild
-and run the model without any other file. The keys are the standard ones of
-:mod:`googlenet.weights.safetensors_io` (``source``, ``mean``, ``std``, ``scale``,
-``channel_order``, ``input_size``, ``class_names``) plus:
+Every ``.safetensors`` file the package writes (``convert``, ``train``, ``finetune``) says
+enough about itself to rebuild and run its model with no other file:
 
-- ``model`` / ``model_kwargs``: the registry name and the ``create_model`` keyword
-  arguments of the model the tensors belong to;
-- ``resize_size``: the shorter side images are resized to before the center crop;
-- ``transfer`` (fine-tuned models only): the :class:`~googlenet.transfer.TransferConfig`
-  that rebuilds backbone + head.
+- ``googlenet.format``: :data:`FORMAT`;
+- ``recipe``: what was built (:mod:`googlenet.recipe`): a registry model with its
+  arguments, or a backbone cut with a new head;
+- ``class_names``: one name per output (empty for a backbone without a classifier);
+- ``source``: where the weights came from ("torchvision:googlenet-1378be20.pth",
+  "googlenet train: runs/fmnist");
+- the preprocessing (:class:`~googlenet.weights.preprocessing.Preprocessing`) as the
+  standard keys of :mod:`googlenet.weights.safetensors_io`: ``mean``, ``std``, ``scale``,
+  ``channel_order``, ``input_size``, ``resize_size``;
+- ``training`` (checkpoints of a run only): :class:`TrainingInfo`. A run's ``last``
+  checkpoint also holds the training state (optimizer, EMA, RNG, history) as tensors under
+  ``training.`` keys (see :mod:`googlenet.weights.loader`), so one file, written
+  atomically, is one resumable checkpoint.
 
-Training run checkpoints (``googlenet.checkpoint: googlenet-checkpoint/1``) use the same
-keys, so :func:`read_weights_meta` reads both.
+Files written before this schema (``model`` / ``model_kwargs`` / ``transfer`` keys) are
+read too, by :func:`_legacy`.
 """
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
-import torch
-
 from googlenet.data.transforms import eval_resize_size
-from googlenet.errors import WeightsError
+from googlenet.errors import GoogLeNetError, WeightsError
+from googlenet.recipe import ModelRecipe, Recipe, TransferRecipe, recipe_from_dict
+from googlenet.weights.preprocessing import Preprocessing
 
-CHANNEL_ORDERS = ("RGB", "BGR")
+FORMAT = "googlenet-weights/2"
+FORMAT_KEY = "googlenet.format"
+_PRE_KEYS = ("mean", "std", "scale", "channel_order", "input_size", "resize_size")
 
 
 @dataclass(frozen=True)
-class Preprocessing:
-    """How a uint8 RGB image becomes the model's input, exactly.
+class TrainingInfo:
+    """Where in a training run a checkpoint was written, and what it scored.
 
-    ``x = (pixels * scale / 255)[channel_order] ; x = (x - mean) / std`` where
-    ``pixels`` are 0..255; ``mean``/``std`` are in the model's channel order and in
-    units of ``scale`` (1.0: pixels in 0..1, as torchvision and Keras; 255.0:
-    pixels in 0..255, as Caffe). Images are resized (shorter side to ``resize_size``,
-    bilinear) and center-cropped to ``input_size``.
+    ``metrics`` is the epoch's row of ``metrics.csv`` (empty for a checkpoint saved
+    mid-epoch); ``best`` is the run's best row so far, so ``last`` always says which
+    checkpoint ``best.safetensors`` must hold.
     """
 
-    mean: tuple[float, ...] = (0.485, 0.456, 0.406)
-    std: tuple[float, ...] = (0.229, 0.224, 0.225)
-    scale: float = 1.0
-    channel_order: str = "RGB"
-    input_size: int = 224
-    resize_size: int = 256
-
-    def __post_init__(self) -> None:
-        if self.channel_order not in CHANNEL_ORDERS:
-            raise WeightsError(f"channel_order must be RGB or BGR, got {self.channel_order!r}")
-        if any(s == 0 for s in self.std) or self.scale <= 0:
-            raise WeightsError(f"preprocessing needs non-zero std and a positive pixel scale, "
-                               f"got std={self.std}, scale={self.scale}")
-
-    @property
-    def unit_mean(self) -> tuple[float, ...]:
-        """``mean`` for pixels in 0..1 (what :func:`googlenet.data.to_float` takes)."""
-        return tuple(m / self.scale for m in self.mean)
-
-    @property
-    def unit_std(self) -> tuple[float, ...]:
-        """``std`` for pixels in 0..1."""
-        return tuple(s / self.scale for s in self.std)
-
-    def reorder(self, x: torch.Tensor) -> torch.Tensor:
-        """RGB batch -> the model's channel order (a no-op for RGB and for grayscale)."""
-        if self.channel_order == "BGR" and x.shape[1] == 3:
-            return x.flip(1)
-        return x
-
-    def normalize(self, x: torch.Tensor) -> torch.Tensor:
-        """A uint8 (B, C, H, W) RGB batch, already cropped -> the model's float input."""
-        x = self.reorder(x).float() * (self.scale / 255.0)
-        mean = torch.tensor(self.mean, dtype=torch.float32, device=x.device).view(1, -1, 1, 1)
-        std = torch.tensor(self.std, dtype=torch.float32, device=x.device).view(1, -1, 1, 1)
-        return (x - mean) / std
+    run: str
+    epoch: int
+    step: int
+    metrics: dict[str, float] = field(default_factory=dict)
+    best: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict."""
+        """JSON-ready."""
         return asdict(self)
 
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Preprocessing:
-        """The inverse of :meth:`to_dict`; unknown keys are ignored (newer files)."""
-        known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
-        for key in ("mean", "std"):
-            if key in known:
-                known[key] = tuple(float(v) for v in known[key])
-        return cls(**known)
 
-
-@dataclass
+@dataclass(frozen=True)
 class WeightsMeta:
     """The metadata of a googlenet weights file (see the module docstring)."""
 
-    model: str
-    model_kwargs: dict[str, Any] = field(default_factory=dict)
-    classes: list[str] = field(default_factory=list)
-    preprocessing: Preprocessing = field(default_factory=Preprocessing)
+    recipe: Recipe
+    classes: tuple[str, ...]
+    preprocessing: Preprocessing
     source: str = ""
-    transfer: dict[str, Any] | None = None
-    # True for a backbone without a trained classifier (a Keras "notop" file).
-    headless: bool = False
+    training: TrainingInfo | None = None
 
-    def to_metadata(self) -> dict[str, Any]:
-        """The metadata map for :func:`~googlenet.weights.safetensors_io.save_safetensors`."""
-        pre = self.preprocessing
-        out: dict[str, Any] = {
-            "model": self.model, "model_kwargs": dict(self.model_kwargs),
-            "class_names": list(self.classes), "source": self.source,
-            "mean": list(pre.mean), "std": list(pre.std), "scale": pre.scale,
-            "channel_order": pre.channel_order, "input_size": pre.input_size,
-            "resize_size": pre.resize_size,
-        }
-        if self.transfer is not None:
-            out["transfer"] = self.transfer
-        if self.headless:
-            out["headless"] = True
-        return out
+    @property
+    def model(self) -> str:
+        """The registry name of the model (a transfer model's backbone)."""
+        return self.recipe.model_name
+
+    @property
+    def headless(self) -> bool:
+        """A backbone without a classifier (a Keras "notop" file): no class scores."""
+        return isinstance(self.recipe, ModelRecipe) and self.recipe.num_classes == 0
 
     def require_classifier(self, path: str | os.PathLike[str]) -> None:
         """Refuse a backbone without a trained classifier where class scores are needed."""
         if self.headless:
-            raise WeightsError(f"{path}: {self.model} backbone without a trained classifier "
+            raise WeightsError(f"{path}: {self.model} backbone without a classifier "
                                f"({self.source}); fine-tune it first (`googlenet finetune`)")
+
+    def class_names(self, num_classes: int) -> tuple[str, ...]:
+        """The stored names when they fit ``num_classes`` outputs, else the defaults
+        (ImageNet's for 1000, ``class_0``... otherwise)."""
+        if len(self.classes) == num_classes:
+            return self.classes
+        return default_class_names(num_classes)
+
+    def replace(self, **changes: Any) -> WeightsMeta:
+        """A copy with some fields changed."""
+        return replace(self, **changes)
+
+    def to_metadata(self) -> dict[str, Any]:
+        """The metadata map for :func:`~googlenet.weights.safetensors_io.save_safetensors`."""
+        out: dict[str, Any] = {FORMAT_KEY: FORMAT, "recipe": self.recipe.to_dict(),
+                               "class_names": list(self.classes), "source": self.source,
+                               **self.preprocessing.to_dict()}
+        if self.training is not None:
+            out["training"] = self.training.to_dict()
+        return out
 
     @classmethod
     def from_metadata(cls, meta: Mapping[str, Any], path: str | os.PathLike[str]) -> WeightsMeta:
         """Parse a decoded metadata map; a foreign or damaged one is a one-line error."""
+        if meta.get(FORMAT_KEY) != FORMAT:
+            if FORMAT_KEY in meta:
+                raise WeightsError(f"{path}: written by a newer googlenet "
+                                   f"({meta[FORMAT_KEY]}); upgrade the package")
+            return _legacy(meta, path)
         try:
-            if not isinstance(meta.get("model"), str) or "mean" not in meta:
-                raise WeightsError(f"{path}: no googlenet metadata (model, preprocessing); "
-                                   "convert foreign weights with `googlenet convert` first")
-            size = meta.get("input_size", 224)
-            size = int(size if isinstance(size, int) else size[0])
-            pre = Preprocessing(
-                mean=tuple(float(v) for v in meta["mean"]),
-                std=tuple(float(v) for v in meta["std"]),
-                scale=float(meta.get("scale", 1.0)),
-                channel_order=str(meta.get("channel_order", "RGB")), input_size=size,
-                # Training runs (``googlenet.checkpoint``) prepare evaluation images at
-                # the input size itself; imported weights say their own resize.
-                resize_size=int(meta.get("resize_size", size if meta.get(
-                    "googlenet.checkpoint") else eval_resize_size(size))),
-            )
-            return cls(model=meta["model"], model_kwargs=dict(meta.get("model_kwargs", {})),
-                       classes=list(meta.get("class_names", [])), preprocessing=pre,
-                       source=str(meta.get("source", "")), transfer=meta.get("transfer"),
-                       headless=bool(meta.get("headless", False)))
-        except (KeyError, TypeError, ValueError, json.JSONDecodeError) as err:
-            if isinstance(err, WeightsError):
+            training = meta.get("training")
+            return cls(recipe=recipe_from_dict(meta["recipe"], f"{path}: recipe"),
+                       classes=tuple(str(c) for c in meta["class_names"]),
+                       preprocessing=Preprocessing.from_dict(meta, str(path)),
+                       source=str(meta.get("source", "")),
+                       training=TrainingInfo(**training) if training else None)
+        except (KeyError, TypeError, ValueError) as err:
+            if isinstance(err, GoogLeNetError):
                 raise
             raise WeightsError(f"{path}: damaged weights metadata ({err!r})") from None
 
 
-def class_names_or_default(classes: Sequence[str], num_classes: int) -> list[str]:
-    """The stored names, else ImageNet's for 1000 classes, else ``class_0``, ``class_1``..."""
-    if len(classes) == num_classes:
-        return list(classes)
+def _legacy(meta: Mapping[str, Any], path: str | os.PathLike[str]) -> WeightsMeta:
+    """Metadata of files written before :data:`FORMAT`: imported weights
+    (``model``, ``model_kwargs``, ``transfer``) and run checkpoints
+    (``googlenet.checkpoint: googlenet-checkpoint/1``)."""
+    if not isinstance(meta.get("model"), str) or "mean" not in meta:
+        raise WeightsError(f"{path}: no googlenet metadata (recipe, preprocessing); "
+                           "convert foreign weights with `googlenet convert` first")
+    try:
+        recipe: Recipe = ModelRecipe(meta["model"], **dict(meta.get("model_kwargs", {})))
+        transfer = meta.get("transfer")
+        if transfer:
+            t = dict(transfer)
+            backbone = ModelRecipe(t.pop("backbone"), **dict(t.pop("backbone_kwargs") or {}))
+            recipe = TransferRecipe(backbone, **t)
+        run = meta.get("googlenet.checkpoint")
+        size = int(meta.get("input_size", 224))
+        # Runs fed images at the input size itself; imported weights said their resize.
+        resize = int(meta.get("resize_size", size if run else eval_resize_size(size)))
+        pre = Preprocessing.from_dict({**meta, "input_size": size, "resize_size": resize},
+                                      str(path))
+        training = (TrainingInfo("", int(meta["epoch"]), int(meta["step"]),
+                                 dict(meta.get("metrics", {}))) if run else None)
+        if meta.get("headless") and isinstance(recipe, ModelRecipe):
+            recipe = replace(recipe, num_classes=0)
+        return WeightsMeta(recipe, tuple(meta.get("class_names", ())), pre,
+                           str(meta.get("source", "")), training)
+    except (KeyError, TypeError, ValueError, json.JSONDecodeError) as err:
+        if isinstance(err, GoogLeNetError):
+            raise
+        raise WeightsError(f"{path}: damaged weights metadata ({err!r})") from None
+
+
+def default_class_names(num_classes: int) -> tuple[str, ...]:
+    """ImageNet's names for 1000 classes, else ``class_0``, ``class_1``, ..."""
     if num_classes == 1000:
         from googlenet.weights.imagenet import imagenet_class_names
 
-        return imagenet_class_names()
-    return [f"class_{i}" for i in range(num_classes)]
-
-
-def save_weights_file(
-    path: str | os.PathLike[str], state_dict: Mapping[str, torch.Tensor], meta: WeightsMeta
-) -> None:
-    """Write weights + metadata as safetensors, atomically (an old file survives a crash)."""
-    from googlenet.weights.safetensors_io import save_safetensors
-
-    save_safetensors(path, state_dict, meta.to_metadata())
-
-
-def read_weights_meta(path: str | os.PathLike[str]) -> WeightsMeta:
-    """The metadata of a weights file or training checkpoint, without loading tensors."""
-    from googlenet.weights.safetensors_io import read_safetensors_metadata
-
-    return WeightsMeta.from_metadata(read_safetensors_metadata(path), path)
-
-
-def load_weights_file(path: str | os.PathLike[str]) -> tuple[dict[str, torch.Tensor], WeightsMeta]:
-    """Tensors and metadata of a weights file; damage is a one-line error naming it."""
-    from googlenet.weights.safetensors_io import load_safetensors
-
-    state, raw = load_safetensors(path)
-    return state, WeightsMeta.from_metadata(raw, path)
+        return tuple(imagenet_class_names())
+    return tuple(f"class_{i}" for i in range(num_classes))

@@ -24,7 +24,7 @@ import math
 import os
 import pickle
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from numbers import Real
 from pathlib import Path
 from typing import Any
@@ -33,9 +33,9 @@ import torch
 
 from googlenet.errors import WeightsError
 from googlenet.weights._atomic import atomic_path
+from googlenet.weights.check import check_state_dict
 
 __all__ = [
-    "check_state_dict",
     "load_safetensors",
     "load_torch_state_dict",
     "read_safetensors_metadata",
@@ -157,12 +157,15 @@ def read_safetensors_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:
 def load_safetensors(
     path: str | os.PathLike[str],
     expected: Mapping[str, torch.Tensor] | torch.nn.Module | None = None,
+    *,
+    keys: Callable[[str], bool] | None = None,
 ) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
     """Load ``(state_dict, metadata)`` from a safetensors file, on the CPU.
 
-    With ``expected`` (a model or its state dict), the keys and shapes are checked first,
-    see :func:`check_state_dict`, and the keys come back in ``expected``'s order;
-    otherwise in the file's (sorted) order.
+    ``keys`` selects which tensors to read (default: all). With ``expected`` (a model or
+    its state dict), keys and shapes are checked first, see
+    :func:`~googlenet.weights.check.check_state_dict`, and the keys come back in
+    ``expected``'s order; otherwise in the file's (sorted) order.
     """
     from safetensors import SafetensorError, safe_open
 
@@ -170,45 +173,13 @@ def load_safetensors(
     try:
         with safe_open(str(path), framework="pt", device="cpu") as handle:
             raw = handle.metadata()
-            state = {key: handle.get_tensor(key) for key in handle.keys()}  # noqa: SIM118
+            state = {key: handle.get_tensor(key) for key in handle.keys()  # noqa: SIM118
+                     if keys is None or keys(key)}
     except SafetensorError as exc:
         raise _safe_open_error(path, exc) from None
     if expected is not None:
-        check_state_dict(state, expected, source=str(path))
-        # safetensors stores keys sorted; give them back in the model's order.
-        keys = expected.state_dict() if isinstance(expected, torch.nn.Module) else expected
-        state = {key: state[key] for key in keys}
+        state = check_state_dict(state, expected, source=str(path))
     return state, _decode_metadata(raw, path)
-
-
-def check_state_dict(
-    state: Mapping[str, torch.Tensor],
-    expected: Mapping[str, torch.Tensor] | torch.nn.Module,
-    *,
-    source: str,
-) -> None:
-    """Raise WeightsError on the first missing key, unexpected key or shape mismatch.
-
-    Keys are compared in ``expected``'s order, so the message names the earliest layer
-    that does not fit; the count of further problems of the same kind is appended.
-    """
-    if isinstance(expected, torch.nn.Module):
-        expected = expected.state_dict()
-    missing = [k for k in expected if k not in state]
-    if missing:
-        more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
-        raise WeightsError(f"{source}: missing key {missing[0]!r}{more}")
-    unexpected = [k for k in state if k not in expected]
-    if unexpected:
-        more = f" (and {len(unexpected) - 1} more)" if len(unexpected) > 1 else ""
-        raise WeightsError(f"{source}: unexpected key {unexpected[0]!r}{more}")
-    for key, want in expected.items():
-        got = state[key]
-        if tuple(got.shape) != tuple(want.shape):
-            raise WeightsError(
-                f"{source}: shape mismatch for {key!r}: file has {tuple(got.shape)}, "
-                f"model expects {tuple(want.shape)}"
-            )
 
 
 def _existing(path: str | os.PathLike[str], what: str) -> Path:

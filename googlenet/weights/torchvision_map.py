@@ -13,8 +13,9 @@ with ours; the part of a key after the module (``conv.weight``, ``bn.running_var
   torchvision's names; blocks are renamed (``Mixed_5b`` -> ``mixed0``) and ``AuxLogits`` is
   ``aux_mixed7`` (its ``fc`` is our ``classifier``).
 
-Every key is checked: a missing or unexpected key, or a shape that differs from the model's,
-raises :class:`~googlenet.errors.WeightsError` naming the key and both shapes.
+Every key goes through the one strict check (:mod:`googlenet.weights.check`): a missing or
+unexpected key, or a shape that differs from the model's, raises
+:class:`~googlenet.errors.WeightsError` naming torchvision's key, ours and both shapes.
 
 Preprocessing note: torchvision's pretrained ``googlenet`` and ``inception_v3`` run with
 ``transform_input=True``, which turns ImageNet-normalised input into ``(x - 0.5) / 0.5``.
@@ -23,7 +24,7 @@ Our models have no such switch: feed them ``x`` normalised with mean = std = 0.5
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 
 import torch
 from torch import nn
@@ -32,6 +33,7 @@ from ..errors import WeightsError
 from ..models.inception_net import InceptionNet
 from ..models.registry import get_model_info
 from ..specs.inception_v3 import TORCHVISION_NAMES
+from .check import check_state_dict
 
 __all__ = ["from_torchvision", "to_torchvision", "torchvision_module_map", "SUPPORTED"]
 
@@ -102,32 +104,6 @@ def _reference(model_name: str, num_classes: int, aux: bool) -> dict[str, torch.
     return {k: v.shape for k, v in model.state_dict().items()}
 
 
-def _check(
-    got: Mapping[str, torch.Tensor], want: Mapping[str, torch.Size], source: str,
-    name_of: Callable[[str], str],
-) -> None:
-    """Same keys, same shapes; ``name_of`` gives the caller's name for one of our keys."""
-    for key, shape in want.items():
-        if key not in got:
-            if key.endswith("num_batches_tracked"):
-                continue  # older checkpoints lack it; filled with 0 by the caller
-            raise WeightsError(f"{source}: missing key {name_of(key)!r} "
-                               f"(ours: {key}, shape {tuple(shape)})")
-        if got[key].shape != shape:
-            raise WeightsError(f"{source}: {name_of(key)!r} has shape "
-                               f"{tuple(got[key].shape)}, model {key!r} wants {tuple(shape)}")
-    extra = sorted(set(got) - set(want))
-    if extra:
-        raise WeightsError(f"{source}: unexpected key {name_of(extra[0])!r} "
-                           f"({len(extra)} unexpected in all)")
-
-
-def _fill_counters(state: dict[str, torch.Tensor], want: Mapping[str, torch.Size]) -> None:
-    for key in want:
-        if key.endswith("num_batches_tracked") and key not in state:
-            state[key] = torch.tensor(0, dtype=torch.long)
-
-
 def from_torchvision(
     state_dict: Mapping[str, torch.Tensor],
     model_name: str,
@@ -167,9 +143,7 @@ def from_torchvision(
     else:
         fc = state_dict.get("fc.weight")
         want = _reference(model_name, fc.shape[0] if fc is not None else 1000, keep_aux)
-    _check(ours, want, source, name_of)
-    _fill_counters(ours, want)
-    return ours
+    return check_state_dict(ours, want, source=source, name_of=name_of)
 
 
 def to_torchvision(
@@ -186,7 +160,7 @@ def to_torchvision(
     has_aux = any(k.startswith(tuple(f"{a.name}." for a in spec.aux)) for k in state_dict)
     fc = state_dict.get("fc.weight")
     want = _reference(model_name, fc.shape[0] if fc is not None else 1000, has_aux)
-    _check(state_dict, want, source, str)
+    check_state_dict(state_dict, want, source=source)
     out: dict[str, torch.Tensor] = {}
     for key, value in state_dict.items():
         new = _rename(key, inverse)

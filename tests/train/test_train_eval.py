@@ -8,7 +8,7 @@ from PIL import Image
 from torch.utils.data import TensorDataset
 
 from googlenet.cli import main
-from googlenet.data import build_dataset, center_crop, resize, to_float
+from googlenet.data import build_dataset, center_crop, resize
 from googlenet.data.folder import pil_to_tensor, resize_center_crop
 from googlenet.evaluate import (
     CROP_SCHEMES,
@@ -25,7 +25,9 @@ from googlenet.evaluate import (
     topk_accuracy,
 )
 from googlenet.evaluate.crops import load_size
-from googlenet.train import CheckpointMeta, fit
+from googlenet.recipe import ModelRecipe
+from googlenet.train import fit
+from googlenet.weights import Preprocessing, WeightsMeta
 
 
 def test_topk_and_confusion_against_hand_computation():
@@ -75,7 +77,7 @@ def test_multi_crop_probs_average_the_softmax(tiny_config):
     got = crop_probs(m.model, x, m.meta, 10)
     views = crop_views(x, 28, 10)
     with torch.no_grad():
-        manual = torch.stack([F.softmax(m.model(to_float(v, m.meta.mean, m.meta.std)), 1)
+        manual = torch.stack([F.softmax(m.model(m.meta.preprocessing.normalize(v)), 1)
                               for v in views]).mean(0)
     assert torch.allclose(got, manual, atol=1e-6)
     assert torch.allclose(got.sum(1), torch.ones(3), atol=1e-5)
@@ -139,11 +141,10 @@ def test_two_crops_are_the_one_crop_view_and_its_mirror_and_average_their_softma
     def model(v):  # a read-out of the column profile: it sees left from right
         return v.mean((1, 2)) @ weight
 
-    meta = CheckpointMeta("custom", {"in_chans": 1}, [str(i) for i in range(10)], [0.5],
-                          [0.25], 28, 0, 0, {})
+    meta = _meta(28, 28, [str(i) for i in range(10)], channels=1)
     ds = TensorDataset(x, torch.arange(3))
     two, _ = predict_dataset([LoadedModel(model, meta, "custom")], ds, crops=2)
-    f = to_float(x, meta.mean, meta.std)
+    f = meta.preprocessing.normalize(x)
     want = (F.softmax(model(f), 1) + F.softmax(model(f.flip(-1)), 1)) / 2
     assert torch.allclose(two, want, atol=1e-6)
 
@@ -157,9 +158,10 @@ def test_crop_views_of_images_of_different_sizes_stack_per_image():
         assert torch.equal(got[:, 1], crop_views(b[None], 28, crops, 32)[:, 0])
 
 
-def _meta(input_size, resize_size, classes):
-    return CheckpointMeta("custom", {"in_chans": 3}, classes, [0.5] * 3, [0.25] * 3,
-                          input_size, 0, 0, {}, resize_size=resize_size)
+def _meta(input_size, resize_size, classes, channels=3):
+    pre = Preprocessing((0.5,) * channels, (0.25,) * channels, input_size=input_size,
+                        resize_size=resize_size)
+    return WeightsMeta(ModelRecipe("custom", in_chans=channels), tuple(classes), pre)
 
 
 def test_folder_evaluation_reads_native_aspect_and_crops_like_imagenet(tmp_path):
@@ -189,7 +191,7 @@ def test_folder_evaluation_reads_native_aspect_and_crops_like_imagenet(tmp_path)
     for path, _ in ds.samples:
         im = resize_center_crop(Image.open(path).convert("RGB"), 256)
         x = pil_to_tensor(im)[None][..., 16:240, 16:240]
-        manual.append(F.softmax(model(to_float(x, meta.mean, meta.std)), 1))
+        manual.append(F.softmax(model(meta.preprocessing.normalize(x)), 1))
     assert torch.allclose(probs, torch.cat(manual), atol=1e-6)
     ten, _ = predict_dataset([loaded], ds, crops=10, batch_size=4)
     assert ten.shape == (4, 2) and not torch.allclose(ten, probs)

@@ -5,7 +5,8 @@ import json
 import pytest
 import torch
 
-from googlenet.train import fit, read_meta
+from googlenet.train import fit
+from googlenet.weights import load_training_state, read_meta
 
 
 @pytest.mark.slow  # googlenet_bn trains at 224x224: tens of seconds on 2 cores
@@ -18,9 +19,9 @@ def test_aux_heads_bf16_channels_last_clip_mix_adamw(tiny_config):
                       hflip=True, ema_decay=0.9)
     result = fit(cfg)
     meta = read_meta(result.run_dir / "last.safetensors")
-    assert meta.model == "googlenet_bn" and meta.model_kwargs["aux_logits"] is True
-    assert meta.input_size == 224 and len(meta.classes) == 10
-    state = torch.load(result.run_dir / "last.state.pt", weights_only=True)
+    assert meta.model == "googlenet_bn" and meta.recipe.aux_logits is True
+    assert meta.preprocessing.input_size == 224 and len(meta.classes) == 10
+    state = load_training_state(result.run_dir / "last.safetensors")
     assert any(k.startswith("aux_4a.") for k in state["model"])  # raw weights (EMA on)
     assert torch.isfinite(torch.tensor(result.final["train_loss"]))
 

@@ -15,8 +15,9 @@ def test_cli_train_writes_curves_confusion_and_report(tmp_path, capsys):
         assert (run / name).read_bytes()[:8] == PNG, name
     history = json.loads((run / "metrics.json").read_text())
     report = (run / "report.md").read_text()
-    assert f"final validation accuracy: **{history[-1]['val_acc']:.4f}**" in report
-    assert "![confusion matrix](confusion.png)" in report and '"model": "inception_a_net"' in report
+    assert f"final accuracy: **{history[-1]['val_acc']:.4f}**" in report
+    assert "evaluated each epoch on: test split" in report
+    assert "![confusion matrix](confusion.png)" in report and '"name": "inception_a_net"' in report
     ev = json.loads((run / "eval.json").read_text())
     assert ev["count"] == 64 and len(ev["per_class"]) == 10
     assert "run folder:" in capsys.readouterr().out

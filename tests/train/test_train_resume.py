@@ -5,10 +5,10 @@ import signal
 
 import pytest
 import torch
-from safetensors.torch import load_file
 
 from googlenet.errors import WeightsError
 from googlenet.train import engine, fit
+from googlenet.weights import load_state_dict, load_training_state
 
 
 def _interrupt_at(monkeypatch, epoch_at: int, batch_at: int) -> None:
@@ -24,7 +24,7 @@ def _interrupt_at(monkeypatch, epoch_at: int, batch_at: int) -> None:
 
 
 def _weights(run_dir):
-    return load_file(str(run_dir / "last.safetensors"))
+    return load_state_dict(run_dir / "last.safetensors")[0]
 
 
 @pytest.mark.parametrize("batch_at", [5, 2], ids=["after-epoch-1", "mid-epoch-1"])
@@ -53,14 +53,16 @@ def test_resumed_run_equals_uninterrupted_run(tiny_config, monkeypatch, batch_at
 def test_run_folder_contents(tiny_config):
     result = fit(tiny_config(ema_decay=0.9))
     names = {p.name for p in result.run_dir.iterdir()}
-    assert {"config.json", "metrics.csv", "metrics.json", "best.safetensors", "best.state.pt",
-            "last.safetensors", "last.state.pt"} <= names
-    assert not any(n.endswith(".tmp") for n in names)
+    assert {"config.json", "metrics.csv", "metrics.json", "best.safetensors",
+            "last.safetensors"} <= names
+    assert not any(n.endswith(".tmp") or n.endswith(".pt") for n in names)
     csv_lines = (result.run_dir / "metrics.csv").read_text().splitlines()
     assert csv_lines[0].startswith("epoch,train_loss,train_acc,val_loss,val_acc")
     assert len(csv_lines) == 3
-    state = torch.load(result.run_dir / "last.state.pt", weights_only=True)
+    state = load_training_state(result.run_dir / "last.safetensors")
     assert state["epoch"] == 2 and state["ema"]["num_updates"] == 12
+    with pytest.raises(WeightsError, match="holds no training state"):
+        load_training_state(result.run_dir / "best.safetensors")
 
 
 def test_existing_run_needs_resume_or_overwrite(tiny_config):
@@ -77,10 +79,6 @@ def test_corrupt_checkpoint_on_resume_is_a_one_line_error(tiny_config):
         fit(tiny_config(epochs=2), resume=True)
     msg = str(err.value)
     assert str(weights) in msg and "\n" not in msg
-    state = result.run_dir / "last.state.pt"
-    state.write_bytes(b"not a zip")
-    with pytest.raises(WeightsError, match=r"last\.state\.pt: not a readable training state"):
-        fit(tiny_config(epochs=2), resume=True)
 
 
 def test_incompatible_checkpoint_on_resume_names_the_file(tiny_config):

@@ -12,23 +12,22 @@ from bvlc_reference import bvlc_forward
 from googlenet.errors import WeightsError
 from googlenet.weights.caffe import read_caffemodel, write_caffemodel
 from googlenet.weights.convert import convert, import_weights
-from googlenet.weights.meta import load_weights_file
+from googlenet.recipe import ModelRecipe
+from googlenet.weights import load_model, load_state_dict
 
 
 def test_converted_model_matches_reference_forward(caffemodel: Path, tmp_path: Path) -> None:
     dst = tmp_path / "googlenet.safetensors"
     meta = convert(caffemodel, dst, "caffe")
-    assert meta.model == "googlenet" and meta.model_kwargs["aux_logits"] is True
-    state, read_meta = load_weights_file(dst)
+    assert meta.recipe == ModelRecipe("googlenet", num_classes=1000, aux_logits=True)
+    state, read_meta = load_state_dict(dst)
     pre = read_meta.preprocessing
     assert (pre.channel_order, pre.scale, pre.mean, pre.std, pre.input_size) == \
         ("BGR", 255.0, (104.0, 117.0, 123.0), (1.0, 1.0, 1.0), 224)
     assert read_meta.classes[0] == "tench" and len(read_meta.classes) == 1000
 
-    from googlenet.models import create_model
-
-    model = create_model(read_meta.model, **read_meta.model_kwargs).eval()
-    model.load_state_dict(state)
+    model, _ = load_model(dst)
+    assert all(torch.equal(state[k], v) for k, v in model.state_dict().items())
     rng = np.random.default_rng(1)
     rgb = torch.from_numpy(rng.integers(0, 256, (2, 3, 224, 224), dtype=np.uint8))
     with torch.no_grad():
@@ -52,7 +51,7 @@ def test_deploy_file_without_aux_heads(tmp_path: Path, bvlc_layers: dict) -> Non
     write_caffemodel(path, {k: v for k, v in bvlc_layers.items()
                             if not k.startswith(("loss1", "loss2", "data"))}, legacy=True)
     imported = import_weights(path, "caffe")
-    assert imported.meta.model_kwargs == {"num_classes": 1000, "aux_logits": False}
+    assert imported.meta.recipe == ModelRecipe("googlenet", num_classes=1000, aux_logits=False)
     assert not any(k.startswith("aux_") for k in imported.state_dict)
 
 
@@ -114,7 +113,7 @@ def test_cli_convert(caffemodel: Path, tmp_path: Path, capsys: pytest.CaptureFix
     dst = tmp_path / "g.safetensors"
     assert main(["convert", str(caffemodel), str(dst), "--from", "caffe"]) == 0
     out = capsys.readouterr().out
-    assert dst.is_file() and "googlenet from caffe (1000 classes)" in out and "BGR" in out
+    assert dst.is_file() and "googlenet(num_classes=1000) from caffe (1000 classes)" in out and "BGR" in out
     assert main(["convert", str(caffemodel), str(dst), "--from", "caffe",
                  "--model", "inception_v3"]) == 2
     err = capsys.readouterr().err

@@ -65,11 +65,13 @@ def test_keras_inception_v3_convert_finetune_predict(tmp_path: Path,
     data = tmp_path / "data"
     assert main(["finetune", "--weights", str(weights), "--cut", "mixed7", "--head", "binary",
                  "--data", str(data), "--input-size", "75", "--epochs", "3", "--lr", "5e-4",
-                 "--batch-size", "8", "--output", str(tmp_path / "runs"), "--no-progress",
-                 "--no-report"]) == 0
-    out = capsys.readouterr().out
-    best = Path(out.split("fine-tuned weights: ")[1].split(",")[0].strip())
-    assert best.is_file()
+                 "--batch-size", "8", "--output", str(tmp_path / "runs"), "--name", "ft",
+                 "--progress", "false", "--report", "false"]) == 0
+    best = tmp_path / "runs" / "ft" / "best.safetensors"
+    assert f"{best}" in capsys.readouterr().out
+    config = json.loads((best.parent / "config.json").read_text())
+    assert config["recipe"]["cut"] == "mixed7" and config["recipe"]["head"] == "binary"
+    assert config["recipe"]["backbone"]["name"] == "inception_v3_keras"
     acc = _holdout_accuracy(best, data / "holdout", capsys)
     print(f"keras inception_v3 mixed7 fine-tune: held-out accuracy {acc:.3f}")
     assert acc >= 0.75  # chance is 0.5
@@ -77,17 +79,17 @@ def test_keras_inception_v3_convert_finetune_predict(tmp_path: Path,
 
 def test_caffe_googlenet_finetune_python_api(tmp_path: Path, caffe_safetensors: Path,
                                             capsys: pytest.CaptureFixture[str]) -> None:
-    from googlenet.transfer import HeadOptions, finetune
+    from googlenet.transfer import finetune
 
     data = make_image_folder(tmp_path / "data", {"train": 24, "test": 12, "holdout": 12},
                              size=80, seed=1)
     result = finetune(data, weights=caffe_safetensors, cut="inception_4e",
-                      head=HeadOptions(pool="avg"),
                       input_size=64, epochs=3, lr=5e-4, batch_size=8,
                       output=str(tmp_path / "runs"), progress=False, report=False,
                       unfreeze=["inception_4e"], unfreeze_epochs=1)
-    assert [len(r.history) for r in result.runs] == [3, 1]
-    assert result.weights.parent.name.endswith("-unfreeze")
+    # One run, two phases: the head for 3 epochs, then inception_4e too at lr / 10.
+    assert len(result.history) == 4
+    assert [r["lr"] for r in result.history] == pytest.approx([5e-4] * 3 + [5e-5])
     capsys.readouterr()
     acc = _holdout_accuracy(result.weights, data / "holdout", capsys)
     print(f"caffe googlenet inception_4e fine-tune: held-out accuracy {acc:.3f}")

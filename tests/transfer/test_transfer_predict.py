@@ -81,8 +81,8 @@ def test_weights_without_metadata_are_refused(tmp_path: Path,
 
 def test_eval_pipeline_takes_imported_bgr_weights(caffemodel: Path, caffe_safetensors: Path,
                                                    ) -> None:
-    # `googlenet eval` knows only RGB mean/std: the Caffe model is made RGB by flipping its
-    # first convolution's input channels, which must leave the probabilities unchanged.
+    # `googlenet eval` applies the weights' own preprocessing: BGR pixels in 0..255 minus
+    # Caffe's mean, exactly as the reference forward pass gets them.
     from googlenet.data import TensorImageDataset
     from googlenet.evaluate import load_models, predict_dataset
 
@@ -91,8 +91,9 @@ def test_eval_pipeline_takes_imported_bgr_weights(caffemodel: Path, caffe_safete
     images = torch.from_numpy(rng.integers(0, 256, (2, 3, 256, 256), dtype=np.uint8))
     dataset = TensorImageDataset(images, torch.tensor([0, 1]), imagenet_class_names())
     (loaded,) = load_models([caffe_safetensors], torch.device("cpu"))
-    assert loaded.meta.input_size == 224 and len(loaded.meta.classes) == 1000
-    assert loaded.meta.eval_resize == 256
+    pre = loaded.meta.preprocessing
+    assert pre.input_size == 224 and len(loaded.meta.classes) == 1000
+    assert pre.resize_size == 256 and pre.channel_order == "BGR"
     probs, _ = predict_dataset([loaded], dataset)
     crops = images[..., 16:240, 16:240]
     caffe_in = crops.flip(1).double() - torch.tensor([104.0, 117.0, 123.0]).view(1, 3, 1, 1)
@@ -104,14 +105,17 @@ def test_eval_pipeline_takes_imported_bgr_weights(caffemodel: Path, caffe_safete
 def test_eval_and_predict_refuse_a_headless_backbone(tmp_path: Path, capsys) -> None:
     # A Keras "notop" file converted has no trained classifier: scoring classes with it
     # would report chance-level numbers as if they meant something.
-    from googlenet.models import create_model
-    from googlenet.weights.meta import WeightsMeta
-    from googlenet.weights.safetensors_io import save_safetensors
+    from googlenet.models import create_model, get_model_info
+    from googlenet.recipe import ModelRecipe
+    from googlenet.weights import WeightsMeta, save_weights
 
     path = tmp_path / "notop.safetensors"
-    meta = WeightsMeta("inception_a_net", {"num_classes": 10, "in_chans": 1},
-                       source="keras:notop.h5 (notop)", headless=True)
-    save_safetensors(path, create_model("inception_a_net").state_dict(), meta.to_metadata())
+    recipe = ModelRecipe("googlenet_mnist", num_classes=0, width=0.125)
+    meta = WeightsMeta(recipe, (), get_model_info("googlenet_mnist").preprocessing,
+                       source="keras:notop.h5")
+    assert meta.headless
+    save_weights(path, create_model(**{"name": recipe.name, **recipe.kwargs()}).state_dict(),
+                 meta)
     image = _image(tmp_path / "x.png", (40, 40), seed=1)
     for argv in (["eval", str(path), "--dataset", "synthetic"],
                  ["predict", str(image), "--weights", str(path)]):

@@ -11,7 +11,7 @@ import torch
 
 from googlenet import create_model
 from googlenet.errors import WeightsError
-from googlenet.transfer import load_model
+from googlenet.weights import load_model
 from googlenet.weights.convert import convert, import_weights
 from googlenet.weights.torchvision_map import to_torchvision
 from tests.weights.tv_reference import GoogLeNetRef
@@ -34,7 +34,7 @@ def test_googlenet_matches_torchvision_pipeline(googlenet_pth, tmp_path: Path) -
     pth, ref = googlenet_pth
     dst = tmp_path / "googlenet_bn.safetensors"
     meta = convert(pth, dst, "torchvision")  # the model is told by the keys
-    assert meta.model == "googlenet_bn" and meta.model_kwargs["aux_logits"] is True
+    assert meta.model == "googlenet_bn" and meta.recipe.aux_logits is True
     model, read = load_model(dst)
     rng = np.random.default_rng(0)
     pixels = torch.from_numpy(rng.integers(0, 256, (2, 3, 224, 224), dtype=np.uint8))
@@ -79,7 +79,7 @@ def test_bad_files(googlenet_pth, tmp_path: Path) -> None:
     _error(missing, "missing key 'inception4c.branch3.1.conv.weight'")
     shaped = tmp_path / "shaped.pth"
     torch.save({**sd, "inception4e.branch3.1.conv.weight": torch.zeros(128, 32, 5, 5)}, shaped)
-    _error(shaped, r"'inception4e.branch3.1.conv.weight' has shape \(128, 32, 5, 5\)")
+    _error(shaped, r"'inception4e.branch3.1.conv.weight' .*: file has \(128, 32, 5, 5\)")
     cut = tmp_path / "cut.pth"
     cut.write_bytes(pth.read_bytes()[:100_000])
     _error(cut, "truncated or corrupt")

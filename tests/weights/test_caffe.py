@@ -10,12 +10,12 @@ import pytest
 
 from googlenet.errors import WeightsError
 from googlenet.weights.caffe import (
-    BVLC_GOOGLENET_PREPROCESSING,
     bvlc_googlenet_layer_names,
     bvlc_googlenet_layers,
     read_caffemodel,
     write_caffemodel,
 )
+from googlenet.weights.sources import release
 
 
 def _small_googlenet_layers(rng: np.random.Generator) -> dict[str, tuple[str, list[np.ndarray]]]:
@@ -55,10 +55,10 @@ def test_unknown_aux_block_is_rejected() -> None:
 
 
 def test_preprocessing_facts() -> None:
-    pre = BVLC_GOOGLENET_PREPROCESSING
+    pre = release("caffe", "googlenet").preprocessing
     assert pre.channel_order == "BGR"
     assert pre.mean == (104.0, 117.0, 123.0)
-    assert pre.scale == 255.0 and pre.crop_size == 224
+    assert pre.scale == 255.0 and pre.input_size == 224 and pre.resize_size == 256
 
 
 @pytest.mark.parametrize("legacy", [False, True], ids=["layer", "v1-layers"])
@@ -161,8 +161,6 @@ def test_duplicate_weighted_layer_is_rejected(tmp_path: Path) -> None:
 
 
 def test_preprocessing_is_valid_safetensors_metadata() -> None:
-    from dataclasses import asdict
-
     from googlenet.weights.safetensors_io import validate_metadata
 
-    validate_metadata(asdict(BVLC_GOOGLENET_PREPROCESSING))
+    validate_metadata(release("caffe", "googlenet").preprocessing.to_dict())

@@ -1,0 +1,78 @@
+"""The pretrained releases ``googlenet convert`` reads, with the preprocessing each expects.
+
+This table is the one place these facts live: ``convert`` writes them into every file it
+makes, and ``googlenet info MODEL`` lists them, so a registry model's defaults (what a
+fresh model is trained with) never silently stand in for a release's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from googlenet.errors import WeightsError
+from googlenet.weights.preprocessing import Preprocessing
+
+SOURCES = ("torchvision", "keras", "caffe")
+
+# Inception-style input: x / 127.5 - 1, i.e. mean = std = 0.5 on 0..1 RGB pixels.
+_HALF = (0.5, 0.5, 0.5)
+
+
+@dataclass(frozen=True)
+class Release:
+    """One published set of weights: where it comes from, which of our models it fills,
+    the file names it is known by, and the preprocessing it was trained with."""
+
+    source: str
+    model: str
+    files: tuple[str, ...]
+    preprocessing: Preprocessing
+    note: str
+
+
+RELEASES: tuple[Release, ...] = (
+    # From models/bvlc_googlenet/train_val.prototxt (transform_param: mirror, crop_size 224,
+    # mean_value 104 / 117 / 123) and Caffe's image pipeline: images are decoded by OpenCV,
+    # hence BGR, kept in the 0-255 range (transform_param sets no scale), the per-channel
+    # mean is subtracted, and nothing divides by a std. The means are in the model's
+    # channel order, B, G, R. The ImageNet LMDBs were built from images resized to
+    # 256x256; at test time the data layer takes the centre 224x224 crop.
+    Release("caffe", "googlenet", ("bvlc_googlenet.caffemodel",),
+            Preprocessing(mean=(104.0, 117.0, 123.0), std=(1.0, 1.0, 1.0), scale=255.0,
+                          channel_order="BGR", input_size=224, resize_size=256),
+            "BVLC GoogLeNet: BGR pixels in 0..255 minus the per-channel mean"),
+    # torchvision's pretrained GoogLeNet and Inception v3 were converted from TF-slim
+    # checkpoints and run with transform_input=True: the model turns ImageNet-normalised
+    # input back into (x - 0.5) / 0.5 before its first convolution. Our models have no
+    # such step, so the preprocessing the weights really expect is written down instead.
+    Release("torchvision", "googlenet_bn", ("googlenet-1378be20.pth",),
+            Preprocessing(mean=_HALF, std=_HALF, input_size=224, resize_size=256),
+            "torchvision googlenet (TF-slim weights): (x - 0.5) / 0.5"),
+    Release("torchvision", "inception_v3", ("inception_v3_google-0cc3c7bd.pth",),
+            Preprocessing(mean=_HALF, std=_HALF, input_size=299, resize_size=342),
+            "torchvision inception_v3 (TF-slim weights): (x - 0.5) / 0.5"),
+    # keras.applications.inception_v3.preprocess_input: x / 127.5 - 1, RGB, 299x299.
+    Release("keras", "inception_v3_keras",
+            ("inception_v3_weights_tf_dim_ordering_tf_kernels.h5",
+             "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5"),
+            Preprocessing(mean=_HALF, std=_HALF, input_size=299, resize_size=342),
+            "keras.applications.InceptionV3: x / 127.5 - 1"),
+)
+
+
+def releases_for(source: str | None = None, model: str | None = None) -> list[Release]:
+    """The releases of ``source`` and/or for ``model`` (both optional filters)."""
+    return [r for r in RELEASES
+            if (source is None or r.source == source) and (model is None or r.model == model)]
+
+
+def release(source: str, model: str) -> Release:
+    """The release of ``source`` that fills ``model``; a pair that does not exist raises
+    a one-line error listing the models ``source`` fills."""
+    if source not in SOURCES:
+        raise WeightsError(f"unknown source {source!r} (one of {', '.join(SOURCES)})")
+    found = releases_for(source, model)
+    if not found:
+        models = ", ".join(r.model for r in releases_for(source))
+        raise WeightsError(f"{source} weights load into {models}, not {model!r}")
+    return found[0]
