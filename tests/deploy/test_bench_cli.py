@@ -5,7 +5,9 @@ import json
 from safetensors.torch import save_file
 
 from googlenet.cli import main
-from googlenet.models import create_model
+from googlenet.models import get_model_info
+from googlenet.recipe import ModelRecipe, build_model
+from googlenet.weights import WeightsMeta, save_weights
 
 
 def test_bench_json_reports_every_path_and_batch(capsys):
@@ -25,12 +27,18 @@ def test_bench_json_reports_every_path_and_batch(capsys):
 
 
 def test_bench_text_and_weights(capsys, tmp_path):
-    model = create_model("inception_a_net")
-    save_file(model.state_dict(), str(tmp_path / "w.safetensors"))
-    code = main(["bench", "inception_a_net", "--batch", "2", "--rounds", "1", "--paths",
-                 "fused", "--weights", str(tmp_path / "w.safetensors")])
+    recipe = ModelRecipe("inception_a_net")
+    meta = WeightsMeta(recipe, tuple("0123456789"),
+                       get_model_info("inception_a_net").preprocessing)
+    save_weights(tmp_path / "w.safetensors", build_model(recipe).state_dict(), meta)
+    code = main(["bench", "--batch", "2", "--rounds", "1", "--paths", "fused",
+                 "--weights", str(tmp_path / "w.safetensors")])
     out = capsys.readouterr().out
     assert code == 0 and "fused" in out and "x eager" in out and "random init" not in out
+    # A bare state dict says neither what model it is nor how to feed it: refused.
+    save_file(build_model(recipe).state_dict(), str(tmp_path / "bare.safetensors"))
+    assert main(["bench", "--weights", str(tmp_path / "bare.safetensors")]) == 2
+    assert "no googlenet metadata" in capsys.readouterr().err
 
 
 def test_bench_bad_arguments_exit_2(capsys, tmp_path):
