@@ -56,6 +56,9 @@ def plot_curves(history: Sequence[dict[str, float]], out_dir: str | os.PathLike[
     return out
 
 
+MAX_LABELLED_CLASSES = 40
+
+
 def plot_confusion(confusion: Sequence[Sequence[int]], classes: Sequence[str],
                    path: str | os.PathLike[str], title: str = "") -> Path:
     """A row-normalised confusion matrix (true class down, predicted across) with counts."""
@@ -63,11 +66,14 @@ def plot_confusion(confusion: Sequence[Sequence[int]], classes: Sequence[str],
     k = len(classes)
     rows = [sum(r) or 1 for r in confusion]
     norm = [[v / rows[i] for v in r] for i, r in enumerate(confusion)]
-    side = max(4.0, 0.45 * k + 2)
+    # Readable up to ~40 named classes; beyond that (ImageNet's 1000) the matrix is drawn
+    # as an image of fixed size: a figure grown per class would take gigabytes.
+    side = min(max(4.0, 0.45 * k + 2), 20.0)
     fig, ax = plt.subplots(figsize=(side + 1, side))
-    im = ax.imshow(norm, cmap="Blues", vmin=0, vmax=1)
-    ax.set_xticks(range(k), labels=classes, rotation=60, ha="right", fontsize=8)
-    ax.set_yticks(range(k), labels=classes, fontsize=8)
+    im = ax.imshow(norm, cmap="Blues", vmin=0, vmax=1, interpolation="nearest")
+    if k <= MAX_LABELLED_CLASSES:
+        ax.set_xticks(range(k), labels=classes, rotation=60, ha="right", fontsize=8)
+        ax.set_yticks(range(k), labels=classes, fontsize=8)
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
     if k <= 20:  # counts stay readable up to about 20 classes

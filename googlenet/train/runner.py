@@ -317,7 +317,7 @@ def _warn_eval_on_train(run: Run) -> None:
     if run.data.eval_is_train and run.dist.is_main:
         print(f"WARNING: {run.cfg.data or run.cfg.dataset} has no '{run.cfg.eval_split}' "
               "split: each epoch is evaluated on the TRAINING images, which says nothing "
-              "about new images. Hold some out with --val-split 0.2.", file=sys.stderr,
+              "about new images; hold some out with --val-split 0.2", file=sys.stderr,
               flush=True)
 
 

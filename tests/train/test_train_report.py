@@ -26,3 +26,13 @@ def test_cli_train_writes_curves_confusion_and_report(tmp_path, capsys):
 def test_cli_train_bad_resume_is_exit_2(tmp_path, capsys):
     assert main(["train", "--resume", str(tmp_path / "nothing")]) == 2
     assert "config.json" in capsys.readouterr().err
+
+
+def test_confusion_plot_of_1000_classes_stays_small(tmp_path):
+    # ImageNet evaluation: a figure that grew with the class count took 22 GB of memory.
+    from googlenet.report.plots import plot_confusion
+
+    k = 1000
+    confusion = [[1 if i == j else 0 for j in range(k)] for i in range(k)]
+    png = plot_confusion(confusion, [f"n{i}" for i in range(k)], tmp_path / "cm.png")
+    assert png.read_bytes()[:8] == PNG and png.stat().st_size < 5_000_000

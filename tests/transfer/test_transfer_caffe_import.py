@@ -10,10 +10,10 @@ import torch
 from bvlc_reference import bvlc_forward
 
 from googlenet.errors import WeightsError
-from googlenet.weights.caffe import read_caffemodel, write_caffemodel
-from googlenet.weights.convert import convert, import_weights
 from googlenet.recipe import ModelRecipe
 from googlenet.weights import load_model, load_state_dict
+from googlenet.weights.caffe import read_caffemodel, write_caffemodel
+from googlenet.weights.convert import convert, import_weights
 
 
 def test_converted_model_matches_reference_forward(caffemodel: Path, tmp_path: Path) -> None:
@@ -113,7 +113,8 @@ def test_cli_convert(caffemodel: Path, tmp_path: Path, capsys: pytest.CaptureFix
     dst = tmp_path / "g.safetensors"
     assert main(["convert", str(caffemodel), str(dst), "--from", "caffe"]) == 0
     out = capsys.readouterr().out
-    assert dst.is_file() and "googlenet(num_classes=1000) from caffe (1000 classes)" in out and "BGR" in out
+    assert dst.is_file() and "BGR" in out
+    assert "googlenet(num_classes=1000) from caffe (1000 classes)" in out
     assert main(["convert", str(caffemodel), str(dst), "--from", "caffe",
                  "--model", "inception_v3"]) == 2
     err = capsys.readouterr().err

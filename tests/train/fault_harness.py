@@ -1,0 +1,67 @@
+"""Run a tiny training run in a subprocess and SIGKILL it at a chosen file write.
+
+``python fault_harness.py RUN_PARENT KILL`` where KILL is ``none``, ``after:N`` (kill right
+after the N-th atomic rename, i.e. just after a file was committed) or ``before:N`` (kill
+with the N-th file written but not yet renamed, leaving its temporary file behind). The
+run resumes when its folder holds a checkpoint and starts over otherwise, as a user would;
+on success it prints the FitResult's best row as JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+from pathlib import Path
+
+
+def _arm(kill: str) -> None:
+    if kill == "none":
+        return
+    when, n = kill.split(":")
+    import googlenet.weights._atomic as atomic
+
+    real = os.replace
+    calls = [0]
+
+    def replace(src: str, dst: str) -> None:
+        calls[0] += 1
+        if calls[0] == int(n) and when == "before":
+            os.kill(os.getpid(), signal.SIGKILL)
+        real(src, dst)
+        if calls[0] == int(n) and when == "after":
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    atomic.os = type(os)("os_with_faults")  # a module whose replace is the faulty one
+    atomic.os.__dict__.update(os.__dict__)
+    atomic.os.replace = replace
+
+
+def config(parent: Path):  # noqa: ANN201 - TrainConfig, imported late on purpose
+    from googlenet.recipe import ModelRecipe
+    from googlenet.train import TrainConfig
+
+    # EMA, augmentation and mixup: every kind of state a resume must restore.
+    return TrainConfig(recipe=ModelRecipe("inception_a_net"), dataset="synthetic", epochs=3,
+                       batch_size=32, train_limit=96, eval_limit=64, eval_batch_size=64,
+                       lr=0.01, schedule="cosine", ema_decay=0.9, hflip=True, shift=0.1,
+                       mixup=0.2, output=str(parent), name="run", progress=False,
+                       report=False, seed=3, threads=1)
+
+
+def main() -> None:
+    parent, kill = Path(sys.argv[1]), sys.argv[2]
+    _arm(kill)
+    from googlenet.train import fit, prepare_resume
+
+    run = parent / "run"
+    resume = (run / "last.safetensors").exists()
+    if resume:
+        prepare_resume(run)
+    result = fit(config(parent), resume=resume, overwrite=not resume)
+    print(json.dumps(result.best))
+
+
+if __name__ == "__main__":
+    main()
