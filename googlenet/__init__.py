@@ -17,10 +17,14 @@ from .models import (
     get_model_info,
     list_models,
 )
+from .recipe import ModelRecipe, TransferRecipe, build_model
+from .weights import Preprocessing, WeightsMeta, load_model, read_meta, resolve_preprocessing
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "GoogLeNetError", "InceptionNet", "InceptionOutputs", "ModelInfo", "create_model",
-    "get_model_info", "list_models", "__version__",
+    "GoogLeNetError", "InceptionNet", "InceptionOutputs", "ModelInfo", "ModelRecipe",
+    "Preprocessing", "TransferRecipe", "WeightsMeta", "build_model", "create_model",
+    "get_model_info", "list_models", "load_model", "read_meta", "resolve_preprocessing",
+    "__version__",
 ]
