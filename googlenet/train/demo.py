@@ -23,7 +23,8 @@ def demo_config(output: str = "runs", dataset: str | None = None,
     return TrainConfig(
         recipe=ModelRecipe("googlenet_mnist", width=0.25), dataset=name, epochs=epochs,
         batch_size=128, train_limit=train_limit, optimizer="sgd", lr=0.2, nesterov=True,
-        weight_decay=5e-4,        schedule="onecycle", label_smoothing=0.1, hflip=name != "mnist", shift=0.1,
+        weight_decay=5e-4, schedule="onecycle", label_smoothing=0.1, hflip=name != "mnist",
+        shift=0.1,
         precision="bf16", channels_last=True, output=output, name=f"demo-{name}",
     )
 
