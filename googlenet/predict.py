@@ -223,6 +223,8 @@ class Predictor:
                                                      self.preprocessing, self.in_chans)
                 result.skipped += skipped
                 if tensors:
+                    if self._runner is None:  # int8 calibrates and compiles: a minute
+                        bar.note(f"preparing the {self.inference_path} path")
                     x = self.preprocessing.normalize(torch.stack(tensors))
                     probs, idx = self._run(x, files).float().softmax(1).topk(k, 1)
                     result.images += read

@@ -116,6 +116,7 @@ def _build_all(
             results[path].skipped = reason
             bar.update(status=f"skip {path}")
             continue
+        bar.note(f"building {path}")  # compiled paths take minutes
         start = time.perf_counter()
         runners[path] = build_path(path, model, example, calibration=calibration)
         runners[path](example)  # compile / first-call costs belong to the build time

@@ -64,6 +64,12 @@ class ProgressBar:
             self._last = now
             self._draw()
 
+    def note(self, status: str) -> None:
+        """Show ``status`` at once, before a long step that has no updates of its own
+        (a compile): the bar would otherwise show what ran before."""
+        self.status = status
+        self._draw()
+
     def _draw(self, end: str = "") -> None:
         if not self.enabled:
             return
@@ -132,8 +138,7 @@ class StageProgress(ProgressBar):
         step may run for minutes without another update."""
         self._finish_stage()
         self.steps = len(self.times)
-        self.status = name
-        self._draw()
+        self.note(name)
 
     def line(self) -> str:
         """The step running now, or every step's time once closed."""
@@ -150,7 +155,8 @@ class StageProgress(ProgressBar):
         self._finish_stage()
         self.status = ""
         self.steps = len(self.times) - self.failed  # a failed step is not done
-        super().close()
+        if self.times:  # nothing to report when the work failed before its first step
+            super().close()
 
     def __exit__(self, kind: type[BaseException] | None, err: BaseException | None,
                  tb: TracebackType | None) -> None:
