@@ -31,6 +31,22 @@ class DataError(GoogLeNetError, ValueError):
     """A dataset file that is missing, truncated, corrupt or inconsistent."""
 
 
+class UnreadableImageError(DataError):
+    """An image file that cannot be decoded (corrupt, truncated, not an image, missing).
+
+    ``path`` and ``reason`` are kept apart so that batch readers (``googlenet predict``)
+    can skip the file and report it in their own words.
+    """
+
+    def __init__(self, path: object, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.path, self.reason = path, reason
+
+
+class OutputError(GoogLeNetError, ValueError):
+    """A destination that cannot be written: a missing folder, a directory in the way."""
+
+
 class WeightsError(GoogLeNetError, ValueError):
     """A weights file or checkpoint that does not fit the model it is loaded into."""
 

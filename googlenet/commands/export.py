@@ -6,7 +6,14 @@ import argparse
 
 import torch
 
-from ..deploy.export import check_onnx, export_onnx, export_program, load_program
+from ..deploy.export import (
+    EXPORT_STAGES,
+    check_onnx,
+    export_onnx,
+    export_program,
+    load_program,
+)
+from ..train.progress import StageProgress
 from ._common import add_model_args, model_from_args, print_json
 
 
@@ -17,16 +24,22 @@ def _run(args: argparse.Namespace) -> int:
     fuse = not args.no_fuse
     # The file carries what a user of the graph needs: classes and preprocessing.
     metadata = meta.replace(training=None).to_metadata() if meta else None
-    if args.format == "onnx":
-        path = export_onnx(model, args.out, example, fuse=fuse, metadata=metadata)
-        diff = check_onnx(model, path, torch.randn_like(example))
-        check = f"onnxruntime vs eager: max |logit diff| {diff:.2e}"
-    else:
-        path = export_program(model, args.out, example, fuse=fuse, metadata=metadata)
-        with torch.no_grad():
-            probe = torch.randn_like(example)
-            diff = (load_program(path)(probe) - model(probe)).abs().max().item()
-        check = f"reloaded program vs eager: max |logit diff| {diff:.2e}"
+    # Tracing a big network takes minutes on 2 cores: name the step that runs (on a TTY).
+    with StageProgress(len(EXPORT_STAGES) + 1, f"export {args.format}") as bar:
+        if args.format == "onnx":
+            path = export_onnx(model, args.out, example, fuse=fuse, metadata=metadata,
+                               progress=bar)
+            bar.stage("checking")
+            diff = check_onnx(model, path, torch.randn_like(example))
+            check = f"onnxruntime vs eager: max |logit diff| {diff:.2e}"
+        else:
+            path = export_program(model, args.out, example, fuse=fuse, metadata=metadata,
+                                  progress=bar)
+            bar.stage("checking")
+            with torch.no_grad():
+                probe = torch.randn_like(example)
+                diff = (load_program(path)(probe) - model(probe)).abs().max().item()
+            check = f"reloaded program vs eager: max |logit diff| {diff:.2e}"
     if args.json:
         print_json({"model": meta.recipe.describe() if meta else args.model,
                     "format": args.format, "path": str(path),

@@ -1,36 +1,76 @@
-"""``googlenet predict IMAGE... --weights W [--topk 5]``: top-k labels with probabilities."""
+"""``googlenet predict IMAGE_OR_FOLDER... --weights W [--topk 5] [--csv FILE]``: top-k labels
+with probabilities; folders are searched recursively, unreadable files skipped and counted."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
-from ..deploy import PATHS
-from ..predict import Predictor, format_predictions
+from ..deploy import PATHS, needs_calibration
+from ..predict import (
+    Predictor,
+    collect_images,
+    format_predictions,
+    nothing_read_error,
+    write_csv,
+)
+from ..weights._atomic import writable_file
 from ._common import print_json
 
 
+def _say(text: str) -> None:
+    print(text, file=sys.stderr)
+
+
 def _run(args: argparse.Namespace) -> int:
-    predictor = Predictor.from_file(args.weights, inference_path=args.path)
-    results = predictor.predict(args.images, topk=args.topk)
-    print(f"inference path: {predictor.inference_path}", file=sys.stderr)
+    # Every argument is checked before the model is built: a typo costs no minutes.
+    images = collect_images(args.images)
+    if args.csv:
+        writable_file(args.csv, "predictions.csv")
+    if needs_calibration(args.path) and not args.calibration:
+        _say(f"{args.path}: no --calibration given; calibrating on the input images")
+    elif args.calibration and not needs_calibration(args.path):
+        _say(f"--calibration ignored: path {args.path} does not calibrate")
+    predictor = Predictor.from_file(args.weights, inference_path=args.path,
+                                    calibration=args.calibration)
+    result = predictor.predict(images, topk=args.topk)
+    if args.calibration:  # calibrating on the inputs, their skips are reported below
+        for path, reason in predictor.calibration_skipped:
+            _say(f"skipped calibration image {path}: {reason}")
+    if not result.images:
+        raise nothing_read_error(result)
+    for path, reason in result.skipped:
+        _say(f"skipped {path}: {reason}")
+    if result.skipped:
+        _say(f"skipped {len(result.skipped)} of {len(images)} files (unreadable); "
+             f"predicted {len(result.images)}")
+    _say(f"inference path: {predictor.inference_path}")
+    if args.csv:
+        _say(f"wrote {write_csv(args.csv, result)} ({len(result.images)} rows)")
     if args.json:
-        print_json([{"image": path, "top": [{"label": label, "probability": prob}
-                                            for label, prob in top]}
-                    for path, top in zip(args.images, results, strict=True)])
-    else:
-        print(format_predictions(args.images, results))
+        print_json([{"image": str(path), "top": [{"label": label, "probability": prob}
+                                                 for label, prob in top]}
+                    for path, top in zip(result.images, result.top, strict=True)])
+    elif not args.csv:
+        print(format_predictions(result.images, result.top))
     return 0
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = sub.add_parser("predict", help="classify images with a weights file")
-    p.add_argument("images", nargs="+", metavar="IMAGE")
+    p = sub.add_parser("predict", help="classify images (files or folders) with a weights file")
+    p.add_argument("images", nargs="+", metavar="IMAGE_OR_FOLDER",
+                   help="image files, and folders to search recursively for images")
     p.add_argument("--weights", required=True,
                    help="a .safetensors file from `convert`, `train` or `finetune`")
     p.add_argument("--topk", type=int, default=5, help="labels per image (default 5)")
     p.add_argument("--path", default="auto", choices=("auto", *PATHS),
                    help="inference path (default auto: the fastest within its tolerance "
                         "here without a compile, see `googlenet bench`)")
+    p.add_argument("--calibration", action="append", metavar="DIR_OR_FILE",
+                   help="images for int8 calibration (repeatable; default: the input "
+                        "images themselves)")
+    p.add_argument("--csv", metavar="FILE",
+                   help="write one row per image (image,label_1,prob_1,...) to FILE "
+                        "instead of the text report")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=_run)

@@ -29,7 +29,17 @@ _WEBP = (".webp",) if features.check("webp") else ()
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", *_WEBP)
 VERIFY_MODES = ("none", "header", "full")
 # UnidentifiedImageError is an OSError; SyntaxError is what some Pillow plugins raise on junk.
-_BAD_IMAGE = (OSError, ValueError, SyntaxError, Image.DecompressionBombError)
+BAD_IMAGE_ERRORS = (OSError, ValueError, SyntaxError, Image.DecompressionBombError)
+"""What opening or decoding an unreadable image file raises (corrupt, truncated, not an
+image, a decompression bomb): the errors to skip a file on."""
+
+
+def image_files(folder: str | os.PathLike[str]) -> list[Path]:
+    """Every image file under ``folder``, recursively, sorted; hidden files are left out
+    (``.DS_Store``, editors' ``._name`` copies), as are other extensions."""
+    return sorted(p for p in Path(folder).rglob("*")
+                  if p.suffix.lower() in IMAGE_EXTENSIONS and p.is_file()
+                  and not p.name.startswith("."))
 
 
 def load_image(path: str | os.PathLike[str], channels: int = 3) -> Image.Image:
@@ -112,10 +122,8 @@ class ImageFolderDataset(Dataset):
         self.skipped: list[tuple[Path, str]] = []
         self.samples: list[tuple[Path, int]] = []
         for label, name in enumerate(self.classes):
-            files = sorted(p for p in (self.root / name).rglob("*")
-                           if p.suffix.lower() in IMAGE_EXTENSIONS and p.is_file()
-                           and not p.name.startswith("."))
-            good = [p for p in files if verify == "none" or self._check(p, verify)]
+            good = [p for p in image_files(self.root / name)
+                    if verify == "none" or self._check(p, verify)]
             if not good:
                 raise DataError(f"{self.root / name}: class folder has no readable images "
                                 f"(extensions {', '.join(IMAGE_EXTENSIONS)})")
@@ -141,7 +149,7 @@ class ImageFolderDataset(Dataset):
             else:
                 with Image.open(path) as im:
                     im.verify()
-        except _BAD_IMAGE as exc:
+        except BAD_IMAGE_ERRORS as exc:
             self._skip(path, f"{type(exc).__name__}: {exc}")
             return False
         return True
@@ -165,7 +173,7 @@ class ImageFolderDataset(Dataset):
             i = (index + step) % len(self.samples)
             try:
                 return self.load(i), self.samples[i][1]
-            except _BAD_IMAGE as exc:
+            except BAD_IMAGE_ERRORS as exc:
                 self._skip(self.samples[i][0], f"{type(exc).__name__}: {exc}")
         raise DataError(f"{self.root}: no image could be decoded")
 

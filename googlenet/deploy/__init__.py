@@ -8,6 +8,7 @@ from .optimize import (
     InferenceRunner,
     auto_path,
     build_path,
+    needs_calibration,
     optimize_for_inference,
     unavailable_reason,
 )
@@ -15,5 +16,5 @@ from .optimize import (
 __all__ = [
     "PATHS", "InferenceRunner", "auto_path", "build_path", "check_onnx", "export_onnx",
     "export_program", "fold_bn", "fuse_for_inference", "load_program",
-    "optimize_for_inference", "strip_aux", "unavailable_reason",
+    "needs_calibration", "optimize_for_inference", "strip_aux", "unavailable_reason",
 ]

@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field
 import torch
 from torch import nn
 
+from ..train.progress import ProgressBar
 from .optimize import FP32_ATOL, PATHS, TOP1_AGREEMENT, InferenceRunner, build_path
 from .optimize import unavailable_reason as _unavailable
 
@@ -86,35 +87,64 @@ def _sample(runner: InferenceRunner, images: torch.Tensor, repeats: int) -> floa
 
 
 def _time_side_by_side(
-    runners: dict[str, InferenceRunner], images: torch.Tensor, rounds: int
+    runners: dict[str, InferenceRunner], images: torch.Tensor, rounds: int, bar: ProgressBar,
 ) -> dict[str, float]:
-    """Median seconds per call of each runner, sampled round-robin."""
+    """Median seconds per call of each runner, sampled round-robin; one ``bar`` step per
+    path and round (the warm-up is round 0)."""
+    batch = images.shape[0]
     repeats = {}
     for name, runner in runners.items():
         first = _sample(runner, images, 1)  # warm-up; also sizes the sample
         repeats[name] = max(1, math.ceil(MIN_SAMPLE_S / max(first, 1e-6)))
+        bar.update(status=f"batch {batch} warm-up {name}")
     samples: dict[str, list[float]] = {name: [] for name in runners}
-    for _ in range(rounds):
+    for r in range(rounds):
         for name, runner in runners.items():
             samples[name].append(_sample(runner, images, repeats[name]))
+            bar.update(status=f"batch {batch} round {r + 1}/{rounds} {name}")
     return {name: statistics.median(s) for name, s in samples.items()}
 
 
 def _build_all(
     model: nn.Module, paths: Sequence[str], example: torch.Tensor,
-    calibration: list[torch.Tensor], results: dict[str, PathResult],
+    calibration: list[torch.Tensor], results: dict[str, PathResult], bar: ProgressBar,
 ) -> dict[str, InferenceRunner]:
     runners = {}
     for path in paths:
         reason = _unavailable(path, example.device)
         if reason:
             results[path].skipped = reason
+            bar.update(status=f"skip {path}")
             continue
+        bar.note(f"building {path}")  # compiled paths take minutes
         start = time.perf_counter()
         runners[path] = build_path(path, model, example, calibration=calibration)
         runners[path](example)  # compile / first-call costs belong to the build time
         results[path].build_s = time.perf_counter() - start
+        bar.update(status=f"built {path}")
     return runners
+
+
+def _check_all(
+    runners: dict[str, InferenceRunner], paths: Sequence[str], built: dict[str, PathResult],
+    images: torch.Tensor, seconds: dict[str, float],
+) -> list[PathResult]:
+    """Each path's results at this batch: speed against eager and outputs checked."""
+    batch = images.shape[0]
+    ref = runners["eager"](images)
+    results = []
+    for path in paths:
+        r = PathResult(path, batch, tolerance=built[path].tolerance,
+                       build_s=built[path].build_s, skipped=built[path].skipped)
+        results.append(r)
+        if path not in runners:
+            continue
+        r.latency_ms = seconds[path] * 1e3
+        r.images_per_s = batch / seconds[path]
+        r.ratio = seconds["eager"] / seconds[path]
+        out = runners[path](images)
+        r.max_abs_diff, r.top1_agreement, r.passed = check_outputs(path, ref, out)
+    return results
 
 
 def benchmark(
@@ -125,7 +155,9 @@ def benchmark(
     """Time ``paths`` (``eager`` is always included as the baseline) at each batch size
     and check each against eager. Inputs are random normal images; int8 calibrates on
     ``calibration_images`` of them. Each path is built once (``build_s``: build plus
-    first call); compiled paths specialise to each batch size in its warm-up call."""
+    first call); compiled paths specialise to each batch size in its warm-up call.
+    A progress bar with an ETA (a step per build, and per path, batch and round) is
+    drawn on stderr when it is a terminal."""
     paths = ["eager"] + [p for p in paths if p != "eager"]
     if torch.device(device).type == "cuda":
         # CUDA convolutions default to TF32, 1e-2-level error: fp32 paths mean fp32 here.
@@ -142,22 +174,14 @@ def benchmark(
     calib = [c.to(device) for c in calib]
     example = torch.randn(batches[0], *shape, generator=gen).to(device)
     built = {p: PathResult(p, 0, tolerance=PATHS[p].tolerance) for p in paths}
-    runners = _build_all(model, paths, example, calib, built)
-    for batch in batches:
-        images = torch.randn(batch, *shape, generator=gen).to(device)
-        seconds = _time_side_by_side(runners, images, rounds)
-        ref = runners["eager"](images)
-        for path in paths:
-            r = PathResult(path, batch, tolerance=built[path].tolerance,
-                           build_s=built[path].build_s, skipped=built[path].skipped)
-            report.results.append(r)
-            if path not in runners:
-                continue
-            r.latency_ms = seconds[path] * 1e3
-            r.images_per_s = batch / seconds[path]
-            r.ratio = seconds["eager"] / seconds[path]
-            out = runners[path](images)
-            r.max_abs_diff, r.top1_agreement, r.passed = check_outputs(path, ref, out)
+    runnable = [p for p in paths if _unavailable(p, example.device) is None]
+    steps = len(paths) + len(batches) * len(runnable) * (1 + rounds)
+    with ProgressBar(steps, f"bench {name}") as bar:
+        runners = _build_all(model, paths, example, calib, built, bar)
+        for batch in batches:
+            images = torch.randn(batch, *shape, generator=gen).to(device)
+            seconds = _time_side_by_side(runners, images, rounds, bar)
+            report.results += _check_all(runners, paths, built, images, seconds)
     return report
 
 

@@ -18,7 +18,8 @@ import torch
 from torch import nn
 
 from ..errors import GoogLeNetError, WeightsError
-from ..weights._atomic import atomic_path
+from ..train.progress import StageProgress
+from ..weights._atomic import atomic_path, writable_file
 from .fuse import fuse_for_inference, strip_aux
 
 INPUT_NAME = "images"
@@ -54,21 +55,30 @@ def inference_graph(model: nn.Module, example: torch.Tensor, fuse: bool = True) 
     return strip_aux(copy.deepcopy(model)).eval()
 
 
+EXPORT_STAGES = ("fusing", "tracing", "saving")
+"""The steps :func:`export_program` and :func:`export_onnx` mark on a ``progress`` bar."""
+
+
 def export_program(
     model: nn.Module, path: str | Path, example: torch.Tensor, *, fuse: bool = True,
-    metadata: Mapping[str, Any] | None = None,
+    metadata: Mapping[str, Any] | None = None, progress: StageProgress | None = None,
 ) -> Path:
     """Save a ``torch.export`` program (``.pt2``) of the inference graph; returns the path.
 
     ``metadata`` (the weights' classes, preprocessing, recipe) goes into the archive as
     the extra file :data:`META_FILE`, read back by :func:`read_program_metadata`. Load the
-    program with :func:`load_program`; it needs torch, not this package.
+    program with :func:`load_program`; it needs torch, not this package. ``progress``
+    is the caller's stage bar, on which the :data:`EXPORT_STAGES` are marked.
     """
-    path = _writable(path)
+    path = writable_file(path, "model.pt2")
+    bar = progress or StageProgress(len(EXPORT_STAGES), enabled=False)
+    bar.stage("fusing")
     graph = inference_graph(model, example, fuse)
+    bar.stage("tracing")
     with torch.no_grad():
         program = torch.export.export(graph, (traceable(example),),
                                       dynamic_shapes=({0: batch_dim()},))
+    bar.stage("saving")
     extra = {META_FILE: json.dumps(_metadata_strings(metadata))}
     with atomic_path(path, suffix=path.suffix) as tmp:
         torch.export.save(program, tmp, extra_files=extra)
@@ -98,24 +108,30 @@ def load_program(path: str | Path) -> nn.Module:
 
 def export_onnx(
     model: nn.Module, path: str | Path, example: torch.Tensor, *, fuse: bool = True,
-    metadata: Mapping[str, Any] | None = None,
+    metadata: Mapping[str, Any] | None = None, progress: StageProgress | None = None,
 ) -> Path:
     """Write an ONNX model (input ``images``, output ``logits``) of the inference graph.
 
     ``metadata`` (the weights' classes, preprocessing, recipe) becomes the model's
     ``metadata_props``, so an ONNX runtime user knows how to feed it and name its
-    outputs (non-string values as JSON)."""
-    path = _writable(path)
+    outputs (non-string values as JSON). ``progress`` is the caller's stage bar, on
+    which the :data:`EXPORT_STAGES` are marked (the ONNX exporter writes the graph as
+    it traces; "saving" adds the metadata and moves the file into place)."""
+    path = writable_file(path, "model.onnx")
+    bar = progress or StageProgress(len(EXPORT_STAGES), enabled=False)
+    bar.stage("fusing")
     graph = inference_graph(model, example, fuse)
     # The ONNX exporter warns about every torchvision op it cannot find; none are used.
     logging.getLogger("torch.onnx").setLevel(logging.ERROR)
     with atomic_path(path, suffix=path.suffix) as tmp:
+        bar.stage("tracing")
         with torch.no_grad():
             torch.onnx.export(
                 graph, (traceable(example),), str(tmp), dynamo=True, input_names=[INPUT_NAME],
                 output_names=[OUTPUT_NAME], dynamic_shapes=({0: batch_dim()},),
                 external_data=False, verbose=False,
             )
+        bar.stage("saving")
         if metadata:
             import onnx
 
@@ -132,17 +148,6 @@ def read_onnx_metadata(path: str | Path) -> dict[str, str]:
 
     return {p.key: p.value for p in onnx.load(str(path), load_external_data=False)
             .metadata_props}
-
-
-def _writable(path: str | Path) -> Path:
-    """``path`` if a file can be written there: a missing folder or a directory in the
-    way is a one-line error naming it, before minutes of tracing."""
-    path = Path(path)
-    if path.is_dir():
-        raise ExportError(f"{path}: is a directory; give a file name (e.g. model.onnx)")
-    if not path.parent.is_dir():
-        raise ExportError(f"{path}: folder {path.parent} does not exist")
-    return path
 
 
 def onnx_session_runner(

@@ -69,6 +69,13 @@ class PathUnavailableError(GoogLeNetError, RuntimeError):
     """A path this machine or installation cannot run."""
 
 
+def needs_calibration(path: str) -> bool:
+    """Whether building ``path`` needs calibration images (int8: static quantization
+    measures each activation's range on real inputs). "auto" never picks such a path
+    unless :func:`optimize_for_inference` is given calibration images."""
+    return path in PATHS and PATHS[path].precision == "int8"
+
+
 def cpu_has_fast_bf16() -> bool:
     """AMX tiles make bf16 convolutions several times faster than fp32; AVX512-BF16
     alone does not (measured: bf16 matmuls ran at ~0.6x fp32 on such a CPU)."""
@@ -165,9 +172,9 @@ def build_path(
         return _module_runner(path, fused, dtype)
     if path in ("compiled", "compiled_bf16", "compiled_fp16"):
         return _module_runner(path, compile_frozen(fused), dtype)
-    if path == "int8":
+    if needs_calibration(path):
         if calibration is None:
-            raise PathUnavailableError("path int8: needs calibration images")
+            raise PathUnavailableError(f"path {path}: needs calibration images")
         quantized = quantize_int8(fused, (_cl(b) for b in calibration), _cl(example))
         return _module_runner(path, quantized, None)
     # onnxruntime: the ONNX file lives as long as the session needs it (loaded in memory).

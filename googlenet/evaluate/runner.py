@@ -7,6 +7,7 @@ all the individual classifiers").
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from ..data import build_dataset, make_loader
 from ..deploy import optimize_for_inference
 from ..errors import WeightsError
 from ..train.inputs import dataset_kwargs
+from ..train.progress import ProgressBar
 from ..weights import WeightsMeta, load_model
 from .crops import crop_views, load_size
 from .metrics import EvalReport, summarize
@@ -109,20 +111,25 @@ def crop_probs(model: Callable[[torch.Tensor], torch.Tensor],
 def predict_dataset(models: Sequence[LoadedModel], dataset: Dataset, crops: int = 1,
                     batch_size: int = 256, device: torch.device | None = None,
                     limit: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-    """Ensemble-averaged probabilities (N, K) and the targets (N,) over ``dataset``."""
+    """Ensemble-averaged probabilities (N, K) and the targets (N,) over ``dataset``.
+
+    A progress bar with an ETA is drawn on stderr when it is a terminal."""
     device = device or torch.device("cpu")
     n = len(dataset)  # type: ignore[arg-type]
     n = min(n, limit) if limit else n
     probs, targets = [], []
     # Many crops multiply the memory per image: shrink the batch to keep it bounded.
     bs = max(1, batch_size // max(1, crops // 10))
-    for images, y in make_loader(dataset, bs, indices=torch.arange(n), ragged=True):  # type: ignore[attr-defined]
-        images = (images.to(device) if isinstance(images, torch.Tensor)
-                  else [im.to(device) for im in images])
-        p = torch.stack([crop_probs(m.model, images, m.meta, crops)
-                         for m in models]).mean(0)
-        probs.append(p.cpu())
-        targets.append(y)
+    loader = make_loader(dataset, bs, indices=torch.arange(n), ragged=True)
+    with ProgressBar(math.ceil(n / bs), f"eval {crops} crop(s)") as bar:
+        for images, y in loader:
+            images = (images.to(device) if isinstance(images, torch.Tensor)
+                      else [im.to(device) for im in images])
+            p = torch.stack([crop_probs(m.model, images, m.meta, crops)
+                             for m in models]).mean(0)
+            probs.append(p.cpu())
+            targets.append(y)
+            bar.update(len(y))
     return torch.cat(probs), torch.cat(targets)
 
 

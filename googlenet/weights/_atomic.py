@@ -1,4 +1,4 @@
-"""Atomic file replacement shared by the weight writers."""
+"""Atomic file replacement shared by the writers of weights, exports and reports."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from googlenet.errors import OutputError
 
 
 def _default_mode() -> int:
@@ -41,3 +43,19 @@ def atomic_path(path: str | os.PathLike[str], suffix: str = "") -> Iterator[Path
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def writable_file(path: str | os.PathLike[str], example: str = "out.json") -> Path:
+    """``path`` if a file can be written there, checked before the work that produces
+    it (minutes of tracing or predicting): a directory in the way, a missing folder or
+    one without write permission is a one-line :class:`OutputError` naming it.
+    ``example`` is a file name to suggest in place of a directory."""
+    path = Path(path)
+    if path.is_dir():
+        raise OutputError(f"{path}: is a directory; give a file name (e.g. {example})")
+    folder = path.parent
+    if not folder.is_dir():
+        raise OutputError(f"{path}: folder {folder} does not exist")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise OutputError(f"{path}: folder {folder} is not writable")
+    return path

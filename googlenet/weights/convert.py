@@ -19,8 +19,10 @@ its classes and the exact preprocessing the weights expect, so ``googlenet predi
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import torch
 from torch import nn
@@ -28,10 +30,13 @@ from torch import nn
 from googlenet.errors import WeightsError
 from googlenet.models import create_model
 from googlenet.recipe import ModelRecipe
+from googlenet.train.progress import StageProgress
 from googlenet.weights.keymap import fill_state_dict
 from googlenet.weights.loader import save_weights
 from googlenet.weights.meta import WeightsMeta, default_class_names
 from googlenet.weights.sources import SOURCES, release
+
+PathLike = str | os.PathLike[str]
 
 
 @dataclass
@@ -43,7 +48,7 @@ class ImportedWeights:
     meta: WeightsMeta
 
 
-def _imported(net: nn.Module, recipe: ModelRecipe, source: str, path: str | os.PathLike[str],
+def _imported(net: nn.Module, recipe: ModelRecipe, source: str, path: PathLike,
               ) -> ImportedWeights:
     """The imported model with the metadata its release prescribes."""
     pre = release(source, recipe.name).preprocessing
@@ -52,14 +57,16 @@ def _imported(net: nn.Module, recipe: ModelRecipe, source: str, path: str | os.P
     return ImportedWeights(net.eval(), net.state_dict(), meta)
 
 
-def import_caffe(path: str | os.PathLike[str], model: str | None = None) -> ImportedWeights:
-    """Read a BVLC GoogLeNet caffemodel into the paper's ``googlenet`` (aux heads included
-    when the file has them: the release is the train_val net and does)."""
+def _read_caffe(path: PathLike) -> Any:
     from googlenet.weights.caffe import read_caffemodel
+
+    return read_caffemodel(path)
+
+
+def _map_caffe(layers: Any, path: PathLike, model: str | None) -> ImportedWeights:
     from googlenet.weights.caffe_map import caffe_entries, caffe_num_classes, has_aux_heads
 
     name = release("caffe", model or "googlenet").model
-    layers = read_caffemodel(path)
     aux = has_aux_heads(layers, path)
     num_classes = caffe_num_classes(layers, path)
     recipe = ModelRecipe(name, num_classes=num_classes, aux_logits=aux)
@@ -68,7 +75,13 @@ def import_caffe(path: str | os.PathLike[str], model: str | None = None) -> Impo
     return _imported(net, recipe, "caffe", path)
 
 
-def _torchvision_model(state: dict[str, torch.Tensor], path: str | os.PathLike[str]) -> str:
+def import_caffe(path: PathLike, model: str | None = None) -> ImportedWeights:
+    """Read a BVLC GoogLeNet caffemodel into the paper's ``googlenet`` (aux heads included
+    when the file has them: the release is the train_val net and does)."""
+    return _map_caffe(_read_caffe(path), path, model)
+
+
+def _torchvision_model(state: dict[str, torch.Tensor], path: PathLike) -> str:
     """Which torchvision network a state dict is, from its key names."""
     if any(k.startswith("Mixed_") for k in state):
         return "inception_v3"
@@ -79,15 +92,15 @@ def _torchvision_model(state: dict[str, torch.Tensor], path: str | os.PathLike[s
                        f"(first key {first!r}); give --model to say which")
 
 
-def import_torchvision(path: str | os.PathLike[str], model: str | None = None,
-                       ) -> ImportedWeights:
-    """Read a torchvision ``.pth`` state dict (``weights_only=True``: no pickle code runs)
-    into ``googlenet_bn`` or ``inception_v3`` (told apart by the keys when ``model`` is
-    None); aux heads are kept when the file has them."""
+def _read_torchvision(path: PathLike) -> Any:
     from googlenet.weights.safetensors_io import load_torch_state_dict
+
+    return load_torch_state_dict(path)
+
+
+def _map_torchvision(raw: Any, path: PathLike, model: str | None) -> ImportedWeights:
     from googlenet.weights.torchvision_map import from_torchvision
 
-    raw = load_torch_state_dict(path)
     name = release("torchvision", model or _torchvision_model(raw, path)).model
     state = from_torchvision(raw, name, source=str(path))
     fc = state.get("fc.weight")
@@ -99,21 +112,24 @@ def import_torchvision(path: str | os.PathLike[str], model: str | None = None,
     return _imported(net, recipe, "torchvision", path)
 
 
-def import_keras(path: str | os.PathLike[str], model: str | None = None) -> ImportedWeights:
-    """Read a Keras InceptionV3 HDF5 weight file (legacy layout or Keras 3
-    ``.weights.h5``, with or without the top) into ``inception_v3_keras``, whose branch
-    average pools leave the padding out as Keras does. ``inception_v3`` (torchvision's
-    pooling, which counts the padding) is refused: its features would be ~0.3 away
-    from Keras' own.
+def import_torchvision(path: PathLike, model: str | None = None) -> ImportedWeights:
+    """Read a torchvision ``.pth`` state dict (``weights_only=True``: no pickle code runs)
+    into ``googlenet_bn`` or ``inception_v3`` (told apart by the keys when ``model`` is
+    None); aux heads are kept when the file has them."""
+    return _map_torchvision(_read_torchvision(path), path, model)
 
-    A "notop" file has no classifier: the recipe says ``num_classes=0`` and no class
-    names are claimed, so ``predict`` refuses it while ``finetune`` uses it as it should.
-    """
-    from googlenet.weights.keras_h5 import layers_of_kind, read_keras_h5
+
+def _read_keras(path: PathLike) -> Any:
+    from googlenet.weights.keras_h5 import read_keras_h5
+
+    return read_keras_h5(path)
+
+
+def _map_keras(layers: Any, path: PathLike, model: str | None) -> ImportedWeights:
+    from googlenet.weights.keras_h5 import layers_of_kind
     from googlenet.weights.keras_map import load_keras_weights
 
     name = release("keras", model or "inception_v3_keras").model
-    layers = read_keras_h5(path)
     dense = layers_of_kind(layers, "dense")
     # A "notop" file has no classifier: the model is built without one (num_classes=0).
     num_classes = int(dense[0].torch_arrays()["weight"].shape[0]) if dense else 0
@@ -123,28 +139,61 @@ def import_keras(path: str | os.PathLike[str], model: str | None = None) -> Impo
     return _imported(net, recipe, "keras", path)
 
 
+def import_keras(path: PathLike, model: str | None = None) -> ImportedWeights:
+    """Read a Keras InceptionV3 HDF5 weight file (legacy layout or Keras 3
+    ``.weights.h5``, with or without the top) into ``inception_v3_keras``, whose branch
+    average pools leave the padding out as Keras does. ``inception_v3`` (torchvision's
+    pooling, which counts the padding) is refused: its features would be ~0.3 away
+    from Keras' own.
+
+    A "notop" file has no classifier: the recipe says ``num_classes=0`` and no class
+    names are claimed, so ``predict`` refuses it while ``finetune`` uses it as it should.
+    """
+    return _map_keras(_read_keras(path), path, model)
+
+
+# Each source is read (parsing the file: most of a large file's time) and then mapped
+# onto our model; two steps, so that `convert` can show which one runs.
+_Reader = Callable[[PathLike], Any]
+_Mapper = Callable[[Any, PathLike, str | None], ImportedWeights]
+_IMPORTERS: dict[str, tuple[_Reader, _Mapper]] = {
+    "caffe": (_read_caffe, _map_caffe),
+    "torchvision": (_read_torchvision, _map_torchvision),
+    "keras": (_read_keras, _map_keras),
+}
+
+
 def import_weights(
-    path: str | os.PathLike[str], source: str, model: str | None = None
+    path: PathLike, source: str, model: str | None = None,
+    *, progress: StageProgress | None = None,
 ) -> ImportedWeights:
-    """Import ``path`` from ``source`` (``torchvision``, ``keras`` or ``caffe``)."""
-    importers = {"caffe": import_caffe, "torchvision": import_torchvision,
-                 "keras": import_keras}
-    if source not in importers:
+    """Import ``path`` from ``source`` (``torchvision``, ``keras`` or ``caffe``);
+    ``progress`` is the caller's stage bar, on which "reading" and "mapping" are marked."""
+    if source not in _IMPORTERS:
         raise WeightsError(f"{path}: unknown source {source!r} (one of {', '.join(SOURCES)})")
     if not os.path.isfile(path):
         raise WeightsError(f"{path}: no such file")
+    bar = progress or StageProgress(2, enabled=False)
+    read, map_onto_model = _IMPORTERS[source]
     try:
-        return importers[source](path, model)
+        bar.stage("reading")
+        raw = read(path)
+        bar.stage("mapping")
+        return map_onto_model(raw, path, model)
     except WeightsError as err:
         # release() does not know the file; name it in the message.
         raise WeightsError(str(err) if str(path) in str(err) else f"{path}: {err}") from None
 
 
 def convert(
-    src: str | os.PathLike[str], dst: str | os.PathLike[str], source: str,
+    src: PathLike, dst: PathLike, source: str,
     model: str | None = None,
 ) -> WeightsMeta:
-    """Import ``src`` and write ``dst`` (safetensors + metadata, atomically)."""
-    imported = import_weights(src, source, model)
-    save_weights(dst, imported.state_dict, imported.meta)
+    """Import ``src`` and write ``dst`` (safetensors + metadata, atomically). The steps
+    (reading, mapping, writing) are shown on stderr when it is a terminal: a full
+    Inception v3 file takes a while on a small machine."""
+    with StageProgress(3, f"convert {Path(src).name}") as bar:
+        imported = import_weights(src, source, model, progress=bar)
+        bar.stage("writing")
+        save_weights(dst, imported.state_dict, imported.meta)
     return imported.meta

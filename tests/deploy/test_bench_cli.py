@@ -1,6 +1,7 @@
 """``googlenet bench`` and ``googlenet export`` end to end on a tiny model."""
 
 import json
+from contextlib import redirect_stderr
 
 from safetensors.torch import save_file
 
@@ -58,3 +59,22 @@ def test_export_command_writes_checked_files(capsys, tmp_path):
                      "--json"])
         data = json.loads(capsys.readouterr().out)
         assert code == 0 and out.is_file() and data["max_abs_diff"] < 1e-4
+
+
+def test_bench_and_export_show_progress_only_on_a_terminal(fake_tty, capsys, tmp_path):
+    with redirect_stderr(fake_tty):
+        assert main(["bench", "inception_a_net", "--batch", "2", "--rounds", "1",
+                     "--paths", "fused", "--json"]) == 0
+        assert main(["export", "inception_a_net", "--format", "pt2",
+                     "--out", str(tmp_path / "m.pt2")]) == 0
+    drawn = fake_tty.getvalue()
+    # bench: a step per build and per path, batch and round, with an ETA.
+    assert "\rbench inception_a_net [" in drawn and "6/6" in drawn and "ETA" in drawn
+    assert "batch 2 round 1/1 fused" in drawn
+    # export: named steps with the time so far, then each step's time.
+    for step in ("fusing...", "tracing...", "saving...", "checking..."):
+        assert step in drawn
+    assert "done in" in drawn and "checking 0:" in drawn
+    assert main(["export", "inception_a_net", "--format", "pt2",
+                 "--out", str(tmp_path / "m.pt2")]) == 0
+    assert "\r" not in capsys.readouterr().err

@@ -1,4 +1,5 @@
 import json
+from contextlib import redirect_stderr
 
 import numpy as np
 import pytest
@@ -25,7 +26,8 @@ from googlenet.evaluate import (
     topk_accuracy,
 )
 from googlenet.evaluate.crops import load_size
-from googlenet.recipe import ModelRecipe
+from googlenet.models import get_model_info
+from googlenet.recipe import ModelRecipe, build_model
 from googlenet.train import fit
 from googlenet.weights import Preprocessing, WeightsMeta
 
@@ -107,6 +109,21 @@ def test_ensemble_averages_members_and_cli_writes_confusion_png(tiny_config, tmp
                  "--out", str(out)]) == 0
     two = json.loads((out / "eval-synthetic-test-2crop.json").read_text())
     assert two["crops"] == 2 and two["count"] == 40 and 0.0 <= two["top1"] <= 1.0
+
+
+def test_eval_draws_progress_with_an_eta_only_on_a_terminal(fake_tty, capsys):
+    recipe = ModelRecipe("inception_a_net")
+    meta = WeightsMeta(recipe, tuple("0123456789"),
+                       get_model_info("inception_a_net").preprocessing)
+    models = [LoadedModel(build_model(recipe).eval(), meta, "random")]
+    ds = build_dataset("synthetic", "test", image_size=28, channels=1, num_samples=40)
+    with redirect_stderr(fake_tty):
+        predict_dataset(models, ds, crops=2, batch_size=16)
+    drawn = fake_tty.getvalue()
+    assert "\reval 2 crop(s) [" in drawn and "3/3" in drawn and "img/s" in drawn
+    assert "ETA" in drawn
+    predict_dataset(models, ds, crops=2, batch_size=16)
+    assert capsys.readouterr().err == ""
 
 
 def test_eval_of_a_broken_checkpoint_is_one_line(tmp_path, capsys):

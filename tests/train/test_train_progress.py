@@ -27,3 +27,39 @@ def test_progress_bar_draws_on_a_tty_and_is_quiet_otherwise():
 def test_format_duration():
     assert format_duration(75) == "1:15"
     assert format_duration(3725) == "1:02:05"
+
+
+def test_stage_progress_names_steps_and_a_failed_one(fake_tty):
+    from googlenet.train.progress import StageProgress
+
+    with StageProgress(3, "export onnx", stream=fake_tty) as bar:
+        bar.stage("fusing")
+        bar.stage("tracing")
+    text = fake_tty.getvalue()
+    assert "0/3 fusing..." in text and "1/3 tracing..." in text
+    assert text.endswith("(fusing 0:00, tracing 0:00)\n") and "done in 0:00" in text
+    failed = FakeTTY()
+    try:
+        with StageProgress(3, "convert", stream=failed) as bar:
+            bar.stage("reading")
+            raise ValueError("bad file")
+    except ValueError:
+        pass
+    assert "failed in reading after 0:00" in failed.getvalue()
+    never = FakeTTY()  # failed before its first step: nothing to say
+    try:
+        with StageProgress(3, "convert", stream=never):
+            raise ValueError("no such file")
+    except ValueError:
+        pass
+    assert never.getvalue() == ""
+
+
+def test_note_shows_a_long_step_at_once_and_a_shorter_line_blanks_the_longer(fake_tty):
+    bar = ProgressBar(2, "bench", stream=fake_tty, min_interval=60.0)
+    bar.note("building compiled_bf16")
+    bar.update(status="x")  # within min_interval: not drawn
+    bar.update(status="ok")  # the last step is always drawn
+    first, second = fake_tty.getvalue().split("\r")[1:]
+    assert "building compiled_bf16" in first and "ETA" in first
+    assert len(second) >= len(first) and second.rstrip().endswith("ETA 0:00")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+from contextlib import redirect_stderr
 from pathlib import Path
 
 import numpy as np
@@ -112,10 +114,20 @@ def test_cli_convert(caffemodel: Path, tmp_path: Path, capsys: pytest.CaptureFix
 
     dst = tmp_path / "g.safetensors"
     assert main(["convert", str(caffemodel), str(dst), "--from", "caffe"]) == 0
-    out = capsys.readouterr().out
-    assert dst.is_file() and "BGR" in out
-    assert "googlenet(num_classes=1000) from caffe (1000 classes)" in out
+    out, err = capsys.readouterr()
+    assert dst.is_file() and "googlenet(num_classes=1000) from caffe (1000 classes)" in out
+    assert "BGR" in out and err == ""  # no progress drawn: stderr is not a terminal
     assert main(["convert", str(caffemodel), str(dst), "--from", "caffe",
                  "--model", "inception_v3"]) == 2
     err = capsys.readouterr().err
     assert "caffe weights load into googlenet" in err and "\n" not in err.strip()
+
+
+def test_convert_names_its_steps_on_a_terminal(caffemodel: Path, tmp_path: Path,
+                                                fake_tty: io.StringIO) -> None:
+    # (test_cli_convert checks that nothing is drawn when stderr is not a terminal.)
+    with redirect_stderr(fake_tty):
+        convert(caffemodel, tmp_path / "g.safetensors", "caffe")
+    drawn = fake_tty.getvalue()
+    assert all(f"{step}..." in drawn for step in ("reading", "mapping", "writing"))
+    assert "\rconvert bvlc_googlenet.caffemodel [" in drawn and "done in" in drawn

@@ -57,14 +57,19 @@ def test_predict_text_output(tmp_path: Path, caffe_safetensors: Path,
     assert lines[1].strip().endswith(tuple(imagenet_class_names())) and "%" in lines[1]
 
 
-def test_corrupt_image_is_one_line_naming_it(tmp_path: Path, caffe_safetensors: Path,
-                                            capsys: pytest.CaptureFixture[str]) -> None:
+def test_corrupt_image_is_skipped_with_one_line_naming_it(
+    tmp_path: Path, caffe_safetensors: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    # One bad file among good ones never aborts the batch: it is named, skipped, counted.
     good = _image(tmp_path / "good.png", (224, 224), seed=0)
     bad = tmp_path / "broken.jpg"
     bad.write_bytes(b"\xff\xd8\xff\xe0 this is not really a jpeg")
-    assert main(["predict", str(good), str(bad), "--weights", str(caffe_safetensors)]) == 2
-    err = capsys.readouterr().err.strip()
-    assert "\n" not in err and str(bad) in err and "cannot read image" in err
+    assert main(["predict", str(good), str(bad), "--weights", str(caffe_safetensors)]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.splitlines()[0] == str(good) and str(bad) not in captured.out
+    skips = [line for line in captured.err.splitlines() if str(bad) in line]
+    assert len(skips) == 1 and "cannot read image" in skips[0]
+    assert "skipped 1 of 2 files" in captured.err
 
 
 def test_weights_without_metadata_are_refused(tmp_path: Path,
