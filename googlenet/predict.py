@@ -37,7 +37,7 @@ from googlenet.data.folder import (
 from googlenet.data.transforms import center_crop, resize
 from googlenet.deploy import PATHS, needs_calibration, optimize_for_inference
 from googlenet.errors import DataError, UnreadableImageError
-from googlenet.train.progress import ProgressBar
+from googlenet.progress import ProgressBar
 from googlenet.weights import Preprocessing, WeightsMeta, load_model
 from googlenet.weights._atomic import atomic_path, writable_file
 

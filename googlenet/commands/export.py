@@ -13,7 +13,7 @@ from ..deploy.export import (
     export_program,
     load_program,
 )
-from ..train.progress import StageProgress
+from ..progress import StageProgress
 from ._common import add_model_args, model_from_args, print_json
 
 

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 import torch
 from torch import nn
 
-from ..train.progress import ProgressBar
+from ..progress import ProgressBar
 from .optimize import FP32_ATOL, PATHS, TOP1_AGREEMENT, InferenceRunner, build_path
 from .optimize import unavailable_reason as _unavailable
 

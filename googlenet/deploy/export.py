@@ -18,7 +18,7 @@ import torch
 from torch import nn
 
 from ..errors import GoogLeNetError, WeightsError
-from ..train.progress import StageProgress
+from ..progress import StageProgress
 from ..weights._atomic import atomic_path, writable_file
 from .fuse import fuse_for_inference, strip_aux
 

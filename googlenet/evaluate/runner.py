@@ -19,8 +19,8 @@ from torch.utils.data import Dataset
 from ..data import build_dataset, make_loader
 from ..deploy import optimize_for_inference
 from ..errors import WeightsError
+from ..progress import ProgressBar
 from ..train.inputs import dataset_kwargs
-from ..train.progress import ProgressBar
 from ..weights import WeightsMeta, load_model
 from .crops import crop_views, load_size
 from .metrics import EvalReport, summarize

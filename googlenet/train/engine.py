@@ -16,12 +16,12 @@ from torch.utils.data import Dataset
 from ..data import cutmix, make_loader, mixup
 from ..errors import TrainingError
 from ..models.inception_net import InceptionOutputs
+from ..progress import ProgressBar
 from .config import TrainConfig
 from .distributed import DistInfo, all_reduce_sum
 from .ema import ModelEMA
 from .inputs import RunData, batch_seed, prepare_eval, train_loader
 from .losses import inception_loss
-from .progress import ProgressBar
 from .schedule import lr_at, set_lr
 
 

@@ -29,8 +29,8 @@ from torch import nn
 
 from googlenet.errors import WeightsError
 from googlenet.models import create_model
+from googlenet.progress import StageProgress
 from googlenet.recipe import ModelRecipe
-from googlenet.train.progress import StageProgress
 from googlenet.weights.keymap import fill_state_dict
 from googlenet.weights.loader import save_weights
 from googlenet.weights.meta import WeightsMeta, default_class_names

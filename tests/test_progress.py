@@ -1,6 +1,6 @@
 import io
 
-from googlenet.train.progress import ProgressBar, format_duration
+from googlenet.progress import ProgressBar, format_duration
 
 
 class FakeTTY(io.StringIO):
@@ -30,7 +30,7 @@ def test_format_duration():
 
 
 def test_stage_progress_names_steps_and_a_failed_one(fake_tty):
-    from googlenet.train.progress import StageProgress
+    from googlenet.progress import StageProgress
 
     with StageProgress(3, "export onnx", stream=fake_tty) as bar:
         bar.stage("fusing")
