@@ -236,3 +236,23 @@ def test_no_progress_bar_when_stderr_is_not_a_terminal(
     assert main(["predict", str(photos), "--weights", str(weights)]) == 0
     err = capsys.readouterr().err
     assert "\r" not in err and "ETA" not in err
+
+
+@pytest.mark.skipif(NO_INT8 is not None, reason=f"int8 unavailable: {NO_INT8}")
+def test_eval_int8_calibrates_on_the_evaluated_images(
+    tmp_path: Path, weights: Path, calibration_spy: list[torch.Tensor],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["eval", str(weights), "--dataset", "synthetic", "--limit", "8", "--path",
+                 "int8", "--out", str(tmp_path), "--json"]) == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out)["inference_path"] == "int8"
+    assert "int8: calibrating on 256 of the evaluated images" in err
+    from googlenet.data import build_dataset
+    from googlenet.evaluate import crop_views
+
+    # The first image, prepared as eval's 1-crop view of it (resize 32, center 28).
+    test = build_dataset("synthetic", "test", image_size=28, channels=1)
+    pre = Predictor.from_file(weights).preprocessing
+    view = crop_views(test[0][0][None], pre.input_size, 1, pre.resize_size)[0]
+    assert torch.equal(torch.cat(calibration_spy)[:1].contiguous(), pre.normalize(view))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -17,7 +18,7 @@ import torch.nn.functional as F
 from torch.utils.data import Dataset
 
 from ..data import build_dataset, make_loader
-from ..deploy import optimize_for_inference
+from ..deploy import needs_calibration, optimize_for_inference
 from ..errors import WeightsError
 from ..progress import ProgressBar
 from ..train.inputs import dataset_kwargs
@@ -41,12 +42,15 @@ class LoadedModel:
 
 
 def load_models(paths: Sequence[str | os.PathLike[str]], device: torch.device,
-                inference_path: str = "eager") -> list[LoadedModel]:
+                inference_path: str = "eager", calibration: Dataset | None = None,
+                ) -> list[LoadedModel]:
     """Rebuild every weights file (converted, trained or fine-tuned); an ensemble must
     agree on its class names.
 
     ``inference_path`` is one of :data:`googlenet.deploy.PATHS` or "auto" (the fastest
     path that meets its tolerance on this machine, see :func:`optimize_for_inference`).
+    A path that calibrates (int8) does so on images of ``calibration``, prepared as each
+    model's inputs.
     """
     loaded = []
     for p in paths:
@@ -56,7 +60,10 @@ def load_models(paths: Sequence[str | os.PathLike[str]], device: torch.device,
         if inference_path != "eager":
             size = meta.preprocessing.input_size
             example = torch.zeros(2, _in_chans(model), size, size, device=device)
-            runner, used = optimize_for_inference(model, example, inference_path)
+            batches = (calibration_batches(calibration, meta, device)
+                       if calibration is not None else None)
+            runner, used = optimize_for_inference(model, example, inference_path,
+                                                  calibration=batches)
             loaded.append(LoadedModel(runner, meta, str(p), used))
             continue
         loaded.append(LoadedModel(model, meta, str(p), used))
@@ -66,6 +73,17 @@ def load_models(paths: Sequence[str | os.PathLike[str]], device: torch.device,
             raise WeightsError(f"{other.path}: its classes differ from {first.path}'s; "
                                f"an ensemble needs the same classes in the same order")
     return loaded
+
+
+def calibration_batches(dataset: Dataset, meta: WeightsMeta, device: torch.device,
+                        images: int = 256, batch: int = 32) -> list[torch.Tensor]:
+    """Up to ``images`` images of ``dataset``, evenly spread, as the 1-crop inputs
+    ``meta``'s model takes, in batches: what int8 calibrates on."""
+    n = len(dataset)  # type: ignore[arg-type]
+    idx = torch.linspace(0, n - 1, min(n, images)).round().long().unique().tolist()
+    pre = meta.preprocessing
+    views = crop_views([dataset[i][0] for i in idx], pre.input_size, 1, pre.resize_size)[0]
+    return [pre.normalize(b.to(device)) for b in views.split(batch)]
 
 
 def _in_chans(model: torch.nn.Module) -> int:
@@ -140,7 +158,11 @@ def evaluate_checkpoints(paths: Sequence[str | os.PathLike[str]], dataset: Datas
     """Top-1/top-5, per-class accuracy and the confusion matrix of a checkpoint or an
     ensemble of checkpoints on ``dataset``."""
     device = device or torch.device("cpu")
-    models = load_models(paths, device, inference_path)
+    if needs_calibration(inference_path):
+        n = min(256, len(dataset))  # type: ignore[arg-type]
+        print(f"{inference_path}: calibrating on {n} of the evaluated images",
+              file=sys.stderr)
+    models = load_models(paths, device, inference_path, calibration=dataset)
     classes = list(models[0].meta.classes)
     n_data = len(getattr(dataset, "classes", classes))
     if n_data != len(classes):
