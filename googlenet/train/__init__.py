@@ -6,7 +6,8 @@ See :mod:`googlenet.train.runner` for the run folder layout and
 
 from __future__ import annotations
 
-from .config import ConfigError, TrainConfig
+from ..errors import ConfigError
+from .config import TrainConfig
 from .ema import ModelEMA
 from .engine import evaluate, train_one_epoch, train_step
 from .losses import LossParts, classification_loss, inception_loss

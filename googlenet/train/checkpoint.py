@@ -30,7 +30,7 @@ from typing import Any
 
 import torch
 
-from ..errors import WeightsError
+from ..errors import ConfigError, WeightsError
 from ..weights import (
     WeightsMeta,
     load_state_dict,
@@ -39,7 +39,6 @@ from ..weights import (
     save_weights,
 )
 from ..weights._atomic import atomic_path
-from .config import ConfigError
 
 LAST, BEST = "last", "best"
 STATE_FORMAT = "googlenet-train-state/2"
@@ -167,8 +166,8 @@ def reconcile(run_dir: str | os.PathLike[str]) -> list[str]:
     best_step = state.get("best_step")
     best = checkpoint_path(d, BEST)
     if best_step == meta.training.step:
-        current = read_meta(best).training if best.is_file() else None
-        if current is None or current.step != best_step:
+        held = read_meta(best).training if best.is_file() else None
+        if held is None or held.step != best_step:
             save_weights(best, weights, meta)
             repaired.append(best.name)
     # metrics.json is written last (write_records): if it holds last's history, the

@@ -13,7 +13,8 @@ from collections.abc import Iterable
 import torch
 from torch import nn
 
-from .config import ConfigError, TrainConfig
+from ..errors import ConfigError
+from .config import TrainConfig
 
 
 def param_groups(model: nn.Module, weight_decay: float) -> list[dict]:
