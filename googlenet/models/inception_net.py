@@ -14,8 +14,7 @@ import torch
 from torch import nn
 
 from ..errors import InputSizeError
-from ..layers import AuxHead
-from ..layers_v3 import InceptionV3Aux
+from ..layers import AuxHead, InceptionV3Aux
 from ..specs.types import AuxSpec, NetSpec
 from .builder import build_features, conv_factory
 
@@ -35,6 +34,9 @@ class InceptionNet(nn.Module):
     ``fc``), so state-dict keys read like the paper.
     """
 
+    # The classifier's module name (state-dict keys), read by the weight key maps.
+    CLASSIFIER = "fc"
+
     def __init__(
         self,
         spec: NetSpec,
@@ -53,7 +55,7 @@ class InceptionNet(nn.Module):
         for name, module in layout.modules:
             self.add_module(name, module)
         self.feature_names: tuple[str, ...] = tuple(name for name, _ in layout.modules)
-        self.row_modules = layout.row_modules
+        self.row_modules = dict(layout.row_modules)
         self.feature_channels = layout.channels
         self.num_features = layout.out_channels
         self._build_head(spec)

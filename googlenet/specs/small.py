@@ -9,7 +9,17 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from .googlenet import TABLE1
+from .blocks import BlockSpec, Branch, Conv, Pool
+from .googlenet import (
+    BRANCH_1X1,
+    BRANCH_5X5,
+    BRANCH_POOL,
+    CONV,
+    POOL,
+    PROJ,
+    REDUCE,
+    TABLE1,
+)
 from .types import NetSpec, Row
 
 FASHION_MEAN, FASHION_STD = (0.2860,), (0.3530,)
@@ -63,6 +73,25 @@ GOOGLENET_MNIST_WIDE = replace(
 parameters); its Fashion-MNIST benchmark run is in BENCHMARKS.md."""
 
 
+def _plain(out: int, kernel: int, name: str) -> Conv:
+    # The course's convolutions are bare nn.Conv2d: bias, no activation.
+    return Conv(out, kernel, name=name, act=False)
+
+
+INCEPTION_A = BlockSpec((
+    Branch(BRANCH_1X1, (_plain(16, 1, BRANCH_1X1),)),
+    Branch(BRANCH_5X5, (_plain(16, 1, f"{BRANCH_5X5}.{REDUCE}"),
+                        _plain(24, 5, f"{BRANCH_5X5}.{CONV}"))),
+    # The course's branch3x3_1..3, here a numbered container (state-dict keys).
+    Branch("branch_3x3dbl", (_plain(16, 1, "branch_3x3dbl.0"), _plain(24, 3, "branch_3x3dbl.1"),
+                             _plain(24, 3, "branch_3x3dbl.2"))),
+    Branch(BRANCH_POOL, (
+        Pool("avg", 3, 1, count_include_pad=False, name=f"{BRANCH_POOL}.{POOL}"),
+        _plain(24, 1, f"{BRANCH_POOL}.{PROJ}"))),
+), label="InceptionA")
+"""The course's InceptionA (seed 001), a v3-style block: 1x1 16 | 1x1 16 > 5x5 24 |
+1x1 16 > 3x3 24 > 3x3 24 | 3x3 average pool > 1x1 24; 88 channels out."""
+
 INCEPTION_A_NET = NetSpec(
     name="inception_a_net",
     rows=(
@@ -70,12 +99,12 @@ INCEPTION_A_NET = NetSpec(
             options={"out": 10, "act": False}),
         Row("pool1", "max_pool", patch=2, stride=2),
         Row("relu1", "relu"),
-        Row("incep1", "inception_a"),
+        Row("incep1", "block", block=INCEPTION_A),
         Row("conv2", "conv", patch=5, stride=1, padding=0, depth=1,
             options={"out": 20, "act": False}),
         Row("pool2", "max_pool", patch=2, stride=2),
         Row("relu2", "relu"),
-        Row("incep2", "inception_a"),
+        Row("incep2", "block", block=INCEPTION_A),
         Row("flatten", "flatten"),
         Row("fc", "linear", depth=1),
     ),

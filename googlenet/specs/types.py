@@ -2,9 +2,10 @@
 
 A :class:`Row` has the columns of the GoogLeNet paper's Table 1 (type, patch size/stride,
 output size, depth, #1x1, #3x3 reduce, #3x3, #5x5 reduce, #5x5, pool proj) plus the
-paper's printed params/ops. Row types that Table 1 does not know (Inception v3's blocks,
-residual blocks) keep their own settings in ``options``, so later families reuse the
-format: the builder looks a row's ``type`` up in an explicit table of builders.
+paper's printed params/ops. A Table 1 ``inception`` row is turned into a branch table by
+one function (:func:`googlenet.specs.googlenet.table1_block`); a ``block`` row carries its
+branch table (:class:`~googlenet.specs.blocks.BlockSpec`) itself, as Inception v3's do.
+The builder looks a row's ``type`` up in an explicit table of builders.
 
 A :class:`NetSpec` is rows plus the choices that are not columns of Table 1 (norm layer,
 pooling rounding, aux heads). Every deviation from the paper is one of these named fields,
@@ -16,6 +17,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
+
+from .blocks import BlockSpec
 
 
 @dataclass(frozen=True)
@@ -44,11 +47,18 @@ class Row:
     padding: int | None = None
     lrn_after: bool = False
     options: Mapping[str, Any] = field(default_factory=dict)
+    # The branch table of a "block" row.
+    block: BlockSpec | None = None
 
     @property
     def is_head(self) -> bool:
         """Rows after the last feature map: global pooling, dropout, linear, softmax."""
         return self.type in HEAD_TYPES
+
+    @property
+    def reduce_name(self) -> str:
+        """The module a conv row's "#3x3 reduce" column builds (``conv2_reduce``)."""
+        return f"{self.name}_reduce"
 
     @property
     def patch_stride(self) -> str:
@@ -98,8 +108,6 @@ class NetSpec:
     pool_ceil_mode: bool = True
     # Kernel of the "5x5" branch of every Inception block.
     kernel_5x5: int = 5
-    # Naive (Figure 2a) blocks: no reductions in front of the 3x3/5x5 convolutions.
-    naive: bool = False
     dropout: float = 0.4
     aux: tuple[AuxSpec, ...] = ()
     aux_dropout: float = 0.7
