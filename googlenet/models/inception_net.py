@@ -31,11 +31,12 @@ class InceptionNet(nn.Module):
     """A network of the Inception family built from its spec rows.
 
     Top-level module names are the rows' names (``conv1``, ``inception_3a``, ``aux_4a``,
-    ``fc``), so state-dict keys read like the paper.
+    ``fc``), so state-dict keys read like the paper. ``row_modules`` maps every row to the
+    modules it made, head rows included.
     """
 
-    # The classifier's module name (state-dict keys), read by the weight key maps.
-    CLASSIFIER = "fc"
+    # Head module names (state-dict keys), read by the weight key maps and cost tables.
+    CLASSIFIER, GLOBAL_POOL, DROPOUT = "fc", "global_pool", "dropout"
 
     def __init__(
         self,
@@ -81,6 +82,11 @@ class InceptionNet(nn.Module):
         self.head_in_features = in_features
         self.dropout = nn.Dropout(spec.dropout)
         self.fc = nn.Linear(in_features, self.num_classes)
+        by_type = {"global_avg_pool": self.GLOBAL_POOL, "flatten": self.GLOBAL_POOL,
+                   "dropout": self.DROPOUT, "linear": self.CLASSIFIER}
+        for row in spec.rows:  # softmax has no module: the model returns logits
+            if row.is_head:
+                self.row_modules[row.name] = [by_type[row.type]] if row.type in by_type else []
 
     def _aux_head(self, spec: NetSpec, aux: AuxSpec, channels: int) -> nn.Module:
         if aux.kind == "inception_v3":

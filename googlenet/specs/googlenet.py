@@ -12,7 +12,7 @@ from dataclasses import replace
 
 from ..errors import SpecError
 from .blocks import BlockSpec, Branch, Conv, Pool
-from .types import AuxSpec, NetSpec, Row, parse_count
+from .types import AuxSpec, Column, NetSpec, Row, TableLayout, parse_count
 
 # Module names inside a Table 1 block (state-dict keys: the weight key maps read these).
 BRANCH_1X1, BRANCH_3X3, BRANCH_5X5, BRANCH_POOL = (
@@ -103,10 +103,19 @@ TABLE1: tuple[Row, ...] = (
     Row("softmax", "softmax", out_size=(1, 1, 1000)),
 )
 
+TABLE1_LAYOUT = TableLayout("the paper's Table 1", (
+    Column("type", "label"), Column("patch/stride", "patch_stride"),
+    Column("output size", "output_size"), Column("depth", "depth"), Column("#1x1", "n1x1"),
+    Column("#3x3 red", "n3x3_reduce"), Column("#3x3", "n3x3"),
+    Column("#5x5 red", "n5x5_reduce"), Column("#5x5", "n5x5"),
+    Column("pool proj", "pool_proj"),
+), note=" (its conv1 row prints 2.7K/34M, which 7x7x3x64 weights cannot give)")
+"""Table 1's columns, for GoogLeNet and every variant written as Table 1 rows."""
+
 # Section 5: auxiliary classifiers on the outputs of 4a and 4d.
 PAPER_AUX = (AuxSpec("aux_4a", "inception_4a"), AuxSpec("aux_4d", "inception_4d"))
 
-GOOGLENET = NetSpec(name="googlenet", rows=TABLE1, aux=PAPER_AUX)
+GOOGLENET = NetSpec(name="googlenet", rows=TABLE1, aux=PAPER_AUX, table=TABLE1_LAYOUT)
 """The paper's network: LRN, biases, real 5x5 branches, dropout 0.4, 5x5/3 aux pooling."""
 
 

@@ -28,7 +28,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from .blocks import BlockSpec, Branch, Conv, Op, Pool
-from .types import AuxSpec, NetSpec, Row
+from .types import BLOCK_TABLE, AuxSpec, NetSpec, Row
 
 
 def _conv(name: str, patch: int, stride: int, out: tuple[int, int, int], padding: int) -> Row:
@@ -151,6 +151,9 @@ TORCHVISION_NAMES: dict[str, str] = {
 }
 """torchvision's (and TF-slim's) block names -> ours (Keras')."""
 
+V3_TABLE = replace(BLOCK_TABLE, title="the released Inception v3's stages and blocks")
+"""Stem layers, then each block with its branch table in one line."""
+
 INCEPTION_V3 = NetSpec(
     name="inception_v3",
     rows=STEM + BLOCKS + HEAD,
@@ -168,6 +171,7 @@ INCEPTION_V3 = NetSpec(
     # Section 4: one side head, on the last 17x17 block; torchvision's InceptionAux.
     aux=(AuxSpec("aux_mixed7", "mixed7", kind="inception_v3"),),
     feature_aliases=TORCHVISION_NAMES,
+    table=V3_TABLE,
     # The released weights expect x / 127.5 - 1 (Keras' preprocess_input mode "tf"), i.e.
     # mean = std = 0.5 on [0, 1] pixels. torchvision's weights expect the same: its
     # transform_input=True turns ImageNet-normalised input back into (x - 0.5) / 0.5.

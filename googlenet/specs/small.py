@@ -19,6 +19,7 @@ from .googlenet import (
     PROJ,
     REDUCE,
     TABLE1,
+    TABLE1_LAYOUT,
 )
 from .types import NetSpec, Row
 
@@ -46,6 +47,7 @@ def _small_stem() -> tuple[Row, ...]:
 GOOGLENET_CIFAR = NetSpec(
     name="googlenet_cifar", rows=_small_stem() + _stages(), input_size=32, num_classes=10,
     norm="bn", use_lrn=False, dropout=0.2, mean=CIFAR_MEAN, std=CIFAR_STD,
+    table=TABLE1_LAYOUT,
 )
 """GoogLeNet with BN for 32x32 images (CIFAR-10/100)."""
 
@@ -131,6 +133,6 @@ D2L_GOOGLENET = NetSpec(
     use_lrn=False, pool_ceil_mode=False, dropout=0.0,
     feature_aliases={"b1": "pool1", "b2": "pool2", "b3": "pool3", "b4": "pool4",
                      "b5": "inception_5b"},
-    mean=(0.0,), std=(1.0,),
+    mean=(0.0,), std=(1.0,), table=TABLE1_LAYOUT,
 )
 """d2l.ai's GoogLeNet (stages b1..b5), trained on Fashion-MNIST resized to 96x96."""

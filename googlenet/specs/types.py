@@ -8,8 +8,9 @@ branch table (:class:`~googlenet.specs.blocks.BlockSpec`) itself, as Inception v
 The builder looks a row's ``type`` up in an explicit table of builders.
 
 A :class:`NetSpec` is rows plus the choices that are not columns of Table 1 (norm layer,
-pooling rounding, aux heads). Every deviation from the paper is one of these named fields,
-set by a variant with a comment that says why.
+pooling rounding, aux heads) and the :class:`TableLayout` that ``googlenet summary``
+prints. Every deviation from the paper is one of these named fields, set by a variant
+with a comment that says why.
 """
 
 from __future__ import annotations
@@ -72,6 +73,39 @@ HEAD_TYPES = frozenset({"global_avg_pool", "flatten", "dropout", "linear", "soft
 
 
 @dataclass(frozen=True)
+class Column:
+    """One column of a printed table: its header and the :class:`Row` attribute it shows
+    (or key of ``Row.options``, for a family's own columns such as BN-Inception's "double
+    #3x3"), or one of the values ``googlenet.cost`` computes from the built network
+    (``label``, ``output_size``, ``depth``, ``branches``)."""
+
+    header: str
+    field: str
+
+
+@dataclass(frozen=True)
+class TableLayout:
+    """How ``googlenet summary`` prints a family's table: a title and the spec columns.
+
+    Every table also gets the measured params and MACs per row (and the paper's printed
+    figures when its rows carry them). A family adds its own table as one more value.
+    """
+
+    title: str
+    columns: tuple[Column, ...]
+    # Said after the legend of rows marked as differing from the paper's printed figures.
+    note: str = ""
+
+
+BLOCK_TABLE = TableLayout("stages and blocks", (
+    Column("name", "name"), Column("type", "label"), Column("patch/stride", "patch_stride"),
+    Column("output size", "output_size"), Column("depth", "depth"),
+    Column("branches", "branches"),
+))
+"""Rows by name with each block's branch table in one line: for any family."""
+
+
+@dataclass(frozen=True)
 class AuxSpec:
     """An auxiliary classifier attached to the output of feature module ``after``.
 
@@ -121,6 +155,8 @@ class NetSpec:
     fixed_input_size: bool = False
     mean: tuple[float, ...] = (0.485, 0.456, 0.406)
     std: tuple[float, ...] = (0.229, 0.224, 0.225)
+    # The table `googlenet summary` prints (GoogLeNet's specs set Table 1's).
+    table: TableLayout = BLOCK_TABLE
 
     def scaled(self, channels: int) -> int:
         """A channel count under the width multiplier (at least 1)."""

@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 
 from googlenet import create_model, get_model_info
-from googlenet.cost import profile_model, table1
+from googlenet.cost import model_table, profile_model
 from googlenet.errors import InputSizeError, SpecError
 from googlenet.layers import InceptionBlock
 from googlenet.models.inception_net import InceptionNet
@@ -39,7 +39,7 @@ def test_parameter_counts_equal_the_references(v3):
 
 
 def test_every_row_size_matches_the_built_network(v3):
-    rows = table1(v3)
+    rows = model_table(v3)
     assert all(r.paper_output_size for r in rows)
     assert [r.output_size for r in rows] == [r.paper_output_size for r in rows]
     assert rows[-1].output_size == "1x1x1000"
