@@ -1,9 +1,11 @@
 """``googlenet summary``: each family's own table, per-branch costs, aux heads, big inputs
-refused in one line."""
+refused in one line, and output piped into a reader that stops early."""
 
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pytest
 
@@ -76,6 +78,19 @@ def test_input_too_big_for_memory_is_one_line(capsys):
     assert main(["summary", "googlenet_bn", "--input-size", "100000"]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "--input-size 100000" in err and "GiB" in err
+
+
+def test_output_into_a_closed_pipe_is_quiet():
+    cmd = [sys.executable, "-m", "googlenet", "summary", "googlenet"]
+    head = subprocess.run(" ".join(cmd) + " | head -3", shell=True, capture_output=True,
+                          text=True, check=True)
+    assert len(head.stdout.splitlines()) == 3 and head.stderr == ""
+    # Close the reading end before the command writes: the write must fail with EPIPE.
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    proc.stdout.close()
+    _, err = proc.communicate(timeout=120)
+    assert err == "" and proc.returncode == 141
 
 
 @pytest.mark.parametrize("name", ["googlenet_bn", "inception_v3"])
