@@ -62,9 +62,13 @@ def test_block_rejects_wrong_input_channels():
 
 def test_inception_a_has_88_channels_and_plain_convolutions():
     block = InceptionBlock(10, INCEPTION_A)
-    assert block(torch.randn(1, 10, 12, 12)).shape == (1, 88, 12, 12)
+    x = torch.randn(1, 10, 12, 12)
+    assert block(x).shape == (1, 88, 12, 12)
     assert all(m.act is None and m.conv.bias is not None
                for m in block.modules() if isinstance(m, ConvNormAct))
+    # The course's F.avg_pool2d(x, 3, 1, 1): padded zeros count in the average.
+    pool = block.branch_pool
+    torch.testing.assert_close(_eval(block, x)[:, -24:], pool.proj(F.avg_pool2d(x, 3, 1, 1)))
 
 
 def test_each_op_kind_is_built_as_written():

@@ -87,8 +87,10 @@ INCEPTION_A = BlockSpec((
     # The course's branch3x3_1..3, here a numbered container (state-dict keys).
     Branch("branch_3x3dbl", (_plain(16, 1, "branch_3x3dbl.0"), _plain(24, 3, "branch_3x3dbl.1"),
                              _plain(24, 3, "branch_3x3dbl.2"))),
+    # The course pools with F.avg_pool2d(x, 3, stride=1, padding=1), whose default
+    # count_include_pad=True counts the padded zeros in the border averages.
     Branch(BRANCH_POOL, (
-        Pool("avg", 3, 1, count_include_pad=False, name=f"{BRANCH_POOL}.{POOL}"),
+        Pool("avg", 3, 1, count_include_pad=True, name=f"{BRANCH_POOL}.{POOL}"),
         _plain(24, 1, f"{BRANCH_POOL}.{PROJ}"))),
 ), label="InceptionA")
 """The course's InceptionA (seed 001), a v3-style block: 1x1 16 | 1x1 16 > 5x5 24 |
