@@ -72,10 +72,8 @@ def available_memory() -> int | None:
     physical memory), or None where neither can be read."""
     try:
         with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
+            return next(int(ln.split()[1]) * 1024 for ln in f if ln.startswith("MemAvailable:"))
+    except (OSError, StopIteration):
         pass
     try:
         return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
@@ -85,10 +83,12 @@ def available_memory() -> int | None:
 
 @dataclass
 class Measured:
-    """One meta-device pass: output shapes per top-level module, MACs per leaf module."""
+    """One meta-device pass: output shapes per top-level module, MACs per leaf module, and
+    the largest activation's size in bytes."""
 
     shapes: dict[str, tuple[int, ...]] = field(default_factory=dict)
     leaf_macs: dict[int, int] = field(default_factory=dict)
+    largest: int = 0
 
     def cost(self, modules: Iterable[nn.Module]) -> tuple[int, int]:
         """Params and MACs of ``modules`` (each counted once)."""
@@ -110,26 +110,18 @@ def measure(
     """
     h, w = (input_size, input_size) if isinstance(input_size, int) else input_size
     out = Measured()
-    biggest = [0]
-    hooks = []
+    tops = {id(child): top for top, child in model.named_children()}
 
-    def track(_m: nn.Module, _i: object, y: torch.Tensor) -> None:
-        biggest[0] = max(biggest[0], y.numel() * y.element_size())
+    def record(m: nn.Module, _i: object, y: object) -> None:
+        if not isinstance(y, torch.Tensor):
+            return
+        out.largest = max(out.largest, y.numel() * y.element_size())
+        if id(m) in tops:
+            out.shapes[tops[id(m)]] = tuple(y.shape[1:])
+        if isinstance(m, (nn.Conv2d, nn.Linear)):
+            out.leaf_macs[id(m)] = _leaf_macs(m, y)
 
-    for top, child in model.named_children():
-
-        def record_shape(_m: nn.Module, _i: object, y: torch.Tensor, top: str = top) -> None:
-            out.shapes[top] = tuple(y.shape[1:])
-
-        hooks.append(child.register_forward_hook(record_shape))
-    for leaf in model.modules():
-        hooks.append(leaf.register_forward_hook(track))
-        if isinstance(leaf, (nn.Conv2d, nn.Linear)):
-
-            def count(m: nn.Module, _i: object, y: torch.Tensor) -> None:
-                out.leaf_macs[id(m)] = _leaf_macs(m, y)
-
-            hooks.append(leaf.register_forward_hook(count))
+    hooks = [m.register_forward_hook(record) for m in model.modules()]
     runner = _ForwardTrain(model) if with_aux and isinstance(model, InceptionNet) else model
     state = {k: torch.empty_like(v, device="meta") for k, v in
              (*runner.named_parameters(), *runner.named_buffers())}
@@ -142,9 +134,9 @@ def measure(
             hk.remove()
         model.train(was_training)
     free = available_memory()
-    if free is not None and 3 * biggest[0] > free:
+    if free is not None and 3 * out.largest > free:
         raise InputSizeError(
-            f"{h}x{w} inputs need {biggest[0] / 2**30:.1f} GiB for the largest activation "
+            f"{h}x{w} inputs need {out.largest / 2**30:.1f} GiB for the largest activation "
             f"alone (batch 1), over a third of the {free / 2**30:.1f} GiB of memory available")
     return out
 
@@ -223,15 +215,13 @@ def _fmt_size(shape: tuple[int, ...]) -> str:
 
 
 def _off(computed: int, printed: int | None) -> bool:
-    if printed is None:
-        return False
-    return abs(computed - printed) > DIFF_TOLERANCE * max(printed, 1)
+    return printed is not None and abs(computed - printed) > DIFF_TOLERANCE * max(printed, 1)
 
 
 def _branch_costs(block: InceptionBlock, measured: Measured) -> list[BranchCost]:
+    residual = block.spec.residual
     descriptions = [b.describe() for b in block.spec.branches]
-    if block.spec.residual is not None:
-        descriptions.append(f"1x1 {block.in_channels} linear, x {block.spec.residual.scale:g}")
+    descriptions += [residual.describe()] if residual is not None else []
     return [BranchCost(name, text, *measured.cost(modules))
             for (name, modules), text in zip(block.branch_modules(), descriptions, strict=True)]
 
@@ -274,12 +264,11 @@ def model_table(
             _off(params, row.paper_params) or _off(macs, row.paper_ops)
             or (bool(paper_size) and paper_size != size),
             cells, _branch_costs(blocks[0], measured) if blocks and branches else []))
-        for name in (n for n in names if n in after):
-            aux = getattr(model, after[name])
-            p, m = measured.cost([aux])
-            label = f"aux classifier ({after[name]})"
-            out.append(TableRow(after[name], label, _fmt_size(measured.shapes[after[name]]),
-                                "", p, m, cells={"label": label, "name": after[name]}))
+        for aux in (after[n] for n in names if n in after):
+            label = f"aux classifier ({aux})"
+            out.append(TableRow(aux, label, _fmt_size(measured.shapes[aux]), "",
+                                *measured.cost([getattr(model, aux)]),
+                                cells={"label": label, "name": aux}))
     return out
 
 

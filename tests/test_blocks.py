@@ -69,7 +69,8 @@ def test_residual_keeps_the_input_width():
                       residual=Residual(0.17))
     assert block.out_channels(320) == 320 and block.concat_channels(320) == 80
     assert block.depth() == 3  # 1x1, 3x3, then the projection
-    assert block.describe().endswith("+ 0.17 x 1x1 proj")
+    assert block.describe().endswith("; + 1x1 linear projection, x 0.17")
+    assert Residual(1.0, relu=False).describe() == "1x1 linear projection, x 1, no ReLU"
 
 
 def test_leading_1x1_branches_come_from_the_table():

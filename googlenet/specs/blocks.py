@@ -176,6 +176,9 @@ class Residual:
             raise SpecError(f"residual: projection needs a name without dots, got "
                             f"{self.name!r}")
 
+    def describe(self) -> str:
+        return f"1x1 linear projection, x {self.scale:g}" + ("" if self.relu else ", no ReLU")
+
 
 @dataclass(frozen=True)
 class BlockSpec:
@@ -229,9 +232,7 @@ class BlockSpec:
     def describe(self) -> str:
         """One line: the branches' op chains, ``|`` between branches."""
         text = " | ".join(b.describe() for b in self.branches)
-        if self.residual is not None:
-            text += f" ; + {self.residual.scale:g} x 1x1 proj"
-        return text
+        return text if self.residual is None else f"{text} ; + {self.residual.describe()}"
 
 
 BranchPaths = tuple[tuple[str, ...], tuple[str, ...]]
