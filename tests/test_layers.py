@@ -9,6 +9,7 @@ import torch.nn.functional as F
 
 from googlenet.errors import SpecError
 from googlenet.layers import AuxHead, ConvNormAct, InceptionBlock, InceptionV3Aux
+from googlenet.models import InceptionNet, create_model
 from googlenet.specs import TABLE1
 from googlenet.specs.blocks import BlockSpec, Branch, Conv, Identity, Pool, Residual
 from googlenet.specs.googlenet import table1_block
@@ -172,3 +173,6 @@ def test_head_name_constants_are_the_module_names():
         <= set(dict(v3.named_children()))
     assert {ConvNormAct.CONV, ConvNormAct.BN} <= set(dict(
         ConvNormAct(2, 2, 1, norm="bn").named_children()))
+    net = create_model("inception_a_net")
+    assert getattr(net, InceptionNet.CLASSIFIER) is net.get_classifier()
+    assert {InceptionNet.GLOBAL_POOL, InceptionNet.DROPOUT} <= set(dict(net.named_children()))
