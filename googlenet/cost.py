@@ -3,17 +3,32 @@
 MACs are multiply-accumulates of convolutions and linear layers, the unit of the paper's
 "ops" column; FLOPs are reported as 2 x MACs and labelled so. Pooling, normalisation and
 activations are not counted (the paper does not count them either).
+
+Shapes come from a run on PyTorch's meta device (the model's own modules, with meta
+tensors standing in for its weights): nothing is computed or allocated, and an input size
+whose activations would not fit in memory is refused before anything runs.
+
+Each family prints its own table (:func:`model_table`): the columns are data, the
+spec's :class:`~googlenet.specs.types.TableLayout` (Table 1's for GoogLeNet, stages and
+blocks for Inception v3), and every row gets its measured params and MACs, optionally
+per branch of each block.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+import os
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
 
 import torch
 from torch import nn
+from torch.func import functional_call
 
+from .errors import InputSizeError
+from .layers import InceptionBlock
 from .models.inception_net import InceptionNet
-from .specs.types import Row
+from .specs.googlenet import TABLE1_LAYOUT
+from .specs.types import Row, TableLayout
 
 
 @dataclass
@@ -41,7 +56,91 @@ def _leaf_macs(module: nn.Module, out: torch.Tensor) -> int:
     return 0
 
 
+class _ForwardTrain(nn.Module):
+    """Calls ``forward_train``, so that one functional call measures the aux heads too."""
+
+    def __init__(self, model: InceptionNet) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.model.forward_train(x).logits
+
+
+def available_memory() -> int | None:
+    """Bytes of memory available to a new allocation (Linux's MemAvailable; else the
+    physical memory), or None where neither can be read."""
+    try:
+        with open("/proc/meminfo") as f:
+            return next(int(ln.split()[1]) * 1024 for ln in f if ln.startswith("MemAvailable:"))
+    except (OSError, StopIteration):
+        pass
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+@dataclass
+class Measured:
+    """One meta-device pass: output shapes per top-level module, MACs per leaf module, and
+    the largest activation's size in bytes."""
+
+    shapes: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    leaf_macs: dict[int, int] = field(default_factory=dict)
+    largest: int = 0
+
+    def cost(self, modules: Iterable[nn.Module]) -> tuple[int, int]:
+        """Params and MACs of ``modules`` (each counted once)."""
+        seen: dict[int, nn.Module] = {}
+        for module in modules:
+            seen.update({id(m): m for m in module.modules()})
+        params = sum(p.numel() for m in seen.values() for p in m.parameters(recurse=False))
+        return params, sum(self.leaf_macs.get(i, 0) for i in seen)
+
+
 @torch.no_grad()
+def measure(
+    model: nn.Module, input_size: int | tuple[int, int], in_chans: int, with_aux: bool = False,
+) -> Measured:
+    """Shapes and MACs of ``model`` on one image of ``input_size``, without running it.
+
+    Raises :class:`InputSizeError` when the activations would not fit in memory (the
+    largest one, times three: a block's input, its output and a branch alive at once).
+    """
+    h, w = (input_size, input_size) if isinstance(input_size, int) else input_size
+    out = Measured()
+    tops = {id(child): top for top, child in model.named_children()}
+
+    def record(m: nn.Module, _i: object, y: object) -> None:
+        if not isinstance(y, torch.Tensor):
+            return
+        out.largest = max(out.largest, y.numel() * y.element_size())
+        if id(m) in tops:
+            out.shapes[tops[id(m)]] = tuple(y.shape[1:])
+        if isinstance(m, (nn.Conv2d, nn.Linear)):
+            out.leaf_macs[id(m)] = _leaf_macs(m, y)
+
+    hooks = [m.register_forward_hook(record) for m in model.modules()]
+    runner = _ForwardTrain(model) if with_aux and isinstance(model, InceptionNet) else model
+    state = {k: torch.empty_like(v, device="meta") for k, v in
+             (*runner.named_parameters(), *runner.named_buffers())}
+    was_training = model.training
+    model.eval()
+    try:
+        functional_call(runner, state, (torch.zeros(1, in_chans, h, w, device="meta"),))
+    finally:
+        for hk in hooks:
+            hk.remove()
+        model.train(was_training)
+    free = available_memory()
+    if free is not None and 3 * out.largest > free:
+        raise InputSizeError(
+            f"{h}x{w} inputs need {out.largest / 2**30:.1f} GiB for the largest activation "
+            f"alone (batch 1), over a third of the {free / 2**30:.1f} GiB of memory available")
+    return out
+
+
 def profile_model(
     model: nn.Module, input_size: int | tuple[int, int], in_chans: int, with_aux: bool = False
 ) -> list[LayerCost]:
@@ -49,46 +148,17 @@ def profile_model(
 
     ``with_aux`` runs ``forward_train`` so the auxiliary heads are measured too.
     """
-    h, w = (input_size, input_size) if isinstance(input_size, int) else input_size
-    macs: dict[str, int] = {}
-    shapes: dict[str, tuple[int, ...]] = {}
-    hooks = []
-    for top, child in model.named_children():
-        macs[top] = 0
-
-        def record_shape(_m: nn.Module, _i: object, out: torch.Tensor, top: str = top) -> None:
-            shapes[top] = tuple(out.shape[1:])
-
-        hooks.append(child.register_forward_hook(record_shape))
-        for leaf in child.modules():
-            if isinstance(leaf, (nn.Conv2d, nn.Linear)):
-
-                def count(m: nn.Module, _i: object, out: torch.Tensor, top: str = top) -> None:
-                    macs[top] += _leaf_macs(m, out)
-
-                hooks.append(leaf.register_forward_hook(count))
-    was_training = model.training
-    model.eval()
-    try:
-        x = torch.zeros(1, in_chans, h, w)
-        if with_aux and isinstance(model, InceptionNet):
-            model.forward_train(x)
-        else:
-            model(x)
-    finally:
-        for hk in hooks:
-            hk.remove()
-        model.train(was_training)
+    measured = measure(model, input_size, in_chans, with_aux)
     rows = []
     for top, child in model.named_children():
-        if top not in shapes:
+        if top not in measured.shapes:
             continue  # not run (an aux head without with_aux)
-        params = sum(p.numel() for p in child.parameters())
-        rows.append(LayerCost(top, type(child).__name__, shapes[top], params, macs[top]))
+        params, macs = measured.cost([child])
+        rows.append(LayerCost(top, type(child).__name__, measured.shapes[top], params, macs))
     return rows
 
 
-# -- Table 1 -------------------------------------------------------------------------------
+# -- each family's table -------------------------------------------------------------------
 
 _TYPE_LABEL = {
     "conv": "convolution", "max_pool": "max pool", "avg_pool": "avg pool",
@@ -96,33 +166,42 @@ _TYPE_LABEL = {
 }
 # Rows whose computed figures are more than this far from the printed ones are marked.
 DIFF_TOLERANCE = 0.05
+COMPUTED_FIELDS = ("label", "output_size", "depth", "branches")
+"""Column fields computed from the built network; any other field is a Row attribute or,
+failing that, a key of ``Row.options`` (where a family keeps columns Table 1 lacks)."""
 
 
 @dataclass
-class Table1Row:
-    """One line of the rendered Table 1: the paper's columns and the computed cost."""
+class BranchCost:
+    """One branch of a block (or its residual projection): its ops and measured cost."""
 
-    type: str
-    patch_stride: str
-    output_size: str
-    paper_output_size: str
-    depth: int
-    n1x1: int | None
-    n3x3_reduce: int | None
-    n3x3: int | None
-    n5x5_reduce: int | None
-    n5x5: int | None
-    pool_proj: int | None
+    name: str
+    ops: str
     params: int
     macs: int
-    paper_params: int | None
-    paper_ops: int | None
-    differs: bool
 
 
-def _label(row: Row, dropout: float) -> str:
-    if row.type == "inception":
-        return f"inception ({row.name.rsplit('_', 1)[-1]})"
+@dataclass
+class TableRow:
+    """One line of a family's table: the layout's columns (``cells``, by field) and the
+    cost measured on the modules the row built."""
+
+    name: str
+    type: str
+    output_size: str
+    paper_output_size: str
+    params: int
+    macs: int
+    paper_params: int | None = None
+    paper_ops: int | None = None
+    differs: bool = False
+    cells: dict[str, object] = field(default_factory=dict)
+    branches: list[BranchCost] = field(default_factory=list)
+
+
+def _label(row: Row, dropout: float, block: InceptionBlock | None) -> str:
+    if block is not None and block.spec.label:
+        return block.spec.label
     if row.type == "dropout":
         return f"dropout ({dropout:.0%})"
     return _TYPE_LABEL.get(row.type, row.type)
@@ -136,37 +215,66 @@ def _fmt_size(shape: tuple[int, ...]) -> str:
 
 
 def _off(computed: int, printed: int | None) -> bool:
-    if printed is None:
-        return False
-    return abs(computed - printed) > DIFF_TOLERANCE * max(printed, 1)
+    return printed is not None and abs(computed - printed) > DIFF_TOLERANCE * max(printed, 1)
 
 
-def table1(model: InceptionNet, input_size: int | None = None) -> list[Table1Row]:
-    """The paper's Table 1 for ``model``: its spec rows with the cost measured per row."""
+def _branch_costs(block: InceptionBlock, measured: Measured) -> list[BranchCost]:
+    residual = block.spec.residual
+    descriptions = [b.describe() for b in block.spec.branches]
+    descriptions += [residual.describe()] if residual is not None else []
+    return [BranchCost(name, text, *measured.cost(modules))
+            for (name, modules), text in zip(block.branch_modules(), descriptions, strict=True)]
+
+
+def model_table(
+    model: InceptionNet, input_size: int | None = None, *, with_aux: bool = False,
+    branches: bool = False,
+) -> list[TableRow]:
+    """``model``'s rows as its family's table, with the cost measured per row.
+
+    ``with_aux`` adds a row per auxiliary head after the row it reads; ``branches`` adds
+    each block's per-branch cost (:attr:`TableRow.branches`).
+    """
     spec = model.spec
-    costs = {c.name: c for c in profile_model(model, input_size or spec.input_size,
-                                              model.in_chans)}
-    head_module = {"global_avg_pool": "global_pool", "dropout": "dropout", "linear": "fc",
-                   "flatten": "global_pool"}
-    out = []
-    last_shape: tuple[int, ...] = ()
+    measured = measure(model, input_size or spec.input_size, model.in_chans, with_aux)
+    after = {a: name for name, a in model.aux_after.items()} if with_aux else {}
+    out: list[TableRow] = []
+    shape: tuple[int, ...] = ()
     for row in spec.rows:
-        names = model.row_modules.get(row.name) or [head_module.get(row.type, "")]
-        parts = [costs[n] for n in names if n in costs]
-        shape = parts[-1].out_shape if parts else last_shape
-        last_shape = shape
-        params = sum(p.params for p in parts)
-        macs = sum(p.macs for p in parts)
+        names = model.row_modules.get(row.name, [])
+        modules = [getattr(model, n) for n in names]
+        shape = next((measured.shapes[n] for n in reversed(names) if n in measured.shapes),
+                     shape)
+        params, macs = measured.cost(modules)
         size = _fmt_size(shape)
         paper_size = _fmt_size((row.out_size[2], *row.out_size[:2])) if row.out_size else ""
-        out.append(Table1Row(
-            _label(row, spec.dropout), row.patch_stride, size, paper_size, row.depth,
-            row.n1x1, row.n3x3_reduce, row.n3x3, row.n5x5_reduce, row.n5x5, row.pool_proj,
-            params, macs, row.paper_params, row.paper_ops,
+        blocks = [m for m in modules if isinstance(m, InceptionBlock)]
+        computed = {
+            "label": _label(row, spec.dropout, blocks[0] if blocks else None),
+            "output_size": size,
+            "depth": blocks[0].spec.depth() if blocks else row.depth,
+            "branches": blocks[0].spec.describe() if blocks else "",
+        }
+        cells = {c.field: computed[c.field] if c.field in COMPUTED_FIELDS
+                 else getattr(row, c.field) if hasattr(row, c.field)
+                 else row.options.get(c.field) for c in spec.table.columns}
+        out.append(TableRow(
+            row.name, str(computed["label"]), size, paper_size, params, macs,
+            row.paper_params, row.paper_ops,
             _off(params, row.paper_params) or _off(macs, row.paper_ops)
             or (bool(paper_size) and paper_size != size),
-        ))
+            cells, _branch_costs(blocks[0], measured) if blocks and branches else []))
+        for aux in (after[n] for n in names if n in after):
+            label = f"aux classifier ({aux})"
+            out.append(TableRow(aux, label, _fmt_size(measured.shapes[aux]), "",
+                                *measured.cost([getattr(model, aux)]),
+                                cells={"label": label, "name": aux}))
     return out
+
+
+def table1(model: InceptionNet, input_size: int | None = None) -> list[TableRow]:
+    """GoogLeNet's Table 1 for ``model`` (a network written as Table 1 rows)."""
+    return model_table(model, input_size)
 
 
 def human(n: float) -> str:
@@ -182,29 +290,44 @@ def _kilo(n: int | None) -> str:
     return f"{n / 1000:.1f}K" if n else ""
 
 
-def render_table1(rows: list[Table1Row], input_size: int) -> str:
-    """Plain-text Table 1 with the paper's and the computed params / multiply-adds."""
-    head = ["type", "patch/stride", "output size", "depth", "#1x1", "#3x3 red", "#3x3",
-            "#5x5 red", "#5x5", "pool proj", "params", "MACs", "paper params",
-            "paper ops", ""]
+def render_table(rows: list[TableRow], layout: TableLayout, input_size: int) -> str:
+    """Plain-text table: the layout's columns, params and MACs (and the paper's printed
+    figures, when the rows have them), per-branch lines under each block if measured."""
+    printed = any(r.paper_params or r.paper_ops for r in rows)
+    marked = printed or any(r.paper_output_size for r in rows)
+    width = len(layout.columns)
+    head = [c.header for c in layout.columns] + ["params", "MACs"]
+    head += ["paper params", "paper ops"] if printed else []
+    head += [""] if marked else []
+
+    def line(cells: list[str], params: str, macs: int, row: TableRow | None) -> list[str]:
+        out = cells + [params, human(macs) if macs else ""]
+        if printed:
+            out += ["", ""] if row is None else [
+                _kilo(row.paper_params), human(row.paper_ops) if row.paper_ops else ""]
+        return out + (["*" if row is not None and row.differs else ""] if marked else [])
+
     lines = []
     for r in rows:
-        cells = [r.type, r.patch_stride, r.output_size, str(r.depth)]
-        cells += ["" if v is None else str(v) for v in
-                  (r.n1x1, r.n3x3_reduce, r.n3x3, r.n5x5_reduce, r.n5x5, r.pool_proj)]
-        cells += [_kilo(r.params), human(r.macs) if r.macs else "", _kilo(r.paper_params),
-                  human(r.paper_ops) if r.paper_ops else "", "*" if r.differs else ""]
-        lines.append(cells)
-    total_p = sum(r.params for r in rows)
-    total_m = sum(r.macs for r in rows)
-    lines.append(["total", "", "", "", "", "", "", "", "", "", human(total_p), human(total_m),
-                  "", "", ""])
-    text = _grid(head, lines)
-    return (f"{text}\nMACs = multiply-adds (the paper's \"ops\") at {input_size}x{input_size}, "
-            f"batch 1; FLOPs = 2 x MACs = {human(2 * total_m)}. Total params {total_p:,}; "
-            f"MACs {total_m:,}.\n* computed figures more than {DIFF_TOLERANCE:.0%} from the "
-            "paper's printed ones (its conv1 row prints 2.7K/34M, which 7x7x3x64 weights "
-            "cannot give).")
+        cells = ["" if r.cells.get(c.field) is None else str(r.cells[c.field])
+                 for c in layout.columns]
+        lines.append(line(cells, _kilo(r.params), r.macs, r))
+        lines += [line([f"  {b.name}: {b.ops}"] + [""] * (width - 1), _kilo(b.params), b.macs,
+                       None) for b in r.branches]
+    total_p, total_m = sum(r.params for r in rows), sum(r.macs for r in rows)
+    lines.append(line(["total"] + [""] * (width - 1), human(total_p), total_m, None))
+    text = (f"{_grid(head, lines)}\nMACs = multiply-adds (the paper's \"ops\") at "
+            f"{input_size}x{input_size}, batch 1; FLOPs = 2 x MACs = {human(2 * total_m)}. "
+            f"Total params {total_p:,}; MACs {total_m:,}.")
+    if any(r.differs for r in rows):
+        text += (f"\n* computed figures more than {DIFF_TOLERANCE:.0%} from the paper's "
+                 f"printed ones{layout.note}.")
+    return text
+
+
+def render_table1(rows: list[TableRow], input_size: int) -> str:
+    """Plain-text Table 1 with the paper's and the computed params / multiply-adds."""
+    return render_table(rows, TABLE1_LAYOUT, input_size)
 
 
 def render_layers(costs: list[LayerCost], input_size: int) -> str:
@@ -225,13 +348,19 @@ def _grid(head: list[str], lines: list[list[str]]) -> str:
                      + [fmt.format(*ln).rstrip() for ln in lines])
 
 
-def as_dicts(items: list[Table1Row] | list[LayerCost]) -> list[dict[str, object]]:
-    """JSON-ready dictionaries (LayerCost gains its FLOPs)."""
+def as_dicts(items: list[TableRow] | list[LayerCost]) -> list[dict[str, object]]:
+    """JSON-ready dictionaries: a table row's cells sit beside its costs; LayerCost gains
+    its FLOPs."""
     out = []
     for item in items:
         d = asdict(item)
         if isinstance(item, LayerCost):
             d["flops"] = item.flops
+        else:
+            costs = d.pop("branches")
+            d.update({k: v for k, v in d.pop("cells").items() if k not in d and k != "label"})
+            if costs:
+                d["branch_costs"] = costs
         out.append(d)
     return out
 

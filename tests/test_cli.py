@@ -33,7 +33,7 @@ def test_summary_json(capsys):
 
 @pytest.mark.parametrize("name", ["inception_a_net", "googlenet_mnist", "d2l_googlenet"])
 def test_summary_per_layer_for_every_model(capsys, name):
-    code, out, _ = run(capsys, "summary", name, "--json")
+    code, out, _ = run(capsys, "summary", name, "--layers", "--json")
     data = json.loads(out)
     assert code == 0 and data["layers"][-1]["name"] == "fc"
     assert all(r["flops"] == 2 * r["macs"] for r in data["layers"])

@@ -1,6 +1,11 @@
-"""An exact inference graph: BN folded into convolutions, the three 1x1 convolutions
-of each Inception block merged into one, LRN as a matrix product (or, for compiled
+"""An exact inference graph: BN folded into convolutions, the 1x1 convolutions that open
+an Inception block's branches merged into one, LRN as a matrix product (or, for compiled
 graphs, a shifted-window sum), aux heads removed.
+
+Everything works from the block data, for every family: BN folding and conv+ReLU act on
+the conv/norm/act units every block is made of, and the 1x1 merge is the block's own
+:meth:`~googlenet.layers.InceptionBlock.merge_leading_1x1s`, whose branch table says which
+convolutions read the block input; the block keeps running its own ``forward``.
 
 Every rewrite is exact in real arithmetic; in fp32 the logits move by float rounding
 only (``tests/deploy/test_fuse.py`` holds them to 1e-4). The result is a copy: the
@@ -16,7 +21,7 @@ from typing import Literal
 import torch
 from torch import nn
 
-from ..layers import ConvNormAct, InceptionBlock, PoolProj, ReduceConv
+from ..layers import ConvNormAct, InceptionBlock
 
 
 @torch.no_grad()
@@ -38,58 +43,6 @@ def fold_all_bn(model: nn.Module) -> nn.Module:
             m.conv = fold_bn(m.conv, m.bn)
             m.bn = None
     return model
-
-
-def _bias(conv: nn.Conv2d) -> torch.Tensor:
-    return conv.bias if conv.bias is not None else conv.weight.new_zeros(conv.out_channels)
-
-
-class FusedInceptionBlock(nn.Module):
-    """An :class:`InceptionBlock` whose 1x1, "3x3 reduce" and "5x5 reduce" convolutions,
-    which all read the block's input, run as one wider 1x1 convolution.
-
-    One convolution with 1.5-2x the output channels uses the matrix units far better
-    than three thin ones, and reads the input once.
-    """
-
-    def __init__(self, block: InceptionBlock) -> None:
-        super().__init__()
-        heads = [block.branch_1x1, block.branch_3x3.reduce, block.branch_5x5.reduce]
-        self.split_sizes = [h.conv.out_channels for h in heads]
-        first = heads[0].conv
-        self.stem = nn.Conv2d(first.in_channels, sum(self.split_sizes), 1, bias=True)
-        with torch.no_grad():
-            self.stem.weight.copy_(torch.cat([h.conv.weight for h in heads]))
-            self.stem.bias.copy_(torch.cat([_bias(h.conv) for h in heads]))
-        self.stem.to(first.weight.device)
-        self.act = nn.ReLU(inplace=True) if heads[0].act is not None else None
-        self.conv_3x3 = block.branch_3x3.conv
-        self.conv_5x5 = block.branch_5x5.conv
-        self.branch_pool = block.branch_pool
-        self.norm = block.norm
-        self.out_channels = block.out_channels
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        y = self.stem(x)
-        if self.act is not None:
-            y = self.act(y)
-        b1, r3, r5 = torch.split(y, self.split_sizes, dim=1)
-        out = torch.cat([b1, self.conv_3x3(r3), self.conv_5x5(r5), self.branch_pool(x)], 1)
-        return self.norm(out) if self.norm is not None else out
-
-
-def can_fuse_block(block: InceptionBlock) -> bool:
-    """The merge is exact only when the three 1x1 units are plain conv(+ReLU) alike."""
-    heads = [block.branch_1x1, block.branch_3x3.reduce, block.branch_5x5.reduce]
-    ok_types = isinstance(block.branch_3x3, ReduceConv) and isinstance(block.branch_pool,
-                                                                        PoolProj)
-    return ok_types and all(
-        isinstance(h, ConvNormAct) and h.bn is None
-        and (h.act is None) == (heads[0].act is None)
-        and h.conv.kernel_size == (1, 1) and h.conv.stride == (1, 1)
-        and h.conv.padding == (0, 0) and h.conv.groups == 1
-        for h in heads
-    )
 
 
 class MatmulLRN(nn.Module):
@@ -257,19 +210,21 @@ def _reuse_pool_indices(module: nn.Module) -> None:
 
 
 def _fuse_relu(model: nn.Module) -> None:
-    for m in model.modules():
+    for m in model.modules():  # every block's units, merged 1x1s included
         if isinstance(m, ConvNormAct) and m.bn is None and m.act is not None:
             m.conv, m.act = OneDNNConvReLU(m.conv), None
-        elif isinstance(m, FusedInceptionBlock) and m.act is not None:
-            m.stem, m.act = OneDNNConvReLU(m.stem), None
+
+
+def merge_blocks(model: nn.Module) -> int:
+    """Merge the leading 1x1 convolutions of every Inception block of ``model`` (in place,
+    after BN folding); returns how many blocks now run merged."""
+    return sum(m.merge_leading_1x1s() for m in list(model.modules())
+               if isinstance(m, InceptionBlock))
 
 
 def _replace_children(module: nn.Module, channels: dict[int, int], target: FuseTarget) -> None:
     for name, child in module.named_children():
-        if isinstance(child, InceptionBlock) and can_fuse_block(child):
-            _replace_children(child, channels, target)
-            setattr(module, name, FusedInceptionBlock(child))
-        elif isinstance(child, nn.LocalResponseNorm) and id(child) in channels:
+        if isinstance(child, nn.LocalResponseNorm) and id(child) in channels:
             setattr(module, name, WindowLRN(child) if target == "graph"
                     else MatmulLRN(child, channels[id(child)]))
         else:
@@ -304,6 +259,7 @@ def fuse_for_inference(model: nn.Module, example: torch.Tensor,
     fused = strip_aux(copy.deepcopy(model)).eval()
     fold_all_bn(fused)
     channels = _lrn_channels(fused, example[:1])
+    merge_blocks(fused)
     _replace_children(fused, channels, target)
     if target == "eager":
         _fuse_relu(fused)

@@ -5,6 +5,10 @@ by import side effects). A builder gets the row, the input channel count and the
 returns the named modules the row stands for plus its output channel count. Most rows
 give one module named after the row; ``conv2`` of Table 1 gives ``conv2_reduce`` and
 ``conv2`` (its "#3x3 reduce" column) and, in the paper's network, the LRN ``conv2_norm``.
+
+Every block of every family is one :class:`~googlenet.layers.InceptionBlock` built from a
+branch table; :data:`BLOCK_TABLES` says where a row's table comes from (Table 1's columns
+through :func:`~googlenet.specs.googlenet.table1_block`, or the row's own ``block``).
 """
 
 from __future__ import annotations
@@ -16,15 +20,9 @@ from functools import partial
 from torch import nn
 
 from ..errors import SpecError
-from ..layers import (
-    ConvFactory,
-    ConvNormAct,
-    InceptionA,
-    InceptionBlock,
-    NaiveInceptionBlock,
-    local_response_norm,
-)
-from ..layers_v3 import InceptionV3A, InceptionV3B, InceptionV3C, InceptionV3D, InceptionV3E
+from ..layers import ConvFactory, ConvNormAct, InceptionBlock, local_response_norm
+from ..specs.blocks import BlockSpec, scale_block
+from ..specs.googlenet import table1_block
 from ..specs.types import NetSpec, Row
 
 Built = tuple[list[tuple[str, nn.Module]], int]
@@ -50,7 +48,7 @@ def _conv(row: Row, in_ch: int, spec: NetSpec) -> Built:
     modules: list[tuple[str, nn.Module]] = []
     if row.n3x3_reduce:
         reduce = spec.scaled(row.n3x3_reduce)
-        modules.append((f"{row.name}_reduce", conv(in_ch, reduce, 1)))
+        modules.append((row.reduce_name, conv(in_ch, reduce, 1)))
         in_ch = reduce
     out = spec.scaled(out)
     modules.append((row.name, conv(in_ch, out, row.patch, stride=row.stride or 1,
@@ -72,64 +70,40 @@ def _relu(row: Row, in_ch: int, spec: NetSpec) -> Built:
     return [(row.name, nn.ReLU(inplace=True))], in_ch
 
 
-def _inception(row: Row, in_ch: int, spec: NetSpec) -> Built:
-    widths = (row.n1x1, row.n3x3_reduce, row.n3x3, row.n5x5_reduce, row.n5x5, row.pool_proj)
-    if any(w is None for w in widths):
-        raise SpecError(f"row {row.name}: an inception row needs all six width columns")
-    n1, r3, n3, r5, n5, pp = (spec.scaled(w) for w in widths)  # type: ignore[arg-type]
-    conv = conv_factory(spec)
-    block: nn.Module
-    if spec.naive:
-        block = NaiveInceptionBlock(in_ch, n1, n3, n5, pp, conv=conv,
-                                    pool_ceil_mode=spec.pool_ceil_mode)
-    else:
-        block = InceptionBlock(in_ch, n1, (r3, n3), (r5, n5), pp, conv=conv,
-                               kernel_5x5=spec.kernel_5x5, pool_ceil_mode=spec.pool_ceil_mode)
+def _own_table(row: Row, spec: NetSpec) -> BlockSpec:
+    if row.block is None:
+        raise SpecError(f"row {row.name}: a block row needs its branch table (Row.block)")
+    return row.block
+
+
+BLOCK_TABLES: dict[str, Callable[[Row, NetSpec], BlockSpec]] = {
+    "inception": lambda row, spec: table1_block(row, spec.kernel_5x5),
+    "block": _own_table,
+}
+"""Row type -> the function that gives the row's branch table (at width 1)."""
+
+
+def block_table(row: Row, spec: NetSpec) -> BlockSpec:
+    """The branch table a block row builds, under the spec's width multiplier."""
+    block = BLOCK_TABLES[row.type](row, spec)
+    return block if spec.width == 1.0 else scale_block(block, spec.scaled)
+
+
+def _block(row: Row, in_ch: int, spec: NetSpec) -> Built:
+    table = block_table(row, spec)
+    try:
+        block = InceptionBlock(in_ch, table, conv=conv_factory(spec),
+                               pool_ceil_mode=spec.pool_ceil_mode,
+                               count_include_pad=spec.avg_pool_count_include_pad)
+    except SpecError as err:
+        raise SpecError(f"row {row.name}: {err}") from None
     out = block.out_channels
     if row.out_size and spec.width == 1.0 and out != row.out_size[2]:
-        raise SpecError(
-            f"row {row.name}: branches add up to {n1}+{n3}+{n5}+{pp}={out} channels "
-            f"but the row's output depth is {row.out_size[2]}"
-        )
-    return [(row.name, block)], out
-
-
-def _inception_a(row: Row, in_ch: int, spec: NetSpec) -> Built:
-    # The course's InceptionA uses plain convolutions (bias, no activation).
-    block = InceptionA(in_ch, conv=partial(ConvNormAct, norm="none", act=False))
-    return [(row.name, block)], block.out_channels
-
-
-def _v3_option(row: Row, key: str) -> int:
-    value = row.options.get(key)
-    if not isinstance(value, int) or value <= 0:
-        raise SpecError(f"row {row.name}: a {row.type} row needs a positive int options[{key!r}]")
-    return value
-
-
-def _inception_v3(row: Row, in_ch: int, spec: NetSpec) -> Built:
-    # Inception v3's block widths are fixed by the paper; only A's pool branch and C's
-    # 7x7 width vary between blocks, and they live in row.options.
-    if spec.width != 1.0:
-        raise SpecError(f"row {row.name}: Inception v3 blocks have fixed widths; "
-                        f"width={spec.width} is not supported")
-    conv = conv_factory(spec)
-    pad = spec.avg_pool_count_include_pad
-    block: nn.Module
-    if row.type == "inception_v3_a":
-        block = InceptionV3A(in_ch, _v3_option(row, "pool_features"), conv=conv,
-                             count_include_pad=pad)
-    elif row.type == "inception_v3_c":
-        block = InceptionV3C(in_ch, _v3_option(row, "channels_7x7"), conv=conv,
-                             count_include_pad=pad)
-    elif row.type == "inception_v3_e":
-        block = InceptionV3E(in_ch, conv=conv, count_include_pad=pad)
-    else:
-        block = (InceptionV3B if row.type == "inception_v3_b" else InceptionV3D)(in_ch, conv=conv)
-    out = block.out_channels
-    if row.out_size and out != row.out_size[2]:
-        raise SpecError(f"row {row.name}: the block gives {out} channels but the row's output "
-                        f"depth is {row.out_size[2]}")
+        widths = "+".join(str(b.out_channels(in_ch)) for b in table.branches)
+        gives = (f"branches add up to {widths}={out}" if table.residual is None
+                 else f"a residual block keeps its input's {out}")
+        raise SpecError(f"row {row.name}: {gives} channels but the row's output depth is "
+                        f"{row.out_size[2]}")
     return [(row.name, block)], out
 
 
@@ -138,13 +112,7 @@ ROW_BUILDERS: dict[str, RowBuilder] = {
     "max_pool": _pool,
     "avg_pool": _pool,
     "relu": _relu,
-    "inception": _inception,
-    "inception_a": _inception_a,
-    "inception_v3_a": _inception_v3,
-    "inception_v3_b": _inception_v3,
-    "inception_v3_c": _inception_v3,
-    "inception_v3_d": _inception_v3,
-    "inception_v3_e": _inception_v3,
+    **{kind: _block for kind in BLOCK_TABLES},
 }
 
 

@@ -14,8 +14,7 @@ import torch
 from torch import nn
 
 from ..errors import InputSizeError, SpecError
-from ..layers import AuxHead
-from ..layers_v3 import InceptionV3Aux
+from ..layers import AuxHead, InceptionV3Aux
 from ..specs.types import AuxSpec, NetSpec
 from .builder import build_features, conv_factory
 
@@ -32,8 +31,12 @@ class InceptionNet(nn.Module):
     """A network of the Inception family built from its spec rows.
 
     Top-level module names are the rows' names (``conv1``, ``inception_3a``, ``aux_4a``,
-    ``fc``), so state-dict keys read like the paper.
+    ``fc``), so state-dict keys read like the paper. ``row_modules`` maps every row to the
+    modules it made, head rows included.
     """
+
+    # Head module names (state-dict keys), read by the weight key maps and cost tables.
+    CLASSIFIER, GLOBAL_POOL, DROPOUT = "fc", "global_pool", "dropout"
 
     def __init__(
         self,
@@ -53,7 +56,7 @@ class InceptionNet(nn.Module):
         for name, module in layout.modules:
             self.add_module(name, module)
         self.feature_names: tuple[str, ...] = tuple(name for name, _ in layout.modules)
-        self.row_modules = layout.row_modules
+        self.row_modules = dict(layout.row_modules)
         self.feature_channels = layout.channels
         self.num_features = layout.out_channels
         self._build_head(spec)
@@ -79,6 +82,11 @@ class InceptionNet(nn.Module):
         self.head_in_features = in_features
         self.dropout = nn.Dropout(spec.dropout)
         self.fc = _classifier(in_features, self.num_classes)
+        by_type = {"global_avg_pool": self.GLOBAL_POOL, "flatten": self.GLOBAL_POOL,
+                   "dropout": self.DROPOUT, "linear": self.CLASSIFIER}
+        for row in spec.rows:  # softmax has no module: the model returns logits
+            if row.is_head:
+                self.row_modules[row.name] = [by_type[row.type]] if row.type in by_type else []
 
     def _aux_head(self, spec: NetSpec, aux: AuxSpec, channels: int) -> nn.Module:
         if aux.kind == "inception_v3":

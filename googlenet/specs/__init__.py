@@ -1,5 +1,6 @@
-"""Architectures as data: the paper's Table 1 and its variants."""
+"""Architectures as data: the paper's Table 1 and its variants, every block a branch table."""
 
+from .blocks import BlockSpec, Branch, Conv, Identity, Pool, Residual
 from .googlenet import GOOGLENET, GOOGLENET_BN, GOOGLENET_NAIVE, TABLE1
 from .inception_v3 import INCEPTION_V3, INCEPTION_V3_KERAS
 from .small import (
@@ -9,10 +10,11 @@ from .small import (
     GOOGLENET_MNIST_WIDE,
     INCEPTION_A_NET,
 )
-from .types import AuxSpec, NetSpec, Row, parse_count
+from .types import AuxSpec, Column, NetSpec, Row, TableLayout, parse_count
 
 __all__ = [
-    "AuxSpec", "NetSpec", "Row", "parse_count", "TABLE1", "GOOGLENET", "GOOGLENET_BN",
+    "AuxSpec", "NetSpec", "Row", "Column", "TableLayout", "parse_count", "BlockSpec", "Branch",
+    "Conv", "Identity", "Pool", "Residual", "TABLE1", "GOOGLENET", "GOOGLENET_BN",
     "GOOGLENET_NAIVE", "GOOGLENET_CIFAR", "GOOGLENET_MNIST", "GOOGLENET_MNIST_WIDE",
     "INCEPTION_A_NET", "D2L_GOOGLENET", "INCEPTION_V3", "INCEPTION_V3_KERAS",
 ]

@@ -2,14 +2,60 @@
 
 Szegedy et al., "Going Deeper with Convolutions" (2014), Table 1. Each ``_incep`` row
 reads like the table: #1x1, #3x3 reduce, #3x3, #5x5 reduce, #5x5, pool proj, then the
-printed params and ops (multiply-adds) at 224x224.
+printed params and ops (multiply-adds) at 224x224. :func:`table1_block` turns such a row
+into the block's branch table (Figure 2b; Figure 2a when the reduce columns are empty).
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
 
-from .types import AuxSpec, NetSpec, Row, parse_count
+from ..errors import SpecError
+from .blocks import BlockSpec, Branch, Conv, Pool
+from .types import AuxSpec, Column, NetSpec, Row, TableLayout, parse_count
+
+# Module names inside a Table 1 block (state-dict keys: the weight key maps read these).
+BRANCH_1X1, BRANCH_3X3, BRANCH_5X5, BRANCH_POOL = (
+    "branch_1x1", "branch_3x3", "branch_5x5", "branch_pool")
+REDUCE, CONV, POOL, PROJ = "reduce", "conv", "pool", "proj"
+
+TABLE1_MODULES: dict[str, str] = {
+    "n1x1": BRANCH_1X1,
+    "n3x3_reduce": f"{BRANCH_3X3}.{REDUCE}",
+    "n3x3": f"{BRANCH_3X3}.{CONV}",
+    "n5x5_reduce": f"{BRANCH_5X5}.{REDUCE}",
+    "n5x5": f"{BRANCH_5X5}.{CONV}",
+    "pool_proj": f"{BRANCH_POOL}.{PROJ}",
+}
+"""Table 1 column (a :class:`Row` field) -> the convolution it sizes in a block with
+reductions (Figure 2b)."""
+
+
+def _reduced(branch: str, reduce: int | None, out: int, kernel: int) -> Branch:
+    if reduce is None:  # Figure 2a: the kxk convolution reads the block input
+        return Branch(branch, (Conv(out, kernel, name=branch),))
+    return Branch(branch, (Conv(reduce, 1, name=f"{branch}.{REDUCE}"),
+                           Conv(out, kernel, name=f"{branch}.{CONV}")))
+
+
+def table1_block(row: Row, kernel_5x5: int = 5) -> BlockSpec:
+    """The branch table of a Table 1 ``inception`` row.
+
+    ``kernel_5x5`` is ``NetSpec.kernel_5x5`` (torchvision's 3x3 "5x5" branch). Empty
+    reduce columns give the naive block's kxk convolution reading the block input
+    (Figure 2a); an empty pool proj passes the pooled input through, as that figure does.
+    """
+    if row.n1x1 is None or row.n3x3 is None or row.n5x5 is None:
+        raise SpecError(f"row {row.name}: an inception row needs #1x1, #3x3 and #5x5")
+    pool: tuple[Conv | Pool, ...] = (Pool("max", 3, 1, name=f"{BRANCH_POOL}.{POOL}"),)
+    if row.pool_proj is not None:
+        pool += (Conv(row.pool_proj, 1, name=f"{BRANCH_POOL}.{PROJ}"),)
+    return BlockSpec((
+        Branch(BRANCH_1X1, (Conv(row.n1x1, 1, name=BRANCH_1X1),)),
+        _reduced(BRANCH_3X3, row.n3x3_reduce, row.n3x3, 3),
+        _reduced(BRANCH_5X5, row.n5x5_reduce, row.n5x5, kernel_5x5),
+        Branch(BRANCH_POOL, pool),
+    ), label=f"inception ({row.name.rsplit('_', 1)[-1]})")
 
 
 def _incep(
@@ -57,10 +103,19 @@ TABLE1: tuple[Row, ...] = (
     Row("softmax", "softmax", out_size=(1, 1, 1000)),
 )
 
+TABLE1_LAYOUT = TableLayout("the paper's Table 1", (
+    Column("type", "label"), Column("patch/stride", "patch_stride"),
+    Column("output size", "output_size"), Column("depth", "depth"), Column("#1x1", "n1x1"),
+    Column("#3x3 red", "n3x3_reduce"), Column("#3x3", "n3x3"),
+    Column("#5x5 red", "n5x5_reduce"), Column("#5x5", "n5x5"),
+    Column("pool proj", "pool_proj"),
+), note=" (its conv1 row prints 2.7K/34M, which 7x7x3x64 weights cannot give)")
+"""Table 1's columns, for GoogLeNet and every variant written as Table 1 rows."""
+
 # Section 5: auxiliary classifiers on the outputs of 4a and 4d.
 PAPER_AUX = (AuxSpec("aux_4a", "inception_4a"), AuxSpec("aux_4d", "inception_4d"))
 
-GOOGLENET = NetSpec(name="googlenet", rows=TABLE1, aux=PAPER_AUX)
+GOOGLENET = NetSpec(name="googlenet", rows=TABLE1, aux=PAPER_AUX, table=TABLE1_LAYOUT)
 """The paper's network: LRN, biases, real 5x5 branches, dropout 0.4, 5x5/3 aux pooling."""
 
 
@@ -95,13 +150,16 @@ GOOGLENET_BN = replace(
 """GoogLeNet with batch norm, laid out as torchvision's ``googlenet`` (weights map 1:1)."""
 
 
-GOOGLENET_NAIVE = replace(
-    GOOGLENET,
-    name="googlenet_naive",
-    # Figure 2a blocks: 3x3 and 5x5 convolutions read the block input directly.
-    naive=True,
+def _naive(rows: tuple[Row, ...]) -> tuple[Row, ...]:
+    # Figure 2a blocks: no reduce columns, so the 3x3 and 5x5 read the block input (one
+    # convolution deep). The printed params/ops are those of Figure 2b blocks: dropped.
     # The pool branch keeps Table 1's 1x1 projection, so every stage has the paper's
     # width and the comparison with `googlenet` isolates the 3x3/5x5 reductions.
-    aux=(),
-)
+    return tuple(
+        replace(r, n3x3_reduce=None, n5x5_reduce=None, depth=1, paper_params=None,
+                paper_ops=None) if r.type == "inception" else r
+        for r in rows)
+
+
+GOOGLENET_NAIVE = replace(GOOGLENET, name="googlenet_naive", rows=_naive(TABLE1), aux=())
 """Table 1 widths with naive Inception blocks: what the 1x1 reductions save."""

@@ -11,24 +11,103 @@ Names, a public format (state-dict keys):
   ``maxpool2`` (Keras' stem layers have only numbered names such as ``conv2d_3``);
 - blocks: Keras' ``mixed0`` ... ``mixed10``, the names transfer-learning recipes cut at
   (``mixed7``); torchvision's ``Mixed_5b`` ... ``Mixed_7c`` are feature aliases;
-- inside blocks: the TF-slim / torchvision branch names (see :mod:`googlenet.layers_v3`).
+- inside blocks: the TF-slim / torchvision names. A branch's convolutions are
+  ``<branch>_1``, ``<branch>_2`` ... (``<branch>`` alone when it has one), and the arms of
+  a split take the next number with ``a`` / ``b`` (``branch3x3_2a``, ``branch3x3_2b``):
+  :func:`_branch` applies that rule, so the tables below carry widths only.
 
-Sizes in ``out_size`` are (height, width, channels) at the default 299x299 input.
+Blocks, named by the letters torchvision and TF-slim use, as branch tables that read like
+the paper's figures: A (35x35, Figure 5), B (35 -> 17 grid reduction, Figure 10), C
+(17x17, 7x7 factorised into 1x7 and 7x1, Figure 6), D (17 -> 8 reduction), E (8x8 with
+expanded 1x3 / 3x1 outputs, Figure 7). Branches are in the order Keras and torchvision
+concatenate them. Sizes in ``out_size`` are (height, width, channels) at 299x299 input.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
 
-from .types import AuxSpec, NetSpec, Row
+from .blocks import BlockSpec, Branch, Conv, Op, Pool
+from .types import BLOCK_TABLE, AuxSpec, NetSpec, Row
 
 
 def _conv(name: str, patch: int, stride: int, out: tuple[int, int, int], padding: int) -> Row:
     return Row(name, "conv", patch=patch, stride=stride, out_size=out, depth=1, padding=padding)
 
 
-def _block(name: str, kind: str, out: tuple[int, int, int], depth: int, **options: int) -> Row:
-    return Row(name, f"inception_v3_{kind}", out_size=out, depth=depth, options=options)
+def _branch(name: str, *ops: Op, split: tuple[Conv, ...] = ()) -> Branch:
+    """A branch with TF-slim's module names (see the module docstring)."""
+    numbered = sum(isinstance(op, Conv) for op in ops) + bool(split) > 1
+    named: list[Op] = []
+    k = 0
+    for op in ops:
+        if isinstance(op, Conv):
+            k += 1
+            op = replace(op, name=f"{name}_{k}" if numbered else name)
+        named.append(op)
+    arms = tuple(replace(op, name=f"{name}_{k + 1}{'abcdefgh'[i]}") for i, op in enumerate(split))
+    return Branch(name, tuple(named), arms)
+
+
+# Average pools in front of a 1x1 projection: 3x3/1 'same'. Whether the padded zeros
+# count in the average is the network's choice (NetSpec.avg_pool_count_include_pad).
+_AVG = Pool("avg", 3, 1)
+# Grid reductions: 3x3/2 'valid' max pooling and convolutions.
+_MAX_VALID = Pool("max", 3, 2, padding=0)
+
+
+def _valid(out: int, kernel: int = 3) -> Conv:
+    return Conv(out, kernel, stride=2, padding=0)
+
+
+def block_a(pool_features: int) -> BlockSpec:
+    """35x35 (Figure 5): the 5x5 and a "double 3x3"; ``pool_features`` 32 or 64."""
+    return BlockSpec((
+        _branch("branch1x1", Conv(64, 1)),
+        _branch("branch5x5", Conv(48, 1), Conv(64, 5)),
+        _branch("branch3x3dbl", Conv(64, 1), Conv(96, 3), Conv(96, 3)),
+        _branch("branch_pool", _AVG, Conv(pool_features, 1)),
+    ), label="Inception A (Figure 5)")
+
+
+BLOCK_B = BlockSpec((
+    _branch("branch3x3", _valid(384)),
+    _branch("branch3x3dbl", Conv(64, 1), Conv(96, 3), _valid(96)),
+    _branch("branch_pool", _MAX_VALID),
+), label="reduction B (Figure 10)")
+"""35 -> 17 grid reduction: strided convolutions beside a strided pool."""
+
+
+def block_c(c7: int) -> BlockSpec:
+    """17x17 (Figure 6): 7x7 factorised into 1x7 and 7x1; ``c7`` 128, 160, 160, 192."""
+    return BlockSpec((
+        _branch("branch1x1", Conv(192, 1)),
+        _branch("branch7x7", Conv(c7, 1), Conv(c7, (1, 7)), Conv(192, (7, 1))),
+        _branch("branch7x7dbl", Conv(c7, 1), Conv(c7, (7, 1)), Conv(c7, (1, 7)),
+                Conv(c7, (7, 1)), Conv(192, (1, 7))),
+        _branch("branch_pool", _AVG, Conv(192, 1)),
+    ), label="Inception C (Figure 6)")
+
+
+BLOCK_D = BlockSpec((
+    _branch("branch3x3", Conv(192, 1), _valid(320)),
+    _branch("branch7x7x3", Conv(192, 1), Conv(192, (1, 7)), Conv(192, (7, 1)), _valid(192)),
+    _branch("branch_pool", _MAX_VALID),
+), label="reduction D")
+"""17 -> 8 grid reduction."""
+
+BLOCK_E = BlockSpec((
+    _branch("branch1x1", Conv(320, 1)),
+    _branch("branch3x3", Conv(384, 1), split=(Conv(384, (1, 3)), Conv(384, (3, 1)))),
+    _branch("branch3x3dbl", Conv(448, 1), Conv(384, 3),
+            split=(Conv(384, (1, 3)), Conv(384, (3, 1)))),
+    _branch("branch_pool", _AVG, Conv(192, 1)),
+), label="Inception E (Figure 7)")
+"""8x8 with expanded filter banks: 3x3 outputs split into parallel 1x3 and 3x1."""
+
+
+def _block(name: str, block: BlockSpec, out: tuple[int, int, int]) -> Row:
+    return Row(name, "block", out_size=out, block=block)
 
 
 STEM: tuple[Row, ...] = (
@@ -43,18 +122,17 @@ STEM: tuple[Row, ...] = (
 )
 
 BLOCKS: tuple[Row, ...] = (
-    # depth = the longest chain of convolutions in the block.
-    _block("mixed0", "a", (35, 35, 256), 3, pool_features=32),
-    _block("mixed1", "a", (35, 35, 288), 3, pool_features=64),
-    _block("mixed2", "a", (35, 35, 288), 3, pool_features=64),
-    _block("mixed3", "b", (17, 17, 768), 3),
-    _block("mixed4", "c", (17, 17, 768), 5, channels_7x7=128),
-    _block("mixed5", "c", (17, 17, 768), 5, channels_7x7=160),
-    _block("mixed6", "c", (17, 17, 768), 5, channels_7x7=160),
-    _block("mixed7", "c", (17, 17, 768), 5, channels_7x7=192),
-    _block("mixed8", "d", (8, 8, 1280), 4),
-    _block("mixed9", "e", (8, 8, 2048), 3),
-    _block("mixed10", "e", (8, 8, 2048), 3),
+    _block("mixed0", block_a(32), (35, 35, 256)),
+    _block("mixed1", block_a(64), (35, 35, 288)),
+    _block("mixed2", block_a(64), (35, 35, 288)),
+    _block("mixed3", BLOCK_B, (17, 17, 768)),
+    _block("mixed4", block_c(128), (17, 17, 768)),
+    _block("mixed5", block_c(160), (17, 17, 768)),
+    _block("mixed6", block_c(160), (17, 17, 768)),
+    _block("mixed7", block_c(192), (17, 17, 768)),
+    _block("mixed8", BLOCK_D, (8, 8, 1280)),
+    _block("mixed9", BLOCK_E, (8, 8, 2048)),
+    _block("mixed10", BLOCK_E, (8, 8, 2048)),
 )
 
 HEAD: tuple[Row, ...] = (
@@ -73,6 +151,9 @@ TORCHVISION_NAMES: dict[str, str] = {
 }
 """torchvision's (and TF-slim's) block names -> ours (Keras')."""
 
+V3_TABLE = replace(BLOCK_TABLE, title="the released Inception v3's stages and blocks")
+"""Stem layers, then each block with its branch table in one line."""
+
 INCEPTION_V3 = NetSpec(
     name="inception_v3",
     rows=STEM + BLOCKS + HEAD,
@@ -90,6 +171,7 @@ INCEPTION_V3 = NetSpec(
     # Section 4: one side head, on the last 17x17 block; torchvision's InceptionAux.
     aux=(AuxSpec("aux_mixed7", "mixed7", kind="inception_v3"),),
     feature_aliases=TORCHVISION_NAMES,
+    table=V3_TABLE,
     # The released weights expect x / 127.5 - 1 (Keras' preprocess_input mode "tf"), i.e.
     # mean = std = 0.5 on [0, 1] pixels. torchvision's weights expect the same: its
     # transform_input=True turns ImageNet-normalised input back into (x - 0.5) / 0.5.

@@ -9,7 +9,18 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from .googlenet import TABLE1
+from .blocks import BlockSpec, Branch, Conv, Pool
+from .googlenet import (
+    BRANCH_1X1,
+    BRANCH_5X5,
+    BRANCH_POOL,
+    CONV,
+    POOL,
+    PROJ,
+    REDUCE,
+    TABLE1,
+    TABLE1_LAYOUT,
+)
 from .types import NetSpec, Row
 
 FASHION_MEAN, FASHION_STD = (0.2860,), (0.3530,)
@@ -36,6 +47,7 @@ def _small_stem() -> tuple[Row, ...]:
 GOOGLENET_CIFAR = NetSpec(
     name="googlenet_cifar", rows=_small_stem() + _stages(), input_size=32, num_classes=10,
     norm="bn", use_lrn=False, dropout=0.2, mean=CIFAR_MEAN, std=CIFAR_STD,
+    table=TABLE1_LAYOUT,
 )
 """GoogLeNet with BN for 32x32 images (CIFAR-10/100)."""
 
@@ -63,6 +75,27 @@ GOOGLENET_MNIST_WIDE = replace(
 parameters); its Fashion-MNIST benchmark run is in BENCHMARKS.md."""
 
 
+def _plain(out: int, kernel: int, name: str) -> Conv:
+    # The course's convolutions are bare nn.Conv2d: bias, no activation.
+    return Conv(out, kernel, name=name, act=False)
+
+
+INCEPTION_A = BlockSpec((
+    Branch(BRANCH_1X1, (_plain(16, 1, BRANCH_1X1),)),
+    Branch(BRANCH_5X5, (_plain(16, 1, f"{BRANCH_5X5}.{REDUCE}"),
+                        _plain(24, 5, f"{BRANCH_5X5}.{CONV}"))),
+    # The course's branch3x3_1..3, here a numbered container (state-dict keys).
+    Branch("branch_3x3dbl", (_plain(16, 1, "branch_3x3dbl.0"), _plain(24, 3, "branch_3x3dbl.1"),
+                             _plain(24, 3, "branch_3x3dbl.2"))),
+    # The course pools with F.avg_pool2d(x, 3, stride=1, padding=1), whose default
+    # count_include_pad=True counts the padded zeros in the border averages.
+    Branch(BRANCH_POOL, (
+        Pool("avg", 3, 1, count_include_pad=True, name=f"{BRANCH_POOL}.{POOL}"),
+        _plain(24, 1, f"{BRANCH_POOL}.{PROJ}"))),
+), label="InceptionA")
+"""The course's InceptionA (seed 001), a v3-style block: 1x1 16 | 1x1 16 > 5x5 24 |
+1x1 16 > 3x3 24 > 3x3 24 | 3x3 average pool > 1x1 24; 88 channels out."""
+
 INCEPTION_A_NET = NetSpec(
     name="inception_a_net",
     rows=(
@@ -70,12 +103,12 @@ INCEPTION_A_NET = NetSpec(
             options={"out": 10, "act": False}),
         Row("pool1", "max_pool", patch=2, stride=2),
         Row("relu1", "relu"),
-        Row("incep1", "inception_a"),
+        Row("incep1", "block", block=INCEPTION_A),
         Row("conv2", "conv", patch=5, stride=1, padding=0, depth=1,
             options={"out": 20, "act": False}),
         Row("pool2", "max_pool", patch=2, stride=2),
         Row("relu2", "relu"),
-        Row("incep2", "inception_a"),
+        Row("incep2", "block", block=INCEPTION_A),
         Row("flatten", "flatten"),
         Row("fc", "linear", depth=1),
     ),
@@ -102,6 +135,6 @@ D2L_GOOGLENET = NetSpec(
     use_lrn=False, pool_ceil_mode=False, dropout=0.0,
     feature_aliases={"b1": "pool1", "b2": "pool2", "b3": "pool3", "b4": "pool4",
                      "b5": "inception_5b"},
-    mean=(0.0,), std=(1.0,),
+    mean=(0.0,), std=(1.0,), table=TABLE1_LAYOUT,
 )
 """d2l.ai's GoogLeNet (stages b1..b5), trained on Fashion-MNIST resized to 96x96."""

@@ -2,13 +2,15 @@
 
 A :class:`Row` has the columns of the GoogLeNet paper's Table 1 (type, patch size/stride,
 output size, depth, #1x1, #3x3 reduce, #3x3, #5x5 reduce, #5x5, pool proj) plus the
-paper's printed params/ops. Row types that Table 1 does not know (Inception v3's blocks,
-residual blocks) keep their own settings in ``options``, so later families reuse the
-format: the builder looks a row's ``type`` up in an explicit table of builders.
+paper's printed params/ops. A Table 1 ``inception`` row is turned into a branch table by
+one function (:func:`googlenet.specs.googlenet.table1_block`); a ``block`` row carries its
+branch table (:class:`~googlenet.specs.blocks.BlockSpec`) itself, as Inception v3's do.
+The builder looks a row's ``type`` up in an explicit table of builders.
 
 A :class:`NetSpec` is rows plus the choices that are not columns of Table 1 (norm layer,
-pooling rounding, aux heads). Every deviation from the paper is one of these named fields,
-set by a variant with a comment that says why.
+pooling rounding, aux heads) and the :class:`TableLayout` that ``googlenet summary``
+prints. Every deviation from the paper is one of these named fields, set by a variant
+with a comment that says why.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
+
+from .blocks import BlockSpec
 
 
 @dataclass(frozen=True)
@@ -44,11 +48,18 @@ class Row:
     padding: int | None = None
     lrn_after: bool = False
     options: Mapping[str, Any] = field(default_factory=dict)
+    # The branch table of a "block" row.
+    block: BlockSpec | None = None
 
     @property
     def is_head(self) -> bool:
         """Rows after the last feature map: global pooling, dropout, linear, softmax."""
         return self.type in HEAD_TYPES
+
+    @property
+    def reduce_name(self) -> str:
+        """The module a conv row's "#3x3 reduce" column builds (``conv2_reduce``)."""
+        return f"{self.name}_reduce"
 
     @property
     def patch_stride(self) -> str:
@@ -59,6 +70,39 @@ class Row:
 
 
 HEAD_TYPES = frozenset({"global_avg_pool", "flatten", "dropout", "linear", "softmax"})
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a printed table: its header and the :class:`Row` attribute it shows
+    (or key of ``Row.options``, for a family's own columns such as BN-Inception's "double
+    #3x3"), or one of the values ``googlenet.cost`` computes from the built network
+    (``label``, ``output_size``, ``depth``, ``branches``)."""
+
+    header: str
+    field: str
+
+
+@dataclass(frozen=True)
+class TableLayout:
+    """How ``googlenet summary`` prints a family's table: a title and the spec columns.
+
+    Every table also gets the measured params and MACs per row (and the paper's printed
+    figures when its rows carry them). A family adds its own table as one more value.
+    """
+
+    title: str
+    columns: tuple[Column, ...]
+    # Said after the legend of rows marked as differing from the paper's printed figures.
+    note: str = ""
+
+
+BLOCK_TABLE = TableLayout("stages and blocks", (
+    Column("name", "name"), Column("type", "label"), Column("patch/stride", "patch_stride"),
+    Column("output size", "output_size"), Column("depth", "depth"),
+    Column("branches", "branches"),
+))
+"""Rows by name with each block's branch table in one line: for any family."""
 
 
 @dataclass(frozen=True)
@@ -98,8 +142,6 @@ class NetSpec:
     pool_ceil_mode: bool = True
     # Kernel of the "5x5" branch of every Inception block.
     kernel_5x5: int = 5
-    # Naive (Figure 2a) blocks: no reductions in front of the 3x3/5x5 convolutions.
-    naive: bool = False
     dropout: float = 0.4
     aux: tuple[AuxSpec, ...] = ()
     aux_dropout: float = 0.7
@@ -113,6 +155,8 @@ class NetSpec:
     fixed_input_size: bool = False
     mean: tuple[float, ...] = (0.485, 0.456, 0.406)
     std: tuple[float, ...] = (0.229, 0.224, 0.225)
+    # The table `googlenet summary` prints (GoogLeNet's specs set Table 1's).
+    table: TableLayout = BLOCK_TABLE
 
     def scaled(self, channels: int) -> int:
         """A channel count under the width multiplier (at least 1)."""

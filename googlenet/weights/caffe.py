@@ -30,6 +30,7 @@ from typing import NamedTuple
 import numpy as np
 
 from googlenet.errors import WeightsError
+from googlenet.specs.googlenet import TABLE1
 from googlenet.weights._atomic import atomic_path
 
 __all__ = [
@@ -44,8 +45,9 @@ __all__ = [
 
 # --- facts about the BVLC GoogLeNet release ---------------------------------------------
 
-# Table 1 of Szegedy et al. (2014): the nine Inception modules in order.
-GOOGLENET_BLOCKS: tuple[str, ...] = ("3a", "3b", "4a", "4b", "4c", "4d", "4e", "5a", "5b")
+# Table 1 of Szegedy et al. (2014): the nine Inception modules in order (3a .. 5b).
+GOOGLENET_BLOCKS: tuple[str, ...] = tuple(
+    row.name.removeprefix("inception_") for row in TABLE1 if row.type == "inception")
 
 # Parametrised layers inside one BVLC Inception module, in prototxt order.
 INCEPTION_BRANCH_LAYERS: tuple[str, ...] = (

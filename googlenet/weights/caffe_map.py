@@ -15,19 +15,27 @@ import os
 from collections.abc import Iterator, Mapping
 
 from googlenet.errors import WeightsError
+from googlenet.layers import AuxHead, ConvNormAct
+from googlenet.models.inception_net import InceptionNet
+from googlenet.specs.googlenet import GOOGLENET, TABLE1, TABLE1_MODULES
 from googlenet.weights.caffe import INCEPTION_BRANCH_LAYERS, CaffeLayer, bvlc_googlenet_layers
 
+
+def _conv(module: str) -> str:
+    return f"{module}.{ConvNormAct.CONV}"  # the convolution inside a conv/norm/act unit
+
+
+_CONV1, _CONV2 = (row for row in TABLE1 if row.type == "conv")
 # Caffe layer name -> our module, for the fixed part of the net.
-_STEM = {"conv1/7x7_s2": "conv1.conv", "conv2/3x3_reduce": "conv2_reduce.conv",
-         "conv2/3x3": "conv2.conv", "loss3/classifier": "fc"}
-# An Inception module's six layers -> our branch modules (see googlenet/layers.py).
-_BRANCHES = dict(zip(INCEPTION_BRANCH_LAYERS, (
-    "branch_1x1.conv", "branch_3x3.reduce.conv", "branch_3x3.conv.conv",
-    "branch_5x5.reduce.conv", "branch_5x5.conv.conv", "branch_pool.proj.conv",
-), strict=True))
+_STEM = {"conv1/7x7_s2": _conv(_CONV1.name), "conv2/3x3_reduce": _conv(_CONV2.reduce_name),
+         "conv2/3x3": _conv(_CONV2.name), "loss3/classifier": InceptionNet.CLASSIFIER}
+# An Inception module's six layers -> our branch modules: both lists follow Table 1's
+# columns (#1x1, #3x3 reduce, #3x3, #5x5 reduce, #5x5, pool proj).
+_BRANCHES = dict(zip(INCEPTION_BRANCH_LAYERS, map(_conv, TABLE1_MODULES.values()), strict=True))
 # Aux heads: Caffe's loss1 / loss2 are the paper's heads after 4a / 4d.
-AUX_HEADS = {"loss1": "aux_4a", "loss2": "aux_4d"}
-_AUX_PARTS = {"conv": "conv.conv", "fc": "fc", "classifier": "classifier"}
+AUX_HEADS = dict(zip(("loss1", "loss2"), (aux.name for aux in GOOGLENET.aux), strict=True))
+_AUX_PARTS = {"conv": _conv(AuxHead.CONV), "fc": AuxHead.FC,
+              "classifier": AuxHead.CLASSIFIER}
 
 def caffe_module_name(layer: str) -> str:
     """Our module for a BVLC layer name.

@@ -13,7 +13,7 @@ step closer to the output than its conv). The released Keras 2 files follow the 
 Keras 3's own legacy loader (``load_weights_from_hdf5_group``) assigns their layers to
 ``model.layers`` by position alone.
 
-:data:`KERAS_BLOCK_ORDER` spells that order out per block type; the test
+:func:`keras_block_order` computes that order from a block's branch table; the test
 ``tests/weights/test_keras_map.py`` proves it against a live ``keras.applications.InceptionV3``.
 
 Layouts: conv kernels HWIO -> OIHW, dense ``(in, out)`` -> ``(out, in)``, and Keras'
@@ -30,34 +30,43 @@ import torch
 from torch import nn
 
 from ..errors import WeightsError
-from ..layers import ConvNormAct
-from ..layers_v3 import InceptionV3A, InceptionV3B, InceptionV3C, InceptionV3D, InceptionV3E
+from ..layers import ConvNormAct, InceptionBlock
+from ..models.inception_net import InceptionNet
+from ..specs.blocks import BlockSpec, Conv, Op, Pool, op_paths
+from ..specs.inception_v3 import INCEPTION_V3_KERAS
 from .check import check_state_dict
 from .keras_h5 import KerasLayer, layers_of_kind
 
-__all__ = ["KERAS_BLOCK_ORDER", "keras_conv_order", "keras_layers_to_state_dict",
+__all__ = ["keras_block_order", "keras_conv_order", "keras_layers_to_state_dict",
            "load_keras_weights"]
 
-KERAS_BLOCK_ORDER: dict[type[nn.Module], tuple[str, ...]] = {
-    # Depth to the block's output in Keras ops (conv, BN, ReLU = 3 each; a split's extra
-    # concatenation = 1) in brackets; ties in branch order.
-    InceptionV3A: ("branch3x3dbl_1",  # [9]
-                   "branch5x5_1", "branch3x3dbl_2",  # [6]
-                   "branch1x1", "branch5x5_2", "branch3x3dbl_3", "branch_pool"),  # [3]
-    InceptionV3B: ("branch3x3dbl_1", "branch3x3dbl_2",  # [9], [6]
-                   "branch3x3", "branch3x3dbl_3"),  # [3]
-    InceptionV3C: ("branch7x7dbl_1", "branch7x7dbl_2",  # [15], [12]
-                   "branch7x7_1", "branch7x7dbl_3",  # [9]
-                   "branch7x7_2", "branch7x7dbl_4",  # [6]
-                   "branch1x1", "branch7x7_3", "branch7x7dbl_5", "branch_pool"),  # [3]
-    InceptionV3D: ("branch7x7x3_1", "branch7x7x3_2",  # [12], [9]
-                   "branch3x3_1", "branch7x7x3_3",  # [6]
-                   "branch3x3_2", "branch7x7x3_4"),  # [3]
-    InceptionV3E: ("branch3x3dbl_1",  # [10]
-                   "branch3x3_1", "branch3x3dbl_2",  # [7]
-                   "branch3x3_2a", "branch3x3_2b", "branch3x3dbl_3a", "branch3x3dbl_3b",  # [4]
-                   "branch1x1", "branch_pool"),  # [3]
-}
+KERAS_BLOCKS: frozenset[BlockSpec] = frozenset(
+    row.block for row in INCEPTION_V3_KERAS.rows if row.block is not None)
+"""The branch tables of Keras' InceptionV3, the only blocks its weight files fill."""
+
+
+def _keras_layers(op: Op) -> int:
+    # Keras layers an op becomes: Conv2D + BatchNormalization + Activation; one pooling.
+    return 3 if isinstance(op, Conv) else 1 if isinstance(op, Pool) else 0
+
+
+def keras_block_order(block: BlockSpec) -> tuple[str, ...]:
+    """The module paths of ``block``'s convolutions in the order Keras lists them.
+
+    Keras sorts layers by depth to the output, deepest first, ties in creation (branch)
+    order. Inside a block the depth of an op is the number of Keras layers from it to
+    the block's concatenation: its own and those after it in its branch, plus, for a
+    branch ending in a split, the arm and the split's own concatenation (one layer).
+    """
+    entries: list[tuple[int, str]] = []
+    for branch, (chain, arms) in zip(block.branches, op_paths(block), strict=True):
+        tail = 1 + max(map(_keras_layers, branch.split)) if branch.split else 0
+        for i, (op, path) in enumerate(zip(branch.ops, chain, strict=True)):
+            if isinstance(op, Conv):
+                entries.append((sum(map(_keras_layers, branch.ops[i:])) + tail, path))
+        entries += [(_keras_layers(op) + 1, path)
+                    for op, path in zip(branch.split, arms, strict=True) if isinstance(op, Conv)]
+    return tuple(path for _, path in sorted(entries, key=lambda e: -e[0]))  # stable: ties
 
 
 def keras_conv_order(model: nn.Module) -> list[str]:
@@ -71,8 +80,8 @@ def keras_conv_order(model: nn.Module) -> list[str]:
         module = getattr(model, name)
         if isinstance(module, ConvNormAct):
             order.append(name)
-        elif type(module) in KERAS_BLOCK_ORDER:
-            order.extend(f"{name}.{child}" for child in KERAS_BLOCK_ORDER[type(module)])
+        elif isinstance(module, InceptionBlock) and module.spec in KERAS_BLOCKS:
+            order.extend(f"{name}.{path}" for path in keras_block_order(module.spec))
         elif any(p.numel() for p in module.parameters()):
             raise WeightsError(f"Keras InceptionV3 weights cannot fill module {name!r} "
                                f"({type(module).__name__}); build inception_v3_keras")
@@ -107,7 +116,7 @@ def keras_layers_to_state_dict(
                     [f"{n}.conv" for n in order]),
              *_pair("batch-norm", layers_of_kind(list(layers), "batch_norm"),
                     [f"{n}.bn" for n in order]),
-             *_pair("dense", layers_of_kind(list(layers), "dense"), ["fc"])]
+             *_pair("dense", layers_of_kind(list(layers), "dense"), [InceptionNet.CLASSIFIER])]
     out: dict[str, torch.Tensor] = {}
     keras_name: dict[str, str] = {}
     for module, layer in pairs:

@@ -30,44 +30,56 @@ import torch
 from torch import nn
 
 from ..errors import WeightsError
+from ..layers import AuxHead, InceptionV3Aux
 from ..models.inception_net import InceptionNet
 from ..models.registry import get_model_info
-from ..specs.inception_v3 import TORCHVISION_NAMES
+from ..specs.googlenet import GOOGLENET_BN, TABLE1_MODULES
+from ..specs.inception_v3 import INCEPTION_V3, TORCHVISION_NAMES
 from .check import check_state_dict
 
 __all__ = ["from_torchvision", "to_torchvision", "torchvision_module_map", "SUPPORTED"]
 
-_GOOGLENET_BLOCKS = ("3a", "3b", "4a", "4b", "4c", "4d", "4e", "5a", "5b")
+# torchvision's Inception children, by the Table 1 column (Row field) that sizes them.
 _GOOGLENET_BRANCHES = {
-    "branch1": "branch_1x1",
-    "branch2.0": "branch_3x3.reduce",
-    "branch2.1": "branch_3x3.conv",
-    "branch3.0": "branch_5x5.reduce",
-    "branch3.1": "branch_5x5.conv",
-    "branch4.1": "branch_pool.proj",  # branch4.0 is the max pool (no weights)
+    "branch1": "n1x1",
+    "branch2.0": "n3x3_reduce",
+    "branch2.1": "n3x3",
+    "branch3.0": "n5x5_reduce",
+    "branch3.1": "n5x5",
+    "branch4.1": "pool_proj",  # branch4.0 is the max pool (no weights)
 }
-_GOOGLENET_AUX = {"aux1": "aux_4a", "aux2": "aux_4d"}
-_V3_STEM = ("Conv2d_1a_3x3", "Conv2d_2a_3x3", "Conv2d_2b_3x3", "Conv2d_3b_1x1",
-            "Conv2d_4a_3x3")
+_AUX_PARTS = {"conv": AuxHead.CONV, "fc1": AuxHead.FC, "fc2": AuxHead.CLASSIFIER}
 
 
 def _googlenet_map() -> dict[str, str]:
-    pairs = {"conv1": "conv1", "conv2": "conv2_reduce", "conv3": "conv2", "fc": "fc"}
-    for block in _GOOGLENET_BLOCKS:
-        for theirs, ours in _GOOGLENET_BRANCHES.items():
-            pairs[f"inception{block}.{theirs}"] = f"inception_{block}.{ours}"
-    for theirs, ours in _GOOGLENET_AUX.items():
-        pairs.update({f"{theirs}.conv": f"{ours}.conv", f"{theirs}.fc1": f"{ours}.fc",
-                      f"{theirs}.fc2": f"{ours}.classifier"})
+    spec = GOOGLENET_BN
+    # torchvision numbers its stem convolutions conv1..conv3: our conv1, and conv2 with
+    # its "#3x3 reduce" column in front.
+    stem = [name for row in spec.rows if row.type == "conv"
+            for name in ([row.reduce_name] if row.n3x3_reduce else []) + [row.name]]
+    pairs = {f"conv{i}": name for i, name in enumerate(stem, 1)}
+    pairs["fc"] = InceptionNet.CLASSIFIER
+    for row in (r for r in spec.rows if r.type == "inception"):
+        theirs = row.name.replace("_", "")  # inception_3a -> inception3a
+        for child, column in _GOOGLENET_BRANCHES.items():
+            pairs[f"{theirs}.{child}"] = f"{row.name}.{TABLE1_MODULES[column]}"
+    for i, aux in enumerate(spec.aux, 1):
+        pairs.update({f"aux{i}.{t}": f"{aux.name}.{o}" for t, o in _AUX_PARTS.items()})
     return pairs
 
 
 def _inception_v3_map() -> dict[str, str]:
-    # Inside a block every branch has torchvision's name, so whole blocks map.
-    pairs = {name: name for name in _V3_STEM}
+    # The stem and every branch inside a block have torchvision's names, so whole
+    # blocks map.
+    pairs = {r.name: r.name for r in INCEPTION_V3.rows if r.type == "conv"}
     pairs.update(TORCHVISION_NAMES)
-    pairs.update({"AuxLogits.conv0": "aux_mixed7.conv0", "AuxLogits.conv1": "aux_mixed7.conv1",
-                  "AuxLogits.fc": "aux_mixed7.classifier", "fc": "fc"})
+    aux = INCEPTION_V3.aux[0].name
+    pairs.update({
+        f"AuxLogits.{InceptionV3Aux.CONV0}": f"{aux}.{InceptionV3Aux.CONV0}",
+        f"AuxLogits.{InceptionV3Aux.CONV1}": f"{aux}.{InceptionV3Aux.CONV1}",
+        "AuxLogits.fc": f"{aux}.{InceptionV3Aux.CLASSIFIER}",
+        "fc": InceptionNet.CLASSIFIER,
+    })
     return pairs
 
 

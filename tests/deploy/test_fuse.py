@@ -1,4 +1,5 @@
-"""The fused inference graph computes what the model computes (fp32, <= 1e-4)."""
+"""The fused inference graph computes what the model computes (fp32, <= 1e-4), for every
+registered model and both fusion targets."""
 
 import copy
 
@@ -7,9 +8,9 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+import googlenet
 from googlenet.deploy import build_path, fold_bn, fuse_for_inference
 from googlenet.deploy.fuse import (
-    FusedInceptionBlock,
     MatmulLRN,
     OneDNNConvReLU,
     ReusedIndexMaxPool2d,
@@ -18,6 +19,7 @@ from googlenet.deploy.fuse import (
 )
 from googlenet.layers import ConvNormAct, InceptionBlock
 from googlenet.models import create_model
+from googlenet.specs.blocks import leading_1x1_branches
 
 
 def _randomise_bn(model: nn.Module) -> None:
@@ -52,11 +54,18 @@ def test_fold_bn_matches_conv_then_bn():
     torch.testing.assert_close(folded(x), unit(x), atol=1e-5, rtol=1e-5)
 
 
-@pytest.mark.parametrize("name,size,blocks,lrn", [
-    ("googlenet", 64, 9, 2), ("googlenet_bn", 64, 9, 0), ("googlenet_cifar", 32, 9, 0),
-    ("inception_a_net", 28, 0, 0),
+def _merged(model: nn.Module) -> list[InceptionBlock]:
+    return [m for m in model.modules()
+            if isinstance(m, InceptionBlock) and m.merged_1x1 is not None]
+
+
+@pytest.mark.parametrize("name,size,blocks,lrn,relu", [
+    ("googlenet", 64, 9, 2, True), ("googlenet_bn", 64, 9, 0, True),
+    ("googlenet_cifar", 32, 9, 0, True),
+    # The course's blocks merge too; their convolutions have no ReLU to fuse.
+    ("inception_a_net", 28, 2, 0, False),
 ])
-def test_fused_model_is_exact(name, size, blocks, lrn):
+def test_fused_model_is_exact(name, size, blocks, lrn, relu):
     model = create_model(name).eval()
     _randomise_bn(model)
     x = torch.randn(2, model.in_chans, size, size)
@@ -66,11 +75,13 @@ def test_fused_model_is_exact(name, size, blocks, lrn):
         diff = (fused(x) - model(x)).abs().max().item()
     assert diff <= 1e-4
     kinds = [type(m) for m in fused.modules()]
-    assert kinds.count(FusedInceptionBlock) == blocks
+    merged = _merged(fused)
+    assert len(merged) == blocks == kinds.count(InceptionBlock)
     assert kinds.count(MatmulLRN) == lrn
-    assert kinds.count(OneDNNConvReLU) >= blocks  # at least each merged stem + its ReLU
+    # Each merged 1x1 with its ReLU runs as one oneDNN call.
+    assert all(isinstance(b.merged_1x1.conv, OneDNNConvReLU) == relu for b in merged)
     assert ReusedIndexMaxPool2d in kinds
-    assert InceptionBlock not in kinds and nn.BatchNorm2d not in kinds
+    assert nn.BatchNorm2d not in kinds
     assert not any(k.startswith("aux") for k in fused.state_dict())
     assert any(k.startswith("aux") for k in model.state_dict()) == bool(model.aux_after)
 
@@ -131,9 +142,8 @@ def test_merged_stem_has_the_three_1x1_widths():
     model = create_model("googlenet").eval()
     fused = fuse_for_inference(model, torch.randn(1, 3, 64, 64), "graph")
     block = fused.inception_3a
-    assert isinstance(block, FusedInceptionBlock)
-    assert block.split_sizes == [64, 96, 16]  # Table 1: #1x1, #3x3 reduce, #5x5 reduce
-    assert block.stem.out_channels == 176 and block.stem.in_channels == 192
+    assert block.merged_split == (64, 96, 16)  # Table 1: #1x1, #3x3 reduce, #5x5 reduce
+    assert block.merged_1x1.out_channels == 176 and block.merged_1x1.in_channels == 192
 
 
 @pytest.mark.parametrize("path", ["channels_last", "fused"])
@@ -147,3 +157,26 @@ def test_channels_last_paths_are_exact(path):
         assert (runner(x) - model(x)).abs().max().item() <= 1e-4
     first_conv = next(m for m in runner.module.modules() if isinstance(m, nn.Conv2d))
     assert first_conv.weight.is_contiguous(memory_format=torch.channels_last)
+
+
+@pytest.mark.parametrize("name", googlenet.list_models())
+def test_every_model_fuses_exactly(name):
+    info = googlenet.get_model_info(name)
+    size = info.input_size if info.spec.fixed_input_size else max(info.min_input_size, 32)
+    model = create_model(name).eval()
+    _randomise_bn(model)
+    x = torch.randn(2, model.in_chans, size, size, generator=torch.Generator().manual_seed(3))
+    _trained_scale_logits(model, x)
+    with torch.no_grad():
+        eager = model(x)
+    for target in ("eager", "graph"):  # one model and one eager run serve both targets
+        fused = fuse_for_inference(model, x, target)
+        with torch.no_grad():
+            assert (fused(x) - eager).abs().max().item() <= 1e-4, target
+        # Every block whose table opens two or more branches with a 1x1 runs them merged.
+        blocks = [m for m in fused.modules() if isinstance(m, InceptionBlock)]
+        assert all((b.merged_1x1 is not None) == (len(leading_1x1_branches(b.spec)) >= 2)
+                   for b in blocks)
+        kinds = {type(m) for m in fused.modules()}
+        assert nn.BatchNorm2d not in kinds
+        assert (OneDNNConvReLU in kinds) == (target == "eager" and name != "inception_a_net")

@@ -9,12 +9,12 @@ import torch
 import torch.nn.functional as F
 
 from googlenet import create_model, get_model_info
-from googlenet.cost import profile_model, table1
+from googlenet.cost import model_table, profile_model
 from googlenet.errors import InputSizeError, SpecError
-from googlenet.layers_v3 import InceptionV3A, InceptionV3Aux
+from googlenet.layers import InceptionBlock
 from googlenet.models.inception_net import InceptionNet
 from googlenet.specs import INCEPTION_V3, INCEPTION_V3_KERAS
-from googlenet.specs.inception_v3 import TORCHVISION_NAMES
+from googlenet.specs.inception_v3 import TORCHVISION_NAMES, block_a
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +39,7 @@ def test_parameter_counts_equal_the_references(v3):
 
 
 def test_every_row_size_matches_the_built_network(v3):
-    rows = table1(v3)
+    rows = model_table(v3)
     assert all(r.paper_output_size for r in rows)
     assert [r.output_size for r in rows] == [r.paper_output_size for r in rows]
     assert rows[-1].output_size == "1x1x1000"
@@ -90,13 +90,6 @@ def test_minimum_input_is_75(v3):
         v3(torch.randn(1, 3, 74, 74))
 
 
-def test_aux_head_shapes_and_clear_error_below_299():
-    head = InceptionV3Aux(768, 10)
-    assert head(torch.randn(2, 768, 17, 17)).shape == (2, 10)
-    with pytest.raises(SpecError, match="17x17 or more, got 16x16"):
-        head(torch.randn(1, 768, 16, 16))
-
-
 def test_reset_classifier_resets_the_aux_head_too():
     model = create_model("inception_v3")
     model.reset_classifier(7)
@@ -105,8 +98,8 @@ def test_reset_classifier_resets_the_aux_head_too():
 
 def test_pooling_variants_differ_only_at_the_border():
     torch.manual_seed(0)
-    tv = InceptionV3A(16, 8, count_include_pad=True).eval()
-    keras = InceptionV3A(16, 8, count_include_pad=False).eval()
+    tv = InceptionBlock(16, block_a(8), count_include_pad=True).eval()
+    keras = InceptionBlock(16, block_a(8), count_include_pad=False).eval()
     keras.load_state_dict(tv.state_dict())
     x = torch.rand(1, 16, 9, 9)
     with torch.no_grad():
@@ -119,8 +112,17 @@ def test_pooling_variants_differ_only_at_the_border():
 
 
 def test_bad_rows_raise_spec_errors():
-    rows = tuple(replace(r, options={}) if r.name == "mixed1" else r for r in INCEPTION_V3.rows)
-    with pytest.raises(SpecError, match=r"mixed1.*options\['pool_features'\]"):
+    rows = tuple(replace(r, block=None) if r.name == "mixed1" else r for r in INCEPTION_V3.rows)
+    with pytest.raises(SpecError, match=r"row mixed1: a block row needs its branch table"):
         InceptionNet(replace(INCEPTION_V3, rows=rows))
-    with pytest.raises(SpecError, match="fixed widths"):
-        create_model("inception_v3", width=0.5)
+    rows = tuple(replace(r, block=block_a(8)) if r.name == "mixed1" else r
+                 for r in INCEPTION_V3.rows)
+    with pytest.raises(SpecError, match=r"row mixed1: branches add up to 64\+64\+96\+8=232"):
+        InceptionNet(replace(INCEPTION_V3, rows=rows))
+
+
+def test_width_scales_every_branch_table():
+    half = create_model("inception_v3", width=0.5, aux_logits=False).eval()
+    assert half.mixed0.out_channels == 128 and half.mixed10.out_channels == 1024
+    with torch.no_grad():
+        assert half(torch.randn(1, 3, 75, 75)).shape == (1, 1000)
