@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import nn
 
+from .errors import SpecError
 from .models.inception_net import InceptionNet
 from .specs.types import Row
 
@@ -261,6 +262,11 @@ def reduction_cost(
     bias: bool = False,
 ) -> ReductionCost:
     """Build both versions of a branch ("same" padding) and measure them."""
+    sizes = {"height": height, "width": width, "channels": channels, "filters": filters,
+             "kernel": kernel, "reduce": reduce}
+    bad = next((f"{k}={v}" for k, v in sizes.items() if v < 1), None)
+    if bad:
+        raise SpecError(f"reduction_cost: every size must be >= 1, got {bad}")
     pad = kernel // 2
     direct = nn.Sequential(nn.Conv2d(channels, filters, kernel, padding=pad, bias=bias))
     reduced = nn.Sequential(nn.Conv2d(channels, reduce, 1, bias=bias),

@@ -37,3 +37,12 @@ class WeightsError(GoogLeNetError, ValueError):
 
 class TrainingError(GoogLeNetError, RuntimeError):
     """A training run that cannot go on (a NaN/inf loss, a checkpoint that does not fit)."""
+
+
+class DeviceError(GoogLeNetError, ValueError):
+    """A device name that is not auto/cpu/cuda/cuda:N, or a device this machine lacks."""
+
+
+class OutputPathError(GoogLeNetError, ValueError):
+    """An output file that cannot be written where it was asked for (no such folder, or a
+    directory in the way)."""

@@ -61,17 +61,6 @@ def test_list_and_info(capsys):
     assert json.loads(out)["num_params_with_aux"] == 13_004_888
 
 
-@pytest.mark.parametrize("argv, needle", [
-    (["summary", "googlenet_bm"], "did you mean googlenet_bn"),
-    (["summary", "googlenet", "--input-size", "20"], "minimum 31x31"),
-    (["cost", "--input", "28x28", "--filters", "3", "--reduce", "2"], "HxWxC"),
-    (["cost", "--input", "axb", "--filters", "3", "--reduce", "2"], "cannot read size"),
-])
-def test_errors_are_one_line(capsys, argv, needle):
-    code, out, err = run(capsys, *argv)
-    assert code == 2 and needle in err and len(err.strip().splitlines()) == 1
-
-
 def test_python_dash_m_entry_point():
     proc = subprocess.run([sys.executable, "-m", "googlenet", "cost", "--input", "28x28x192",
                            "--filters", "32", "--reduce", "16"],

@@ -10,9 +10,10 @@ from torch import nn
 
 from ..deploy.bench import benchmark, render
 from ..deploy.optimize import PATHS, PathUnavailableError
+from ..devices import resolve_device
 from ..errors import InputSizeError, WeightsError
 from ..models import create_model, get_model_info
-from ._common import parse_size, print_json
+from ._common import parse_size, positive_int, print_json
 
 
 def load_weights(model: nn.Module, path: str | Path) -> None:
@@ -69,11 +70,13 @@ def _paths(text: str | None) -> list[str]:
 
 
 def _run(args: argparse.Namespace) -> int:
+    device = resolve_device(args.device)
     if args.threads:
         torch.set_num_threads(args.threads)
     model, size = build_model(args)
     report = benchmark(model, name=args.model, paths=_paths(args.paths),
-                       batches=parse_batches(args.batch), input_size=size, device=args.device,
+                       batches=parse_batches(args.batch), input_size=size,
+                       device=str(device),
                        rounds=args.rounds, calibration_images=args.calibration_images,
                        trained_weights=bool(args.weights))
     if args.json:
@@ -97,9 +100,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--batch", default="1,32", help="batch sizes, comma-separated (1,32)")
     p.add_argument("--paths", help=f"comma-separated subset of: {', '.join(PATHS)} (default: "
                                    "all that run here; compiled ones take minutes on 2 cores)")
-    p.add_argument("--device", default="cpu", help="cpu or cuda")
-    p.add_argument("--rounds", type=int, default=5, help="interleaved timing rounds")
-    p.add_argument("--threads", type=int, help="torch threads (default: torch's)")
-    p.add_argument("--calibration-images", type=int, default=256, help="int8 calibration")
+    p.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
+    p.add_argument("--rounds", type=positive_int, default=5, help="interleaved timing rounds")
+    p.add_argument("--threads", type=positive_int, help="torch threads (default: torch's)")
+    p.add_argument("--calibration-images", type=positive_int, default=256,
+                   help="int8 calibration")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=_run)

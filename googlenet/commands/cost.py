@@ -7,7 +7,7 @@ from dataclasses import asdict
 
 from ..cost import human, reduction_cost
 from ..errors import InputSizeError
-from ._common import parse_size, print_json
+from ._common import parse_size, positive_int, print_json
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -36,9 +36,10 @@ def _run(args: argparse.Namespace) -> int:
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("cost", help="1x1-reduction calculator for one branch")
     p.add_argument("--input", required=True, help="input feature map HxWxC, e.g. 28x28x192")
-    p.add_argument("--filters", type=int, required=True, help="output filters of the branch")
-    p.add_argument("--kernel", type=int, default=5, help="kernel size (default 5)")
-    p.add_argument("--reduce", type=int, required=True, help="channels of the 1x1 reduce")
+    p.add_argument("--filters", type=positive_int, required=True,
+                   help="output filters of the branch")
+    p.add_argument("--kernel", type=positive_int, default=5, help="kernel size (default 5)")
+    p.add_argument("--reduce", type=positive_int, required=True, help="channels of the 1x1 reduce")
     p.add_argument("--bias", action="store_true", help="count conv biases too")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=_run)

@@ -11,13 +11,13 @@ import json
 from pathlib import Path
 
 from ..deploy import PATHS
+from ..devices import DEVICE_NAMES, resolve_device
 from ..errors import DataError
 from ..evaluate import CROP_SCHEMES, build_eval_dataset, evaluate_checkpoints
 from ..report.plots import plot_confusion
 from ..train.checkpoint import read_meta
 from ..train.config import TrainConfig
-from ..train.runner import resolve_device
-from ._common import print_json
+from ._common import positive_int, print_json
 
 
 def _dataset_args(args: argparse.Namespace) -> tuple[str, str | None]:
@@ -32,11 +32,12 @@ def _dataset_args(args: argparse.Namespace) -> tuple[str, str | None]:
 
 
 def _run(args: argparse.Namespace) -> int:
+    device = resolve_device(args.device)
     name, root = _dataset_args(args)
     metas = [read_meta(p) for p in args.checkpoints]
     dataset = build_eval_dataset(name, args.split, root, metas, args.crops)
     report = evaluate_checkpoints(args.checkpoints, dataset, crops=args.crops,
-                                  batch_size=args.batch_size, device=resolve_device(args.device),
+                                  batch_size=args.batch_size, device=device,
                                   inference_path=args.path, limit=args.limit)
     out = Path(args.out) if args.out else Path(args.checkpoints[0]).parent
     out.mkdir(parents=True, exist_ok=True)
@@ -66,9 +67,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--data", help="dataset root / folder")
     p.add_argument("--split", default="test")
     p.add_argument("--crops", type=int, default=1, choices=CROP_SCHEMES)
-    p.add_argument("--batch-size", type=int, default=256)
-    p.add_argument("--limit", type=int, help="only the first N images")
-    p.add_argument("--device", default="auto")
+    p.add_argument("--batch-size", type=positive_int, default=256)
+    p.add_argument("--limit", type=positive_int, help="only the first N images")
+    p.add_argument("--device", default="auto", help=f"{DEVICE_NAMES} (default auto)")
     p.add_argument("--path", default="auto", choices=("auto", *PATHS),
                    help="inference path (default auto: the fastest within its tolerance "
                         "here, see `googlenet bench`)")

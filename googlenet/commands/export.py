@@ -7,7 +7,7 @@ import argparse
 import torch
 
 from ..deploy.export import check_onnx, export_onnx, export_program, load_program
-from ._common import print_json
+from ._common import positive_int, print_json
 from .bench import add_model_args, build_model
 
 
@@ -39,7 +39,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     add_model_args(p)
     p.add_argument("--format", choices=("onnx", "pt2"), default="onnx")
     p.add_argument("--out", required=True, help="output file (.onnx or .pt2)")
-    p.add_argument("--batch", type=int, default=1, help="example batch size to trace with")
+    p.add_argument("--batch", type=positive_int, default=1, help="example batch size to trace with")
     p.add_argument("--no-fuse", action="store_true",
                    help="export the model as built, without BN folding and branch merging")
     p.add_argument("--json", action="store_true", help="machine-readable output")

@@ -7,7 +7,7 @@ import sys
 
 from ..deploy import PATHS
 from ..predict import Predictor, format_predictions
-from ._common import print_json
+from ._common import positive_int, print_json
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -28,7 +28,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("images", nargs="+", metavar="IMAGE")
     p.add_argument("--weights", required=True,
                    help="a .safetensors file from `convert`, `train` or `finetune`")
-    p.add_argument("--topk", type=int, default=5, help="labels per image (default 5)")
+    p.add_argument("--topk", type=positive_int, default=5, help="labels per image (default 5)")
     p.add_argument("--path", default="auto", choices=("auto", *PATHS),
                    help="inference path (default auto: the fastest within its tolerance "
                         "here without a compile, see `googlenet bench`)")

@@ -18,6 +18,7 @@ import torch
 from torch import nn
 
 from ..errors import GoogLeNetError, WeightsError
+from ..weights._atomic import check_output_file
 from .fuse import fuse_for_inference, strip_aux
 
 INPUT_NAME = "images"
@@ -41,6 +42,7 @@ def traceable(example: torch.Tensor) -> torch.Tensor:
 
 def _atomic_target(path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
+    check_output_file(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
     os.close(fd)
     return Path(tmp)

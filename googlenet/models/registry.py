@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 
 from torch import nn
 
-from ..errors import UnknownModelError
+from ..errors import SpecError, UnknownModelError
 from ..specs import (
     D2L_GOOGLENET,
     GOOGLENET,
@@ -146,6 +146,10 @@ def create_model(
     """
     info = get_model_info(name)
     spec = info.spec
+    if width is not None and not width > 0:  # width 0 would still build: 618 parameters
+        raise SpecError(f"{name}: width must be > 0, got {width}")
+    if dropout is not None and not 0 <= dropout < 1:
+        raise SpecError(f"{name}: dropout must be >= 0 and < 1, got {dropout}")
     if width is not None:
         spec = replace(spec, width=width)
     if dropout is not None:

@@ -20,6 +20,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from ..devices import resolve_device
 from ..errors import TrainingError, WeightsError
 from ..models import create_model
 from ..weights._atomic import atomic_path
@@ -54,13 +55,6 @@ class FitResult:
     def final(self) -> dict[str, float]:
         """The last epoch's metrics."""
         return self.history[-1] if self.history else {}
-
-
-def resolve_device(name: str) -> torch.device:
-    """``auto`` picks CUDA when available."""
-    if name == "auto":
-        name = "cuda" if torch.cuda.is_available() else "cpu"
-    return torch.device(name)
 
 
 def _setup_torch(cfg: TrainConfig) -> None:

@@ -27,6 +27,7 @@ from torch import nn
 
 from googlenet.errors import WeightsError
 from googlenet.models import create_model
+from googlenet.weights._atomic import check_output_file
 from googlenet.weights.keymap import fill_state_dict
 from googlenet.weights.meta import (
     Preprocessing,
@@ -191,6 +192,7 @@ def convert(
     model: str | None = None,
 ) -> WeightsMeta:
     """Import ``src`` and write ``dst`` (safetensors + metadata, atomically)."""
+    check_output_file(dst)  # before the import, which may take a while
     imported = import_weights(src, source, model)
     save_weights_file(dst, imported.state_dict, imported.meta)
     return imported.meta

@@ -38,3 +38,60 @@ def test_cli_flags_map_to_fields_and_override_only_when_given():
     assert (cfg.batch_size, cfg.hflip, cfg.ema_decay, cfg.aux_logits) == (64, True, 0.99, False)
     assert cfg.lr == 0.5  # not given: kept from the base config
     assert cfg.width is None
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("epochs", "two", "epochs must be an int, got 'two'"),
+    ("epochs", 2.0, "epochs must be an int, got 2.0"),
+    ("epochs", True, "epochs must be an int, got True"),
+    ("lr", "0.1", "lr must be a float, got '0.1'"),
+    ("lr", float("nan"), "lr must be a finite number"),
+    ("width", [1], r"width must be a float or null, got \[1\]"),
+    ("hflip", 1, "hflip must be a bool, got 1"),
+    ("model", None, "model must be a str, got None"),
+])
+def test_every_field_has_its_json_type(field, value, message):
+    with pytest.raises(ConfigError, match=message) as info:
+        TrainConfig(**{field: value})
+    assert info.value.field == field
+
+
+def test_a_config_file_with_a_wrong_type_names_the_file_and_the_field(tmp_path):
+    (tmp_path / "config.json").write_text('{"epochs": "two", "lr": 1}')
+    with pytest.raises(ConfigError, match=r"config\.json: epochs must be an int, got 'two'"):
+        TrainConfig.load(tmp_path / "config.json")
+    (tmp_path / "config.json").write_text('{"lr": 1, "width": 2}')  # ints are floats too
+    assert TrainConfig.load(tmp_path / "config.json").lr == 1
+
+
+@pytest.mark.parametrize("changes", [
+    {"width": 0}, {"width": -1.0}, {"dropout": 1.0}, {"dropout": -0.1}, {"aux_weight": -1},
+    {"train_limit": 0}, {"eval_limit": -5}, {"batch_size": 0}, {"eval_batch_size": 0},
+    {"lr": 0}, {"momentum": 1}, {"momentum": -1}, {"weight_decay": -1e-4},
+    {"step_epochs": 0}, {"step_gamma": 0}, {"step_gamma": 1.5}, {"warmup_epochs": -1},
+    {"min_lr_ratio": 2}, {"grad_clip": -1}, {"label_smoothing": 1}, {"mixup": -1},
+    {"cutmix": -0.5}, {"ema_decay": 1}, {"shift": 1}, {"shift": -0.1},
+    {"crop_scale_min": 0}, {"rotation": -10}, {"threads": 0}, {"workers": -1},
+    {"seed": -1}, {"device": "bogus"}, {"device": "cuda:x"}, {"device": "gpu"},
+])
+def test_values_no_run_could_use_are_refused_by_name(changes):
+    (field, value), = changes.items()
+    with pytest.raises(ConfigError, match=f"^{field} must be ") as info:
+        TrainConfig(**changes)
+    assert info.value.field == field and repr(value) in str(info.value)
+
+
+@pytest.mark.parametrize("changes", [
+    {"width": 0.25}, {"dropout": 0.0}, {"train_limit": 1}, {"momentum": 0.0},
+    {"shift": 0.99}, {"threads": 1}, {"workers": 0}, {"device": "cpu"}, {"device": "cuda"},
+    {"device": "cuda:1"}, {"device": "auto"}, {"step_gamma": 1.0}, {"min_lr_ratio": 1},
+])
+def test_the_edges_of_each_range_are_accepted(changes):
+    TrainConfig(**changes)  # "cuda" is only resolved, and refused, where a run starts
+
+
+def test_a_bad_flag_is_named_as_a_flag():
+    p = argparse.ArgumentParser()
+    add_config_flags(p)
+    with pytest.raises(ConfigError, match=r"^--train-limit must be >= 1, got -5$"):
+        config_from_args(p.parse_args(["--train-limit", "-5"]))
