@@ -7,6 +7,7 @@ import sys
 import pytest
 
 from googlenet.cli import main
+from googlenet.commands.cost import verdict
 
 
 def run(capsys, *argv):
@@ -66,3 +67,19 @@ def test_python_dash_m_entry_point():
                            "--filters", "32", "--reduce", "16"],
                           capture_output=True, text=True, check=True)
     assert "120,422,400" in proc.stdout
+
+
+def test_cost_says_when_the_reduction_costs_more(capsys):
+    # A "reduce" wider than the input makes the branch dearer: 396,800 vs 153,600 params.
+    code, out, _ = run(capsys, "cost", "--input", "28x28x192", "--filters", "32",
+                       "--reduce", "400")
+    assert code == 0
+    assert out.splitlines()[-1].strip() == ("the reduction costs 2.6x more params and 2.6x "
+                                            "more multiply-adds")
+    assert "saves" not in out
+
+
+def test_verdict_names_what_grows_and_what_shrinks():
+    assert verdict(9.7, 9.7) == "saves 9.7x params and 9.7x multiply-adds"
+    assert verdict(0.5, 0.5) == "costs 2.0x more params and 2.0x more multiply-adds"
+    assert verdict(1.2, 0.8) == "saves 1.2x params but costs 1.2x more multiply-adds"
