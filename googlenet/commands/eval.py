@@ -14,6 +14,7 @@ from ..deploy import PATHS
 from ..devices import DEVICE_NAMES, resolve_device
 from ..errors import DataError
 from ..evaluate import CROP_SCHEMES, build_eval_dataset, evaluate_checkpoints
+from ..evaluate.metrics import top5_text
 from ..report.plots import plot_confusion
 from ..train.checkpoint import read_meta
 from ..train.config import TrainConfig
@@ -51,7 +52,7 @@ def _run(args: argparse.Namespace) -> int:
     models = len(args.checkpoints)
     print(f"{name}/{args.split}: {report.count} images, {args.crops} crop(s), "
           f"{models} model(s)")
-    print(f"top-1 {report.top1:.4f}  top-5 {report.top5:.4f}  "
+    print(f"top-1 {report.top1:.4f}{top5_text(report.top5, '  top-5 {:.4f}')}  "
           f"(inference path: {report.inference_path})")
     for cls, acc in report.per_class.items():
         print(f"  {cls:>24s}  {'-' if acc is None else f'{acc:.4f}'}")

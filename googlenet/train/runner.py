@@ -22,6 +22,7 @@ from torch import nn
 
 from ..devices import resolve_device
 from ..errors import TrainingError, WeightsError
+from ..evaluate.metrics import top5_text
 from ..models import create_model
 from ..weights._atomic import atomic_path
 from .checkpoint import (
@@ -252,7 +253,7 @@ class Run:
         if self.dist.is_main:
             print(f"epoch {row['epoch']}/{self.cfg.epochs}: train loss {row['train_loss']:.4f} "
                   f"acc {row['train_acc']:.4f} | val loss {row['val_loss']:.4f} "
-                  f"acc {row['val_acc']:.4f} top5 {row['val_top5']:.4f} | "
+                  f"acc {row['val_acc']:.4f}{top5_text(row['val_top5'], ' top5 {:.4f}')} | "
                   f"{row['images_per_s']:.0f} img/s, lr {row['lr']:.3g}", flush=True)
 
 
