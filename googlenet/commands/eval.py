@@ -7,6 +7,7 @@ image, ``--crops 10`` or ``144`` is the paper's multi-crop testing.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 from pathlib import Path
 
@@ -32,6 +33,16 @@ def _dataset_args(args: argparse.Namespace) -> tuple[str, str | None]:
     raise DataError(f"{args.checkpoints[0]}: no config.json beside it; give --dataset")
 
 
+def _stem(name: str, split: str, crops: int, checkpoints: list[str]) -> str:
+    """The result files' name; an ensemble's names its members by a short hash, so it
+    neither overwrites the first member's own result nor another ensemble's."""
+    stem = f"eval-{name}-{split}-{crops}crop"
+    if len(checkpoints) == 1:
+        return stem
+    members = "\n".join(str(Path(p).resolve()) for p in checkpoints)
+    return f"{stem}-ensemble{len(checkpoints)}-{hashlib.sha1(members.encode()).hexdigest()[:8]}"
+
+
 def _run(args: argparse.Namespace) -> int:
     device = resolve_device(args.device)
     name, root = _dataset_args(args)
@@ -42,7 +53,7 @@ def _run(args: argparse.Namespace) -> int:
                                   inference_path=args.path, limit=args.limit)
     out = Path(args.out) if args.out else Path(args.checkpoints[0]).parent
     out.mkdir(parents=True, exist_ok=True)
-    stem = f"eval-{name}-{args.split}-{args.crops}crop"
+    stem = _stem(name, args.split, args.crops, args.checkpoints)
     (out / f"{stem}.json").write_text(json.dumps(report.as_dict(), indent=1), encoding="utf-8")
     png = plot_confusion(report.confusion, report.classes, out / f"{stem}-confusion.png",
                          f"{name}/{args.split}, {args.crops} crop(s): top-1 {report.top1:.4f}")
