@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from collections.abc import Sequence
 from typing import NoReturn
 
@@ -26,6 +27,23 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
+# Deprecation notices from libraries the commands call, about their own internals: the
+# user can do nothing about them and they drown the output. Each is matched by message and
+# by the module that issues it, so our own warnings and anything new still show.
+KNOWN_WARNINGS: tuple[tuple[str, type[Warning], str], ...] = (
+    (r"`isinstance\(treespec, LeafSpec\)` is deprecated", FutureWarning, r"(torch|copyreg)"),
+    (r"`torch\.jit\.script_method` is deprecated", DeprecationWarning, r"torch\.jit"),
+    (r"The input of maxpool2d is not quantized", UserWarning, r"torchao"),
+    (r"__array__ implementation doesn't accept a copy keyword", DeprecationWarning, r"keras"),
+)
+
+
+def quiet_known_warnings() -> None:
+    """Ignore :data:`KNOWN_WARNINGS` (third-party deprecations) for the rest of the process."""
+    for message, category, module in KNOWN_WARNINGS:
+        warnings.filterwarnings("ignore", message=message, category=category, module=module)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = _Parser(
         prog="googlenet",
@@ -41,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script and of ``python -m googlenet``; returns the exit
     status (2 for bad input, which is reported in one line on stderr)."""
+    quiet_known_warnings()
     try:
         args = build_parser().parse_args(argv)
     except SystemExit as done:  # --help, --version, or a one-line usage error

@@ -3,10 +3,11 @@
 import json
 import subprocess
 import sys
+import warnings
 
 import pytest
 
-from googlenet.cli import main
+from googlenet.cli import main, quiet_known_warnings
 from googlenet.commands.cost import verdict
 
 
@@ -83,3 +84,30 @@ def test_verdict_names_what_grows_and_what_shrinks():
     assert verdict(9.7, 9.7) == "saves 9.7x params and 9.7x multiply-adds"
     assert verdict(0.5, 0.5) == "costs 2.0x more params and 2.0x more multiply-adds"
     assert verdict(1.2, 0.8) == "saves 1.2x params but costs 1.2x more multiply-adds"
+
+
+# (message, category, the module that issues it): each as the third-party library says it.
+THIRD_PARTY = [
+    ("`isinstance(treespec, LeafSpec)` is deprecated, use `isinstance(treespec, TreeSpec) "
+     "and treespec.is_leaf()` instead.", FutureWarning, "copyreg"),
+    ("`torch.jit.script_method` is deprecated. Please switch to `torch.compile` or "
+     "`torch.export`.", DeprecationWarning, "torch.jit._script"),
+    ("The input of maxpool2d is not quantized, skip annotate maxpool2d with config "
+     "QuantizationConfig(...)", UserWarning,
+     "torchao.quantization.pt2e.quantizer.x86_inductor_quantizer"),
+    ("__array__ implementation doesn't accept a copy keyword, so passing copy=False failed.",
+     DeprecationWarning, "keras.src.backend.common.variables"),
+]
+
+
+def test_known_third_party_warnings_are_quiet_and_nothing_else():
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        quiet_known_warnings()
+        for message, category, module in THIRD_PARTY:
+            warnings.warn_explicit(message, category, "lib.py", 1, module=module)
+        # The same text from our own code, and another deprecation from torch, still show.
+        warnings.warn_explicit(THIRD_PARTY[2][0], UserWarning, "q.py", 1, module="googlenet.x")
+        warnings.warn_explicit("something new", DeprecationWarning, "t.py", 1, module="torch")
+    assert [(w.category, str(w.message)) for w in seen] == [
+        (UserWarning, THIRD_PARTY[2][0]), (DeprecationWarning, "something new")]
