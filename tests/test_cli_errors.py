@@ -75,6 +75,7 @@ CASES = [
     (["cost", "--input", "axb", "--filters", "3", "--reduce", "2"], "cannot read size"),
     (["export", "inception_a_net", "--batch", "0", "--out", "{tmp}/m.onnx"],
      "argument --batch: must be >= 1, got 0"),
+    (["export", "inception_a_net", "--format", "pt2", "--out", "{tmp}"], "{tmp}: is a directory"),
     (["predict", "{tmp}/cat.png", "--weights", "{trunc}", "--topk", "0"],
      "argument --topk: must be >= 1, got 0"),
     (["summary", "googlenet_bm"], "did you mean googlenet_bn"),
