@@ -24,7 +24,7 @@ import torch
 from torch import nn
 from torch.func import functional_call
 
-from .errors import InputSizeError
+from .errors import InputSizeError, SpecError
 from .layers import InceptionBlock
 from .models.inception_net import InceptionNet
 from .specs.googlenet import TABLE1_LAYOUT
@@ -390,6 +390,11 @@ def reduction_cost(
     bias: bool = False,
 ) -> ReductionCost:
     """Build both versions of a branch ("same" padding) and measure them."""
+    sizes = {"height": height, "width": width, "channels": channels, "filters": filters,
+             "kernel": kernel, "reduce": reduce}
+    bad = next((f"{k}={v}" for k, v in sizes.items() if v < 1), None)
+    if bad:
+        raise SpecError(f"reduction_cost: every size must be >= 1, got {bad}")
     pad = kernel // 2
     direct = nn.Sequential(nn.Conv2d(channels, filters, kernel, padding=pad, bias=bias))
     reduced = nn.Sequential(nn.Conv2d(channels, reduce, 1, bias=bias),

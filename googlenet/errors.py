@@ -55,5 +55,19 @@ class TrainingError(GoogLeNetError, RuntimeError):
     """A training run that cannot go on (a NaN/inf loss, a checkpoint that does not fit)."""
 
 
+class DeviceError(GoogLeNetError, ValueError):
+    """A device name that is not auto/cpu/cuda/cuda:N, or a device this machine lacks."""
+
+
 class ConfigError(GoogLeNetError, ValueError):
-    """A training configuration with an unknown field or an out-of-range value."""
+    """A training configuration with an unknown field or a value of the wrong type or range.
+
+    ``field`` names the offending field when there is one and ``problem`` is the message
+    without that name, so a caller can name it its own way: the CLI names the flag
+    (``--dropout must be ...``), :meth:`TrainConfig.load` the file.
+    """
+
+    def __init__(self, message: str, *, field: str | None = None, problem: str = "") -> None:
+        super().__init__(message)
+        self.field = field
+        self.problem = problem or message

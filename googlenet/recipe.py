@@ -22,6 +22,22 @@ from torch import nn
 
 from googlenet.errors import SpecError
 
+
+class RecipeError(SpecError):
+    """A recipe field outside its range; ``field`` and ``problem`` let the CLI name the
+    flag that set it (``--dropout must be ...``)."""
+
+    def __init__(self, owner: str, field: str, problem: str) -> None:
+        super().__init__(f"{owner}: {field} {problem}")
+        self.field = field
+        self.problem = problem
+
+
+def _require(ok: bool, owner: str, field: str, problem: str) -> None:
+    if not ok:
+        raise RecipeError(owner, field, problem)
+
+
 HEADS = ("classes", "binary")
 POOLS = ("avg", "flatten")
 Head = Literal["classes", "binary"]
@@ -45,15 +61,14 @@ class ModelRecipe:
     dropout: float | None = None
 
     def __post_init__(self) -> None:
-        if self.num_classes is not None and self.num_classes < 0:
-            raise SpecError(f"{self.name}: num_classes must be >= 0 (0: no classifier), "
-                            f"got {self.num_classes}")
-        if self.in_chans is not None and self.in_chans not in (1, 3):
-            raise SpecError(f"{self.name}: in_chans must be 1 or 3, got {self.in_chans}")
-        if self.width is not None and not self.width > 0:
-            raise SpecError(f"{self.name}: width must be > 0, got {self.width}")
-        if self.dropout is not None and not 0 <= self.dropout < 1:
-            raise SpecError(f"{self.name}: dropout must be in [0, 1), got {self.dropout}")
+        n, w, d = self.num_classes, self.width, self.dropout
+        _require(n is None or n >= 0, self.name, "num_classes",
+                 f"must be >= 0 (0: no classifier), got {n}")
+        _require(self.in_chans in (None, 1, 3), self.name, "in_chans",
+                 f"must be 1 or 3, got {self.in_chans}")
+        _require(w is None or w > 0, self.name, "width", f"must be > 0, got {w}")
+        _require(d is None or 0 <= d < 1, self.name, "dropout",
+                 f"must be >= 0 and < 1, got {d}")
 
     @property
     def model_name(self) -> str:
@@ -107,18 +122,20 @@ class TransferRecipe:
     unfreeze: tuple[str, ...] = field(default_factory=tuple)
 
     def __post_init__(self) -> None:
-        if self.head not in HEADS or self.pool not in POOLS:
-            raise SpecError(f"head must be one of {', '.join(HEADS)} and pool one of "
-                            f"{', '.join(POOLS)}, got {self.head!r}, {self.pool!r}")
+        owner = f"{self.backbone.name} cut at {self.cut}"
+        _require(self.head in HEADS, owner, "head",
+                 f"must be one of {', '.join(HEADS)}, got {self.head!r}")
+        _require(self.pool in POOLS, owner, "pool",
+                 f"must be one of {', '.join(POOLS)}, got {self.pool!r}")
         if self.head == "binary" and self.num_classes not in (None, 2):
             raise SpecError(f"a binary head needs exactly 2 classes, got {self.num_classes}")
-        if self.num_classes is not None and self.num_classes < 1:
-            raise SpecError(f"num_classes must be >= 1, got {self.num_classes}")
-        if self.hidden < 0 or not 0 <= self.dropout < 1:
-            raise SpecError(f"bad head settings: hidden={self.hidden} (>= 0), "
-                            f"dropout={self.dropout} (in [0, 1))")
-        if self.input_size is not None and self.input_size < 1:
-            raise SpecError(f"input size must be >= 1, got {self.input_size}")
+        _require(self.num_classes is None or self.num_classes >= 1, owner, "num_classes",
+                 f"must be >= 1, got {self.num_classes}")
+        _require(self.hidden >= 0, owner, "hidden", f"must be >= 0, got {self.hidden}")
+        _require(0 <= self.dropout < 1, owner, "dropout",
+                 f"must be >= 0 and < 1, got {self.dropout}")
+        _require(self.input_size is None or self.input_size >= 1, owner, "input_size",
+                 f"must be >= 1, got {self.input_size}")
         object.__setattr__(self, "unfreeze", tuple(self.unfreeze))
 
     @property

@@ -1,6 +1,7 @@
 import pytest
 
 from googlenet.cost import profile_model, reduction_cost
+from googlenet.errors import SpecError
 from googlenet.models import create_model, list_models
 
 
@@ -43,3 +44,11 @@ def test_naive_blocks_cost_more():
         return sum(c.macs for c in profile_model(create_model(name, aux_logits=False), 224, 3))
 
     assert macs("googlenet_naive") > 2.5 * macs("googlenet")
+
+
+@pytest.mark.parametrize("bad", ["channels", "filters", "kernel", "reduce"])
+def test_reduction_cost_refuses_sizes_below_one(bad):
+    sizes = {"height": 28, "width": 28, "channels": 192, "filters": 32, "kernel": 5,
+             "reduce": 16, bad: 0}
+    with pytest.raises(SpecError, match=f"{bad}=0"):
+        reduction_cost(**sizes)

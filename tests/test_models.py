@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from googlenet import InceptionOutputs, create_model, get_model_info, list_models
-from googlenet.errors import InputSizeError, UnknownModelError
+from googlenet.errors import InputSizeError, SpecError, UnknownModelError
 
 ALL = list_models()
 # inception_v3_keras has exactly inception_v3's modules (only its pooling arithmetic
@@ -153,3 +153,13 @@ def test_width_multiplier_scales_small_models():
 def test_num_classes_and_in_chans_overrides():
     model = create_model("googlenet_bn", num_classes=7, in_chans=1)
     assert model(torch.randn(1, 1, 64, 64)).shape == (1, 7)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"width": 0}, "width must be > 0, got 0"),  # would build a 618-parameter model
+    ({"width": -1}, "width must be > 0"),
+    ({"dropout": 1.5}, r"dropout must be >= 0 and < 1, got 1\.5"),
+])
+def test_create_model_refuses_impossible_width_and_dropout(kwargs, message):
+    with pytest.raises(SpecError, match=f"googlenet_mnist: {message}"):
+        create_model("googlenet_mnist", **kwargs)

@@ -24,7 +24,20 @@ def parse_size(text: str) -> tuple[int, ...]:
     return parts
 
 
+def positive_int(text: str) -> int:
+    """argparse ``type`` for counts and sizes that must be >= 1 (``--limit``, ``--topk``):
+    argparse reports the flag with the message, in one line."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
 def print_json(obj: object) -> None:
+    """Write ``obj`` to stdout as indented JSON."""
     json.dump(obj, sys.stdout, indent=2)
     sys.stdout.write("\n")
 

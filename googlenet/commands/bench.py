@@ -8,8 +8,9 @@ import torch
 
 from ..deploy.bench import benchmark, render
 from ..deploy.optimize import PATHS, PathUnavailableError
+from ..devices import resolve_device
 from ..errors import InputSizeError
-from ._common import add_model_args, model_from_args, print_json
+from ._common import add_model_args, model_from_args, positive_int, print_json
 
 
 def parse_batches(text: str) -> list[int]:
@@ -34,12 +35,14 @@ def _paths(text: str | None) -> list[str]:
 
 
 def _run(args: argparse.Namespace) -> int:
+    device = resolve_device(args.device)
     if args.threads:
         torch.set_num_threads(args.threads)
     model, size, meta = model_from_args(args)
     name = meta.recipe.describe() if meta else args.model
     report = benchmark(model, name=name, paths=_paths(args.paths),
-                       batches=parse_batches(args.batch), input_size=size, device=args.device,
+                       batches=parse_batches(args.batch), input_size=size,
+                       device=str(device),
                        rounds=args.rounds, calibration_images=args.calibration_images,
                        trained_weights=bool(args.weights))
     if args.json:
@@ -55,9 +58,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--batch", default="1,32", help="batch sizes, comma-separated (1,32)")
     p.add_argument("--paths", help=f"comma-separated subset of: {', '.join(PATHS)} (default: "
                                    "all that run here; compiled ones take minutes on 2 cores)")
-    p.add_argument("--device", default="cpu", help="cpu or cuda")
-    p.add_argument("--rounds", type=int, default=5, help="interleaved timing rounds")
-    p.add_argument("--threads", type=int, help="torch threads (default: torch's)")
-    p.add_argument("--calibration-images", type=int, default=256, help="int8 calibration")
+    p.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
+    p.add_argument("--rounds", type=positive_int, default=5, help="interleaved timing rounds")
+    p.add_argument("--threads", type=positive_int, help="torch threads (default: torch's)")
+    p.add_argument("--calibration-images", type=positive_int, default=256,
+                   help="int8 calibration")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=_run)

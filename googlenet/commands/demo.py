@@ -19,7 +19,7 @@ def _run(args: argparse.Namespace) -> int:
     if not args.no_train:
         from ..train.demo import demo_config, run_demo
 
-        run_demo(demo_config(args.output))
+        run_demo(demo_config(args.output, data=args.data))
     return 0
 
 
@@ -48,4 +48,6 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("demo", help="the main job: Table 1 and the cost of the reductions")
     p.add_argument("--no-train", action="store_true", help="only print the tables")
     p.add_argument("--output", default="runs", help="parent folder of the demo's run folder")
+    p.add_argument("--data", help="folder with Fashion-MNIST's four IDX files (default: "
+                                  "$GOOGLENET_DATA, ~/.cache/googlenet, Debian's package)")
     p.set_defaults(func=_run)

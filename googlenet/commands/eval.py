@@ -7,17 +7,19 @@ image, ``--crops 10`` or ``144`` is the paper's multi-crop testing.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 from pathlib import Path
 
 from ..deploy import PATHS
+from ..devices import DEVICE_NAMES, resolve_device
 from ..errors import DataError
 from ..evaluate import CROP_SCHEMES, build_eval_dataset, evaluate_checkpoints
+from ..evaluate.metrics import top5_text
 from ..report.plots import plot_confusion
 from ..train.config import TrainConfig
-from ..train.runner import resolve_device
 from ..weights import read_meta
-from ._common import print_json
+from ._common import positive_int, print_json
 
 
 def _dataset_args(args: argparse.Namespace) -> tuple[str, str | None]:
@@ -31,16 +33,27 @@ def _dataset_args(args: argparse.Namespace) -> tuple[str, str | None]:
     raise DataError(f"{args.checkpoints[0]}: no config.json beside it; give --dataset")
 
 
+def _stem(name: str, split: str, crops: int, checkpoints: list[str]) -> str:
+    """The result files' name; an ensemble's names its members by a short hash, so it
+    neither overwrites the first member's own result nor another ensemble's."""
+    stem = f"eval-{name}-{split}-{crops}crop"
+    if len(checkpoints) == 1:
+        return stem
+    members = "\n".join(str(Path(p).resolve()) for p in checkpoints)
+    return f"{stem}-ensemble{len(checkpoints)}-{hashlib.sha1(members.encode()).hexdigest()[:8]}"
+
+
 def _run(args: argparse.Namespace) -> int:
+    device = resolve_device(args.device)
     name, root = _dataset_args(args)
     metas = [read_meta(p) for p in args.checkpoints]
     dataset = build_eval_dataset(name, args.split, root, metas, args.crops)
     report = evaluate_checkpoints(args.checkpoints, dataset, crops=args.crops,
-                                  batch_size=args.batch_size, device=resolve_device(args.device),
+                                  batch_size=args.batch_size, device=device,
                                   inference_path=args.path, limit=args.limit)
     out = Path(args.out) if args.out else Path(args.checkpoints[0]).parent
     out.mkdir(parents=True, exist_ok=True)
-    stem = f"eval-{name}-{args.split}-{args.crops}crop"
+    stem = _stem(name, args.split, args.crops, args.checkpoints)
     (out / f"{stem}.json").write_text(json.dumps(report.as_dict(), indent=1), encoding="utf-8")
     png = plot_confusion(report.confusion, report.classes, out / f"{stem}-confusion.png",
                          f"{name}/{args.split}, {args.crops} crop(s): top-1 {report.top1:.4f}")
@@ -50,7 +63,7 @@ def _run(args: argparse.Namespace) -> int:
     models = len(args.checkpoints)
     print(f"{name}/{args.split}: {report.count} images, {args.crops} crop(s), "
           f"{models} model(s)")
-    print(f"top-1 {report.top1:.4f}  top-5 {report.top5:.4f}  "
+    print(f"top-1 {report.top1:.4f}{top5_text(report.top5, '  top-5 {:.4f}')}  "
           f"(inference path: {report.inference_path})")
     for cls, acc in report.per_class.items():
         print(f"  {cls:>24s}  {'-' if acc is None else f'{acc:.4f}'}")
@@ -66,9 +79,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--data", help="dataset root / folder")
     p.add_argument("--split", default="test")
     p.add_argument("--crops", type=int, default=1, choices=CROP_SCHEMES)
-    p.add_argument("--batch-size", type=int, default=256)
-    p.add_argument("--limit", type=int, help="only the first N images")
-    p.add_argument("--device", default="auto")
+    p.add_argument("--batch-size", type=positive_int, default=256)
+    p.add_argument("--limit", type=positive_int, help="only the first N images")
+    p.add_argument("--device", default="auto", help=f"{DEVICE_NAMES} (default auto)")
     p.add_argument("--path", default="auto", choices=("auto", *PATHS),
                    help="inference path (default auto: the fastest within its tolerance "
                         "here, see `googlenet bench`)")

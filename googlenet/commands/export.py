@@ -14,7 +14,7 @@ from ..deploy.export import (
     load_program,
 )
 from ..progress import StageProgress
-from ._common import add_model_args, model_from_args, print_json
+from ._common import add_model_args, model_from_args, positive_int, print_json
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -54,7 +54,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     add_model_args(p)
     p.add_argument("--format", choices=("onnx", "pt2"), default="onnx")
     p.add_argument("--out", required=True, help="output file (.onnx or .pt2)")
-    p.add_argument("--batch", type=int, default=1, help="example batch size to trace with")
+    p.add_argument("--batch", type=positive_int, default=1, help="example batch size to trace with")
     p.add_argument("--no-fuse", action="store_true",
                    help="export the model as built, without BN folding and branch merging")
     p.add_argument("--json", action="store_true", help="machine-readable output")

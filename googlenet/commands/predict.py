@@ -15,7 +15,7 @@ from ..predict import (
     write_csv,
 )
 from ..weights._atomic import writable_file
-from ._common import print_json
+from ._common import positive_int, print_json
 
 
 def _say(text: str) -> None:
@@ -62,7 +62,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                    help="image files, and folders to search recursively for images")
     p.add_argument("--weights", required=True,
                    help="a .safetensors file from `convert`, `train` or `finetune`")
-    p.add_argument("--topk", type=int, default=5, help="labels per image (default 5)")
+    p.add_argument("--topk", type=positive_int, default=5, help="labels per image (default 5)")
     p.add_argument("--path", default="auto", choices=("auto", *PATHS),
                    help="inference path (default auto: the fastest within its tolerance "
                         "here without a compile, see `googlenet bench`)")

@@ -3,8 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import torch
+
+
+def reports_top5(num_classes: int) -> bool:
+    """Whether top-5 accuracy means anything: with 5 classes or fewer every target is in
+    the top 5, so it would read 1.0 whatever the model does; it is reported as None."""
+    return num_classes > 5
+
+
+def top5_text(value: float | None, template: str = " top-5 {:.4f}") -> str:
+    """``template`` filled with a top-5 accuracy, or "" where none is reported."""
+    return "" if value is None else template.format(value)
 
 
 def topk_accuracy(probs: torch.Tensor, targets: torch.Tensor, k: int) -> float:
@@ -32,7 +44,7 @@ class EvalReport:
     """The result of an evaluation."""
 
     top1: float
-    top5: float
+    top5: float | None  # None with 5 classes or fewer (see reports_top5)
     count: int
     classes: list[str]
     per_class: dict[str, float | None]
@@ -41,7 +53,8 @@ class EvalReport:
     checkpoints: tuple[str, ...] = ()
     inference_path: str = "eager"
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict of every field (top5 is None where not reported)."""
         return dict(self.__dict__, checkpoints=list(self.checkpoints))
 
 
@@ -50,6 +63,7 @@ def summarize(probs: torch.Tensor, targets: torch.Tensor, classes: list[str],
     """All metrics of averaged class probabilities ``probs`` (N, K) against ``targets``."""
     cm = confusion_matrix(probs.argmax(1), targets, len(classes))
     per = per_class_accuracy(cm)
-    return EvalReport(topk_accuracy(probs, targets, 1), topk_accuracy(probs, targets, 5),
+    top5 = topk_accuracy(probs, targets, 5) if reports_top5(probs.shape[1]) else None
+    return EvalReport(topk_accuracy(probs, targets, 1), top5,
                       int(targets.numel()), list(classes), dict(zip(classes, per, strict=True)),
                       cm.tolist(), crops, checkpoints)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from torch import nn
 
 from ..data.transforms import eval_resize_size
-from ..errors import UnknownModelError, WeightsError
+from ..errors import SpecError, UnknownModelError, WeightsError
 from ..specs import (
     D2L_GOOGLENET,
     GOOGLENET,
@@ -173,6 +173,10 @@ def create_model(
         return model
     info = get_model_info(name)
     spec = info.spec
+    if width is not None and not width > 0:  # width 0 would still build: 618 parameters
+        raise SpecError(f"{name}: width must be > 0, got {width}")
+    if dropout is not None and not 0 <= dropout < 1:
+        raise SpecError(f"{name}: dropout must be >= 0 and < 1, got {dropout}")
     if width is not None:
         spec = replace(spec, width=width)
     if dropout is not None:

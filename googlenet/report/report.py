@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from ..evaluate.metrics import EvalReport
+from ..evaluate.metrics import EvalReport, top5_text
 from .plots import plot_confusion, plot_curves
 
 if TYPE_CHECKING:
@@ -18,14 +18,16 @@ if TYPE_CHECKING:
 def _table(rows: list[dict[str, float]]) -> str:
     keys = ["epoch", "train_loss", "train_acc", "val_loss", "val_acc", "val_top5", "lr",
             "images_per_s"]
+    if rows and rows[-1].get("val_top5") is None:  # 5 classes or fewer: no top-5
+        keys.remove("val_top5")
     head = "| " + " | ".join(keys) + " |\n|" + "---|" * len(keys) + "\n"
     body = "".join("| " + " | ".join(f"{r[k]:.4g}" if isinstance(r[k], float) else str(r[k])
                                       for k in keys) + " |\n" for r in rows)
     return head + body
 
 
-def write_report(run_dir: str | os.PathLike[str], config: dict, history: list[dict],
-                 evaluation: EvalReport | None = None,
+def write_report(run_dir: str | os.PathLike[str], config: dict[str, Any],
+                 history: list[dict[str, Any]], evaluation: EvalReport | None = None,
                  eval_label: str = "validation") -> Path:
     """Write ``report.md`` next to the PNGs it links to; returns its path. ``eval_label``
     says what the per-epoch evaluation measured ("test split", "training images ...")."""
@@ -35,14 +37,16 @@ def write_report(run_dir: str | os.PathLike[str], config: dict, history: list[di
     if history:
         last = history[-1]
         lines += [f"- evaluated each epoch on: {eval_label}",
-                  f"- final accuracy: **{last['val_acc']:.4f}** (top-5 "
-                  f"{last['val_top5']:.4f}) after {last['epoch']} epochs, "
+                  f"- final accuracy: **{last['val_acc']:.4f}**"
+                  f"{top5_text(last.get('val_top5'), ' (top-5 {:.4f})')} after "
+                  f"{last['epoch']} epochs, "
                   f"{last['time'] / 60:.1f} min of training",
                   f"- best accuracy: {best['val_acc']:.4f} at epoch {best['epoch']} "
                   "(best.safetensors)", ""]
     if evaluation is not None:
         lines += [f"## Best checkpoint on the {eval_label} ({evaluation.count} images)", "",
-                  f"top-1 {evaluation.top1:.4f}, top-5 {evaluation.top5:.4f}", "",
+                  f"top-1 {evaluation.top1:.4f}{top5_text(evaluation.top5, ', top-5 {:.4f}')}",
+                  "",
                   "| class | accuracy |", "|---|---|"]
         lines += [f"| {c} | {a:.4f} |" if a is not None else f"| {c} | - |"
                   for c, a in evaluation.per_class.items()]

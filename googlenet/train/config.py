@@ -14,12 +14,24 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import math
+import operator
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
-from ..errors import ConfigError, SpecError
-from ..recipe import HEADS, POOLS, ModelRecipe, Recipe, TransferRecipe, recipe_from_dict
+from ..devices import DEVICE_NAMES, check_device_name
+from ..errors import ConfigError, DeviceError, SpecError
+from ..recipe import (
+    HEADS,
+    POOLS,
+    ModelRecipe,
+    Recipe,
+    RecipeError,
+    TransferRecipe,
+    recipe_from_dict,
+)
 
 OPTIMIZERS = ("sgd", "rmsprop", "adamw")
 SCHEDULES = ("paper", "cosine", "onecycle", "constant")
@@ -27,8 +39,49 @@ PRECISIONS = ("fp32", "bf16")
 FILL_MODES = ("constant", "nearest", "reflect", "wrap")
 
 
+def _field_error(name: str, problem: str) -> ConfigError:
+    return ConfigError(f"{name} {problem}", field=name, problem=problem)
+
+
 def _f(default: Any, help: str, **kw: Any) -> Any:  # noqa: A002 - mirrors argparse
+    """A field with its help text and, as keywords, its ``choices`` or its range
+    (``ge``/``gt``/``le``/``lt``: >=, >, <=, <), which :meth:`TrainConfig.validate` checks."""
     return field(default=default, metadata={"help": help, **kw})
+
+
+# The JSON types a field's annotation admits; bool is excluded from the numbers because
+# True is an int to Python but never a sensible epoch count or learning rate.
+_JSON_TYPES: dict[str, tuple[type, ...]] = {
+    "str": (str,), "int": (int,), "float": (int, float), "bool": (bool,),
+}
+_BOUNDS: tuple[tuple[str, str, Callable[[Any, Any], bool]], ...] = (
+    ("ge", ">=", operator.ge), ("gt", ">", operator.gt),
+    ("le", "<=", operator.le), ("lt", "<", operator.lt),
+)
+
+
+def _check_field(f: dataclasses.Field[Any], value: Any) -> None:
+    """Raise :class:`ConfigError` if ``value`` has the wrong type or is out of range."""
+    kind = str(f.type)
+    optional = kind.endswith(" | None")
+    if value is None and optional:
+        return
+    base = kind.removesuffix(" | None")
+    types = _JSON_TYPES[base]
+    if not isinstance(value, types) or (base != "bool" and isinstance(value, bool)):
+        article = "an" if base == "int" else "a"
+        none = " or null" if optional else ""
+        raise _field_error(f.name, f"must be {article} {base}{none}, got {value!r}")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise _field_error(f.name, f"must be a finite number, got {value!r}")
+    choices = f.metadata.get("choices")
+    if choices and value not in choices:
+        raise _field_error(f.name, f"must be one of {', '.join(choices)}, got {value!r}")
+    bounds = [(sign, f.metadata[key], test) for key, sign, test in _BOUNDS
+              if key in f.metadata]
+    if bounds and not all(test(value, limit) for _, limit, test in bounds):
+        rule = " and ".join(f"{sign} {limit:g}" for sign, limit, _ in bounds)
+        raise _field_error(f.name, f"must be {rule}, got {value!r}")
 
 
 @dataclass
@@ -40,58 +93,61 @@ class TrainConfig:
                            metadata={"help": "what to train (flags: --model, --cut, ...)"})
     weights: str | None = _f(None, "start from these weights (a .safetensors file from "
                              "convert, train or finetune)")
-    aux_weight: float = _f(0.3, "weight of each auxiliary loss (the paper's 0.3)")
+    aux_weight: float = _f(0.3, "weight of each auxiliary loss (the paper's 0.3)", ge=0)
     dataset: str = _f("fashion-mnist", "fashion-mnist, mnist, cifar10, cifar100, folder, "
                       "synthetic")
     data: str | None = _f(None, "dataset root / folder path (default: search)")
     eval_split: str = _f("test", "split evaluated after every epoch")
     val_split: float = _f(0.0, "hold out this fraction of the training images (stratified, "
-                          "seeded) for validation, when the data has no eval split")
-    train_limit: int | None = _f(None, "use only the first N training images")
-    eval_limit: int | None = _f(None, "evaluate on only the first N images")
+                          "seeded) for validation, when the data has no eval split", ge=0, lt=1)
+    train_limit: int | None = _f(None, "use only the first N training images", ge=1)
+    eval_limit: int | None = _f(None, "evaluate on only the first N images", ge=1)
     # -- optimisation -----------------------------------------------------------------
-    epochs: int = _f(10, "epochs to train (with unfreeze: epochs of the first phase)")
+    epochs: int = _f(10, "epochs to train (with unfreeze: epochs of the first phase)", ge=1)
     unfreeze_epochs: int = _f(0, "fine-tuning: epochs of a second phase that also trains "
-                              "the recipe's unfreeze blocks")
+                              "the recipe's unfreeze blocks", ge=0)
     unfreeze_lr: float | None = _f(None, "fine-tuning: constant learning rate of the second "
-                                   "phase (default: lr / 10)")
-    batch_size: int = _f(128, "global batch size (split across processes)")
-    eval_batch_size: int = _f(512, "batch size for evaluation")
+                                   "phase (default: lr / 10)", gt=0)
+    batch_size: int = _f(128, "global batch size (split across processes)", ge=1)
+    eval_batch_size: int = _f(512, "batch size for evaluation", ge=1)
     optimizer: str = _f("sgd", "sgd, rmsprop or adamw", choices=OPTIMIZERS)
-    lr: float = _f(0.1, "peak learning rate")
-    momentum: float = _f(0.9, "SGD/RMSprop momentum (the paper's 0.9)")
+    lr: float = _f(0.1, "peak learning rate", gt=0)
+    momentum: float = _f(0.9, "SGD/RMSprop momentum (the paper's 0.9)", ge=0, lt=1)
     nesterov: bool = _f(False, "Nesterov momentum for SGD")
-    weight_decay: float = _f(5e-4, "weight decay (decoupled for AdamW)")
+    weight_decay: float = _f(5e-4, "weight decay (decoupled for AdamW)", ge=0)
     schedule: str = _f("paper", "paper (x0.96 every 8 epochs), cosine, onecycle, constant",
                        choices=SCHEDULES)
-    step_epochs: float = _f(8.0, "paper schedule: epochs between decays")
-    step_gamma: float = _f(0.96, "paper schedule: decay factor")
-    warmup_epochs: float = _f(0.0, "linear warm-up epochs (paper/cosine/constant)")
-    min_lr_ratio: float = _f(0.0, "cosine: final lr as a fraction of lr")
-    grad_clip: float = _f(0.0, "clip the gradient norm to this (0: off)")
-    label_smoothing: float = _f(0.0, "label smoothing")
-    mixup: float = _f(0.0, "mixup alpha (0: off)")
-    cutmix: float = _f(0.0, "cutmix alpha (0: off; with mixup, alternate per batch)")
-    ema_decay: float = _f(0.0, "EMA (Polyak) decay of the weights, e.g. 0.999 (0: off)")
+    step_epochs: float = _f(8.0, "paper schedule: epochs between decays", gt=0)
+    step_gamma: float = _f(0.96, "paper schedule: decay factor", gt=0, le=1)
+    warmup_epochs: float = _f(0.0, "linear warm-up epochs (paper/cosine/constant)", ge=0)
+    min_lr_ratio: float = _f(0.0, "cosine: final lr as a fraction of lr", ge=0, le=1)
+    grad_clip: float = _f(0.0, "clip the gradient norm to this (0: off)", ge=0)
+    label_smoothing: float = _f(0.0, "label smoothing", ge=0, lt=1)
+    mixup: float = _f(0.0, "mixup alpha (0: off)", ge=0)
+    cutmix: float = _f(0.0, "cutmix alpha (0: off; with mixup, alternate per batch)", ge=0)
+    ema_decay: float = _f(0.0, "EMA (Polyak) decay of the weights, e.g. 0.999 (0: off)",
+                          ge=0, lt=1)
     # -- augmentation (googlenet.data.BatchAugment) ------------------------------------
     hflip: bool = _f(False, "random horizontal flips")
-    shift: float = _f(0.0, "random translation as a fraction of the size (pad-and-crop)")
+    shift: float = _f(0.0, "random translation as a fraction of the size (pad-and-crop)",
+                      ge=0, lt=1)
     random_resized_crop: bool = _f(False, "the paper's 8%-100% area crops")
-    crop_scale_min: float = _f(0.08, "random-resized-crop: smallest area fraction")
-    rotation: float = _f(0.0, "random rotation range in degrees")
-    shear: float = _f(0.0, "random shear range in degrees (Keras' shear_range)")
-    zoom: float = _f(0.0, "random zoom in [1 - zoom, 1 + zoom] (Keras' zoom_range)")
+    crop_scale_min: float = _f(0.08, "random-resized-crop: smallest area fraction", gt=0, le=1)
+    rotation: float = _f(0.0, "random rotation range in degrees", ge=0)
+    shear: float = _f(0.0, "random shear range in degrees (Keras' shear_range)", ge=0)
+    zoom: float = _f(0.0, "random zoom in [1 - zoom, 1 + zoom] (Keras' zoom_range)", ge=0,
+                     lt=1)
     fill_mode: str = _f("constant", "how rotation/shift/shear/zoom fill new pixels",
                         choices=FILL_MODES)
     # -- speed ------------------------------------------------------------------------
     precision: str = _f("fp32", "fp32 or bf16 (autocast)", choices=PRECISIONS)
     channels_last: bool = _f(False, "channels_last memory format")
     compile: bool = _f(False, "torch.compile the model")
-    device: str = _f("auto", "auto, cpu or cuda")
-    threads: int | None = _f(None, "torch intra-op threads")
-    workers: int = _f(0, "data-loader processes (folder datasets)")
+    device: str = _f("auto", "auto, cpu, cuda or cuda:N")
+    threads: int | None = _f(None, "torch intra-op threads", ge=1)
+    workers: int = _f(0, "data-loader processes (folder datasets)", ge=0)
     # -- bookkeeping ------------------------------------------------------------------
-    seed: int = _f(0, "random seed")
+    seed: int = _f(0, "random seed", ge=0)
     deterministic: bool = _f(True, "deterministic algorithms")
     output: str = _f("runs", "parent folder of run folders")
     name: str | None = _f(None, "run folder name inside --output (default: "
@@ -105,36 +161,27 @@ class TrainConfig:
         self.validate()
 
     def validate(self) -> None:
-        """Raise :class:`ConfigError` for values no run could use."""
+        """Raise :class:`ConfigError` naming the first field no run could use: a value of
+        the wrong JSON type, outside its range or choices, an unknown device name, or a
+        combination that does not fit (fine-tuning phases without a transfer recipe)."""
         for f in fields(self):
-            choices = f.metadata.get("choices")
-            if choices and getattr(self, f.name) not in choices:
-                raise ConfigError(f"{f.name} must be one of {', '.join(choices)}, "
-                                  f"got {getattr(self, f.name)!r}")
-        positive = ("epochs", "batch_size", "eval_batch_size")
-        for name in positive:
-            if getattr(self, name) < 1:
-                raise ConfigError(f"{name} must be >= 1, got {getattr(self, name)}")
-        if self.lr <= 0 or not 0 <= self.ema_decay < 1 or self.aux_weight < 0:
-            raise ConfigError(f"need lr > 0, 0 <= ema_decay < 1, aux_weight >= 0; got "
-                              f"lr={self.lr}, ema_decay={self.ema_decay}, "
-                              f"aux_weight={self.aux_weight}")
+            if f.name != "recipe":
+                _check_field(f, getattr(self, f.name))
+        try:
+            check_device_name(self.device)
+        except DeviceError:
+            raise _field_error("device", f"must be {DEVICE_NAMES}, got {self.device!r}",
+                               ) from None
         if not isinstance(self.recipe, (ModelRecipe, TransferRecipe)):
             raise ConfigError(f"recipe must be a ModelRecipe or TransferRecipe, got "
                               f"{self.recipe!r}")
-        if not 0 <= self.val_split < 1:
-            raise ConfigError(f"val_split must be in [0, 1), got {self.val_split}")
-        if self.unfreeze_epochs < 0:
-            raise ConfigError(f"unfreeze_epochs must be >= 0, got {self.unfreeze_epochs}")
         if self.unfreeze_epochs and not (isinstance(self.recipe, TransferRecipe)
                                          and self.recipe.unfreeze):
             raise ConfigError("unfreeze_epochs needs a transfer recipe with blocks to "
                               "unfreeze (--cut ... --unfreeze BLOCK,...)")
-        if self.unfreeze_lr is not None and self.unfreeze_lr <= 0:
-            raise ConfigError(f"unfreeze_lr must be > 0, got {self.unfreeze_lr}")
         if self.name is not None and not _is_plain_name(self.name):
-            raise ConfigError(f"--name {self.name!r} must be a plain folder name inside "
-                              f"--output (no path separators, not '.' or '..')")
+            raise _field_error("name", f"must be a plain folder name inside --output (no "
+                               f"path separators, not '.' or '..'), got {self.name!r}")
 
     @property
     def model(self) -> str:
@@ -183,7 +230,9 @@ class TrainConfig:
             if "recipe" in data:
                 data["recipe"] = recipe_from_dict(data["recipe"], f"{source}: recipe")
             return cls(**data)
-        except (ConfigError, SpecError) as err:
+        except ConfigError as err:
+            raise ConfigError(f"{source}: {err}", field=err.field, problem=err.problem) from None
+        except SpecError as err:
             raise ConfigError(f"{source}: {err}") from None
 
     def save(self, path: str | os.PathLike[str]) -> None:
@@ -374,6 +423,18 @@ def config_from_args(args: argparse.Namespace, base: TrainConfig | None = None) 
                     if hasattr(args, r.dest)}
     try:
         recipe = apply_recipe_flags(base.recipe, recipe_given)
+        return base.replace(recipe=recipe, **given)
+    except RecipeError as err:  # a recipe flag out of range: name the flag
+        if err.field not in recipe_given:
+            raise ConfigError(str(err)) from None
+        flag = "--" + err.field.replace("_", "-")
+        raise ConfigError(f"{flag} {err.problem}", field=err.field, problem=err.problem,
+                          ) from None
     except SpecError as err:
         raise ConfigError(str(err)) from None
-    return base.replace(recipe=recipe, **given)
+    except ConfigError as err:
+        if err.field not in given:
+            raise
+        flag = "--" + err.field.replace("_", "-")
+        raise ConfigError(f"{flag} {err.problem}", field=err.field, problem=err.problem,
+                          ) from None

@@ -15,6 +15,7 @@ from torch.utils.data import Dataset
 
 from ..data import cutmix, make_loader, mixup
 from ..errors import TrainingError
+from ..evaluate.metrics import reports_top5
 from ..models.inception_net import InceptionOutputs
 from ..progress import ProgressBar
 from .config import TrainConfig
@@ -156,9 +157,10 @@ def evaluate(model: nn.Module, dataset: Dataset, *, input_size: int,
              mean: tuple[float, ...], std: tuple[float, ...], batch_size: int = 512,
              device: torch.device | None = None, precision: str = "fp32",
              channels_last: bool = False, limit: int | None = None,
-             dist: DistInfo | None = None) -> dict[str, float]:
+             dist: DistInfo | None = None) -> dict[str, float | None]:
     """Single-crop loss, top-1 and top-5 accuracy of ``model`` on ``dataset`` (summed over
-    ranks, each rank taking every ``world_size``-th image)."""
+    ranks, each rank taking every ``world_size``-th image); top-5 is None for 5 classes or
+    fewer, where it would always be 1."""
     dist = dist or DistInfo()
     device = device or torch.device("cpu")
     n = len(dataset)  # type: ignore[arg-type]
@@ -167,6 +169,7 @@ def evaluate(model: nn.Module, dataset: Dataset, *, input_size: int,
     was_training = model.training
     model.eval()
     sums = [0.0, 0.0, 0.0, 0.0]
+    num_classes = 0
     for images, targets in make_loader(dataset, batch_size, indices=indices):  # type: ignore[attr-defined]
         x = prepare_eval(images.to(device), input_size, mean, std)
         if channels_last:
@@ -174,7 +177,8 @@ def evaluate(model: nn.Module, dataset: Dataset, *, input_size: int,
         y = targets.to(device)
         with autocast(precision, device):
             logits = model(x).float()
-        k = min(5, logits.shape[1])
+        num_classes = logits.shape[1]
+        k = min(5, num_classes)
         top = logits.topk(k, 1).indices
         sums[0] += float(nn.functional.cross_entropy(logits, y, reduction="sum"))
         sums[1] += float((top[:, 0] == y).sum())
@@ -183,5 +187,6 @@ def evaluate(model: nn.Module, dataset: Dataset, *, input_size: int,
     model.train(was_training)
     loss, top1, top5, count = all_reduce_sum(sums, dist, device)
     count = max(count, 1.0)
-    return {"loss": loss / count, "acc": top1 / count, "top5": top5 / count}
+    return {"loss": loss / count, "acc": top1 / count,
+            "top5": top5 / count if reports_top5(num_classes) else None}
 

@@ -25,7 +25,9 @@ from typing import Any
 import torch
 from torch import nn
 
+from ..devices import resolve_device
 from ..errors import ConfigError, TrainingError, WeightsError
+from ..evaluate.metrics import top5_text
 from ..models import get_model_info
 from ..recipe import Recipe, TransferRecipe, build_model
 from ..weights import (
@@ -63,13 +65,6 @@ class FitResult:
     def weights(self) -> Path:
         """The best checkpoint (``best.safetensors``), ready for predict, eval, export."""
         return self.run_dir / f"{ckpt.BEST}.safetensors"
-
-
-def resolve_device(name: str) -> torch.device:
-    """``auto`` picks CUDA when available."""
-    if name == "auto":
-        name = "cuda" if torch.cuda.is_available() else "cpu"
-    return torch.device(name)
 
 
 def _setup_torch(cfg: TrainConfig) -> None:
@@ -294,11 +289,11 @@ class Run:
     def _log(self, row: dict[str, float]) -> None:
         if not self.dist.is_main:
             return
-        top5 = f" top5 {row['val_top5']:.4f}" if len(self.data.classes) > 5 else ""
         what = "train-set eval" if self.data.eval_is_train else "val"
         print(f"epoch {row['epoch']}/{self.cfg.total_epochs}: train loss "
               f"{row['train_loss']:.4f} acc {row['train_acc']:.4f} | {what} loss "
-              f"{row['val_loss']:.4f} acc {row['val_acc']:.4f}{top5} | "
+              f"{row['val_loss']:.4f} acc {row['val_acc']:.4f}"
+              f"{top5_text(row['val_top5'], ' top5 {:.4f}')} | "
               f"{row['images_per_s']:.0f} img/s, lr {row['lr']:.3g}", flush=True)
 
 

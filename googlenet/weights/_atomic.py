@@ -29,7 +29,7 @@ def atomic_path(path: str | os.PathLike[str], suffix: str = "") -> Iterator[Path
     leaves ``.<name>.<random>.tmp<suffix>``, which run folders clean up on their next
     start. ``suffix`` is for writers that insist on an extension (``.onnx``, ``.pt2``).
     """
-    final = Path(path)
+    final = writable_file(path)
     fd, tmp_name = tempfile.mkstemp(dir=final.parent, prefix=f".{final.name}.",
                                     suffix=".tmp" + suffix)
     os.close(fd)
@@ -45,14 +45,15 @@ def atomic_path(path: str | os.PathLike[str], suffix: str = "") -> Iterator[Path
         raise
 
 
-def writable_file(path: str | os.PathLike[str], example: str = "out.json") -> Path:
+def writable_file(path: str | os.PathLike[str], example: str = "") -> Path:
     """``path`` if a file can be written there, checked before the work that produces
     it (minutes of tracing or predicting): a directory in the way, a missing folder or
     one without write permission is a one-line :class:`OutputError` naming it.
     ``example`` is a file name to suggest in place of a directory."""
     path = Path(path)
     if path.is_dir():
-        raise OutputError(f"{path}: is a directory; give a file name (e.g. {example})")
+        hint = f" (e.g. {example})" if example else ""
+        raise OutputError(f"{path}: is a directory; give a file name{hint}")
     folder = path.parent
     if not folder.is_dir():
         raise OutputError(f"{path}: folder {folder} does not exist")

@@ -31,6 +31,7 @@ from googlenet.errors import WeightsError
 from googlenet.models import create_model
 from googlenet.progress import StageProgress
 from googlenet.recipe import ModelRecipe
+from googlenet.weights._atomic import writable_file
 from googlenet.weights.keymap import fill_state_dict
 from googlenet.weights.loader import save_weights
 from googlenet.weights.meta import WeightsMeta, default_class_names
@@ -192,6 +193,7 @@ def convert(
     """Import ``src`` and write ``dst`` (safetensors + metadata, atomically). The steps
     (reading, mapping, writing) are shown on stderr when it is a terminal: a full
     Inception v3 file takes a while on a small machine."""
+    writable_file(dst)  # before the import, which may take a while
     with StageProgress(3, f"convert {Path(src).name}") as bar:
         imported = import_weights(src, source, model, progress=bar)
         bar.stage("writing")

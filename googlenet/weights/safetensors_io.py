@@ -199,14 +199,18 @@ def load_torch_state_dict(
     code. A checkpoint that wraps the weights as ``{"state_dict": ...}`` or
     ``{"model": ...}`` is unwrapped. Failures become one-line WeightsErrors naming the file.
     """
+    from safetensors import SafetensorError
+
     path = _existing(path, "PyTorch weights file")
     try:
+        # torch.load hands a *.safetensors path to safetensors, whose errors are its own.
         obj = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
         # Raised both for garbage and for files that need unsafe (non-weights) unpickling.
         first = (str(exc).strip().splitlines() or ["unpickling failed"])[0][:160]
         raise WeightsError(f"{path}: not a weights-only PyTorch file ({first})") from None
-    except (RuntimeError, EOFError, OSError, ValueError, zipfile.BadZipFile) as exc:
+    except (RuntimeError, EOFError, OSError, ValueError, zipfile.BadZipFile,
+            SafetensorError) as exc:
         detail = " ".join(str(exc).split())[:200]
         raise WeightsError(f"{path}: cannot load (truncated or corrupt: {detail})") from None
     for wrapper in ("state_dict", "model"):

@@ -14,7 +14,9 @@ def _agreement(a: torch.Tensor, b: torch.Tensor) -> float:
 
 
 def test_fixture_model_is_trained(trained):
-    assert trained["accuracy"] > 0.6  # else agreement below would be meaningless
+    # Measured 0.83 on Fashion-MNIST (chance 0.1), 0.997 on four synthetic classes (chance
+    # 0.25). Without a trained model the agreement checks below would be meaningless.
+    assert trained["accuracy"] > 0.7, f"{trained['dataset']}: {trained['accuracy']:.3f}"
 
 
 @pytest.mark.skipif(unavailable_reason("bf16") is not None, reason="no bf16 on this CPU")

@@ -74,3 +74,75 @@ def test_cut_flags_make_a_transfer_recipe_and_head_flags_need_a_cut():
 def test_run_name_cannot_escape_the_output_folder(name):
     with pytest.raises(ConfigError, match="must be a plain folder name"):
         TrainConfig(name=name)
+
+
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("epochs", "two", "epochs must be an int, got 'two'"),
+    ("epochs", 2.0, "epochs must be an int, got 2.0"),
+    ("epochs", True, "epochs must be an int, got True"),
+    ("lr", "0.1", "lr must be a float, got '0.1'"),
+    ("lr", float("nan"), "lr must be a finite number"),
+    ("train_limit", [1], r"train_limit must be an int or null, got \[1\]"),
+    ("hflip", 1, "hflip must be a bool, got 1"),
+    ("data", 3, "data must be a str or null, got 3"),
+])
+def test_every_field_has_its_json_type(field, value, message):
+    with pytest.raises(ConfigError, match=message) as info:
+        TrainConfig(**{field: value})
+    assert info.value.field == field
+
+
+def test_a_config_file_with_a_wrong_type_names_the_file_and_the_field(tmp_path):
+    (tmp_path / "config.json").write_text('{"epochs": "two", "lr": 1}')
+    with pytest.raises(ConfigError, match=r"config\.json: epochs must be an int, got 'two'"):
+        TrainConfig.load(tmp_path / "config.json")
+    (tmp_path / "config.json").write_text('{"lr": 1, "shift": 0}')  # ints are floats too
+    assert TrainConfig.load(tmp_path / "config.json").lr == 1
+
+
+@pytest.mark.parametrize("changes", [
+    {"aux_weight": -1}, {"val_split": 1}, {"unfreeze_epochs": -1}, {"zoom": 1},
+    {"train_limit": 0}, {"eval_limit": -5}, {"batch_size": 0}, {"eval_batch_size": 0},
+    {"lr": 0}, {"momentum": 1}, {"momentum": -1}, {"weight_decay": -1e-4},
+    {"step_epochs": 0}, {"step_gamma": 0}, {"step_gamma": 1.5}, {"warmup_epochs": -1},
+    {"min_lr_ratio": 2}, {"grad_clip": -1}, {"label_smoothing": 1}, {"mixup": -1},
+    {"cutmix": -0.5}, {"ema_decay": 1}, {"shift": 1}, {"shift": -0.1},
+    {"crop_scale_min": 0}, {"rotation": -10}, {"threads": 0}, {"workers": -1},
+    {"seed": -1}, {"device": "bogus"}, {"device": "cuda:x"}, {"device": "gpu"},
+])
+def test_values_no_run_could_use_are_refused_by_name(changes):
+    (field, value), = changes.items()
+    with pytest.raises(ConfigError, match=f"^{field} must be ") as info:
+        TrainConfig(**changes)
+    assert info.value.field == field and repr(value) in str(info.value)
+
+
+@pytest.mark.parametrize("changes", [
+    {"train_limit": 1}, {"momentum": 0.0}, {"val_split": 0.0},
+    {"shift": 0.99}, {"threads": 1}, {"workers": 0}, {"device": "cpu"}, {"device": "cuda"},
+    {"device": "cuda:1"}, {"device": "auto"}, {"step_gamma": 1.0}, {"min_lr_ratio": 1},
+])
+def test_the_edges_of_each_range_are_accepted(changes):
+    TrainConfig(**changes)  # "cuda" is only resolved, and refused, where a run starts
+
+
+def test_a_bad_flag_is_named_as_a_flag():
+    p = argparse.ArgumentParser()
+    add_config_flags(p)
+    with pytest.raises(ConfigError, match=r"^--train-limit must be >= 1, got -5$"):
+        config_from_args(p.parse_args(["--train-limit", "-5"]))
+
+
+@pytest.mark.parametrize("flags, message", [
+    (["--width", "0"], "^--width must be > 0, got 0"),
+    (["--width", "-1"], "^--width must be > 0, got -1"),
+    (["--dropout", "1.5"], r"^--dropout must be >= 0 and < 1, got 1.5"),
+    (["--cut", "inception_4e", "--input-size", "0"], "^--input-size must be >= 1, got 0"),
+])
+def test_recipe_flags_out_of_range_are_refused(flags, message):
+    p = argparse.ArgumentParser()
+    add_config_flags(p)
+    with pytest.raises(ConfigError, match=message):
+        config_from_args(p.parse_args(flags))

@@ -98,12 +98,19 @@ def test_ensemble_averages_members_and_cli_writes_confusion_png(tiny_config, tmp
     rc = main(["eval", str(a / "best.safetensors"), str(b / "best.safetensors"), "--crops", "10",
                "--limit", "40", "--out", str(out)])
     assert rc == 0
-    result = json.loads((out / "eval-synthetic-test-10crop.json").read_text())
-    png = out / "eval-synthetic-test-10crop-confusion.png"
+    [ensemble] = out.glob("eval-synthetic-test-10crop-ensemble2-*[0-9a-f].json")
+    result = json.loads(ensemble.read_text())
+    png = ensemble.with_name(ensemble.stem + "-confusion.png")
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert result["count"] == 40 and len(result["checkpoints"]) == 2
     assert sum(map(sum, result["confusion"])) == 40
     assert "top-1" in capsys.readouterr().out
+    # A single member's own result goes to another file: the ensemble's is kept.
+    assert main(["eval", str(a / "best.safetensors"), "--crops", "10", "--limit", "8",
+                 "--out", str(out)]) == 0
+    single = json.loads((out / "eval-synthetic-test-10crop.json").read_text())
+    assert len(single["checkpoints"]) == 1
+    assert json.loads(ensemble.read_text()) == result
     # The mirror scheme through the CLI: one checkpoint, its report says 2 crops.
     assert main(["eval", str(a / "best.safetensors"), "--crops", "2", "--limit", "40",
                  "--out", str(out)]) == 0
