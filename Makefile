@@ -25,14 +25,17 @@ demo: $(VENV)/.stamp-base
 
 test: $(VENV)/.stamp-test
 	$(PY) -m ruff check .
+	$(PY) -m mypy
 	$(PY) -m pytest -q -m "not slow"
 
 test-all: $(VENV)/.stamp-test
 	$(PY) -m ruff check .
+	$(PY) -m mypy
 	$(PY) -m pytest -q
 
 lint: $(VENV)/.stamp-test
 	$(PY) -m ruff check .
+	$(PY) -m mypy
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from torch.utils.data import Dataset
 
 from googlenet.errors import DataError
 
 
-class TensorImageDataset(Dataset):
+class TensorImageDataset(Dataset[Any]):
     """An in-memory image classification dataset.
 
     Items are ``(image, label)`` with ``image`` a uint8 tensor of shape (C, H, W) and

@@ -34,7 +34,7 @@ _ALLOWED_GLOBALS = {
     ("_codecs", "encode"),
 }
 
-_LAYOUT = {
+_LAYOUT: dict[str, dict[str, Any]] = {
     "cifar10": {
         "folder": "cifar-10-batches-py",
         "train": [f"data_batch_{i}" for i in range(1, 6)],

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -55,7 +56,8 @@ def load_image(path: str | os.PathLike[str], channels: int = 3) -> Image.Image:
             rgba = im.convert("RGBA")
             im = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
             im.alpha_composite(rgba)
-        return im.convert("L" if channels == 1 else "RGB")
+        out: Image.Image = im.convert("L" if channels == 1 else "RGB")
+        return out
 
 
 def resize_shorter(im: Image.Image, size: int) -> Image.Image:
@@ -82,7 +84,7 @@ def pil_to_tensor(im: Image.Image) -> torch.Tensor:
     return torch.from_numpy(arr.transpose(2, 0, 1).copy())
 
 
-class ImageFolderDataset(Dataset):
+class ImageFolderDataset(Dataset[Any]):
     """Images under ``root/<class_name>/*.{jpg,jpeg,png,bmp,webp}``.
 
     Args:

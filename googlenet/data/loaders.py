@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator, Sequence
+from typing import Any
 
 import torch
 from torch.utils.data import DataLoader, Dataset
@@ -88,12 +89,13 @@ class TensorBatchLoader:
 
     def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         n = self.num_items
+        order: torch.Tensor | None
         if self.shuffle:
             order = torch.randperm(n, generator=self.generator)
             if self.indices is not None:
                 order = self.indices[order]
         else:
-            order = self.indices if self.indices is not None else None
+            order = self.indices
         if order is None:  # contiguous views: no copy at all
             for b in range(len(self)):
                 lo, hi = b * self.batch_size, min((b + 1) * self.batch_size, n)
@@ -128,8 +130,12 @@ def collate_ragged(batch: list[tuple[torch.Tensor, int]]
     return collate_uint8(batch)
 
 
+Loader = TensorBatchLoader | DataLoader[Any]
+"""What :func:`make_loader` returns: both iterate ``(images, targets)`` batches."""
+
+
 def make_loader(
-    dataset: Dataset,
+    dataset: Dataset[Any],
     batch_size: int,
     shuffle: bool = False,
     drop_last: bool = False,
@@ -137,7 +143,7 @@ def make_loader(
     generator: torch.Generator | None = None,
     indices: Sequence[int] | torch.Tensor | None = None,
     ragged: bool = False,
-) -> TensorBatchLoader | DataLoader:
+) -> Loader:
     """The right loader for ``dataset``: :class:`TensorBatchLoader` for in-memory sets,
     a ``DataLoader`` with :func:`collate_uint8` (``num_workers`` processes) otherwise;
     ``ragged`` lets a batch of images of different sizes through as a list

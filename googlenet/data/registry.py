@@ -32,7 +32,7 @@ def build_dataset(
     split: str = "train",
     root: str | os.PathLike[str] | None = None,
     **kwargs: Any,
-) -> Dataset:
+) -> Dataset[Any]:
     """Build a dataset by name.
 
     Args:

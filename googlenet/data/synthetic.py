@@ -56,10 +56,10 @@ def _render(kind: str, scale: str, u: np.ndarray, v: np.ndarray, p: dict[str, np
         f = (lo + (hi - lo) * p["t"]) * 2 * np.pi
         su, sv = np.sin(f * u + p["phase"]), np.sin(f * v + p["phase"])
         if kind == "stripes":
-            return np.clip(0.5 + 2 * su, 0, 1)
+            return np.asarray(np.clip(0.5 + 2 * su, 0, 1))
         if kind == "checkers":
-            return np.clip(0.5 + 2 * su * sv, 0, 1)
-        return np.clip(0.5 + 3 * (su * sv - 0.5), 0, 1)  # blobs where both peak
+            return np.asarray(np.clip(0.5 + 2 * su * sv, 0, 1))
+        return np.asarray(np.clip(0.5 + 3 * (su * sv - 0.5), 0, 1))  # blobs where both peak
     lo, hi = _RADIUS[scale]
     r = lo + (hi - lo) * p["t"]
     d = np.sqrt(u * u + v * v)
@@ -116,7 +116,7 @@ def _chunk(seed: int, split: int, chunk: int, num_classes: int, size: int,
         cover[rows] = _render(kind, scale, u[rows], v[rows], sub, size)
     img = bg + (fg - bg) * cover[:, None]
     img += noise_amp * rng.standard_normal(img.shape, dtype=np.float32)
-    return (np.clip(img, 0, 1) * 255 + 0.5).astype(np.uint8)
+    return np.asarray((np.clip(img, 0, 1) * 255 + 0.5).astype(np.uint8))
 
 
 def synthetic_images(

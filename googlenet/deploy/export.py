@@ -181,7 +181,7 @@ def check_onnx(
     """Max abs logit difference between onnxruntime on ``path`` and eager ``model``;
     raises :class:`ExportError` above ``atol``."""
     model = model.eval()
-    diff = (onnx_session_runner(path)(images) - model(images).float().cpu()).abs().max().item()
+    diff = float((onnx_session_runner(path)(images) - model(images).float().cpu()).abs().max())
     if diff > atol:
         raise ExportError(f"{path}: onnxruntime logits differ from eager by {diff:.3g} "
                           f"(> {atol:g})")

@@ -27,13 +27,25 @@ from ..layers import ConvNormAct, InceptionBlock
 @torch.no_grad()
 def fold_bn(conv: nn.Conv2d, bn: nn.BatchNorm2d) -> nn.Conv2d:
     """A convolution with bias that computes ``bn(conv(x))`` in eval mode."""
-    scale = bn.weight / torch.sqrt(bn.running_var + bn.eps)
-    fused = nn.Conv2d(conv.in_channels, conv.out_channels, conv.kernel_size, conv.stride,
-                      conv.padding, conv.dilation, conv.groups, bias=True)
+    if bn.running_mean is None or bn.running_var is None:
+        raise ValueError("fold_bn needs a BatchNorm2d that tracks running statistics")
+    mean, var = bn.running_mean, bn.running_var
+    scale = bn.weight / torch.sqrt(var + bn.eps)
+    fused = nn.Conv2d(conv.in_channels, conv.out_channels, _pair2(conv.kernel_size),
+                      _pair2(conv.stride), _pair2(conv.padding), _pair2(conv.dilation),
+                      conv.groups, bias=True)
     fused.weight.copy_(conv.weight * scale.reshape(-1, 1, 1, 1))
-    bias = conv.bias if conv.bias is not None else torch.zeros_like(bn.running_mean)
-    fused.bias.copy_((bias - bn.running_mean) * scale + bn.bias)
+    bias = conv.bias if conv.bias is not None else torch.zeros_like(mean)
+    assert fused.bias is not None  # made with bias=True
+    fused.bias.copy_((bias - mean) * scale + bn.bias)
     return fused.to(conv.weight.device)
+
+
+def _pair2(value: str | tuple[int, ...]) -> tuple[int, int]:
+    """A Conv2d's (height, width) attribute; "same"/"valid" padding strings cannot fold."""
+    if isinstance(value, str) or len(value) != 2:
+        raise ValueError(f"fold_bn needs explicit 2-d sizes, got {value!r}")
+    return (value[0], value[1])
 
 
 def fold_all_bn(model: nn.Module) -> nn.Module:
@@ -60,6 +72,8 @@ class MatmulLRN(nn.Module):
         offset = idx.reshape(1, -1) - idx.reshape(-1, 1)  # [c, c'] = c' - c
         band = (offset >= -(n // 2)) & (offset <= (n - 1) // 2)
         weight = band.to(torch.float32) * (lrn.alpha / n)
+        self.weight: torch.Tensor
+        self.bias: torch.Tensor
         self.register_buffer("weight", weight.reshape(channels, channels, 1, 1))
         self.register_buffer("bias", torch.full((channels,), float(lrn.k)))  # the k term
         self.beta = float(lrn.beta)
@@ -116,13 +130,17 @@ def strip_aux(model: nn.Module) -> nn.Module:
     for name in list(getattr(model, "aux_after", {})):
         delattr(model, name)
     if hasattr(model, "aux_after"):
-        model.aux_after = {}
+        setattr(model, "aux_after", {})  # noqa: B010 - an InceptionNet attribute, not a module
     return model
 
 
 FuseTarget = Literal["eager", "graph"]
 """What runs the fused model: PyTorch op by op (``"eager"``), or a tracer that compiles or
 exports it (``"graph"``: torch.compile, torch.export, ONNX), which needs plain aten ops."""
+
+
+def _mkldnn_available() -> bool:
+    return bool(torch.backends.mkldnn.is_available())  # type: ignore[no-untyped-call]
 
 
 class OneDNNConvReLU(nn.Module):
@@ -143,10 +161,11 @@ class OneDNNConvReLU(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         c = self.conv
         if x.device.type == "cpu" and x.dtype in (torch.float32, torch.bfloat16) \
-                and torch.backends.mkldnn.is_available() and not torch.compiler.is_compiling():
-            return torch.ops.mkldnn._convolution_pointwise(
+                and _mkldnn_available() and not torch.compiler.is_compiling():
+            out: torch.Tensor = torch.ops.mkldnn._convolution_pointwise(
                 x, c.weight, c.bias, list(c.padding), list(c.stride), list(c.dilation),
                 c.groups, "relu", [None], "")
+            return out
         return torch.relu_(c(x))
 
 
@@ -170,7 +189,8 @@ class ReusedIndexMaxPool2d(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.device.type != "cpu" or (torch.is_grad_enabled() and x.requires_grad) \
                 or torch.compiler.is_compiling():
-            return self.pool(x)  # out= variants have no autograd; tracers want the plain op
+            plain: torch.Tensor = self.pool(x)  # out= variants have no autograd; tracers
+            return plain                         # want the plain op
         p = self.pool
         indices = getattr(self._local, "indices", None)
         if indices is None:
@@ -193,7 +213,7 @@ class ReusedIndexMaxPool2d(nn.Module):
         return state
 
     def __setstate__(self, state: dict[str, object]) -> None:
-        super().__setstate__(state)
+        super().__setstate__(state)  # type: ignore[no-untyped-call]  # untyped in torch
         self._local = threading.local()
 
 
@@ -212,7 +232,8 @@ def _reuse_pool_indices(module: nn.Module) -> None:
 def _fuse_relu(model: nn.Module) -> None:
     for m in model.modules():  # every block's units, merged 1x1s included
         if isinstance(m, ConvNormAct) and m.bn is None and m.act is not None:
-            m.conv, m.act = OneDNNConvReLU(m.conv), None
+            # A conv-shaped module in the conv's place: ConvNormAct only calls it.
+            m.conv, m.act = OneDNNConvReLU(m.conv), None  # type: ignore[assignment]
 
 
 def merge_blocks(model: nn.Module) -> int:

@@ -21,7 +21,7 @@ from torch import nn
 
 from ..errors import GoogLeNetError
 from .export import export_onnx, onnx_session_runner
-from .fuse import fuse_for_inference, strip_aux
+from .fuse import FuseTarget, fuse_for_inference, strip_aux
 from .quantize import pt2e_available, quantize_int8
 
 Precision = Literal["fp32", "bf16", "fp16", "int8"]
@@ -141,7 +141,14 @@ def compile_frozen(module: nn.Module) -> nn.Module:
     # Every compiled InceptionNet shares one `forward` code object, so Dynamo's per-code
     # cache (8 entries) fills after a few paths x batch sizes and falls back to eager.
     torch._dynamo.config.recompile_limit = max(torch._dynamo.config.recompile_limit, 64)
-    return torch.compile(module, dynamic=False)
+    compiled: nn.Module = torch.compile(module, dynamic=False)  # type: ignore[assignment]
+    return compiled  # an OptimizedModule: an nn.Module that torch types as a callable
+
+
+def to_channels_last(module: nn.Module) -> nn.Module:
+    """``module`` with its 4-d parameters and buffers in channels_last, in place."""
+    # Module.to takes memory_format at run time; torch's stubs do not list it.
+    return module.to(memory_format=torch.channels_last)  # type: ignore[call-overload,no-any-return]
 
 
 def _module_runner(path: str, module: nn.Module, dtype: torch.dtype | None) -> InferenceRunner:
@@ -161,10 +168,10 @@ def build_path(
     if path == "eager":
         return InferenceRunner(path, model, model)
     if path == "channels_last":
-        module = strip_aux(copy.deepcopy(model)).to(memory_format=torch.channels_last)
+        module = to_channels_last(strip_aux(copy.deepcopy(model)))
         return _module_runner(path, module, None)
-    target = "graph" if PATHS[path].compiled else "eager"
-    fused = fuse_for_inference(model, example, target).to(memory_format=torch.channels_last)
+    target: FuseTarget = "graph" if PATHS[path].compiled else "eager"
+    fused = to_channels_last(fuse_for_inference(model, example, target))
     dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(PATHS[path].precision)
     if dtype is not None:
         fused = fused.to(dtype)

@@ -95,7 +95,8 @@ def _quantized_graph(model: nn.Module, example: torch.Tensor, batches: list[torc
         prepared = pt2e.prepare_pt2e(graph, quantizer)
     for images in batches:
         prepared(images)
-    return pt2e.convert_pt2e(prepared)
+    converted: nn.Module = pt2e.convert_pt2e(prepared)
+    return converted
 
 
 @torch.no_grad()

@@ -12,6 +12,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -42,7 +43,7 @@ class LoadedModel:
 
 
 def load_models(paths: Sequence[str | os.PathLike[str]], device: torch.device,
-                inference_path: str = "eager", calibration: Dataset | None = None,
+                inference_path: str = "eager", calibration: Dataset[Any] | None = None,
                 ) -> list[LoadedModel]:
     """Rebuild every weights file (converted, trained or fine-tuned); an ensemble must
     agree on its class names.
@@ -75,15 +76,15 @@ def load_models(paths: Sequence[str | os.PathLike[str]], device: torch.device,
     return loaded
 
 
-def calibration_batches(dataset: Dataset, meta: WeightsMeta, device: torch.device,
+def calibration_batches(dataset: Dataset[Any], meta: WeightsMeta, device: torch.device,
                         images: int = 256, batch: int = 32) -> list[torch.Tensor]:
     """Up to ``images`` images of ``dataset``, evenly spread, as the 1-crop inputs
     ``meta``'s model takes, in batches: what int8 calibrates on."""
     n = len(dataset)  # type: ignore[arg-type]
-    idx = torch.linspace(0, n - 1, min(n, images)).round().long().unique().tolist()
+    idx = sorted({round(float(i)) for i in torch.linspace(0, n - 1, min(n, images))})
     pre = meta.preprocessing
     views = crop_views([dataset[i][0] for i in idx], pre.input_size, 1, pre.resize_size)[0]
-    return [pre.normalize(b.to(device)) for b in views.split(batch)]
+    return [pre.normalize(views[i:i + batch].to(device)) for i in range(0, len(views), batch)]
 
 
 def _in_chans(model: torch.nn.Module) -> int:
@@ -91,7 +92,7 @@ def _in_chans(model: torch.nn.Module) -> int:
 
 
 def build_eval_dataset(name: str, split: str, root: str | os.PathLike[str] | None,
-                       metas: Sequence[WeightsMeta], crops: int = 1) -> Dataset:
+                       metas: Sequence[WeightsMeta], crops: int = 1) -> Dataset[Any]:
     """The dataset ``name`` prepared for these models and crop scheme.
 
     Image folders are read at their own aspect ratio with the shorter side at the
@@ -126,7 +127,7 @@ def crop_probs(model: Callable[[torch.Tensor], torch.Tensor],
 
 
 @torch.no_grad()
-def predict_dataset(models: Sequence[LoadedModel], dataset: Dataset, crops: int = 1,
+def predict_dataset(models: Sequence[LoadedModel], dataset: Dataset[Any], crops: int = 1,
                     batch_size: int = 256, device: torch.device | None = None,
                     limit: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """Ensemble-averaged probabilities (N, K) and the targets (N,) over ``dataset``.
@@ -151,7 +152,7 @@ def predict_dataset(models: Sequence[LoadedModel], dataset: Dataset, crops: int 
     return torch.cat(probs), torch.cat(targets)
 
 
-def evaluate_checkpoints(paths: Sequence[str | os.PathLike[str]], dataset: Dataset,
+def evaluate_checkpoints(paths: Sequence[str | os.PathLike[str]], dataset: Dataset[Any],
                          crops: int = 1, batch_size: int = 256,
                          device: torch.device | None = None, inference_path: str = "eager",
                          limit: int | None = None) -> EvalReport:

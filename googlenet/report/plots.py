@@ -9,11 +9,12 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from ..errors import GoogLeNetError
 
 
-def _pyplot():  # noqa: ANN202 - the pyplot module
+def _pyplot() -> Any:  # the pyplot module (typed as Any: its API is used loosely here)
     try:
         import matplotlib
     except ImportError:

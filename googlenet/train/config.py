@@ -391,8 +391,8 @@ def apply_recipe_flags(recipe: Recipe, given: dict[str, Any]) -> Recipe:
             raise ConfigError(f"--{extra[0].replace('_', '-')} describes a fine-tuning head; "
                               "give --cut too")
         return replace(model, dropout=given.get("dropout", model.dropout))
-    head = {k: given[k] for k in ("head", "pool", "hidden", "input_size", "dropout")
-            if k in given}
+    head: dict[str, Any] = {k: given[k] for k in ("head", "pool", "hidden", "input_size",
+                                                  "dropout") if k in given}
     if "unfreeze" in given:
         head["unfreeze"] = tuple(n.strip() for n in given["unfreeze"].split(",") if n.strip())
     start = transfer or TransferRecipe(model, cut)

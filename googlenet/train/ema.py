@@ -10,6 +10,7 @@ test accuracy in the 17-epoch benchmark (0.928 vs 0.935 for the raw weights).
 from __future__ import annotations
 
 import copy
+from typing import Any
 
 import torch
 from torch import nn
@@ -42,11 +43,11 @@ class ModelEMA:
             else:  # BN batch counters
                 target.copy_(value)
 
-    def state_dict(self) -> dict:
+    def state_dict(self) -> dict[str, Any]:
         """Weights and the update count (for resuming)."""
         return {"module": self.module.state_dict(), "num_updates": self.num_updates}
 
-    def load_state_dict(self, state: dict) -> None:
+    def load_state_dict(self, state: dict[str, Any]) -> None:
         """Restore what :meth:`state_dict` returned."""
         self.module.load_state_dict(state["module"])
         self.num_updates = int(state["num_updates"])

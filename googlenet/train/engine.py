@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 import torch
 from torch import nn
@@ -35,7 +36,7 @@ class TrainForward(nn.Module):
         self.model = model
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        out = self.model.forward_train(x)
+        out: InceptionOutputs = self.model.forward_train(x)  # type: ignore[operator]
         return out.logits, out.aux
 
 
@@ -70,7 +71,8 @@ class TrainContext:
     generator: torch.Generator = field(default_factory=torch.Generator)
 
 
-def autocast(cfg_precision: str, device: torch.device) -> contextlib.AbstractContextManager:
+def autocast(cfg_precision: str, device: torch.device,
+             ) -> contextlib.AbstractContextManager[None]:
     """bf16 autocast on CPU or CUDA when asked for, else a no-op."""
     return torch.autocast(device.type, dtype=torch.bfloat16, enabled=cfg_precision == "bf16")
 
@@ -104,7 +106,7 @@ def train_step(ctx: TrainContext, images: torch.Tensor, targets: torch.Tensor,
     parts = inception_loss(InceptionOutputs(logits, aux), soft, cfg.aux_weight,
                            cfg.label_smoothing)
     ctx.optimizer.zero_grad(set_to_none=True)
-    parts.total.backward()
+    parts.total.backward()  # type: ignore[no-untyped-call]  # untyped in torch
     if cfg.grad_clip > 0:
         nn.utils.clip_grad_norm_(ctx.model.parameters(), cfg.grad_clip)
     # The step is taken before the loss is checked (checking forces a sync); a bad loss
@@ -129,7 +131,7 @@ def train_one_epoch(ctx: TrainContext, epoch: int, start_batch: int = 0,
     bar = ProgressBar(ctx.steps_per_epoch - start_batch, f"epoch {epoch + 1}/{cfg.total_epochs}",
                       enabled=cfg.progress and dist.is_main)
     batch = start_batch
-    for i, (images, targets) in enumerate(loader):  # type: ignore[attr-defined]
+    for i, (images, targets) in enumerate(loader):
         if i < start_batch:
             continue  # replaying a partly done epoch: same order, skip what was done
         loss_sum, correct = train_step(ctx, images, targets, epoch, batch)
@@ -153,7 +155,7 @@ def train_one_epoch(ctx: TrainContext, epoch: int, start_batch: int = 0,
 
 
 @torch.no_grad()
-def evaluate(model: nn.Module, dataset: Dataset, *, input_size: int,
+def evaluate(model: nn.Module, dataset: Dataset[Any], *, input_size: int,
              mean: tuple[float, ...], std: tuple[float, ...], batch_size: int = 512,
              device: torch.device | None = None, precision: str = "fp32",
              channels_last: bool = False, limit: int | None = None,
@@ -170,7 +172,7 @@ def evaluate(model: nn.Module, dataset: Dataset, *, input_size: int,
     model.eval()
     sums = [0.0, 0.0, 0.0, 0.0]
     num_classes = 0
-    for images, targets in make_loader(dataset, batch_size, indices=indices):  # type: ignore[attr-defined]
+    for images, targets in make_loader(dataset, batch_size, indices=indices):
         x = prepare_eval(images.to(device), input_size, mean, std)
         if channels_last:
             x = x.contiguous(memory_format=torch.channels_last)

@@ -13,6 +13,7 @@ import torch
 from torch.utils.data import Dataset
 
 from ..data import BatchAugment, build_dataset, eval_transform, make_loader, shard_indices
+from ..data.loaders import Loader
 from ..data.registry import has_split
 from ..data.split import split_dataset
 from ..data.transforms import to_float
@@ -116,7 +117,7 @@ def build_run_data(cfg: TrainConfig, pre: Preprocessing, in_chans: int) -> RunDa
 
 
 def train_loader(data: RunData, cfg: TrainConfig, epoch: int, dist: DistInfo,
-                 batch_size: int) -> object:
+                 batch_size: int) -> Loader:
     """This rank's batches for ``epoch``: a shard of one seeded permutation per epoch."""
     idx = shard_indices(data.num_train(cfg), dist.rank, dist.world_size, shuffle=True,
                         seed=cfg.seed, epoch=epoch, drop_last=True)

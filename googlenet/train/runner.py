@@ -25,6 +25,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from ..deploy.optimize import to_channels_last
 from ..devices import resolve_device
 from ..errors import ConfigError, TrainingError, WeightsError
 from ..evaluate.metrics import top5_text
@@ -140,7 +141,7 @@ class Run:
                               f"channel images, {cfg.dataset} has {self.data.in_chans}")
         self.model.to(device)
         if cfg.channels_last:
-            self.model.to(memory_format=torch.channels_last)
+            to_channels_last(self.model)
         optimizer = build_optimizer(self.model, cfg)
         ema = ModelEMA(self.model, cfg.ema_decay) if cfg.ema_decay > 0 else None
         self.ctx = TrainContext(cfg, self.model, self._forward(), optimizer, self.data, dist,
@@ -250,10 +251,13 @@ class Run:
                       mean=self.data.mean, std=self.data.std, batch_size=cfg.eval_batch_size,
                       device=self.device, precision=cfg.precision,
                       channels_last=cfg.channels_last, limit=cfg.eval_limit, dist=self.dist)
-        row = {"epoch": self.epoch + 1, **train.as_dict("train"), "val_loss": ev["loss"],
-               "val_acc": ev["acc"], "val_top5": ev["top5"],
-               "lr": lr_at(self.ctx.step - 1, self.ctx.steps_per_epoch, cfg),
-               "images_per_s": images / max(seconds, 1e-9), "time": self.elapsed}
+        row: dict[str, float] = {"epoch": self.epoch + 1, **train.as_dict("train"),
+                                 "val_loss": float(ev["loss"] or 0.0),
+                                 "val_acc": float(ev["acc"] or 0.0)}
+        if ev["top5"] is not None:  # none for 5 classes or fewer: it would always be 1
+            row["val_top5"] = ev["top5"]
+        row.update(lr=lr_at(self.ctx.step - 1, self.ctx.steps_per_epoch, cfg),
+                   images_per_s=images / max(seconds, 1e-9), time=self.elapsed)
         return row
 
     def train(self) -> str | None:
@@ -293,7 +297,7 @@ class Run:
         print(f"epoch {row['epoch']}/{self.cfg.total_epochs}: train loss "
               f"{row['train_loss']:.4f} acc {row['train_acc']:.4f} | {what} loss "
               f"{row['val_loss']:.4f} acc {row['val_acc']:.4f}"
-              f"{top5_text(row['val_top5'], ' top5 {:.4f}')} | "
+              f"{top5_text(row.get('val_top5'), ' top5 {:.4f}')} | "
               f"{row['images_per_s']:.0f} img/s, lr {row['lr']:.3g}", flush=True)
 
 

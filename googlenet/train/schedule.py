@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from typing import Any
 
 import torch
 from torch import nn
@@ -17,14 +18,15 @@ from ..errors import ConfigError
 from .config import TrainConfig
 
 
-def param_groups(model: nn.Module, weight_decay: float) -> list[dict]:
+def param_groups(model: nn.Module, weight_decay: float) -> list[dict[str, Any]]:
     """Weight decay on conv/linear weights only: biases and BN parameters (1-d) are exempt,
     as decaying a BN scale only fights the normalisation.
 
     Frozen parameters are included: they get no gradient, and every optimizer here skips
     a parameter without one (no update, no decay, no state), so a fine-tuning run's second
     phase only has to set ``requires_grad`` on the blocks it opens."""
-    decay, no_decay = [], []
+    decay: list[nn.Parameter] = []
+    no_decay: list[nn.Parameter] = []
     for p in model.parameters():
         (decay if p.ndim > 1 else no_decay).append(p)
     return [{"params": decay, "weight_decay": weight_decay},

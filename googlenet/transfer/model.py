@@ -117,7 +117,7 @@ class TransferModel(nn.Module):
 
     def _set_frozen(self, names: list[str], frozen: bool) -> None:
         for name in names:
-            for p in self.features._modules[name].parameters():  # type: ignore[union-attr]
+            for p in self.features.get_submodule(name).parameters():
                 p.requires_grad_(not frozen)
             (self.frozen.add if frozen else self.frozen.discard)(name)
         self.train(self.training)
@@ -126,7 +126,7 @@ class TransferModel(nn.Module):
         """Like ``nn.Module.train``, but frozen blocks (their BN) stay in eval mode."""
         super().train(mode)
         for name in self.frozen:
-            self.features._modules[name].eval()  # type: ignore[union-attr]
+            self.features.get_submodule(name).eval()
         return self
 
     # -- forward ------------------------------------------------------------------------
@@ -144,11 +144,12 @@ class TransferModel(nn.Module):
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         """The backbone's map at the cut."""
         self.check_input(x)
-        return self.features(x)
+        out: torch.Tensor = self.features(x)
+        return out
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Logits (N, num_classes); see the module docstring for the binary head."""
-        z = self.head(self.forward_features(x))
+        z: torch.Tensor = self.head(self.forward_features(x))
         if self.recipe.head == "binary":
             return torch.cat([torch.zeros_like(z), z], 1)
         return z

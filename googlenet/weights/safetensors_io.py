@@ -64,7 +64,7 @@ def validate_metadata(metadata: Mapping[str, Any]) -> None:
         if key in ("mean", "std"):
             _numbers(value, key, positive=key == "std")
         elif key == "scale" and (
-            isinstance(value, bool) or not isinstance(value, Real) or not value > 0
+            isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0
         ):
             raise WeightsError(f"metadata 'scale' must be a positive number, got {value!r}")
         elif key == "channel_order" and value not in ("RGB", "BGR"):
