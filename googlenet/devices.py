@@ -42,7 +42,7 @@ def resolve_device(name: str) -> torch.device:
     device = torch.device(name)
     if device.type != "cuda":
         return device
-    if not torch.backends.cuda.is_built():  # type: ignore[no-untyped-call]
+    if not torch.backends.cuda.is_built():  # type: ignore[no-untyped-call]  # untyped in torch
         raise DeviceError(f"device {name!r}: this torch build ({torch.__version__}) has no "
                           "CUDA support; use cpu")
     count = torch.cuda.device_count() if torch.cuda.is_available() else 0

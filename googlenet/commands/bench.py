@@ -52,7 +52,7 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("bench", help="inference speed of every path, as ratios to eager fp32")
     add_model_args(p)
     p.add_argument("--batch", default="1,32", help="batch sizes, comma-separated (1,32)")

@@ -18,7 +18,7 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     models = "; ".join(f"{r.source}: {r.files[0]} -> {r.model}" for r in RELEASES)
     p = sub.add_parser("convert", help="import pretrained weights into a safetensors file",
                        description=f"Import foreign weights. Known releases: {models}.")

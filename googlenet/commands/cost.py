@@ -48,7 +48,7 @@ def verdict(param_ratio: float, mac_ratio: float) -> str:
     return f"{v1} {params} but {v2} {macs}"
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("cost", help="1x1-reduction calculator for one branch")
     p.add_argument("--input", required=True, help="input feature map HxWxC, e.g. 28x28x192")
     p.add_argument("--filters", type=positive_int, required=True,

@@ -44,7 +44,7 @@ def _print_table1() -> None:
           f"({nm / lm:.1f}x fewer)")
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("demo", help="the main job: Table 1 and the cost of the reductions")
     p.add_argument("--no-train", action="store_true", help="only print the tables")
     p.add_argument("--output", default="runs", help="parent folder of the demo's run folder")

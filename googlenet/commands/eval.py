@@ -71,7 +71,7 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("eval", help="evaluate checkpoints (multi-crop, ensembles)")
     p.add_argument("checkpoints", nargs="+", help=".safetensors checkpoint(s); several = "
                                                   "an ensemble")

@@ -49,7 +49,7 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("export", help="export the inference graph (aux heads removed)")
     add_model_args(p)
     p.add_argument("--format", choices=("onnx", "pt2"), default="onnx")

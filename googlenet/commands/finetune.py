@@ -27,7 +27,7 @@ def _run(args: argparse.Namespace) -> int:
     return report(fit(cfg, resume=bool(args.resume), overwrite=args.overwrite), "finetune")
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "finetune", help="fine-tune a pretrained backbone on an image folder",
         description="Cut a pretrained backbone (--weights) after a named feature (--cut), "

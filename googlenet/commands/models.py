@@ -63,14 +63,14 @@ def _run_info(args: argparse.Namespace) -> int:
     return 0
 
 
-def register_list(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register_list(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("list", help="list the registered models")
     p.add_argument("pattern", nargs="?", default="*", help="shell-style filter, e.g. 'googlenet*'")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=_run_list)
 
 
-def register_info(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register_info(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("info", help="a model's or a weights file's metadata (sizes, "
                                     "preprocessing, params)")
     p.add_argument("model", help="a registered model name, or a .safetensors weights file")

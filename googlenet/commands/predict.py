@@ -56,7 +56,7 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("predict", help="classify images (files or folders) with a weights file")
     p.add_argument("images", nargs="+", metavar="IMAGE_OR_FOLDER",
                    help="image files, and folders to search recursively for images")

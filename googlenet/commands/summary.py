@@ -44,7 +44,7 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("summary", help="the family's table / per-layer params and multiply-adds")
     p.add_argument("model")
     p.add_argument("--input-size", help="measure at this size (default: the model's)")

@@ -81,7 +81,7 @@ def _run(args: argparse.Namespace) -> int:
     return report(fit(cfg, resume=bool(args.resume), overwrite=args.overwrite), "train")
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("train", help="train a model (checkpoints, curves, report)",
                        description="Train a model. Flags override --config / the resumed "
                                    "run's config.json. Ctrl-C saves and stops; kill -9 "

@@ -10,6 +10,11 @@ from torch.utils.data import Dataset
 from googlenet.errors import DataError
 
 
+def dataset_len(ds: Dataset[Any]) -> int:
+    """``len(ds)``: torch's ``Dataset`` declares no ``__len__``, every dataset here has one."""
+    return len(ds)  # type: ignore[arg-type]  # see the docstring
+
+
 class TensorImageDataset(Dataset[Any]):
     """An in-memory image classification dataset.
 

@@ -79,8 +79,11 @@ def default_dataset(
     name = default_dataset_name(root)
     if name == "synthetic":
         log.info("Fashion-MNIST not found; using the built-in synthetic dataset")
-        return build_dataset("synthetic", split, **synthetic_kwargs)  # type: ignore[return-value]
-    return build_dataset(name, split, root)  # type: ignore[return-value]
+        ds = build_dataset("synthetic", split, **synthetic_kwargs)
+    else:
+        ds = build_dataset(name, split, root)
+    assert isinstance(ds, TensorImageDataset)  # IDX and synthetic sets are in memory
+    return ds
 
 
 def has_split(name: str, split: str, root: str | os.PathLike[str] | None = None) -> bool:

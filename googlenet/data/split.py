@@ -14,7 +14,7 @@ from typing import Any
 import torch
 from torch.utils.data import Dataset
 
-from googlenet.data.base import TensorImageDataset
+from googlenet.data.base import TensorImageDataset, dataset_len
 from googlenet.data.folder import ImageFolderDataset
 from googlenet.errors import DataError
 
@@ -23,7 +23,7 @@ def _targets(ds: Dataset[Any]) -> torch.Tensor:
     targets = getattr(ds, "targets", None)
     if isinstance(targets, torch.Tensor):
         return targets
-    return torch.tensor([int(ds[i][1]) for i in range(len(ds))])  # type: ignore[arg-type]
+    return torch.tensor([int(ds[i][1]) for i in range(dataset_len(ds))])
 
 
 def stratified_indices(targets: torch.Tensor, fraction: float, seed: int

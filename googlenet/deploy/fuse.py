@@ -140,7 +140,7 @@ exports it (``"graph"``: torch.compile, torch.export, ONNX), which needs plain a
 
 
 def _mkldnn_available() -> bool:
-    return bool(torch.backends.mkldnn.is_available())  # type: ignore[no-untyped-call]
+    return bool(torch.backends.mkldnn.is_available())  # type: ignore[no-untyped-call]  # untyped in torch
 
 
 class OneDNNConvReLU(nn.Module):
@@ -232,8 +232,8 @@ def _reuse_pool_indices(module: nn.Module) -> None:
 def _fuse_relu(model: nn.Module) -> None:
     for m in model.modules():  # every block's units, merged 1x1s included
         if isinstance(m, ConvNormAct) and m.bn is None and m.act is not None:
-            # A conv-shaped module in the conv's place: ConvNormAct only calls it.
-            m.conv, m.act = OneDNNConvReLU(m.conv), None  # type: ignore[assignment]
+            # ConvNormAct only calls its conv, so a conv-like module may take its place.
+            m.conv, m.act = OneDNNConvReLU(m.conv), None  # type: ignore[assignment]  # see above
 
 
 def merge_blocks(model: nn.Module) -> int:

@@ -141,14 +141,14 @@ def compile_frozen(module: nn.Module) -> nn.Module:
     # Every compiled InceptionNet shares one `forward` code object, so Dynamo's per-code
     # cache (8 entries) fills after a few paths x batch sizes and falls back to eager.
     torch._dynamo.config.recompile_limit = max(torch._dynamo.config.recompile_limit, 64)
-    compiled: nn.Module = torch.compile(module, dynamic=False)  # type: ignore[assignment]
-    return compiled  # an OptimizedModule: an nn.Module that torch types as a callable
+    # torch types compile()'s result as a callable; for a module it is an OptimizedModule.
+    compiled: nn.Module = torch.compile(module, dynamic=False)  # type: ignore[assignment]  # see above
+    return compiled
 
 
 def to_channels_last(module: nn.Module) -> nn.Module:
     """``module`` with its 4-d parameters and buffers in channels_last, in place."""
-    # Module.to takes memory_format at run time; torch's stubs do not list it.
-    return module.to(memory_format=torch.channels_last)  # type: ignore[call-overload,no-any-return]
+    return module.to(memory_format=torch.channels_last)  # type: ignore[call-overload,no-any-return]  # Module.to takes memory_format; the stubs do not list it
 
 
 def _module_runner(path: str, module: nn.Module, dtype: torch.dtype | None) -> InferenceRunner:

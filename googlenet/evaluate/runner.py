@@ -18,6 +18,8 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import Dataset
 
+from googlenet.data.base import dataset_len
+
 from ..data import build_dataset, make_loader
 from ..deploy import needs_calibration, optimize_for_inference
 from ..errors import WeightsError
@@ -80,7 +82,7 @@ def calibration_batches(dataset: Dataset[Any], meta: WeightsMeta, device: torch.
                         images: int = 256, batch: int = 32) -> list[torch.Tensor]:
     """Up to ``images`` images of ``dataset``, evenly spread, as the 1-crop inputs
     ``meta``'s model takes, in batches: what int8 calibrates on."""
-    n = len(dataset)  # type: ignore[arg-type]
+    n = dataset_len(dataset)
     idx = sorted({round(float(i)) for i in torch.linspace(0, n - 1, min(n, images))})
     pre = meta.preprocessing
     views = crop_views([dataset[i][0] for i in idx], pre.input_size, 1, pre.resize_size)[0]
@@ -134,7 +136,7 @@ def predict_dataset(models: Sequence[LoadedModel], dataset: Dataset[Any], crops:
 
     A progress bar with an ETA is drawn on stderr when it is a terminal."""
     device = device or torch.device("cpu")
-    n = len(dataset)  # type: ignore[arg-type]
+    n = dataset_len(dataset)
     n = min(n, limit) if limit else n
     probs, targets = [], []
     # Many crops multiply the memory per image: shrink the batch to keep it bounded.
@@ -160,7 +162,7 @@ def evaluate_checkpoints(paths: Sequence[str | os.PathLike[str]], dataset: Datas
     ensemble of checkpoints on ``dataset``."""
     device = device or torch.device("cpu")
     if needs_calibration(inference_path):
-        n = min(256, len(dataset))  # type: ignore[arg-type]
+        n = min(256, dataset_len(dataset))
         print(f"{inference_path}: calibrating on {n} of the evaluated images",
               file=sys.stderr)
     models = load_models(paths, device, inference_path, calibration=dataset)

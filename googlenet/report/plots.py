@@ -25,9 +25,9 @@ def _pyplot() -> Any:  # the pyplot module (typed as Any: its API is used loosel
     return plt
 
 
-def _save(fig: object, path: str | os.PathLike[str]) -> Path:
-    fig.tight_layout()  # type: ignore[attr-defined]
-    fig.savefig(path, dpi=110)  # type: ignore[attr-defined]
+def _save(fig: Any, path: str | os.PathLike[str]) -> Path:
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
     _pyplot().close(fig)
     return Path(path)
 

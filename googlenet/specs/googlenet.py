@@ -70,8 +70,9 @@ def _incep(
     )
 
 
-def _pool(name: str, patch: int, stride: int, out: tuple[int, int, int], **kw: object) -> Row:
-    return Row(name, "max_pool", patch=patch, stride=stride, out_size=out, **kw)  # type: ignore[arg-type]
+def _pool(name: str, patch: int, stride: int, out: tuple[int, int, int],
+          lrn_after: bool = False) -> Row:
+    return Row(name, "max_pool", patch=patch, stride=stride, out_size=out, lrn_after=lrn_after)
 
 
 TABLE1: tuple[Row, ...] = (

@@ -14,6 +14,8 @@ import torch
 from torch import nn
 from torch.utils.data import Dataset
 
+from googlenet.data.base import dataset_len
+
 from ..data import cutmix, make_loader, mixup
 from ..errors import TrainingError
 from ..evaluate.metrics import reports_top5
@@ -36,7 +38,8 @@ class TrainForward(nn.Module):
         self.model = model
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        out: InceptionOutputs = self.model.forward_train(x)  # type: ignore[operator]
+        # Every model the trainer builds (InceptionNet, TransferModel) has forward_train.
+        out: InceptionOutputs = self.model.forward_train(x)  # type: ignore[operator]  # see above
         return out.logits, out.aux
 
 
@@ -165,7 +168,7 @@ def evaluate(model: nn.Module, dataset: Dataset[Any], *, input_size: int,
     fewer, where it would always be 1."""
     dist = dist or DistInfo()
     device = device or torch.device("cpu")
-    n = len(dataset)  # type: ignore[arg-type]
+    n = dataset_len(dataset)
     n = min(n, limit) if limit else n
     indices = torch.arange(n)[dist.rank::dist.world_size]
     was_training = model.training

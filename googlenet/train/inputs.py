@@ -12,6 +12,8 @@ from typing import Any
 import torch
 from torch.utils.data import Dataset
 
+from googlenet.data.base import dataset_len
+
 from ..data import BatchAugment, build_dataset, eval_transform, make_loader, shard_indices
 from ..data.loaders import Loader
 from ..data.registry import has_split
@@ -54,11 +56,11 @@ class RunData:
         return self.pre.std
 
     def num_train(self, cfg: TrainConfig) -> int:
-        n = len(self.train)  # type: ignore[arg-type]
+        n = dataset_len(self.train)
         return min(n, cfg.train_limit) if cfg.train_limit else n
 
     def num_eval(self, cfg: TrainConfig) -> int:
-        n = len(self.eval)  # type: ignore[arg-type]
+        n = dataset_len(self.eval)
         return min(n, cfg.eval_limit) if cfg.eval_limit else n
 
 

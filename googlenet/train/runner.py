@@ -76,7 +76,7 @@ def _setup_torch(cfg: TrainConfig) -> None:
         torch.use_deterministic_algorithms(True, warn_only=True)
         # ... but do not NaN-fill every new tensor: that alone cost ~20% of a CPU step,
         # and it only helps to find reads of uninitialised memory.
-        torch.utils.deterministic.fill_uninitialized_memory = False  # type: ignore[attr-defined]
+        torch.utils.deterministic.fill_uninitialized_memory = False  # type: ignore[attr-defined]  # a module attribute the stubs lack
         torch.backends.cudnn.benchmark = False
     torch.manual_seed(cfg.seed)
 
@@ -175,7 +175,7 @@ class Run:
         when it wraps the model."""
         forward: nn.Module = TrainForward(self.model)
         if self.cfg.compile:
-            forward = torch.compile(forward)  # type: ignore[assignment]
+            forward = torch.compile(forward)  # type: ignore[assignment]  # an OptimizedModule
         if self.dist.enabled:
             ids = [self.device.index] if self.device.type == "cuda" else None
             forward = nn.parallel.DistributedDataParallel(forward, device_ids=ids)

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from googlenet.errors import ConfigError
-from googlenet.recipe import ModelRecipe, Recipe, TransferRecipe
+from googlenet.recipe import Head, ModelRecipe, Pool, Recipe, TransferRecipe
 from googlenet.train.config import TrainConfig, recipe_flags_from_weights
 from googlenet.train.runner import FitResult, fit
 
@@ -59,8 +59,8 @@ def finetune(
     weights: str | os.PathLike[str] | None,
     cut: str | None = None,
     model: str | None = None,
-    head: str = "classes",
-    pool: str = "avg",
+    head: Head = "classes",
+    pool: Pool = "avg",
     hidden: int = 0,
     dropout: float = 0.2,
     input_size: int | None = None,
@@ -84,7 +84,7 @@ def finetune(
         raise ConfigError("give weights (a pretrained backbone) or model (start from "
                           "scratch)")
     recipe: Recipe = TransferRecipe(ModelRecipe(name, aux_logits=False), require_cut(cut),
-                                    head=head, pool=pool, hidden=hidden,  # type: ignore[arg-type]
+                                    head=head, pool=pool, hidden=hidden,
                                     dropout=dropout, input_size=input_size,
                                     unfreeze=tuple(unfreeze))
     cfg = finetune_base().replace(recipe=recipe, data=str(data),
