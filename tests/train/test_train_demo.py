@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from googlenet.errors import DataError
+from googlenet.recipe import ModelRecipe
 from googlenet.train import demo
 from googlenet.train.demo import demo_config, run_demo, synthetic_fallback_note
 
@@ -35,7 +36,7 @@ def test_run_demo_prints_the_note_before_training(monkeypatch, tmp_path, capsys)
     monkeypatch.setattr(demo, "find_idx_dataset", _missing)
     cfg = demo_config(str(tmp_path), dataset="synthetic", train_limit=64, epochs=1)
     # The demo's run, shrunk to seconds: the smallest model, two steps, no report.
-    run_demo(cfg.replace(model="inception_a_net", width=None, batch_size=32, eval_limit=32,
+    run_demo(cfg.replace(recipe=ModelRecipe("inception_a_net"), batch_size=32, eval_limit=32,
                          precision="fp32", channels_last=False, progress=False,
                          report=False))
     out = capsys.readouterr().out
