@@ -82,6 +82,13 @@ CASES = [
     (["finetune", "--model", "googlenet_bn", "--cut", "inception_4e", "--data", "{tmp}",
       "--input-size", "0"], "--input-size must be >= 1, got 0"),
     (["finetune", "--model", "googlenet_bn", "--data", "{tmp}"], "--cut is required"),
+    # The README's old example: mixed9 lies after the cut; refused before any data is read.
+    (["finetune", "--model", "inception_v3", "--cut", "mixed7", "--unfreeze", "mixed9",
+      "--unfreeze-epochs", "1", "--data", "{tmp}/nowhere"], "cannot unfreeze 'mixed9'"),
+    (["finetune", "--model", "googlenet", "--cut", "mixed7", "--data", "{tmp}/nowhere"],
+     "googlenet has no feature 'mixed7'"),
+    (["convert", "{trunc}", "{tmp}/o.safetensors", "--from", "keras", "--model",
+      "inception_v3"], "keras weights load into inception_v3_keras, not 'inception_v3'"),
     ([*TRAIN, "--name", "../escape"], "--name must be a plain folder name inside --output"),
     ([*TRAIN, "--hidden", "32"], "--hidden describes a fine-tuning head; give --cut"),
     (["summary", "googlenet", "--input-size", "20"], "minimum 31x31"),

@@ -127,6 +127,10 @@ class Run:
                  resume: bool = False) -> None:
         self.cfg, self.dist, self.device = cfg, dist, device
         self.dir = Path(cfg.run_dir)
+        if isinstance(cfg.recipe, TransferRecipe):
+            from ..transfer.model import check_transfer_names  # transfer imports the trainer
+
+            check_transfer_names(cfg.recipe)
         last_path = ckpt.checkpoint_path(self.dir, ckpt.LAST)
         last = read_meta(last_path) if resume else None
         pre, chans = _starting_point(cfg, last)

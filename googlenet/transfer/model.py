@@ -33,6 +33,31 @@ from googlenet.models.inception_net import InceptionNet, InceptionOutputs
 from googlenet.recipe import TransferRecipe
 
 
+def _blocks_to_unfreeze(blocks: list[str], cut: str, names: Iterable[str]) -> list[str]:
+    """``names`` if each is a block up to the cut; else a one-line error listing them."""
+    for name in names:
+        if name not in blocks:
+            raise InputSizeError(f"cannot unfreeze {name!r}: the model cut at {cut} has "
+                                 f"blocks {', '.join(blocks)}")
+    return list(names)
+
+
+def check_transfer_names(recipe: TransferRecipe) -> None:
+    """Check the cut and the blocks to unfreeze against the backbone's feature names
+    without building its weights (a meta-device model): a typo fails before the data set
+    is read and long before the second phase would have found it."""
+    from googlenet.models import get_model_info
+
+    info = get_model_info(recipe.backbone.name)
+    with torch.device("meta"):
+        backbone = InceptionNet(info.spec, **{k: v for k, v in recipe.backbone.kwargs().items()
+                                              if k in ("num_classes", "in_chans")},
+                                aux_logits=False)
+    cut = backbone.resolve_feature(recipe.cut)
+    blocks = list(backbone.feature_names[: backbone.feature_names.index(cut) + 1])
+    _blocks_to_unfreeze(blocks, cut, recipe.unfreeze)
+
+
 def _head(recipe: TransferRecipe, num_classes: int, channels: int,
           spatial: int) -> nn.Sequential:
     layers: list[tuple[str, nn.Module]] = []
@@ -95,14 +120,7 @@ class TransferModel(nn.Module):
 
     # -- freezing -----------------------------------------------------------------------
     def _check_block_names(self, names: Iterable[str]) -> list[str]:
-        valid = list(self.features._modules)
-        picked = []
-        for name in names:
-            if name not in valid:
-                raise InputSizeError(f"cannot unfreeze {name!r}: the model cut at "
-                                     f"{self.cut} has blocks {', '.join(valid)}")
-            picked.append(name)
-        return picked
+        return _blocks_to_unfreeze(list(self.features._modules), self.cut, names)
 
     def freeze_backbone(self) -> None:
         """Stop gradients into every backbone block and keep them in inference mode."""

@@ -174,6 +174,11 @@ def import_weights(
         raise WeightsError(f"{path}: unknown source {source!r} (one of {', '.join(SOURCES)})")
     if not os.path.isfile(path):
         raise WeightsError(f"{path}: no such file")
+    if model is not None:  # a model the source cannot fill: say so before reading the file
+        try:
+            release(source, model)
+        except WeightsError as err:
+            raise WeightsError(f"{path}: {err}") from None
     bar = progress or StageProgress(2, enabled=False)
     read, map_onto_model = _IMPORTERS[source]
     try:

@@ -28,9 +28,9 @@ ROOT = Path(__file__).resolve().parents[2]
 TIMING = ("time", "wall", "images_per_s")  # wall-clock figures differ between runs
 
 
-def _harness(parent: Path, kill: str) -> subprocess.CompletedProcess[str]:
+def _harness(parent: Path, kill: str, kind: str = "train") -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, PYTHONPATH=str(ROOT), OMP_NUM_THREADS="1")
-    return subprocess.run([sys.executable, str(HARNESS), str(parent), kill], env=env,
+    return subprocess.run([sys.executable, str(HARNESS), str(parent), kill, kind], env=env,
                           capture_output=True, text=True, timeout=300)
 
 
@@ -38,24 +38,32 @@ def _metrics(row: dict[str, float]) -> dict[str, float]:
     return {k: v for k, v in row.items() if k not in TIMING}
 
 
-def _finish(parent: Path) -> dict[str, float]:
+def _finish(parent: Path, kind: str = "train") -> dict[str, float]:
     """Resume until the run completes; returns the best row it reports."""
     for _ in range(3):
-        proc = _harness(parent, "none")
+        proc = _harness(parent, "none", kind)
         if proc.returncode == 0:
             return json.loads(proc.stdout.strip().splitlines()[-1])
         assert proc.returncode != 2, proc.stderr[-2000:]
     raise AssertionError(f"run did not complete: {proc.stderr[-2000:]}")
 
 
-@pytest.fixture(scope="module")
-def reference(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
-    parent = tmp_path_factory.mktemp("reference")
-    best = _finish(parent)
+def _reference(parent: Path, kind: str) -> dict[str, object]:
+    best = _finish(parent, kind)
     run = parent / "run"
     return {"best": best, "last": load_state_dict(run / "last.safetensors")[0],
             "best_weights": load_state_dict(run / "best.safetensors")[0],
             "history": json.loads((run / "metrics.json").read_text())}
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+    return _reference(tmp_path_factory.mktemp("reference"), "train")
+
+
+@pytest.fixture(scope="module")
+def finetune_reference(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+    return _reference(tmp_path_factory.mktemp("finetune"), "finetune")
 
 
 def _check(parent: Path, best: dict[str, float], reference: dict[str, object]) -> None:
@@ -120,3 +128,13 @@ def test_kill_at_a_random_instant_then_resume_is_exact(tmp_path, delay, referenc
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     _check(tmp_path, _finish(tmp_path), reference)
+
+
+# A fine-tuning run of 2 + 1 epochs commits at renames 2 (epoch 1), 7 (epoch 2) and 12
+# (epoch 3, the first of the unfreeze phase); renames counted as above.
+@pytest.mark.parametrize("kill", ["after:7", "before:12"])
+def test_a_killed_finetune_resumes_exactly_in_either_phase(tmp_path, kill,
+                                                           finetune_reference):
+    proc = _harness(tmp_path, kill, "finetune")
+    assert proc.returncode == -signal.SIGKILL, proc.stderr[-2000:]
+    _check(tmp_path, _finish(tmp_path, "finetune"), finetune_reference)
