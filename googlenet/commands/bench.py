@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 
 import torch
+from torch import nn
 
 from ..deploy.bench import benchmark, render
 from ..deploy.optimize import PATHS, PathUnavailableError
 from ..devices import resolve_device
 from ..errors import InputSizeError
+from ..models import create_model, get_model_info
 from ._common import add_model_args, model_from_args, positive_int, print_json
 
 
@@ -44,12 +46,25 @@ def _run(args: argparse.Namespace) -> int:
                        batches=parse_batches(args.batch), input_size=size,
                        device=str(device),
                        rounds=args.rounds, calibration_images=args.calibration_images,
-                       trained_weights=bool(args.weights))
+                       trained_weights=bool(args.weights),
+                       baseline=_baseline(args.baseline, model, size))
     if args.json:
         print_json(report.as_dict())
     else:
         print(render(report))
     return 0
+
+
+def _baseline(name: str, model: nn.Module, size: int) -> tuple[str, nn.Module] | None:
+    """The second reference (``--baseline``), or None when it cannot take the same inputs
+    (a 1-channel model, an input below its minimum) or was turned off."""
+    if name == "none":
+        return None
+    info = get_model_info(name)
+    if info.in_chans != getattr(model, "in_chans", 3) or size < info.min_input_size:
+        return None
+    reference = create_model(name, aux_logits=False)
+    return f"{name} eager fp32 NCHW, random init", reference
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -63,5 +78,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--threads", type=positive_int, help="torch threads (default: torch's)")
     p.add_argument("--calibration-images", type=positive_int, default=256,
                    help="int8 calibration")
+    p.add_argument("--baseline", default="googlenet_bn",
+                   help="a second reference timed eager fp32 in the same rounds: what users "
+                        "would otherwise run (default googlenet_bn, torchvision's GoogLeNet "
+                        "layout); 'none' to leave it out; skipped for 1-channel models")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=_run)

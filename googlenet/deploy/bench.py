@@ -1,6 +1,10 @@
 """Side-by-side inference benchmark: every path timed in interleaved rounds in one
 process, so each ratio to the eager baseline shares the machine's noise; every path's
 output checked against eager on the same inputs.
+
+Users compare against what they would otherwise run, so a second reference can join the
+rounds: another network (by default torchvision's GoogLeNet layout, ``googlenet_bn``) run
+eager in fp32 NCHW, and every path also gets its ratio to that (``ratio_baseline``).
 """
 
 from __future__ import annotations
@@ -19,6 +23,9 @@ from ..progress import ProgressBar
 from .optimize import FP32_ATOL, PATHS, TOP1_AGREEMENT, InferenceRunner, build_path
 from .optimize import unavailable_reason as _unavailable
 
+BASELINE = "baseline"
+"""The name of the second reference's row (see the module docstring)."""
+
 MIN_SAMPLE_S = 0.2
 """Each timed sample repeats the call until it lasts this long (batch 1 is milliseconds)."""
 
@@ -32,6 +39,7 @@ class PathResult:
     images_per_s: float | None = None
     latency_ms: float | None = None
     ratio: float | None = None
+    ratio_baseline: float | None = None
     max_abs_diff: float | None = None
     top1_agreement: float | None = None
     tolerance: str = ""
@@ -51,6 +59,7 @@ class BenchReport:
     torch: str
     machine: str
     trained_weights: bool
+    baseline: str | None = None  # the second reference, e.g. "googlenet_bn eager fp32 NCHW"
     results: list[PathResult] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, object]:
@@ -142,6 +151,8 @@ def _check_all(
         r.latency_ms = seconds[path] * 1e3
         r.images_per_s = batch / seconds[path]
         r.ratio = seconds["eager"] / seconds[path]
+        if BASELINE in seconds:
+            r.ratio_baseline = seconds[BASELINE] / seconds[path]
         out = runners[path](images)
         r.max_abs_diff, r.top1_agreement, r.passed = check_outputs(path, ref, out)
     return results
@@ -151,11 +162,14 @@ def benchmark(
     model: nn.Module, *, name: str, paths: Sequence[str], batches: Sequence[int],
     input_size: int, device: str = "cpu", rounds: int = 5, calibration_images: int = 256,
     trained_weights: bool = False, seed: int = 0,
+    baseline: tuple[str, nn.Module] | None = None,
 ) -> BenchReport:
     """Time ``paths`` (``eager`` is always included as the baseline) at each batch size
     and check each against eager. Inputs are random normal images; int8 calibrates on
     ``calibration_images`` of them. Each path is built once (``build_s``: build plus
     first call); compiled paths specialise to each batch size in its warm-up call.
+    ``baseline`` (a description and a model) is timed eager in the same rounds, and
+    every path's ``ratio_baseline`` is its speed relative to it.
     A progress bar with an ETA (a step per build, and per path, batch and round) is
     drawn on stderr when it is a terminal."""
     paths = ["eager"] + [p for p in paths if p != "eager"]
@@ -167,7 +181,8 @@ def benchmark(
     in_chans = getattr(model, "in_chans", 3)
     model = model.eval().to(device)
     report = BenchReport(name, input_size, device, torch.get_num_threads(), torch.__version__,
-                         platform.processor() or platform.machine(), trained_weights)
+                         platform.processor() or platform.machine(), trained_weights,
+                         baseline[0] if baseline else None)
     shape = (in_chans, input_size, input_size)
     calib = [torch.randn(min(32, calibration_images), *shape, generator=gen)
              for _ in range(max(1, calibration_images // 32))]
@@ -175,13 +190,21 @@ def benchmark(
     example = torch.randn(batches[0], *shape, generator=gen).to(device)
     built = {p: PathResult(p, 0, tolerance=PATHS[p].tolerance) for p in paths}
     runnable = [p for p in paths if _unavailable(p, example.device) is None]
-    steps = len(paths) + len(batches) * len(runnable) * (1 + rounds)
+    timed = len(runnable) + (baseline is not None)
+    steps = len(paths) + len(batches) * timed * (1 + rounds)
     with ProgressBar(steps, f"bench {name}") as bar:
         runners = _build_all(model, paths, example, calib, built, bar)
+        if baseline is not None:
+            runners[BASELINE] = build_path("eager", baseline[1].to(device), example)
         for batch in batches:
             images = torch.randn(batch, *shape, generator=gen).to(device)
             seconds = _time_side_by_side(runners, images, rounds, bar)
             report.results += _check_all(runners, paths, built, images, seconds)
+            if BASELINE in seconds:  # its own row: its speed, no output check
+                report.results.append(PathResult(
+                    BASELINE, batch, batch / seconds[BASELINE], seconds[BASELINE] * 1e3,
+                    seconds["eager"] / seconds[BASELINE], 1.0,
+                    tolerance="another network: not compared"))
     return report
 
 
@@ -189,16 +212,24 @@ def render(report: BenchReport) -> str:
     """The report as a text table."""
     head = (f"{report.model} at {report.input_size}x{report.input_size} on {report.device} "
             f"({report.threads} threads, torch {report.torch}); ratios to eager from this run")
+    if report.baseline:
+        head += f"\n{BASELINE}: {report.baseline}, timed in the same rounds (x base)"
     if not report.trained_weights:
         head += "\nweights: random init, so top-1 agreement is only indicative"
-    lines = [head, f"{'path':<14} {'batch':>5} {'img/s':>9} {'latency ms':>11} {'x eager':>8} "
-                   f"{'max|diff|':>10} {'top-1 agr':>9}  check"]
+    base = f" {'x base':>7}" if report.baseline else ""
+    lines = [head, f"{'path':<14} {'batch':>5} {'img/s':>9} {'latency ms':>11} {'x eager':>8}"
+                   f"{base} {'max|diff|':>10} {'top-1 agr':>9}  check"]
     for r in report.results:
         if r.skipped:
             lines.append(f"{r.path:<14} {r.batch:>5}  skipped: {r.skipped}")
             continue
+        ratio_base = f" {r.ratio_baseline:>6.2f}x" if report.baseline else ""
+        if r.path == BASELINE:
+            lines.append(f"{r.path:<14} {r.batch:>5} {r.images_per_s:>9.1f} "
+                         f"{r.latency_ms:>11.2f} {r.ratio:>7.2f}x{ratio_base}  ({r.tolerance})")
+            continue
         verdict = "ok" if r.passed else "FAIL"
         lines.append(f"{r.path:<14} {r.batch:>5} {r.images_per_s:>9.1f} {r.latency_ms:>11.2f} "
-                     f"{r.ratio:>7.2f}x {r.max_abs_diff:>10.2e} {r.top1_agreement:>9.1%}  "
-                     f"{verdict} ({r.tolerance})")
+                     f"{r.ratio:>7.2f}x{ratio_base} {r.max_abs_diff:>10.2e} "
+                     f"{r.top1_agreement:>9.1%}  {verdict} ({r.tolerance})")
     return "\n".join(lines)

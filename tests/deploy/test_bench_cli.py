@@ -78,3 +78,28 @@ def test_bench_and_export_show_progress_only_on_a_terminal(fake_tty, capsys, tmp
     assert main(["export", "inception_a_net", "--format", "pt2",
                  "--out", str(tmp_path / "m.pt2")]) == 0
     assert "\r" not in capsys.readouterr().err
+
+
+def test_bench_baseline_is_timed_in_the_same_rounds(capsys):
+    # What users would otherwise run joins the rounds as its own row; every path gets
+    # its ratio to it. The baseline here is the same small network, so its speed
+    # equals eager's within noise, and "x base" is the ratio of measured times.
+    code = main(["bench", "googlenet_cifar", "--batch", "2", "--rounds", "1",
+                 "--paths", "fused", "--baseline", "googlenet_cifar", "--json"])
+    data = json.loads(capsys.readouterr().out)
+    assert code == 0 and data["baseline"].startswith("googlenet_cifar eager fp32")
+    rows = {r["path"]: r for r in data["results"]}
+    assert set(rows) == {"eager", "fused", "baseline"}
+    base = rows["baseline"]
+    for r in rows.values():
+        expected = r["images_per_s"] / base["images_per_s"]
+        assert abs(r["ratio_baseline"] - expected) < 1e-6 * expected
+    main(["bench", "googlenet_cifar", "--batch", "2", "--rounds", "1", "--paths", "fused",
+          "--baseline", "googlenet_cifar"])
+    assert "x base" in capsys.readouterr().out
+    # A 1-channel model cannot take the default RGB baseline's input: left out, no error.
+    assert main(["bench", "inception_a_net", "--batch", "2", "--rounds", "1",
+                 "--paths", "fused", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["baseline"] is None
+    assert main(["bench", "googlenet_cifar", "--baseline", "nosuchnet"]) == 2
+    assert "nosuchnet" in capsys.readouterr().err
