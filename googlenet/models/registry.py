@@ -29,6 +29,7 @@ from ..specs import (
     INCEPTION_A_NET,
     INCEPTION_V3,
     INCEPTION_V3_KERAS,
+    INCEPTION_V4,
     NetSpec,
 )
 from ..weights.preprocessing import Preprocessing
@@ -83,6 +84,8 @@ class ModelInfo:
 _V3_PAPER = "Szegedy et al. 2015, Rethinking the Inception Architecture for Computer Vision"
 _BN_PAPER = ("Ioffe & Szegedy 2015, Batch Normalization: Accelerating Deep Network Training "
              "by Reducing Internal Covariate Shift")
+_V4_PAPER = ("Szegedy et al. 2016, Inception-v4, Inception-ResNet and the Impact of Residual "
+             "Connections on Learning")
 
 MODELS: dict[str, ModelInfo] = {
     info.name: info
@@ -130,6 +133,11 @@ MODELS: dict[str, ModelInfo] = {
         ModelInfo("bn_inception", BN_INCEPTION,
                   "BN-Inception (Figure 5) as the Caffe model: conv+bias+BN, BGR 0..255 input.",
                   min_input_size=31, num_params=11_295_240, paper=_BN_PAPER),
+        # 75: the smallest input that leaves Reduction-B's 3x3/2 'valid' convolutions a 3x3
+        # map (the same arithmetic as Inception v3's stem and reductions).
+        ModelInfo("inception_v4", INCEPTION_V4,
+                  "Inception-v4 as TF-slim released it and timm ports it; no aux head.",
+                  min_input_size=75, num_params=42_679_816, paper=_V4_PAPER),
     )
 }
 
