@@ -156,3 +156,15 @@ def test_grid_arithmetic_is_pytorchs():
             assert isinstance(predicted, GridStop), size
         else:
             assert predicted == tuple(out.shape[-2:]), size
+
+
+def test_a_cut_backbone_checks_only_its_own_grid():
+    from googlenet.recipe import ModelRecipe, TransferRecipe, build_model
+
+    def cut(at: str) -> TransferRecipe:
+        return TransferRecipe(ModelRecipe("bn_inception", aux_logits=False), cut=at,
+                              num_classes=2, input_size=48)
+
+    assert build_model(cut("inception_3b")).feature_shape == (320, 6, 6)
+    with pytest.raises(InputSizeError, match=r"48x48 input does not fit: .*inception_4e"):
+        build_model(cut("inception_5b"))
