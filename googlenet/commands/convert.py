@@ -1,4 +1,4 @@
-"""``googlenet convert SRC DST --from torchvision|keras|caffe [--model NAME]``."""
+"""``googlenet convert SRC DST --from torchvision|keras|caffe|timm [--model NAME]``."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     models = "; ".join(f"{r.source}: {r.files[0]} -> {r.model}" for r in RELEASES)
     p = sub.add_parser("convert", help="import pretrained weights into a safetensors file",
                        description=f"Import foreign weights. Known releases: {models}.")
-    p.add_argument("src", help="the .pth, .h5 or .caffemodel file")
+    p.add_argument("src", help="the .pth, .safetensors (timm), .h5 or .caffemodel file")
     p.add_argument("dst", help="the .safetensors file to write")
     p.add_argument("--from", dest="source", required=True, choices=SOURCES)
     p.add_argument("--model", help="target model (default: the one the source fills)")

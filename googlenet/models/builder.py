@@ -8,7 +8,8 @@ give one module named after the row; ``conv2`` of Table 1 gives ``conv2_reduce``
 
 Every block of every family is one :class:`~googlenet.layers.InceptionBlock` built from a
 branch table; :data:`BLOCK_TABLES` says where a row's table comes from (Table 1's columns
-through :func:`~googlenet.specs.googlenet.table1_block`, or the row's own ``block``).
+through :func:`~googlenet.specs.googlenet.table1_block`, BN-Inception's Figure 5 columns
+through :func:`~googlenet.specs.bn_inception.figure5_block`, or the row's own ``block``).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from torch import nn
 from ..errors import SpecError
 from ..layers import ConvFactory, ConvNormAct, InceptionBlock, local_response_norm
 from ..specs.blocks import BlockSpec, scale_block
+from ..specs.bn_inception import figure5_block
 from ..specs.googlenet import table1_block
 from ..specs.types import NetSpec, Row
 
@@ -31,7 +33,7 @@ RowBuilder = Callable[[Row, int, NetSpec], Built]
 
 def conv_factory(spec: NetSpec) -> ConvFactory:
     """The conv/norm/act unit every convolution of ``spec`` is made of."""
-    return partial(ConvNormAct, norm=spec.norm, bn_eps=spec.bn_eps)
+    return partial(ConvNormAct, norm=spec.norm, bn_eps=spec.bn_eps, bias=spec.conv_bias)
 
 
 def _with_lrn(row: Row, spec: NetSpec, modules: list[tuple[str, nn.Module]]) -> None:
@@ -57,10 +59,16 @@ def _conv(row: Row, in_ch: int, spec: NetSpec) -> Built:
     return modules, out
 
 
+def pool_geometry(row: Row) -> tuple[int, int, int]:
+    """A pooling row's kernel, stride (default: the kernel) and padding (default 0)."""
+    kernel = row.patch or 2
+    return kernel, row.stride or kernel, row.padding or 0
+
+
 def _pool(row: Row, in_ch: int, spec: NetSpec) -> Built:
     cls = nn.MaxPool2d if row.type == "max_pool" else nn.AvgPool2d
-    pool = cls(row.patch or 2, row.stride or row.patch or 2, padding=row.padding or 0,
-               ceil_mode=spec.pool_ceil_mode)
+    kernel, stride, padding = pool_geometry(row)
+    pool = cls(kernel, stride, padding=padding, ceil_mode=spec.pool_ceil_mode)
     modules: list[tuple[str, nn.Module]] = [(row.name, pool)]
     _with_lrn(row, spec, modules)
     return modules, in_ch
@@ -78,6 +86,7 @@ def _own_table(row: Row, spec: NetSpec) -> BlockSpec:
 
 BLOCK_TABLES: dict[str, Callable[[Row, NetSpec], BlockSpec]] = {
     "inception": lambda row, spec: table1_block(row, spec.kernel_5x5),
+    "bn_inception": lambda row, spec: figure5_block(row),
     "block": _own_table,
 }
 """Row type -> the function that gives the row's branch table (at width 1)."""
@@ -98,7 +107,8 @@ def _block(row: Row, in_ch: int, spec: NetSpec) -> Built:
     except SpecError as err:
         raise SpecError(f"row {row.name}: {err}") from None
     out = block.out_channels
-    if row.out_size and spec.width == 1.0 and out != row.out_size[2]:
+    # A row with a named deviation (a misprinted depth) is not held to its printed one.
+    if row.out_size and spec.width == 1.0 and out != row.out_size[2] and not row.deviation:
         widths = "+".join(str(b.out_channels(in_ch)) for b in table.branches)
         gives = (f"branches add up to {widths}={out}" if table.residual is None
                  else f"a residual block keeps its input's {out}")

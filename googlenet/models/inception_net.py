@@ -17,6 +17,7 @@ from ..errors import InputSizeError, SpecError
 from ..layers import AuxHead, InceptionV3Aux
 from ..specs.types import AuxSpec, NetSpec
 from .builder import build_features, conv_factory
+from .grid import grid_error
 
 
 @dataclass
@@ -52,6 +53,7 @@ class InceptionNet(nn.Module):
         self.in_chans = in_chans or spec.in_chans
         self.num_classes = spec.num_classes if num_classes is None else num_classes
         self.min_input_size = min_input_size
+        self._grid_errors: dict[tuple[int, int, str | None], str] = {}
         layout = build_features(spec, self.in_chans)
         for name, module in layout.modules:
             self.add_module(name, module)
@@ -114,6 +116,20 @@ class InceptionNet(nn.Module):
         if h < self.min_input_size or w < self.min_input_size:
             m = self.min_input_size
             raise InputSizeError(f"{name}: input {h}x{w} is below the minimum {m}x{m}")
+        if not torch.compiler.is_compiling():  # a traced graph was checked when run eagerly
+            self.check_grid(int(h), int(w))
+
+    def check_grid(self, height: int, width: int, upto: str | None = None) -> None:
+        """Raise :class:`InputSizeError` when a ``height`` x ``width`` input cannot go
+        through the feature modules (up to module ``upto``), as BN-Inception's stride-2
+        modules cannot on odd grids (:mod:`googlenet.models.grid`); cached per size."""
+        key = (height, width, upto)
+        if key not in self._grid_errors:
+            row = next((r for r, mods in self.row_modules.items() if upto in mods), None)
+            self._grid_errors[key] = grid_error(self.spec, height, width, row)
+        error = self._grid_errors[key]
+        if error:
+            raise InputSizeError(error)
 
     def _features(
         self, x: torch.Tensor, collect: Iterable[str], stop_after: str | None = None

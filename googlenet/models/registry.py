@@ -18,6 +18,7 @@ from torch import nn
 from ..data.transforms import eval_resize_size
 from ..errors import SpecError, UnknownModelError, WeightsError
 from ..specs import (
+    BN_INCEPTION,
     D2L_GOOGLENET,
     GOOGLENET,
     GOOGLENET_BN,
@@ -28,6 +29,7 @@ from ..specs import (
     INCEPTION_A_NET,
     INCEPTION_V3,
     INCEPTION_V3_KERAS,
+    INCEPTION_V4,
     NetSpec,
 )
 from ..weights.preprocessing import Preprocessing
@@ -80,6 +82,10 @@ class ModelInfo:
 
 
 _V3_PAPER = "Szegedy et al. 2015, Rethinking the Inception Architecture for Computer Vision"
+_BN_PAPER = ("Ioffe & Szegedy 2015, Batch Normalization: Accelerating Deep Network Training "
+             "by Reducing Internal Covariate Shift")
+_V4_PAPER = ("Szegedy et al. 2016, Inception-v4, Inception-ResNet and the Impact of Residual "
+             "Connections on Learning")
 
 MODELS: dict[str, ModelInfo] = {
     info.name: info
@@ -120,6 +126,18 @@ MODELS: dict[str, ModelInfo] = {
         ModelInfo("inception_v3_keras", INCEPTION_V3_KERAS,
                   "Inception v3 as keras.applications.InceptionV3: pad-free branch pooling.",
                   min_input_size=75, num_params=23_834_568, paper=_V3_PAPER),
+        # 31: the smallest input whose grid at 3c is a 4x4 and at 4e a 2x2. Above it, only
+        # sizes whose grids there are even fit (32 and 224 do, 48 does not): the padded
+        # stride-2 convolutions and the unpadded pool beside them disagree on odd grids
+        # (googlenet.models.grid names the nearest sizes that fit).
+        ModelInfo("bn_inception", BN_INCEPTION,
+                  "BN-Inception (Figure 5) as the Caffe model: conv+bias+BN, BGR 0..255 input.",
+                  min_input_size=31, num_params=11_295_240, paper=_BN_PAPER),
+        # 75: the smallest input that leaves Reduction-B's 3x3/2 'valid' convolutions a 3x3
+        # map (the same arithmetic as Inception v3's stem and reductions).
+        ModelInfo("inception_v4", INCEPTION_V4,
+                  "Inception-v4 as TF-slim released it and timm ports it; no aux head.",
+                  min_input_size=75, num_params=42_679_816, paper=_V4_PAPER),
     )
 }
 

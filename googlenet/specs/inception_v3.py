@@ -14,7 +14,7 @@ Names, a public format (state-dict keys):
 - inside blocks: the TF-slim / torchvision names. A branch's convolutions are
   ``<branch>_1``, ``<branch>_2`` ... (``<branch>`` alone when it has one), and the arms of
   a split take the next number with ``a`` / ``b`` (``branch3x3_2a``, ``branch3x3_2b``):
-  :func:`_branch` applies that rule, so the tables below carry widths only.
+  :func:`slim_branch` applies that rule, so the tables below carry widths only.
 
 Blocks, named by the letters torchvision and TF-slim use, as branch tables that read like
 the paper's figures: A (35x35, Figure 5), B (35 -> 17 grid reduction, Figure 10), C
@@ -35,7 +35,7 @@ def _conv(name: str, patch: int, stride: int, out: tuple[int, int, int], padding
     return Row(name, "conv", patch=patch, stride=stride, out_size=out, depth=1, padding=padding)
 
 
-def _branch(name: str, *ops: Op, split: tuple[Conv, ...] = ()) -> Branch:
+def slim_branch(name: str, *ops: Op, split: tuple[Conv, ...] = ()) -> Branch:
     """A branch with TF-slim's module names (see the module docstring)."""
     numbered = sum(isinstance(op, Conv) for op in ops) + bool(split) > 1
     named: list[Op] = []
@@ -63,17 +63,17 @@ def _valid(out: int, kernel: int = 3) -> Conv:
 def block_a(pool_features: int) -> BlockSpec:
     """35x35 (Figure 5): the 5x5 and a "double 3x3"; ``pool_features`` 32 or 64."""
     return BlockSpec((
-        _branch("branch1x1", Conv(64, 1)),
-        _branch("branch5x5", Conv(48, 1), Conv(64, 5)),
-        _branch("branch3x3dbl", Conv(64, 1), Conv(96, 3), Conv(96, 3)),
-        _branch("branch_pool", _AVG, Conv(pool_features, 1)),
+        slim_branch("branch1x1", Conv(64, 1)),
+        slim_branch("branch5x5", Conv(48, 1), Conv(64, 5)),
+        slim_branch("branch3x3dbl", Conv(64, 1), Conv(96, 3), Conv(96, 3)),
+        slim_branch("branch_pool", _AVG, Conv(pool_features, 1)),
     ), label="Inception A (Figure 5)")
 
 
 BLOCK_B = BlockSpec((
-    _branch("branch3x3", _valid(384)),
-    _branch("branch3x3dbl", Conv(64, 1), Conv(96, 3), _valid(96)),
-    _branch("branch_pool", _MAX_VALID),
+    slim_branch("branch3x3", _valid(384)),
+    slim_branch("branch3x3dbl", Conv(64, 1), Conv(96, 3), _valid(96)),
+    slim_branch("branch_pool", _MAX_VALID),
 ), label="reduction B (Figure 10)")
 """35 -> 17 grid reduction: strided convolutions beside a strided pool."""
 
@@ -81,27 +81,27 @@ BLOCK_B = BlockSpec((
 def block_c(c7: int) -> BlockSpec:
     """17x17 (Figure 6): 7x7 factorised into 1x7 and 7x1; ``c7`` 128, 160, 160, 192."""
     return BlockSpec((
-        _branch("branch1x1", Conv(192, 1)),
-        _branch("branch7x7", Conv(c7, 1), Conv(c7, (1, 7)), Conv(192, (7, 1))),
-        _branch("branch7x7dbl", Conv(c7, 1), Conv(c7, (7, 1)), Conv(c7, (1, 7)),
+        slim_branch("branch1x1", Conv(192, 1)),
+        slim_branch("branch7x7", Conv(c7, 1), Conv(c7, (1, 7)), Conv(192, (7, 1))),
+        slim_branch("branch7x7dbl", Conv(c7, 1), Conv(c7, (7, 1)), Conv(c7, (1, 7)),
                 Conv(c7, (7, 1)), Conv(192, (1, 7))),
-        _branch("branch_pool", _AVG, Conv(192, 1)),
+        slim_branch("branch_pool", _AVG, Conv(192, 1)),
     ), label="Inception C (Figure 6)")
 
 
 BLOCK_D = BlockSpec((
-    _branch("branch3x3", Conv(192, 1), _valid(320)),
-    _branch("branch7x7x3", Conv(192, 1), Conv(192, (1, 7)), Conv(192, (7, 1)), _valid(192)),
-    _branch("branch_pool", _MAX_VALID),
+    slim_branch("branch3x3", Conv(192, 1), _valid(320)),
+    slim_branch("branch7x7x3", Conv(192, 1), Conv(192, (1, 7)), Conv(192, (7, 1)), _valid(192)),
+    slim_branch("branch_pool", _MAX_VALID),
 ), label="reduction D")
 """17 -> 8 grid reduction."""
 
 BLOCK_E = BlockSpec((
-    _branch("branch1x1", Conv(320, 1)),
-    _branch("branch3x3", Conv(384, 1), split=(Conv(384, (1, 3)), Conv(384, (3, 1)))),
-    _branch("branch3x3dbl", Conv(448, 1), Conv(384, 3),
+    slim_branch("branch1x1", Conv(320, 1)),
+    slim_branch("branch3x3", Conv(384, 1), split=(Conv(384, (1, 3)), Conv(384, (3, 1)))),
+    slim_branch("branch3x3dbl", Conv(448, 1), Conv(384, 3),
             split=(Conv(384, (1, 3)), Conv(384, (3, 1)))),
-    _branch("branch_pool", _AVG, Conv(192, 1)),
+    slim_branch("branch_pool", _AVG, Conv(192, 1)),
 ), label="Inception E (Figure 7)")
 """8x8 with expanded filter banks: 3x3 outputs split into parallel 1x3 and 3x1."""
 

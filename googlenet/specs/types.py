@@ -50,6 +50,11 @@ class Row:
     options: Mapping[str, Any] = field(default_factory=dict)
     # The branch table of a "block" row.
     block: BlockSpec | None = None
+    # How the built row departs from the printed one: an inconsistency in the paper (BN-
+    # Inception's Figure 5 prints 576 channels where its branches add up to 608) or a
+    # change every released model made. The builder then does not hold the row to its
+    # printed depth; the family's table marks the row and lists the note.
+    deviation: str = ""
 
     @property
     def is_head(self) -> bool:
@@ -63,9 +68,10 @@ class Row:
 
     @property
     def patch_stride(self) -> str:
-        """The paper's "patch size/stride" column, e.g. ``7x7/2``."""
+        """The paper's "patch size/stride" column, e.g. ``7x7/2``; a block row with a
+        stride reads ``stride 2``, as Figure 5 of the BN-Inception paper prints it."""
         if self.patch is None:
-            return ""
+            return f"stride {self.stride}" if self.stride and self.stride > 1 else ""
         return f"{self.patch}x{self.patch}/{self.stride or 1}"
 
 
@@ -135,6 +141,9 @@ class NetSpec:
     num_classes: int = 1000
     # "none": plain conv + bias + ReLU, as the paper; "bn": BN after every conv.
     norm: Literal["none", "bn"] = "none"
+    # Convolution biases: None gives them exactly to convolutions without a norm (BN's
+    # shift replaces a bias); True keeps them in front of BN too, as Caffe models do.
+    conv_bias: bool | None = None
     bn_eps: float = 1e-5
     # The paper's LRN after pool1 and after conv2 (rows with lrn_after=True).
     use_lrn: bool = True

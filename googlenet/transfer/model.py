@@ -106,6 +106,7 @@ class TransferModel(nn.Module):
         if self.input_size < self.min_input_size:
             raise InputSizeError(f"input size {self.input_size} is below "
                                  f"{backbone.spec.name}'s minimum {self.min_input_size}")
+        backbone.check_grid(self.input_size, self.input_size, upto=self.cut)
         self.recipe = recipe
         self.num_classes = recipe.num_classes
         with torch.no_grad():

@@ -9,7 +9,10 @@ Sources and the models they fill:
 - ``torchvision``: ``googlenet-1378be20.pth`` -> ``googlenet_bn``,
   ``inception_v3_google-0cc3c7bd.pth`` -> ``inception_v3``;
 - ``keras``: ``inception_v3_weights_tf_dim_ordering_tf_kernels[_notop].h5`` ->
-  ``inception_v3_keras`` (Inception v3 with Keras' average pooling).
+  ``inception_v3_keras`` (Inception v3 with Keras' average pooling);
+- ``timm``: timm's and Cadene's (``pretrainedmodels``) state dicts: ``inceptionv4-8e4777a0.pth``
+  or timm's ``inception_v4.tf_in1k`` -> ``inception_v4``, ``bn_inception-52deb4733.pth`` ->
+  ``bn_inception``, timm's ``inception_v3.tf_in1k`` -> ``inception_v3``.
 
 The written file's metadata (:class:`~googlenet.weights.meta.WeightsMeta`) names the model,
 its classes and the exact preprocessing the weights expect, so ``googlenet predict`` and
@@ -29,6 +32,7 @@ from torch import nn
 
 from googlenet.errors import WeightsError
 from googlenet.models import create_model
+from googlenet.models.inception_net import InceptionNet
 from googlenet.progress import StageProgress
 from googlenet.recipe import ModelRecipe
 from googlenet.weights._atomic import writable_file
@@ -99,18 +103,25 @@ def _read_torchvision(path: PathLike) -> Any:
     return load_torch_state_dict(path)
 
 
-def _map_torchvision(raw: Any, path: PathLike, model: str | None) -> ImportedWeights:
-    from googlenet.weights.torchvision_map import from_torchvision
-
-    name = release("torchvision", model or _torchvision_model(raw, path)).model
-    state = from_torchvision(raw, name, source=str(path))
-    fc = state.get("fc.weight")
+def _from_state(state: dict[str, torch.Tensor], name: str, source: str, path: PathLike,
+                ) -> ImportedWeights:
+    """The registry model ``name`` holding ``state`` (our keys, checked): its class count
+    from the classifier, aux heads when the state has them."""
+    fc = state.get(f"{InceptionNet.CLASSIFIER}.weight")
     num_classes = int(fc.shape[0]) if fc is not None else 1000
     aux = any(k.startswith("aux") for k in state)
     recipe = ModelRecipe(name, num_classes=num_classes, aux_logits=aux)
     net = create_model(name, **recipe.kwargs())
     net.load_state_dict(state)
-    return _imported(net, recipe, "torchvision", path)
+    return _imported(net, recipe, source, path)
+
+
+def _map_torchvision(raw: Any, path: PathLike, model: str | None) -> ImportedWeights:
+    from googlenet.weights.torchvision_map import from_torchvision
+
+    name = release("torchvision", model or _torchvision_model(raw, path)).model
+    return _from_state(from_torchvision(raw, name, source=str(path)), name, "torchvision",
+                       path)
 
 
 def import_torchvision(path: PathLike, model: str | None = None) -> ImportedWeights:
@@ -153,6 +164,29 @@ def import_keras(path: PathLike, model: str | None = None) -> ImportedWeights:
     return _map_keras(_read_keras(path), path, model)
 
 
+def _read_timm(path: PathLike) -> Any:
+    # timm's hub files are plain safetensors; its older releases and Cadene's are .pth.
+    if Path(path).suffix == ".safetensors":
+        from googlenet.weights.safetensors_io import load_safetensors
+
+        return load_safetensors(path)[0]
+    return _read_torchvision(path)
+
+
+def _map_timm(raw: Any, path: PathLike, model: str | None) -> ImportedWeights:
+    from googlenet.weights.timm_map import from_timm, timm_model
+
+    name = release("timm", model or timm_model(raw, str(path))).model
+    return _from_state(from_timm(raw, name, source=str(path)), name, "timm", path)
+
+
+def import_timm(path: PathLike, model: str | None = None) -> ImportedWeights:
+    """Read a timm or Cadene (pretrainedmodels) state dict, ``.pth`` or ``.safetensors``,
+    into ``inception_v4``, ``bn_inception`` or ``inception_v3`` (told apart by the keys
+    when ``model`` is None); a TF-origin file's 1001st "background" class is dropped."""
+    return _map_timm(_read_timm(path), path, model)
+
+
 # Each source is read (parsing the file: most of a large file's time) and then mapped
 # onto our model; two steps, so that `convert` can show which one runs.
 _Reader = Callable[[PathLike], Any]
@@ -161,6 +195,7 @@ _IMPORTERS: dict[str, tuple[_Reader, _Mapper]] = {
     "caffe": (_read_caffe, _map_caffe),
     "torchvision": (_read_torchvision, _map_torchvision),
     "keras": (_read_keras, _map_keras),
+    "timm": (_read_timm, _map_timm),
 }
 
 
@@ -168,7 +203,7 @@ def import_weights(
     path: PathLike, source: str, model: str | None = None,
     *, progress: StageProgress | None = None,
 ) -> ImportedWeights:
-    """Import ``path`` from ``source`` (``torchvision``, ``keras`` or ``caffe``);
+    """Import ``path`` from ``source`` (``torchvision``, ``keras``, ``caffe`` or ``timm``);
     ``progress`` is the caller's stage bar, on which "reading" and "mapping" are marked."""
     if source not in _IMPORTERS:
         raise WeightsError(f"{path}: unknown source {source!r} (one of {', '.join(SOURCES)})")

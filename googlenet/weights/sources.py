@@ -10,9 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from googlenet.errors import WeightsError
+from googlenet.specs.bn_inception import CAFFE_MEAN_BGR
 from googlenet.weights.preprocessing import Preprocessing
 
-SOURCES = ("torchvision", "keras", "caffe")
+SOURCES = ("torchvision", "keras", "caffe", "timm")
 
 # Inception-style input: x / 127.5 - 1, i.e. mean = std = 0.5 on 0..1 RGB pixels.
 _HALF = (0.5, 0.5, 0.5)
@@ -57,6 +58,28 @@ RELEASES: tuple[Release, ...] = (
              "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5"),
             Preprocessing(mean=_HALF, std=_HALF, input_size=299, resize_size=342),
             "keras.applications.InceptionV3: x / 127.5 - 1"),
+    # timm's default_cfgs for its TF-slim ports (inception_v4.tf_in1k, inception_v3.tf_in1k):
+    # IMAGENET_INCEPTION_MEAN / _STD (0.5), 299x299, crop_pct 0.875, resized to
+    # floor(299 / 0.875) = 341; Cadene's inceptionv4 settings say the same (input_range
+    # [0, 1], mean = std = 0.5).
+    Release("timm", "inception_v4",
+            ("inceptionv4-8e4777a0.pth", "timm/inception_v4.tf_in1k model.safetensors"),
+            Preprocessing(mean=_HALF, std=_HALF, input_size=299, resize_size=341),
+            "timm / Cadene inception_v4 (TF-slim weights): (x - 0.5) / 0.5"),
+    # Cadene's bninception, the Caffe BN-Inception: BGR pixels in 0..255 minus
+    # CAFFE_MEAN_BGR, std 1; 224x224 crops of images resized to 256 (its 0.875 scale).
+    Release("timm", "bn_inception", ("bn_inception-52deb4733.pth",),
+            Preprocessing(mean=CAFFE_MEAN_BGR, std=(1.0, 1.0, 1.0), scale=255.0,
+                          channel_order="BGR", input_size=224, resize_size=256),
+            "Cadene bninception (Caffe BN-Inception): BGR pixels in 0..255 minus the mean"),
+    # timm's TF port of Inception v3 has torchvision's layout and no aux head (its first
+    # file, like Cadene's inception_v4, has TF-slim's 1001 classes; the importer drops
+    # class 0, "background", as timm's label_offset=1 did).
+    Release("timm", "inception_v3",
+            ("tf_inception_v3-e0069de4.pth", "timm/inception_v3.tf_in1k model.safetensors"),
+            Preprocessing(mean=_HALF, std=_HALF, input_size=299, resize_size=341),
+            "timm inception_v3.tf_in1k (TF-slim weights): (x - 0.5) / 0.5"),
+    # timm / Cadene inception_resnet_v2: added with the model (issue 13, Inception-ResNet).
 )
 
 

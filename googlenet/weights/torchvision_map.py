@@ -108,7 +108,7 @@ def _rename(key: str, pairs: Mapping[str, str]) -> str | None:
     return None
 
 
-def _reference(model_name: str, num_classes: int, aux: bool) -> dict[str, torch.Size]:
+def reference_shapes(model_name: str, num_classes: int, aux: bool) -> dict[str, torch.Size]:
     """Key -> shape of our model, built on the meta device (no memory, no init)."""
     spec = get_model_info(model_name).spec
     with torch.device("meta"):
@@ -154,7 +154,7 @@ def from_torchvision(
         want = {k: v.shape for k, v in model.state_dict().items()}
     else:
         fc = state_dict.get("fc.weight")
-        want = _reference(model_name, fc.shape[0] if fc is not None else 1000, keep_aux)
+        want = reference_shapes(model_name, fc.shape[0] if fc is not None else 1000, keep_aux)
     return check_state_dict(ours, want, source=source, name_of=name_of)
 
 
@@ -171,7 +171,7 @@ def to_torchvision(
     spec = get_model_info(model_name).spec
     has_aux = any(k.startswith(tuple(f"{a.name}." for a in spec.aux)) for k in state_dict)
     fc = state_dict.get("fc.weight")
-    want = _reference(model_name, fc.shape[0] if fc is not None else 1000, has_aux)
+    want = reference_shapes(model_name, fc.shape[0] if fc is not None else 1000, has_aux)
     check_state_dict(state_dict, want, source=source)
     out: dict[str, torch.Tensor] = {}
     for key, value in state_dict.items():

@@ -20,34 +20,12 @@ from googlenet.deploy.fuse import (
 from googlenet.layers import ConvNormAct, InceptionBlock
 from googlenet.models import create_model
 from googlenet.specs.blocks import leading_1x1_branches
-
-
-def _randomise_bn(model: nn.Module) -> None:
-    # Fresh BN is the identity in eval mode; give it statistics worth folding, with a
-    # gain near 1 so that 60 layers of it do not blow the logits up to 1e3.
-    gen = torch.Generator().manual_seed(1)
-    for m in model.modules():
-        if isinstance(m, nn.BatchNorm2d):
-            n = m.num_features
-            m.running_mean.copy_(torch.rand(n, generator=gen) - 0.5)
-            m.running_var.copy_(torch.rand(n, generator=gen) + 0.5)
-            gain = 0.9 + 0.2 * torch.rand(n, generator=gen)
-            m.weight.data.copy_(gain * (m.running_var + m.eps).sqrt())
-            m.bias.data.copy_(torch.rand(n, generator=gen) - 0.5)
-
-
-def _trained_scale_logits(model: nn.Module, x: torch.Tensor) -> None:
-    # Kaiming-initialised GoogLeNets give logits near 100 before training, where fp32
-    # rounding alone reaches 1e-4; trained ones give ~10. Scale the classifier to that.
-    with torch.no_grad():
-        scale = 10.0 / model(x).abs().max().item()
-        model.fc.weight.mul_(scale)
-        model.fc.bias.mul_(scale)
+from tests.deploy.nets import randomise_bn, trained_scale_logits
 
 
 def test_fold_bn_matches_conv_then_bn():
     unit = ConvNormAct(8, 16, 3, norm="bn", act=False).eval()
-    _randomise_bn(unit)
+    randomise_bn(unit)
     x = torch.randn(2, 8, 9, 9)
     folded = fold_bn(unit.conv, unit.bn)
     assert folded.bias is not None
@@ -67,9 +45,9 @@ def _merged(model: nn.Module) -> list[InceptionBlock]:
 ])
 def test_fused_model_is_exact(name, size, blocks, lrn, relu):
     model = create_model(name).eval()
-    _randomise_bn(model)
+    randomise_bn(model)
     x = torch.randn(2, model.in_chans, size, size)
-    _trained_scale_logits(model, x)
+    trained_scale_logits(model, x)
     fused = fuse_for_inference(model, x)
     with torch.no_grad():
         diff = (fused(x) - model(x)).abs().max().item()
@@ -105,7 +83,7 @@ def test_lrn_forms_match_torch_lrn(size, beta):
 def test_graph_form_is_exact():
     model = create_model("googlenet").eval()
     x = torch.randn(2, 3, 64, 64)
-    _trained_scale_logits(model, x)
+    trained_scale_logits(model, x)
     fused = fuse_for_inference(model, x, "graph")
     kinds = [type(m) for m in fused.modules()]
     assert kinds.count(WindowLRN) == 2 and MatmulLRN not in kinds
@@ -149,9 +127,9 @@ def test_merged_stem_has_the_three_1x1_widths():
 @pytest.mark.parametrize("path", ["channels_last", "fused"])
 def test_channels_last_paths_are_exact(path):
     model = create_model("googlenet_bn").eval()
-    _randomise_bn(model)
+    randomise_bn(model)
     x = torch.randn(2, 3, 64, 64)
-    _trained_scale_logits(model, x)
+    trained_scale_logits(model, x)
     runner = build_path(path, model, x)
     with torch.no_grad():
         assert (runner(x) - model(x)).abs().max().item() <= 1e-4
@@ -164,9 +142,9 @@ def test_every_model_fuses_exactly(name):
     info = googlenet.get_model_info(name)
     size = info.input_size if info.spec.fixed_input_size else max(info.min_input_size, 32)
     model = create_model(name).eval()
-    _randomise_bn(model)
+    randomise_bn(model)
     x = torch.randn(2, model.in_chans, size, size, generator=torch.Generator().manual_seed(3))
-    _trained_scale_logits(model, x)
+    trained_scale_logits(model, x)
     with torch.no_grad():
         eager = model(x)
     for target in ("eager", "graph"):  # one model and one eager run serve both targets

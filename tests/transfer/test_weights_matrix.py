@@ -1,10 +1,11 @@
 """Every command reads every weights file, whoever wrote it.
 
-The matrix: files from ``convert`` (Caffe, torchvision, Keras), from ``train`` and from
-``finetune``, each through ``predict``, ``eval``, ``export --format onnx``, ``export
---format pt2`` and ``bench``; and each as the starting point of ``finetune --weights``.
-Exports of the two full-size Inception networks take a minute each on 2 cores and are
-marked slow; everything else runs in the default suite.
+The matrix: files from ``convert`` (Caffe, torchvision, Keras, timm's Inception-v4 and
+Cadene's BN-Inception), from ``train`` and from ``finetune``, each through ``predict``,
+``eval``, ``export --format onnx``, ``export --format pt2`` and ``bench``; and each as the
+starting point of ``finetune --weights``. Exports of the three full-size Inception
+networks (v3 twice, v4) take a minute each on 2 cores and are marked slow; everything
+else runs in the default suite.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import json
 import os
 import stat
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -26,8 +28,20 @@ from googlenet.weights import read_meta
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning",
                                         "ignore::FutureWarning", "ignore::UserWarning")
-SOURCES = ("caffe", "torchvision", "keras", "trained", "finetuned")
-BIG = ("torchvision", "keras")  # exports of these are slow
+SOURCES = ("caffe", "torchvision", "keras", "timm", "cadene", "trained", "finetuned")
+BIG = ("torchvision", "keras", "timm")  # exports of these are slow
+CONVERTED = ("caffe", "cadene", *BIG)
+# Where finetune cuts each file's backbone, and at which input size (v3 and v4 need 75).
+CUTS = {"keras": ("mixed0", "80"), "timm": ("Mixed_5b", "80"), "trained": ("inception_3b", None)}
+
+
+def _timm_file(root: Path, name: str, ref: Any, size: int) -> Path:
+    with torch.no_grad():
+        ref(torch.zeros(1, 3, size, size))  # creates the weights
+    torch.save(ref.sd, root / name)
+    out = root / f"{name}.safetensors"
+    assert main(["convert", str(root / name), str(out), "--from", "timm"]) == 0
+    return out
 
 
 @pytest.fixture(scope="module")
@@ -35,6 +49,7 @@ def files(tmp_path_factory: pytest.TempPathFactory, caffe_safetensors: Path) -> 
     """One weights file per source."""
     root = tmp_path_factory.mktemp("matrix")
     out = {"caffe": caffe_safetensors}
+    from tests.weights.timm_reference import BNInceptionRef, InceptionV4Ref
     from tests.weights.tv_reference import GoogLeNetRef
 
     ref = GoogLeNetRef(seed=2)
@@ -44,6 +59,8 @@ def files(tmp_path_factory: pytest.TempPathFactory, caffe_safetensors: Path) -> 
     assert main(["convert", str(root / "googlenet-1378be20.pth"), str(root / "tv.safetensors"),
                  "--from", "torchvision"]) == 0
     out["torchvision"] = root / "tv.safetensors"
+    out["timm"] = _timm_file(root, "inceptionv4-8e4777a0.pth", InceptionV4Ref(seed=3), 75)
+    out["cadene"] = _timm_file(root, "bn_inception-52deb4733.pth", BNInceptionRef(seed=4), 32)
 
     pytest.importorskip("h5py")
     from tests.weights import keras_helpers as kh
@@ -102,7 +119,7 @@ def _eval_args(source: str, images: dict[str, Path]) -> list[str]:
 
 def _small(source: str) -> list[str]:
     # The converted networks run at a smaller size where only the graph matters.
-    return ["--input-size", "96"] if source in ("caffe", *BIG) else []
+    return ["--input-size", "96"] if source in CONVERTED else []
 
 
 @pytest.mark.parametrize("source", SOURCES)
@@ -154,14 +171,14 @@ def test_export(source, fmt, files, tmp_path, capsys):
 @pytest.mark.parametrize("source", SOURCES)
 def test_finetune_from_every_file(source, files, images, tmp_path, capsys):
     path = files[source]
-    cut = {"keras": "mixed0", "trained": "inception_3b"}.get(source, "inception_3b")
+    cut, size = CUTS.get(source, ("inception_3b", "48"))
     args = ["finetune", "--weights", str(path), "--data", str(images["flat"]), "--val-split",
             "0.5", "--epochs", "1", "--batch-size", "2", "--output", str(tmp_path),
             "--name", "ft", "--progress", "false", "--report", "false"]
     if source != "finetuned":  # a fine-tuned file goes on with its own cut
         args += ["--cut", cut]
-    if source != "trained":  # the 28x28 model keeps its size
-        args += ["--input-size", "80" if source == "keras" else "48"]
+    if size:  # the 28x28 model keeps its size
+        args += ["--input-size", size]
     assert main(args) == 0, capsys.readouterr().err
     meta = read_meta(tmp_path / "ft" / "best.safetensors")
     assert meta.model == read_meta(path).model and len(meta.classes) == 2
