@@ -193,7 +193,8 @@ def init_weights(model: nn.Module) -> None:
                 nn.init.zeros_(m.bias)
         elif isinstance(m, nn.Linear):
             nn.init.trunc_normal_(m.weight, std=0.01, a=-0.02, b=0.02)
-            nn.init.zeros_(m.bias)
-        elif isinstance(m, nn.BatchNorm2d):
+            if m.bias is not None:  # FaceNet's embedding has none
+                nn.init.zeros_(m.bias)
+        elif isinstance(m, (nn.BatchNorm2d, nn.BatchNorm1d)):
             nn.init.ones_(m.weight)
             nn.init.zeros_(m.bias)
