@@ -26,6 +26,11 @@ from ..specs import (
     GOOGLENET_MNIST_WIDE,
     GOOGLENET_NAIVE,
     INCEPTION_A_NET,
+    INCEPTION_RESNET_CIFAR,
+    INCEPTION_RESNET_MNIST,
+    INCEPTION_RESNET_V1,
+    INCEPTION_RESNET_V1_FACENET,
+    INCEPTION_RESNET_V2,
     INCEPTION_V3,
     INCEPTION_V3_KERAS,
     NetSpec,
@@ -80,6 +85,8 @@ class ModelInfo:
 
 
 _V3_PAPER = "Szegedy et al. 2015, Rethinking the Inception Architecture for Computer Vision"
+_IR_PAPER = ("Szegedy et al. 2016, Inception-v4, Inception-ResNet and the Impact of Residual "
+             "Connections on Learning")
 
 MODELS: dict[str, ModelInfo] = {
     info.name: info
@@ -120,6 +127,27 @@ MODELS: dict[str, ModelInfo] = {
         ModelInfo("inception_v3_keras", INCEPTION_V3_KERAS,
                   "Inception v3 as keras.applications.InceptionV3: pad-free branch pooling.",
                   min_input_size=75, num_params=23_834_568, paper=_V3_PAPER),
+        # 75 for the full-size Inception-ResNets too: mixed_7a's 3x3/2 'valid' convolutions
+        # need a 3x3 map (Keras' InceptionResNetV2 says "no smaller than 75").
+        # 55,843,464 is timm's count; Keras' count_params(), 55,873,736, counts BN moving
+        # mean/var instead of gamma (scale=False).
+        ModelInfo("inception_resnet_v2", INCEPTION_RESNET_V2,
+                  "Inception-ResNet-v2 as released (TF-slim, Keras, timm): 10/20/10 blocks.",
+                  min_input_size=75, num_params=55_843_464, paper=_IR_PAPER),
+        ModelInfo("inception_resnet_v1", INCEPTION_RESNET_V1,
+                  "The paper's Inception-ResNet-v1: its stem, 5/10/5 blocks, 1792 channels.",
+                  min_input_size=75, num_params=22_756_328, paper=_IR_PAPER),
+        ModelInfo("inception_resnet_v1_facenet", INCEPTION_RESNET_V1_FACENET,
+                  "Inception-ResNet-v1 as FaceNet: 160x160 faces to a 512-d embedding.",
+                  min_input_size=75, num_params=23_482_624,
+                  paper="Schroff et al. 2015, FaceNet; davidsandberg/facenet"),
+        # 7: the two grid reductions' 3x3/2 'valid' convolutions need 7 -> 3 -> 1.
+        ModelInfo("inception_resnet_cifar", INCEPTION_RESNET_CIFAR,
+                  "A small Inception-ResNet for 32x32 images: v2's blocks at 1/4 width.",
+                  min_input_size=7, num_params=995_090, paper=_IR_PAPER),
+        ModelInfo("inception_resnet_mnist", INCEPTION_RESNET_MNIST,
+                  "A small Inception-ResNet for 28x28 gray images (Fashion-MNIST).",
+                  min_input_size=7, num_params=994_802, paper=_IR_PAPER),
     )
 }
 

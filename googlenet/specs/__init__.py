@@ -2,6 +2,11 @@
 
 from .blocks import BlockSpec, Branch, Conv, Identity, Pool, Residual
 from .googlenet import GOOGLENET, GOOGLENET_BN, GOOGLENET_NAIVE, TABLE1
+from .inception_resnet import (
+    INCEPTION_RESNET_V1,
+    INCEPTION_RESNET_V1_FACENET,
+    INCEPTION_RESNET_V2,
+)
 from .inception_v3 import INCEPTION_V3, INCEPTION_V3_KERAS
 from .small import (
     D2L_GOOGLENET,
@@ -9,6 +14,8 @@ from .small import (
     GOOGLENET_MNIST,
     GOOGLENET_MNIST_WIDE,
     INCEPTION_A_NET,
+    INCEPTION_RESNET_CIFAR,
+    INCEPTION_RESNET_MNIST,
 )
 from .types import AuxSpec, Column, NetSpec, Row, TableLayout, parse_count
 
@@ -17,4 +24,6 @@ __all__ = [
     "Conv", "Identity", "Pool", "Residual", "TABLE1", "GOOGLENET", "GOOGLENET_BN",
     "GOOGLENET_NAIVE", "GOOGLENET_CIFAR", "GOOGLENET_MNIST", "GOOGLENET_MNIST_WIDE",
     "INCEPTION_A_NET", "D2L_GOOGLENET", "INCEPTION_V3", "INCEPTION_V3_KERAS",
+    "INCEPTION_RESNET_V1", "INCEPTION_RESNET_V1_FACENET", "INCEPTION_RESNET_V2",
+    "INCEPTION_RESNET_CIFAR", "INCEPTION_RESNET_MNIST",
 ]
