@@ -5,26 +5,12 @@ import torch
 
 from googlenet import InceptionOutputs, create_model, get_model_info, list_models
 from googlenet.errors import InputSizeError, UnknownModelError
+from tests.large_models import cases
 
 ALL = list_models()
 # inception_v3_keras has exactly inception_v3's modules (only its pooling arithmetic
 # differs, tested in tests/models): the costly train-mode checks run on one of them.
 TRAINABLE = [n for n in ALL if n != "inception_v3_keras"]
-# A train step of these at 299x299 takes 1-3x Inception v3's: their train-mode checks run
-# at the minimum input size here, and at the input size in the slow suite too.
-LARGE = ("inception_resnet_v1", "inception_resnet_v2")
-
-
-def _train_cases(names):
-    """``(name, size)`` cases: the input size, and for LARGE models the minimum size, with
-    the input size marked slow."""
-    cases = []
-    for name in names:
-        if name in LARGE:
-            cases.append(pytest.param(name, "min", id=f"{name}-min"))
-        marks = [pytest.mark.slow] if name in LARGE else []
-        cases.append(pytest.param(name, "input", id=name, marks=marks))
-    return cases
 
 
 def _size(info, which):
@@ -81,7 +67,7 @@ def test_torchvision_parameter_counts():
     assert get_model_info("googlenet_bn").num_params_with_aux == 13_004_888
 
 
-@pytest.mark.parametrize("name,size", _train_cases(TRAINABLE))
+@pytest.mark.parametrize("name,size", cases(TRAINABLE, "min", "input"))
 def test_one_return_type_in_train_and_eval(name, size):
     info = get_model_info(name)
     model = create_model(name)
@@ -95,8 +81,8 @@ def test_one_return_type_in_train_and_eval(name, size):
         assert set(res.aux) == {a.name for a in info.spec.aux}
 
 
-@pytest.mark.parametrize("name,size", _train_cases([n for n in TRAINABLE
-                                                    if n != "googlenet_naive"]))
+@pytest.mark.parametrize("name,size", cases([n for n in TRAINABLE if n != "googlenet_naive"],
+                                             "min", "input"))
 def test_backward_reaches_every_parameter(name, size):
     info = get_model_info(name)
     model = create_model(name).train()
