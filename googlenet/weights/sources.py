@@ -16,6 +16,8 @@ SOURCES = ("torchvision", "keras", "caffe")
 
 # Inception-style input: x / 127.5 - 1, i.e. mean = std = 0.5 on 0..1 RGB pixels.
 _HALF = (0.5, 0.5, 0.5)
+# ...at 299x299, the centre 87.5% of the image (TF-slim's central_crop(0.875)): 342 -> 299.
+_INCEPTION_299 = Preprocessing(mean=_HALF, std=_HALF, input_size=299, resize_size=342)
 
 
 @dataclass(frozen=True)
@@ -49,14 +51,20 @@ RELEASES: tuple[Release, ...] = (
             Preprocessing(mean=_HALF, std=_HALF, input_size=224, resize_size=256),
             "torchvision googlenet (TF-slim weights): (x - 0.5) / 0.5"),
     Release("torchvision", "inception_v3", ("inception_v3_google-0cc3c7bd.pth",),
-            Preprocessing(mean=_HALF, std=_HALF, input_size=299, resize_size=342),
+            _INCEPTION_299,
             "torchvision inception_v3 (TF-slim weights): (x - 0.5) / 0.5"),
     # keras.applications.inception_v3.preprocess_input: x / 127.5 - 1, RGB, 299x299.
     Release("keras", "inception_v3_keras",
             ("inception_v3_weights_tf_dim_ordering_tf_kernels.h5",
              "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5"),
-            Preprocessing(mean=_HALF, std=_HALF, input_size=299, resize_size=342),
+            _INCEPTION_299,
             "keras.applications.InceptionV3: x / 127.5 - 1"),
+    # keras.applications.inception_resnet_v2.preprocess_input: the same mode "tf".
+    Release("keras", "inception_resnet_v2",
+            ("inception_resnet_v2_weights_tf_dim_ordering_tf_kernels.h5",
+             "inception_resnet_v2_weights_tf_dim_ordering_tf_kernels_notop.h5"),
+            _INCEPTION_299,
+            "keras.applications.InceptionResNetV2: x / 127.5 - 1"),
 )
 
 
