@@ -31,6 +31,12 @@ Names, a public format (state-dict keys):
 - inside blocks: timm's / TF-slim's ``Branch_<i>``: a branch with one op is ``branch0``,
   a chain is numbered ``branch1.0``, ``branch1.1`` ...; the residual projection is
   ``conv2d``.
+
+So timm's ``inception_resnet_v2`` keys map by renaming alone: ``conv2d_1a`` ->
+``Conv2d_1a_3x3`` (and so on for the stem), ``repeat.<i>`` / ``repeat_1.<i>`` /
+``repeat_2.<i>`` -> ``block35_<i+1>`` / ``block17_<i+1>`` / ``block8_<i+1>``, ``block8`` ->
+``block8_10``, ``conv2d_7b`` -> ``conv_7b``, ``classif`` -> ``fc``, and a projection's
+``conv2d.weight`` -> ``conv2d.conv.weight`` (timm's BasicConv2d is our conv/bn unit).
 """
 
 from __future__ import annotations
@@ -38,8 +44,9 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from .blocks import BlockSpec, Branch, Conv, Op, Pool, Residual
+from .inception_v3 import INCEPTION_V3_KERAS
 from .inception_v3 import STEM as V3_STEM
-from .types import BLOCK_TABLE, NetSpec, Row
+from .types import BLOCK_TABLE, Row
 
 PAPER = "Szegedy et al. 2016, Inception-v4, Inception-ResNet and the Impact of Residual " \
         "Connections on Learning"
@@ -201,29 +208,22 @@ TF_SLIM_NAMES: dict[str, str] = {
 IR_TABLE = replace(BLOCK_TABLE, title="Inception-ResNet stages and blocks")
 """Stem layers, then each block (residual projection and scale included) in one line."""
 
-INCEPTION_RESNET_V2 = NetSpec(
+INCEPTION_RESNET_V2 = replace(
+    # Keras' Inception v3's network-wide choices, which are TF-slim's for both networks:
+    # BN (eps 1e-3) after every convolution, 'valid' pooling with floor rounding (35 ->
+    # 17 -> 8), 'same' average pools over the real pixels only (mixed_5b's; timm's
+    # count_include_pad=False too), 299x299 input as x / 127.5 - 1 (mean = std = 0.5).
+    INCEPTION_V3_KERAS,
     name="inception_resnet_v2",
     # The stem is Inception v3's, row for row (35x35x192), then mixed_5b: TF-slim's
     # release, not the paper's Figure 3 stem (Inception-v4's, 35x35x384).
     rows=V3_STEM + (Row("mixed_5b", "block", out_size=(35, 35, 320), block=MIXED_5B),)
     + V2_STAGES.rows(((35, 35, 320), (17, 17, 1088), (8, 8, 2080))) + head(1536),
-    input_size=299,
-    norm="bn",
-    use_lrn=False,
-    # TF-slim's batch_norm_epsilon for this network, kept by Keras and timm.
-    bn_eps=1e-3,
-    # 'valid' pooling: no padding, floor rounding (35 -> 17 -> 8).
-    pool_ceil_mode=False,
-    # mixed_5b's 'same' average pool averages over the real pixels only (TF, Keras, timm).
-    avg_pool_count_include_pad=False,
     # Figure 15: dropout (keep 0.8), TF-slim's dropout_keep_prob=0.8. Keras has none;
     # it only acts in training.
     dropout=0.2,
     feature_aliases=TF_SLIM_NAMES,
     table=replace(IR_TABLE, title="the released Inception-ResNet-v2's stages and blocks"),
-    # keras.applications.inception_resnet_v2.preprocess_input: x / 127.5 - 1.
-    mean=(0.5, 0.5, 0.5),
-    std=(0.5, 0.5, 0.5),
 )
 """Inception-ResNet-v2 as TF-slim, Keras' ``InceptionResNetV2`` and timm release it."""
 
