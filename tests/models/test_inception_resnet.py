@@ -151,3 +151,15 @@ def test_every_block_is_a_cut_point(name, cut):
         assert model(torch.randn(2, backbone.in_chans, size, size)).shape == (2, 3)
     blocks = [n for n, m in backbone.named_children() if isinstance(m, InceptionBlock)]
     assert set(blocks) <= set(backbone.feature_info())
+
+
+@pytest.mark.parametrize("name", ["inception_resnet_mnist", "inception_resnet_cifar",
+                                  "inception_resnet_v1_facenet"])
+def test_backward_at_the_minimum_size(name):
+    # tests/test_models.py trains these at their input size (and the full-size two at
+    # their minimum); here the smallest map: 1x1 after the last grid reduction.
+    info = get_model_info(name)
+    model = create_model(name, num_classes=3).train()
+    size = info.min_input_size
+    model(torch.randn(2, info.in_chans, size, size)).logsumexp(1).mean().backward()
+    assert all(p.grad is not None and p.grad.any() for p in model.parameters())
