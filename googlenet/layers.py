@@ -234,6 +234,25 @@ def _make_op(op: Op, in_channels: int, conv: ConvFactory, pool_ceil_mode: bool,
     return nn.AvgPool2d(op.kernel, op.stride, pad, ceil_mode=ceil, count_include_pad=include)
 
 
+class Embedding(nn.Module):
+    """FaceNet's "Bottleneck": a linear layer without bias, then batch norm, to a
+    ``features``-dimensional embedding (facenet's slim.fully_connected with its BN
+    normalizer; facenet-pytorch's ``last_linear`` + ``last_bn``)."""
+
+    # Child names (state-dict keys).
+    LINEAR, BN = "linear", "bn"
+
+    def __init__(self, in_features: int, features: int, *, bn_eps: float = 1e-3) -> None:
+        super().__init__()
+        self.linear = nn.Linear(in_features, features, bias=False)
+        self.bn = nn.BatchNorm1d(features, eps=bn_eps)
+        self.out_features = features
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out: torch.Tensor = self.bn(self.linear(x))
+        return out
+
+
 class AuxHead(nn.Module):
     """Auxiliary classifier (paper section 5): 5x5/3 average pool, 1x1 conv with 128
     filters and ReLU, FC 1024 and ReLU, dropout 0.7, FC to the classes.

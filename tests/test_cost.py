@@ -29,7 +29,8 @@ def test_per_layer_costs_add_up(name):
     costs = profile_model(model, model.spec.input_size, model.in_chans)
     assert sum(c.params for c in costs) == sum(p.numel() for p in model.parameters())
     assert all(c.flops == 2 * c.macs for c in costs)
-    assert costs[-1].out_shape == (model.num_classes,)
+    # Logits, or without a classifier the pooled features (FaceNet's embedding).
+    assert costs[-1].out_shape == (model.num_classes or model.head_in_features,)
 
 
 def test_aux_heads_are_measured_on_request():

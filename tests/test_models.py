@@ -6,6 +6,7 @@ import torch
 from googlenet import InceptionOutputs, create_model, get_model_info, list_models
 from googlenet.errors import InputSizeError, SpecError, UnknownModelError
 from googlenet.models.grid import min_input_size
+from tests.large_models import cases
 
 ALL = list_models()
 # inception_v3_keras has exactly inception_v3's modules (only its pooling arithmetic
@@ -13,8 +14,18 @@ ALL = list_models()
 TRAINABLE = [n for n in ALL if n != "inception_v3_keras"]
 
 
+def _size(info, which):
+    return info.min_input_size if which == "min" else info.input_size
+
+
 def _batch(info, size, n=2):
     return torch.randn(n, info.in_chans, size, size)
+
+
+def _outputs(model):
+    """What ``model(x)`` returns per image: the logits, or without a classifier the pooled
+    features (FaceNet's embedding)."""
+    return model.num_classes or model.head_in_features
 
 
 @pytest.mark.parametrize("name", ALL)
@@ -22,8 +33,8 @@ def test_forward_at_input_and_minimum_size(name):
     info = get_model_info(name)
     model = create_model(name).eval()
     with torch.no_grad():
-        assert model(_batch(info, info.input_size)).shape == (2, info.num_classes)
-        assert model(_batch(info, info.min_input_size)).shape == (2, info.num_classes)
+        assert model(_batch(info, info.input_size)).shape == (2, _outputs(model))
+        assert model(_batch(info, info.min_input_size)).shape == (2, _outputs(model))
 
 
 @pytest.mark.parametrize("name", ALL)
@@ -59,27 +70,26 @@ def test_torchvision_parameter_counts():
     assert get_model_info("googlenet_bn").num_params_with_aux == 13_004_888
 
 
-@pytest.mark.parametrize("name", TRAINABLE)
-def test_one_return_type_in_train_and_eval(name):
+@pytest.mark.parametrize("name,size", cases(TRAINABLE, "min", "input"))
+def test_one_return_type_in_train_and_eval(name, size):
     info = get_model_info(name)
     model = create_model(name)
-    # Aux heads need the input size; without them the smallest input shows the same (the
-    # forward test covers the input size, and Inception-v4 there takes 25 s on 2 cores).
-    x = _batch(info, info.input_size if info.spec.aux else info.min_input_size)
+    x = _batch(info, _size(info, size))
     for mode in (True, False):
         model.train(mode)
         out = model(x)
-        assert isinstance(out, torch.Tensor) and out.shape == (2, info.num_classes)
+        assert isinstance(out, torch.Tensor) and out.shape == (2, _outputs(model))
         res = model.forward_train(x)
         assert isinstance(res, InceptionOutputs)
         assert set(res.aux) == {a.name for a in info.spec.aux}
 
 
-@pytest.mark.parametrize("name", [n for n in TRAINABLE if n != "googlenet_naive"])
-def test_backward_reaches_every_parameter(name):
+@pytest.mark.parametrize("name,size", cases([n for n in TRAINABLE if n != "googlenet_naive"],
+                                             "min", "input"))
+def test_backward_reaches_every_parameter(name, size):
     info = get_model_info(name)
     model = create_model(name).train()
-    res = model.forward_train(_batch(info, info.input_size))
+    res = model.forward_train(_batch(info, _size(info, size)))
     aux = sum(a.logsumexp(1).mean() for a in res.aux.values())
     loss = res.logits.logsumexp(1).mean() + 0.3 * aux
     loss.backward()

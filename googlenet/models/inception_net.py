@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from ..errors import InputSizeError, SpecError
-from ..layers import AuxHead, InceptionV3Aux
+from ..layers import AuxHead, Embedding, InceptionV3Aux
 from ..specs.types import AuxSpec, NetSpec
 from .builder import build_features, conv_factory
 from .grid import grid_error
@@ -37,7 +37,7 @@ class InceptionNet(nn.Module):
     """
 
     # Head module names (state-dict keys), read by the weight key maps and cost tables.
-    CLASSIFIER, GLOBAL_POOL, DROPOUT = "fc", "global_pool", "dropout"
+    CLASSIFIER, GLOBAL_POOL, DROPOUT, EMBEDDING = "fc", "global_pool", "dropout", "embedding"
 
     def __init__(
         self,
@@ -81,11 +81,18 @@ class InceptionNet(nn.Module):
         else:
             in_features = self.num_features
             self.global_pool = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(1))
-        self.head_in_features = in_features
         self.dropout = nn.Dropout(spec.dropout)
+        # FaceNet's embedding between dropout and the classifier (the classifier reads it).
+        self.embedding: Embedding | None = None
+        for row in (r for r in spec.rows if r.type == "embedding"):
+            self.embedding = Embedding(in_features, int(row.options["features"]),
+                                       bn_eps=spec.bn_eps)
+            in_features = self.embedding.out_features
+        self.head_in_features = in_features
         self.fc = _classifier(in_features, self.num_classes)
         by_type = {"global_avg_pool": self.GLOBAL_POOL, "flatten": self.GLOBAL_POOL,
-                   "dropout": self.DROPOUT, "linear": self.CLASSIFIER}
+                   "dropout": self.DROPOUT, "embedding": self.EMBEDDING,
+                   "linear": self.CLASSIFIER}
         for row in spec.rows:  # softmax has no module: the model returns logits
             if row.is_head:
                 self.row_modules[row.name] = [by_type[row.type]] if row.type in by_type else []
@@ -151,8 +158,11 @@ class InceptionNet(nn.Module):
         return self._features(x, ())[0]
 
     def forward_head(self, x: torch.Tensor, pre_logits: bool = False) -> torch.Tensor:
-        """Global pool, dropout and the classifier; ``pre_logits`` stops before ``fc``."""
+        """Global pool, dropout (an embedding, if the spec has one) and the classifier;
+        ``pre_logits`` stops before ``fc``."""
         x = self.dropout(self.global_pool(x))
+        if self.embedding is not None:
+            x = self.embedding(x)
         return x if pre_logits else self.fc(x)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

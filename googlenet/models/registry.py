@@ -27,6 +27,11 @@ from ..specs import (
     GOOGLENET_MNIST_WIDE,
     GOOGLENET_NAIVE,
     INCEPTION_A_NET,
+    INCEPTION_RESNET_CIFAR,
+    INCEPTION_RESNET_MNIST,
+    INCEPTION_RESNET_V1,
+    INCEPTION_RESNET_V1_FACENET,
+    INCEPTION_RESNET_V2,
     INCEPTION_V3,
     INCEPTION_V3_KERAS,
     INCEPTION_V4,
@@ -138,6 +143,27 @@ MODELS: dict[str, ModelInfo] = {
         ModelInfo("inception_v4", INCEPTION_V4,
                   "Inception-v4 as TF-slim released it and timm ports it; no aux head.",
                   min_input_size=75, num_params=42_679_816, paper=_V4_PAPER),
+        # 75 for the full-size Inception-ResNets too: mixed_7a's 3x3/2 'valid' convolutions
+        # need a 3x3 map (Keras' InceptionResNetV2 says "no smaller than 75").
+        # 55,843,464 is timm's count; Keras' count_params(), 55,873,736, counts BN moving
+        # mean/var instead of gamma (scale=False).
+        ModelInfo("inception_resnet_v2", INCEPTION_RESNET_V2,
+                  "Inception-ResNet-v2 as released (TF-slim, Keras, timm): 10/20/10 blocks.",
+                  min_input_size=75, num_params=55_843_464, paper=_V4_PAPER),
+        ModelInfo("inception_resnet_v1", INCEPTION_RESNET_V1,
+                  "The paper's Inception-ResNet-v1: its stem, 5/10/5 blocks, 1792 channels.",
+                  min_input_size=75, num_params=22_756_328, paper=_V4_PAPER),
+        ModelInfo("inception_resnet_v1_facenet", INCEPTION_RESNET_V1_FACENET,
+                  "Inception-ResNet-v1 as FaceNet: 160x160 faces to a 512-d embedding.",
+                  min_input_size=75, num_params=23_482_624,
+                  paper="Schroff et al. 2015, FaceNet; davidsandberg/facenet"),
+        # 7: the two grid reductions' 3x3/2 'valid' convolutions need 7 -> 3 -> 1.
+        ModelInfo("inception_resnet_cifar", INCEPTION_RESNET_CIFAR,
+                  "A small Inception-ResNet for 32x32 images: v2's blocks at 1/4 width.",
+                  min_input_size=7, num_params=995_090, paper=_V4_PAPER),
+        ModelInfo("inception_resnet_mnist", INCEPTION_RESNET_MNIST,
+                  "A small Inception-ResNet for 28x28 gray images (Fashion-MNIST).",
+                  min_input_size=7, num_params=994_802, paper=_V4_PAPER),
     )
 }
 
@@ -215,7 +241,8 @@ def init_weights(model: nn.Module) -> None:
                 nn.init.zeros_(m.bias)
         elif isinstance(m, nn.Linear):
             nn.init.trunc_normal_(m.weight, std=0.01, a=-0.02, b=0.02)
-            nn.init.zeros_(m.bias)
-        elif isinstance(m, nn.BatchNorm2d):
+            if m.bias is not None:  # FaceNet's embedding has none
+                nn.init.zeros_(m.bias)
+        elif isinstance(m, (nn.BatchNorm2d, nn.BatchNorm1d)):
             nn.init.ones_(m.weight)
             nn.init.zeros_(m.bias)

@@ -21,6 +21,7 @@ from .googlenet import (
     TABLE1,
     TABLE1_LAYOUT,
 )
+from .inception_resnet import INCEPTION_RESNET_V2, IR_TABLE, MIXED_5B, V2_STAGES
 from .types import NetSpec, Row
 
 FASHION_MEAN, FASHION_STD = (0.2860,), (0.3530,)
@@ -138,3 +139,35 @@ D2L_GOOGLENET = NetSpec(
     mean=(0.0,), std=(1.0,), table=TABLE1_LAYOUT,
 )
 """d2l.ai's GoogLeNet (stages b1..b5), trained on Fashion-MNIST resized to 96x96."""
+
+
+def _inception_resnet_rows() -> tuple[Row, ...]:
+    # Two 3x3/1 convolutions and mixed_5b at full resolution stand in for the released
+    # stem, which takes 299 down to 35; the grid reductions then give 28 -> 13 -> 6.
+    stem = (
+        Row("conv1", "conv", patch=3, stride=1, depth=1, options={"out": 64}),
+        Row("conv2", "conv", patch=3, stride=1, depth=1, options={"out": 192}),
+        Row("mixed_5b", "block", block=MIXED_5B),
+    )
+    # Two, four and two of the release's 10/20/10 blocks; no linear last block and no
+    # final 1x1 convolution, which only the release has (see V2_STAGES).
+    stages = replace(V2_STAGES, repeats=(2, 4, 2), linear_last=False, final_conv=None)
+    return stem + stages.rows(None) + (Row("avgpool", "global_avg_pool"),
+                                        Row("dropout", "dropout"), Row("fc", "linear", depth=1))
+
+
+INCEPTION_RESNET_CIFAR = replace(
+    INCEPTION_RESNET_V2, name="inception_resnet_cifar", rows=_inception_resnet_rows(),
+    input_size=32, num_classes=10, feature_aliases={},
+    # A quarter of the release's widths (mixed_5b: 80 channels, mixed_7a: 520).
+    width=0.25, mean=CIFAR_MEAN, std=CIFAR_STD,
+    table=replace(IR_TABLE, title="a small Inception-ResNet's stages and blocks"),
+)
+"""Inception-ResNet for 32x32 images (d2l 8.4, exercise 1: "use residual connections in the
+Inception block"): Inception-ResNet-v2's branch tables at a quarter width, 2/4/2 blocks."""
+
+INCEPTION_RESNET_MNIST = replace(
+    INCEPTION_RESNET_CIFAR, name="inception_resnet_mnist", input_size=28, in_chans=1,
+    mean=FASHION_MEAN, std=FASHION_STD,
+)
+"""The same for 28x28 one-channel images (Fashion-MNIST)."""

@@ -75,7 +75,10 @@ class Row:
         return f"{self.patch}x{self.patch}/{self.stride or 1}"
 
 
-HEAD_TYPES = frozenset({"global_avg_pool", "flatten", "dropout", "linear", "softmax"})
+HEAD_TYPES = frozenset({"global_avg_pool", "flatten", "dropout", "embedding", "linear",
+                        "softmax"})
+"""Head row types. ``embedding`` is FaceNet's bottleneck: a linear layer without bias and
+a BN to ``options["features"]`` dimensions, between dropout and the classifier."""
 
 
 @dataclass(frozen=True)

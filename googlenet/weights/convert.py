@@ -9,7 +9,9 @@ Sources and the models they fill:
 - ``torchvision``: ``googlenet-1378be20.pth`` -> ``googlenet_bn``,
   ``inception_v3_google-0cc3c7bd.pth`` -> ``inception_v3``;
 - ``keras``: ``inception_v3_weights_tf_dim_ordering_tf_kernels[_notop].h5`` ->
-  ``inception_v3_keras`` (Inception v3 with Keras' average pooling);
+  ``inception_v3_keras`` (Inception v3 with Keras' average pooling),
+  ``inception_resnet_v2_weights_tf_dim_ordering_tf_kernels[_notop].h5`` ->
+  ``inception_resnet_v2`` (told apart by their layers);
 - ``timm``: timm's and Cadene's (``pretrainedmodels``) state dicts: ``inceptionv4-8e4777a0.pth``
   or timm's ``inception_v4.tf_in1k`` -> ``inception_v4``, ``bn_inception-52deb4733.pth`` ->
   ``bn_inception``, timm's ``inception_v3.tf_in1k`` -> ``inception_v3``.
@@ -139,9 +141,9 @@ def _read_keras(path: PathLike) -> Any:
 
 def _map_keras(layers: Any, path: PathLike, model: str | None) -> ImportedWeights:
     from googlenet.weights.keras_h5 import layers_of_kind
-    from googlenet.weights.keras_map import load_keras_weights
+    from googlenet.weights.keras_map import keras_model_of, load_keras_weights
 
-    name = release("keras", model or "inception_v3_keras").model
+    name = release("keras", model or keras_model_of(layers, source=str(path))).model
     dense = layers_of_kind(layers, "dense")
     # A "notop" file has no classifier: the model is built without one (num_classes=0).
     num_classes = int(dense[0].torch_arrays()["weight"].shape[0]) if dense else 0
@@ -152,11 +154,12 @@ def _map_keras(layers: Any, path: PathLike, model: str | None) -> ImportedWeight
 
 
 def import_keras(path: PathLike, model: str | None = None) -> ImportedWeights:
-    """Read a Keras InceptionV3 HDF5 weight file (legacy layout or Keras 3
-    ``.weights.h5``, with or without the top) into ``inception_v3_keras``, whose branch
-    average pools leave the padding out as Keras does. ``inception_v3`` (torchvision's
-    pooling, which counts the padding) is refused: its features would be ~0.3 away
-    from Keras' own.
+    """Read a Keras InceptionV3 or InceptionResNetV2 HDF5 weight file (legacy layout or
+    Keras 3 ``.weights.h5``, with or without the top) into ``inception_v3_keras`` (whose
+    branch average pools leave the padding out as Keras does) or ``inception_resnet_v2``,
+    whichever the file's layers fit when ``model`` is None. ``inception_v3``
+    (torchvision's pooling, which counts the padding) is refused: its features would be
+    ~0.3 away from Keras' own.
 
     A "notop" file has no classifier: the recipe says ``num_classes=0`` and no class
     names are claimed, so ``predict`` refuses it while ``finetune`` uses it as it should.

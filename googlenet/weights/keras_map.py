@@ -1,4 +1,5 @@
-"""Map Keras ``InceptionV3`` weights onto our Inception v3, by structure, not by name.
+"""Map Keras ``InceptionV3`` and ``InceptionResNetV2`` weights onto our models, by
+structure, not by name.
 
 Keras layer names are useless for matching: Keras 2 numbers auto-named layers from
 ``conv2d_1``, Keras 3 from ``conv2d``, and a session that built other models first shifts
@@ -8,22 +9,30 @@ functional model's layers by depth, i.e. by the longest path from the layer to t
 output, deepest first; layers at equal depth keep the order their branches are
 concatenated in. Because every Inception block ends in one concatenation, blocks never
 interleave, so the i-th ``Conv2D`` of the file is the i-th entry of :func:`keras_conv_order`,
-and the i-th ``BatchNormalization`` belongs to the same convolution (a BN always sits one
-step closer to the output than its conv). The released Keras 2 files follow the same order:
-Keras 3's own legacy loader (``load_weights_from_hdf5_group``) assigns their layers to
-``model.layers`` by position alone.
+and the i-th ``BatchNormalization`` belongs to the i-th of those convolutions that has
+one (a BN always sits one step closer to the output than its conv). The released Keras 2
+files follow the same order: Keras 3's own legacy loader (``load_weights_from_hdf5_group``)
+assigns their layers to ``model.layers`` by position alone.
 
-:func:`keras_block_order` computes that order from a block's branch table; the test
-``tests/weights/test_keras_map.py`` proves it against a live ``keras.applications.InceptionV3``.
+InceptionResNetV2's residual blocks end in ``x + scale * up``: the "up" projection
+(``block35_1_conv``) is a ``Conv2D`` with bias and without BN, one layer from the block's
+output, so it comes after every branch convolution of its block; the skip connection only
+makes the block's input deeper, never interleaving blocks.
+
+:func:`keras_block_order` computes that order from a block's branch table; the tests in
+``tests/weights/`` prove it against live ``keras.applications.InceptionV3`` and
+``InceptionResNetV2`` models.
 
 Layouts: conv kernels HWIO -> OIHW, dense ``(in, out)`` -> ``(out, in)``, and Keras'
-Inception batch norms have ``scale=False`` (gamma = 1). Load into ``inception_v3_keras``:
-Keras' average pooling leaves the padding out of the mean, torchvision's ``inception_v3``
-counts it, so the same weights give slightly different outputs there.
+Inception batch norms have ``scale=False`` (gamma = 1). Load InceptionV3 files into
+``inception_v3_keras``: Keras' average pooling leaves the padding out of the mean,
+torchvision's ``inception_v3`` counts it, so the same weights give slightly different
+outputs there. InceptionResNetV2 files load into ``inception_resnet_v2``.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Sequence
 
 import torch
@@ -33,16 +42,23 @@ from ..errors import WeightsError
 from ..layers import ConvNormAct, InceptionBlock
 from ..models.inception_net import InceptionNet
 from ..specs.blocks import BlockSpec, Conv, Op, Pool, op_paths
+from ..specs.inception_resnet import INCEPTION_RESNET_V2
 from ..specs.inception_v3 import INCEPTION_V3_KERAS
 from .check import check_state_dict
 from .keras_h5 import KerasLayer, layers_of_kind
 
-__all__ = ["keras_block_order", "keras_conv_order", "keras_layers_to_state_dict",
-           "load_keras_weights"]
+__all__ = ["KERAS_MODELS", "keras_block_order", "keras_conv_order",
+           "keras_layers_to_state_dict", "keras_model_of", "load_keras_weights"]
+
+KERAS_MODELS: dict[str, str] = {
+    "inception_v3_keras": "InceptionV3", "inception_resnet_v2": "InceptionResNetV2"}
+"""Our models that Keras applications' weight files fill, and the Keras model of each."""
 
 KERAS_BLOCKS: frozenset[BlockSpec] = frozenset(
-    row.block for row in INCEPTION_V3_KERAS.rows if row.block is not None)
-"""The branch tables of Keras' InceptionV3, the only blocks its weight files fill."""
+    row.block for spec in (INCEPTION_V3_KERAS, INCEPTION_RESNET_V2) for row in spec.rows
+    if row.block is not None)
+"""The branch tables of Keras' InceptionV3 and InceptionResNetV2, the only blocks their
+weight files fill."""
 
 
 def _keras_layers(op: Op) -> int:
@@ -56,7 +72,8 @@ def keras_block_order(block: BlockSpec) -> tuple[str, ...]:
     Keras sorts layers by depth to the output, deepest first, ties in creation (branch)
     order. Inside a block the depth of an op is the number of Keras layers from it to
     the block's concatenation: its own and those after it in its branch, plus, for a
-    branch ending in a split, the arm and the split's own concatenation (one layer).
+    branch ending in a split, the arm and the split's own concatenation (one layer). A
+    residual block's projection reads that concatenation, so it comes last.
     """
     entries: list[tuple[int, str]] = []
     for branch, (chain, arms) in zip(block.branches, op_paths(block), strict=True):
@@ -66,15 +83,18 @@ def keras_block_order(block: BlockSpec) -> tuple[str, ...]:
                 entries.append((sum(map(_keras_layers, branch.ops[i:])) + tail, path))
         entries += [(_keras_layers(op) + 1, path)
                     for op, path in zip(branch.split, arms, strict=True) if isinstance(op, Conv)]
-    return tuple(path for _, path in sorted(entries, key=lambda e: -e[0]))  # stable: ties
+    order = [path for _, path in sorted(entries, key=lambda e: -e[0])]  # stable: ties
+    if block.residual is not None:
+        order.append(block.residual.name)
+    return tuple(order)
 
 
 def keras_conv_order(model: nn.Module) -> list[str]:
-    """Our conv/BN module names in the order Keras lists the matching layers."""
+    """Our conv/norm/act units' names in the order Keras lists the matching ``Conv2D``
+    layers (:class:`ConvNormAct` units, with or without BN)."""
     names = getattr(model, "feature_names", None)
     if names is None:
-        raise WeightsError(f"Keras InceptionV3 weights need an InceptionNet, got "
-                           f"{type(model).__name__}")
+        raise WeightsError(f"Keras weights need an InceptionNet, got {type(model).__name__}")
     order: list[str] = []
     for name in names:
         module = getattr(model, name)
@@ -83,8 +103,9 @@ def keras_conv_order(model: nn.Module) -> list[str]:
         elif isinstance(module, InceptionBlock) and module.spec in KERAS_BLOCKS:
             order.extend(f"{name}.{path}" for path in keras_block_order(module.spec))
         elif any(p.numel() for p in module.parameters()):
-            raise WeightsError(f"Keras InceptionV3 weights cannot fill module {name!r} "
-                               f"({type(module).__name__}); build inception_v3_keras")
+            raise WeightsError(f"Keras weights cannot fill module {name!r} "
+                               f"({type(module).__name__}); build one of "
+                               f"{', '.join(KERAS_MODELS)}")
     return order
 
 
@@ -99,23 +120,25 @@ def _pair(kind: str, got: Sequence[KerasLayer], modules: Sequence[str],
 def keras_layers_to_state_dict(
     layers: Sequence[KerasLayer], model: nn.Module, *, source: str = "Keras weights",
 ) -> dict[str, torch.Tensor]:
-    """``model``'s complete state dict from Keras InceptionV3 layers in file order.
+    """``model``'s complete state dict from Keras InceptionV3 or InceptionResNetV2 layers
+    in file order.
 
     ``layers`` is what :func:`~googlenet.weights.keras_h5.read_keras_h5` returns. A file
     with top fills ``fc``; a "notop" file fits a model built without a classifier
     (``num_classes=0``). Every conv2d / batch-norm / dense layer is paired with its module
-    by position, and the result goes through the one strict check, whose errors name the
-    Keras layer and our key.
+    by position (batch norms with the units that have one), and the result goes through
+    the one strict check, whose errors name the Keras layer and our key.
     """
     order = keras_conv_order(model)
     others = [layer.name for layer in layers if layer.kind == "other"]
     if others:
         raise WeightsError(f"{source}: layer {others[0]!r} is not a conv2d, batch norm or "
-                           "dense layer; not a Keras InceptionV3 file")
+                           "dense layer; not a Keras InceptionV3 or InceptionResNetV2 file")
+    with_bn = [n for n in order if model.get_submodule(n).bn is not None]
     pairs = [*_pair("conv2d", layers_of_kind(list(layers), "conv2d"),
                     [f"{n}.conv" for n in order]),
              *_pair("batch-norm", layers_of_kind(list(layers), "batch_norm"),
-                    [f"{n}.bn" for n in order]),
+                    [f"{n}.bn" for n in with_bn]),
              *_pair("dense", layers_of_kind(list(layers), "dense"), [InceptionNet.CLASSIFIER])]
     out: dict[str, torch.Tensor] = {}
     keras_name: dict[str, str] = {}
@@ -128,8 +151,29 @@ def keras_layers_to_state_dict(
                             name_of=lambda key: keras_name.get(key, key))
 
 
+@functools.cache
+def _conv_count(name: str) -> int:
+    from ..models.registry import create_model  # the registry imports this package
+
+    with torch.device("meta"):  # shapes only: nothing allocated or initialised
+        return len(keras_conv_order(create_model(name, num_classes=0)))
+
+
+def keras_model_of(layers: Sequence[KerasLayer], *, source: str = "Keras weights") -> str:
+    """Which of :data:`KERAS_MODELS` a Keras file fills, told by its number of ``Conv2D``
+    layers (InceptionV3: 94; InceptionResNetV2: 244, its residual projections included)."""
+    convs = len(layers_of_kind(list(layers), "conv2d"))
+    for name in KERAS_MODELS:
+        if _conv_count(name) == convs:
+            return name
+    known = ", ".join(f"{keras} ({_conv_count(ours)})" for ours, keras in KERAS_MODELS.items())
+    raise WeightsError(f"{source}: {convs} conv layers fit no Keras model we know: {known}; "
+                       "give --model")
+
+
 def load_keras_weights(
     model: nn.Module, layers: Sequence[KerasLayer], *, source: str = "Keras weights",
 ) -> None:
-    """Load Keras InceptionV3 layers into ``model`` (strictly: every tensor is filled)."""
+    """Load Keras InceptionV3 / InceptionResNetV2 layers into ``model`` (strictly: every
+    tensor is filled)."""
     model.load_state_dict(keras_layers_to_state_dict(layers, model, source=source))

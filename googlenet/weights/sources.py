@@ -17,6 +17,8 @@ SOURCES = ("torchvision", "keras", "caffe", "timm")
 
 # Inception-style input: x / 127.5 - 1, i.e. mean = std = 0.5 on 0..1 RGB pixels.
 _HALF = (0.5, 0.5, 0.5)
+# ...at 299x299, the centre 87.5% of the image (TF-slim's central_crop(0.875)): 342 -> 299.
+_INCEPTION_299 = Preprocessing(mean=_HALF, std=_HALF, input_size=299, resize_size=342)
 
 
 @dataclass(frozen=True)
@@ -50,13 +52,13 @@ RELEASES: tuple[Release, ...] = (
             Preprocessing(mean=_HALF, std=_HALF, input_size=224, resize_size=256),
             "torchvision googlenet (TF-slim weights): (x - 0.5) / 0.5"),
     Release("torchvision", "inception_v3", ("inception_v3_google-0cc3c7bd.pth",),
-            Preprocessing(mean=_HALF, std=_HALF, input_size=299, resize_size=342),
+            _INCEPTION_299,
             "torchvision inception_v3 (TF-slim weights): (x - 0.5) / 0.5"),
     # keras.applications.inception_v3.preprocess_input: x / 127.5 - 1, RGB, 299x299.
     Release("keras", "inception_v3_keras",
             ("inception_v3_weights_tf_dim_ordering_tf_kernels.h5",
              "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5"),
-            Preprocessing(mean=_HALF, std=_HALF, input_size=299, resize_size=342),
+            _INCEPTION_299,
             "keras.applications.InceptionV3: x / 127.5 - 1"),
     # timm's default_cfgs for its TF-slim ports (inception_v4.tf_in1k, inception_v3.tf_in1k):
     # IMAGENET_INCEPTION_MEAN / _STD (0.5), 299x299, crop_pct 0.875, resized to
@@ -79,7 +81,12 @@ RELEASES: tuple[Release, ...] = (
             ("tf_inception_v3-e0069de4.pth", "timm/inception_v3.tf_in1k model.safetensors"),
             Preprocessing(mean=_HALF, std=_HALF, input_size=299, resize_size=341),
             "timm inception_v3.tf_in1k (TF-slim weights): (x - 0.5) / 0.5"),
-    # timm / Cadene inception_resnet_v2: added with the model (issue 13, Inception-ResNet).
+    # keras.applications.inception_resnet_v2.preprocess_input: the same mode "tf".
+    Release("keras", "inception_resnet_v2",
+            ("inception_resnet_v2_weights_tf_dim_ordering_tf_kernels.h5",
+             "inception_resnet_v2_weights_tf_dim_ordering_tf_kernels_notop.h5"),
+            _INCEPTION_299,
+            "keras.applications.InceptionResNetV2: x / 127.5 - 1"),
 )
 
 

@@ -23,7 +23,10 @@ def randomise_bn(model: nn.Module) -> None:
 
 def trained_scale_logits(model: nn.Module, x: torch.Tensor) -> None:
     """Kaiming-initialised GoogLeNets give logits near 100 before training, where fp32
-    rounding alone reaches 1e-4; trained ones give ~10: scale the classifier to that."""
+    rounding alone reaches 1e-4; trained ones give ~10: scale the classifier to that (a
+    model without one, FaceNet's, returns its BN'd embedding, already near 1)."""
+    if not isinstance(model.fc, nn.Linear):
+        return
     with torch.no_grad():
         scale = 10.0 / model(x).abs().max().item()
         model.fc.weight.mul_(scale)

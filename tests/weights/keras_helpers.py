@@ -1,4 +1,5 @@
-"""Make Keras InceptionV3 weight files for tests, without downloading anything.
+"""Make Keras InceptionV3 / InceptionResNetV2 weight files for tests, without downloading
+anything.
 
 ``write_keras2_style_h5`` writes what the released
 ``inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5`` looks like (Keras 2 names:
@@ -31,14 +32,20 @@ def import_keras() -> Any:
 
 
 def build_inception_v3(seed: int = 0) -> Any:
-    """A Keras InceptionV3 with top (weights=None), random BN statistics and betas.
+    """A Keras InceptionV3 with top (weights=None), random BN statistics and betas."""
+    return build_application("InceptionV3", seed)
+
+
+def build_application(app: str, seed: int = 0, **kwargs: Any) -> Any:
+    """``keras.applications.<app>`` with top (weights=None), random BN statistics and
+    betas; ``kwargs`` go to the constructor (e.g. ``input_shape``).
 
     Fresh BN layers have mean 0, variance 1 and beta 0, which would hide a swapped
     mean/variance in an importer; random values do not.
     """
     keras = import_keras()
     keras.utils.set_random_seed(seed)
-    model = keras.applications.InceptionV3(weights=None, include_top=True)
+    model = getattr(keras.applications, app)(weights=None, include_top=True, **kwargs)
     rng = np.random.default_rng(seed)
     for layer in model.layers:
         if isinstance(layer, keras.layers.BatchNormalization):
@@ -49,10 +56,11 @@ def build_inception_v3(seed: int = 0) -> Any:
     return model
 
 
-def notop(model: Any) -> Any:
-    """The include_top=False network (up to ``mixed10``), sharing ``model``'s weights."""
+def notop(model: Any, last: str = "mixed10") -> Any:
+    """The include_top=False network (up to ``last``: InceptionV3's ``mixed10``,
+    InceptionResNetV2's ``conv_7b_ac``), sharing ``model``'s weights."""
     keras = import_keras()
-    return keras.Model(model.input, model.get_layer("mixed10").output)
+    return keras.Model(model.input, model.get_layer(last).output)
 
 
 def keras2_name(name: str) -> str:
