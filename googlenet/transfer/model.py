@@ -83,8 +83,11 @@ class TransferModel(NamedFeatures, nn.Module):
         self.feature_aliases = {a: t for a, t in backbone.spec.feature_aliases.items()
                                 if t in self.feature_channels}
         self.model_name = f"{backbone.spec.name} cut at {self.cut}"
-        # The architecture the backbone was built from (for diagrams of the model).
+        # The architecture the backbone was built from, and which of its rows made which
+        # of the modules kept (for diagrams of the model).
         self.backbone_spec = backbone.spec
+        self.row_modules = {row: mods for row, mods in backbone.row_modules.items()
+                            if mods and all(m in self.feature_channels for m in mods)}
         self.in_chans = backbone.in_chans
         self.min_input_size = backbone.min_input_size
         self.input_size = recipe.input_size or backbone.spec.input_size
