@@ -15,28 +15,16 @@ from .anatomy import layer_count
 from .branches import BlockView
 from .diagram import block_svg
 from .gradcam import Heatmap
+from .htmlkit import bar, document, figure
 from .modules import fmt_shape
 from .page import ExplainOptions, ImageExplained
 from .render import data_uri, map_strip, overlay, to_rgb, upscale
 from .subject import Subject
 
 CSS = """
-body { font: 14px/1.45 system-ui, sans-serif; color: #1d1d1f; margin: 0; background: #fafafa; }
-main { max-width: 1180px; margin: 0 auto; padding: 16px 24px 48px; }
-h1 { font-size: 24px; margin: 8px 0 4px; } h2 { font-size: 19px; margin: 28px 0 8px; }
-h3 { font-size: 16px; margin: 18px 0 6px; } h4 { font-size: 15px; margin: 4px 0; }
-.meta { color: #555; } code { font-size: 13px; }
-.warning { background: #fff3cd; border: 1px solid #e0b84c; padding: 8px 12px; border-radius: 6px; }
 section.image, section#architecture { background: #fff; border: 1px solid #ddd;
   border-radius: 8px; padding: 8px 20px 16px; margin: 18px 0; }
-.diagram { overflow-x: auto; }
-.row { display: flex; flex-wrap: wrap; gap: 16px; align-items: flex-start; }
-figure { margin: 0; } figcaption { font-size: 12px; color: #555; max-width: 260px; }
-figure img.view { width: 224px; height: 224px; image-rendering: auto; border: 1px solid #ccc; }
-table { border-collapse: collapse; margin: 6px 0; }
-td, th { padding: 3px 8px; border-bottom: 1px solid #eee; text-align: left; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; }
-.bar { display: inline-block; height: 10px; background: #3b73c4; vertical-align: middle; }
+figure img.view { width: 224px; height: 224px; border: 1px solid #ccc; }
 .bar.energy { background: #e0752d; }
 section.block { border-top: 1px solid #ddd; padding: 8px 0; }
 section.block .maps img { display: block; margin: 2px 0 8px; }
@@ -47,15 +35,6 @@ details summary { cursor: pointer; color: #3b73c4; }
 
 def _pct(share: float) -> str:
     return f"{share:.0%}"
-
-
-def _bar(share: float, cls: str = "") -> str:
-    return f'<span class="bar {cls}" style="width:{max(share, 0) * 120:.0f}px"></span>'
-
-
-def _figure(uri: str, caption: str, cls: str = "view") -> str:
-    return (f'<figure><img class="{cls}" src="{uri}" alt="{escape(caption)}">'
-            f"<figcaption>{escape(caption)}</figcaption></figure>")
 
 
 def _header(subject: Subject) -> str:
@@ -95,14 +74,14 @@ def _attention(item: ImageExplained, subject: Subject) -> str:
     if not item.cams:
         return ""
     base = to_rgb(item.image)
-    figs = [_figure(data_uri(overlay(base, cam.heat)), _cam_caption(cam, subject))
+    figs = [figure(data_uri(overlay(base, cam.heat)), _cam_caption(cam, subject))
             for cam in item.cams]
     ig = item.attribution
     if ig is not None:
         caption = (f"{_cam_caption(ig.heatmap, subject)} (from a black image; attributions "
                    f"sum to {ig.total:.3g}, the score rose {ig.score_gap:.3g}: "
                    f"{ig.error:.0%} off)")
-        figs.append(_figure(data_uri(overlay(base, ig.heatmap.heat)), caption))
+        figs.append(figure(data_uri(overlay(base, ig.heatmap.heat)), caption))
     return "<h3>Where the network looks</h3><div class=\"row\">" + "".join(figs) + "</div>"
 
 
@@ -118,7 +97,7 @@ def _branch_rows(view: BlockView) -> str:
             + "".join(f'<td class="num">{_pct(shares[k][i])}</td>'
                       for k in ("channels", "macs", "params"))
             + f'<td class="num">{_pct(shares["energy"][i])}</td>'
-              f"<td>{_bar(shares['energy'][i], 'energy')}</td></tr>")
+              f"<td>{bar(shares['energy'][i], 'energy')}</td></tr>")
     return "".join(rows)
 
 
@@ -153,13 +132,13 @@ def _image_section(index: int, item: ImageExplained, subject: Subject,
     key = f"image-{index + 1}"
     view = upscale(to_rgb(item.image), 224, smooth=True)
     top = "".join(f'<tr><td>{escape(label)}</td><td class="num">{p:.1%}</td>'
-                  f"<td>{_bar(p)}</td></tr>" for label, p in item.top)
+                  f"<td>{bar(p)}</td></tr>" for label, p in item.top)
     table = f'<table class="topk"><tr><th colspan="3">top {len(item.top)}</th></tr>{top}</table>' \
         if item.top else ""
     blocks = "".join(_block_section(b, key, figures.get(b.name, "")) for b in item.blocks)
     return (f'<section class="image" id="{key}" data-image="{escape(str(item.path))}">'
             f"<h2>{escape(item.path.name)}</h2><div class=\"row\">"
-            f"{_figure(data_uri(view), 'the crop the model sees')}{table}</div>"
+            f"{figure(data_uri(view), 'the crop the model sees')}{table}</div>"
             f"{_attention(item, subject)}<h3>Inside each block</h3>"
             "<p>Each branch of a block looks at its input at one scale. Its share of the "
             "block's <i>activation energy</i> (sum of squares of its output) against its "
@@ -178,10 +157,8 @@ def render_explain_page(subject: Subject, items: list[ImageExplained], diagram: 
                    for v in items[0].blocks}
     body = "".join(_image_section(i, item, subject, figures) for i, item in enumerate(items))
     layers = ", ".join(options.layers) or "none"
-    return ("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
-            f"<title>googlenet explain: {escape(subject.name)}</title>"
-            f"<style>{CSS}</style></head><body><main>{_header(subject)}"
-            f"{_architecture(subject, diagram)}{body}"
-            f'<p class="meta">Grad-CAM at the last block and at: {escape(layers)}; '
-            f"integrated gradients with {options.ig_steps} steps; {options.maps} maps per "
-            "branch. Written by <code>googlenet explain</code>.</p></main></body></html>\n")
+    return document(f"googlenet explain: {subject.name}", CSS,
+                    f"{_header(subject)}{_architecture(subject, diagram)}{body}"
+                    f'<p class="meta">Grad-CAM at the last block and at: {escape(layers)}; '
+                    f"integrated gradients with {options.ig_steps} steps; {options.maps} maps "
+                    "per branch. Written by <code>googlenet explain</code>.</p>")
