@@ -2,9 +2,11 @@
 
 The matrix: files from ``convert`` (Caffe, torchvision, Keras), from ``train`` and from
 ``finetune``, each through ``predict``, ``eval``, ``export --format onnx``, ``export
---format pt2`` and ``bench``; and each as the starting point of ``finetune --weights``.
-Exports of the two full-size Inception networks take a minute each on 2 cores and are
-marked slow; everything else runs in the default suite.
+--format pt2``, ``bench``, ``explain`` and ``dream``; and each as the starting point of
+``finetune --weights``.
+Exports, explain pages and dreams of the two full-size imported networks (torchvision's
+GoogLeNet, Keras' Inception v3) take up to a minute each on 2 cores and are marked slow;
+everything else runs in the default suite.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from googlenet.weights import read_meta
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning",
                                         "ignore::FutureWarning", "ignore::UserWarning")
 SOURCES = ("caffe", "torchvision", "keras", "trained", "finetuned")
-BIG = ("torchvision", "keras")  # exports of these are slow
+BIG = ("torchvision", "keras")  # exports, explain pages and dreams of these are slow
 
 
 @pytest.fixture(scope="module")
@@ -116,6 +118,25 @@ def test_predict_and_eval(source, files, images, tmp_path, capsys):
     assert main(["eval", str(path), *_eval_args(source, images), "--limit", "2",
                  "--out", str(tmp_path), "--json", "--path", "eager"]) == 0
     assert json.loads(capsys.readouterr().out)["count"] == 2
+
+
+@pytest.mark.parametrize("source", [
+    *(pytest.param(s, marks=pytest.mark.slow) if s in BIG else s for s in SOURCES)])
+def test_explain_and_dream(source, files, images, tmp_path, capsys):
+    path = files[source]
+    meta = read_meta(path)
+    assert main(["explain", str(images["photo"]), "--weights", str(path), *_small(source),
+                 "--maps", "1", "--ig-steps", "1", "--topk", "1", "--out", str(tmp_path)]) == 0
+    html = (tmp_path / "explain.html").read_text()
+    assert 'id="random-weights"' not in html and str(path) in html
+    if meta.headless:  # a Keras "notop" backbone: its blocks, no class to explain
+        assert "no classifier" in html and "Grad-CAM" not in html.split("<section")[-1]
+    else:
+        assert "Grad-CAM at" in html
+    size = ["--size", "96"] if _small(source) else []
+    assert main(["dream", str(images["photo"]), "--weights", str(path), *size, "--octaves",
+                 "1", "--steps", "1", "--out", str(tmp_path / "dream.png")]) == 0
+    assert (tmp_path / "dream.png").stat().st_size > 0
 
 
 @pytest.mark.parametrize("source", SOURCES)
