@@ -73,10 +73,24 @@ def _shape(t: torch.Tensor) -> tuple[int, ...]:
     return tuple(t.shape[1:])
 
 
+BlockCosts = dict[str, list[BranchCost]]
+"""Block name -> its branches' (and residual projection's) measured costs."""
+
+
+def block_costs(model: NamedFeatures, size: tuple[int, int], in_chans: int) -> BlockCosts:
+    """Every block's branch costs for an input of ``size``: one meta-device pass, the same
+    for every image of that size."""
+    assert isinstance(model, torch.nn.Module)
+    measured = measure(model, size, in_chans)
+    return {name: branch_costs(block, measured) for name, block in model.blocks()}
+
+
 @torch.no_grad()
-def analyse_blocks(model: NamedFeatures, x: torch.Tensor, top: int = 8) -> list[BlockView]:
-    """Every block of ``model`` on the normalised image ``x`` (1, C, H, W): costs, shares,
-    energies and the ``top`` strongest channels of each branch."""
+def analyse_blocks(model: NamedFeatures, x: torch.Tensor, top: int = 8,
+                   costs: BlockCosts | None = None) -> tuple[list[BlockView], torch.Tensor]:
+    """Every block of ``model`` on the normalised image ``x`` (1, C, H, W): costs (from
+    ``costs``, measured here when not given), shares, energies and the ``top`` strongest
+    channels of each branch; and the logits of the same forward pass."""
     assert isinstance(model, torch.nn.Module)
     blocks = model.blocks()
     before = {b: model.feature_names[model.feature_names.index(b) - 1]
@@ -86,17 +100,17 @@ def analyse_blocks(model: NamedFeatures, x: torch.Tensor, top: int = 8) -> list[
     was = model.training
     model.eval()
     try:
-        feats = model.forward_intermediates(x, names)
+        logits, feats = model.forward_with_features(x, names)
     finally:
         model.train(was)
-    measured = measure(model, (x.shape[-2], x.shape[-1]), x.shape[1])
+    costs = costs or block_costs(model, (x.shape[-2], x.shape[-1]), x.shape[1])
     fields = receptive_fields(model)
     views = []
     for name, block in blocks:
-        costs = branch_costs(block, measured)
         field_in = fields[before[name]] if before[name] else Field()
         branch_views = []
-        for i, (branch, cost) in enumerate(zip(block.spec.branches, costs, strict=False)):
+        for i, (branch, cost) in enumerate(zip(block.spec.branches, costs[name],
+                                               strict=False)):
             y = feats[f"{name}{BRANCH_SEP}{branch.name}"][0].float()
             per_channel = (y * y).sum((1, 2))
             order = per_channel.argsort(descending=True)[:top]
@@ -107,5 +121,5 @@ def analyse_blocks(model: NamedFeatures, x: torch.Tensor, top: int = 8) -> list[
         in_shape = _shape(feats[before[name]]) if before[name] else _shape(x)
         views.append(BlockView(name, block.spec.label or "block", in_shape,
                                _shape(feats[name]), branch_views,
-                               costs[-1] if block.spec.residual is not None else None))
-    return views
+                               costs[name][-1] if block.spec.residual is not None else None))
+    return views, logits

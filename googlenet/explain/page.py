@@ -20,11 +20,11 @@ from pathlib import Path
 
 import torch
 
-from ..errors import InputSizeError
+from ..errors import InputSizeError, OutputError
 from ..predict import collect_images
 from ..weights._atomic import atomic_path
 from .attributions import Attribution, integrated_gradients
-from .branches import BlockView, analyse_blocks
+from .branches import BlockCosts, BlockView, analyse_blocks, block_costs
 from .gradcam import Heatmap, grad_cam
 from .subject import Subject, load_subject
 
@@ -69,17 +69,17 @@ def cam_layers(subject: Subject, options: ExplainOptions) -> list[str]:
     return list(dict.fromkeys([*last, *options.layers]))
 
 
-def explain_image(subject: Subject, path: str | os.PathLike[str],
-                  options: ExplainOptions) -> ImageExplained:
-    """Everything the page shows for one image."""
+def explain_image(subject: Subject, path: str | os.PathLike[str], options: ExplainOptions,
+                  costs: BlockCosts | None = None) -> ImageExplained:
+    """Everything the page shows for one image (``costs``: the blocks' measured costs,
+    the same for every image, see :func:`~googlenet.explain.branches.block_costs`)."""
     image = subject.read(path)
     x = subject.normalize(image[None])
     out = ImageExplained(Path(path), image)
-    out.blocks = analyse_blocks(subject.features, x, options.maps)
+    out.blocks, logits = analyse_blocks(subject.features, x, options.maps, costs)
     if not subject.has_classifier:  # a backbone: no class to explain
         return out
-    with torch.no_grad():
-        probs = subject.model.eval()(x).float().softmax(1)[0]
+    probs = logits.float().softmax(1)[0]
     k = min(options.topk, probs.numel())
     values, index = probs.topk(k)
     out.top = [(subject.classes[int(i)], float(p)) for p, i in zip(values, index, strict=True)]
@@ -104,13 +104,17 @@ def write_explain_page(weights: str | os.PathLike[str] | None,
 
     options = options or ExplainOptions()
     files = collect_images(images)
+    dest = Path(out_dir)
+    try:  # before the work: a folder that cannot be made costs no minutes
+        dest.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise OutputError(f"{dest}: cannot make the output folder ({err.strerror})") from None
     subject = load_subject(weights, model, input_size)
     cam_layers(subject, options)  # checked before the first image's work
-    explained = [explain_image(subject, f, options) for f in files]
     size = subject.preprocessing.input_size
+    costs = block_costs(subject.features, (size, size), subject.in_chans)
+    explained = [explain_image(subject, f, options, costs) for f in files]
     html = render_explain_page(subject, explained, model_svg(subject.model, size), options)
-    dest = Path(out_dir)
-    dest.mkdir(parents=True, exist_ok=True)
     page = dest / PAGE_NAME
     with atomic_path(page) as tmp:
         Path(tmp).write_text(html, encoding="utf-8")

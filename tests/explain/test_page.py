@@ -8,7 +8,6 @@ from html.parser import HTMLParser
 
 import numpy as np
 import pytest
-import torch
 from PIL import Image
 
 from googlenet import get_model_info, list_models
@@ -63,12 +62,11 @@ def test_every_family_is_explained_block_by_block(name, photo):
     for view in item.blocks:
         for what in ("channels", "macs", "params", "energy"):
             assert sum(view.shares(what)) == pytest.approx(1.0)
-        # Each branch's feature name reads that branch (the hooks the page uses).
-        names = [view.feature(b) for b in view.branches]
-        with torch.no_grad():
-            feats = subject.features.forward_intermediates(
-                subject.normalize(item.image[None]), names)
-        assert [feats[n].shape[1] for n in names] == [b.channels for b in view.branches]
+        # Each branch's feature name is the model's name for that branch (what
+        # forward_intermediates reads: tests/models/test_named_features.py).
+        widths = subject.features.branch_info()
+        assert [widths[view.feature(b)] for b in view.branches] == \
+            [b.channels for b in view.branches]
     assert len(item.top) == FAST.topk and item.cams[0].layer == blocks[-1]
     html = render_explain_page(subject, [item], "<svg></svg>", FAST)
     page = parse(html)
@@ -109,3 +107,7 @@ def test_explain_errors_are_one_line(photo, tmp_path, capsys):
     assert "no such file" in capsys.readouterr().err
     assert main(["explain", str(photo), "--model", "inception_a_net", "--input-size", "64"]) == 2
     assert "exactly 28x28" in capsys.readouterr().err
+    (tmp_path / "taken").write_text("")
+    assert main(["explain", str(photo), "--model", "googlenet", "--out",
+                 str(tmp_path / "taken")]) == 2
+    assert "cannot make the output folder" in capsys.readouterr().err
