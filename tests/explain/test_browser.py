@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from html_pages import parse
 from PIL import Image
-from test_page import parse
 
 from googlenet import create_model
 from googlenet.cli import main
@@ -25,5 +25,6 @@ def test_explain_page_renders_with_a_section_per_block(browser, tmp_path):
     browser.assert_not_blank(shot)
     dom = parse(browser.dom(page))
     blocks = [name for name, _ in create_model("googlenet").blocks()]
-    assert dom.images == [str(photo)] and dom.blocks == blocks
+    assert dom.attribute("image", "data-image") == [str(photo)]
+    assert dom.attribute("block", "data-block") == blocks
     assert all(r.startswith("data:image/png;base64,") for r in dom.refs)

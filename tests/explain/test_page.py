@@ -4,10 +4,10 @@ said out loud, a backbone without classifier, one-line errors, and no network ne
 from __future__ import annotations
 
 import re
-from html.parser import HTMLParser
 
 import numpy as np
 import pytest
+from html_pages import parse
 from PIL import Image
 
 from googlenet import get_model_info, list_models
@@ -17,30 +17,6 @@ from googlenet.explain.page import ExplainOptions, explain_image
 from googlenet.explain.subject import load_subject
 
 FAST = ExplainOptions(topk=3, maps=2, ig_steps=1)
-
-
-class PageParser(HTMLParser):
-    """Collects the block sections per image section and every resource reference."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.blocks: list[str] = []
-        self.images: list[str] = []
-        self.refs: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        a = dict(attrs)
-        if tag == "section" and "block" in (a.get("class") or "").split():
-            self.blocks.append(a.get("data-block") or "")
-        if tag == "section" and "image" in (a.get("class") or "").split():
-            self.images.append(a.get("data-image") or "")
-        self.refs += [v for k, v in attrs if k in ("src", "href") and v]
-
-
-def parse(html: str) -> PageParser:
-    p = PageParser()
-    p.feed(html)
-    return p
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +46,7 @@ def test_every_family_is_explained_block_by_block(name, photo):
     assert len(item.top) == FAST.topk and item.cams[0].layer == blocks[-1]
     html = render_explain_page(subject, [item], "<svg></svg>", FAST)
     page = parse(html)
-    assert page.blocks == blocks and 'id="random-weights"' in html
+    assert page.attribute("block", "data-block") == blocks and 'id="random-weights"' in html
 
 
 def test_cli_page_for_googlenet_is_self_contained(photo, tmp_path, capsys):
@@ -80,7 +56,8 @@ def test_cli_page_for_googlenet_is_self_contained(photo, tmp_path, capsys):
                  "--maps", "2", "--ig-steps", "1", "--out", str(out)]) == 0
     html = (out / "explain.html").read_text()
     page = parse(html)
-    assert len(page.images) == 2 and len(page.blocks) == 2 * 9
+    assert len(page.attribute("image", "data-image")) == 2
+    assert len(page.attribute("block", "data-block")) == 2 * 9
     # Self-contained: every image is inline, nothing is fetched.
     assert page.refs and all(r.startswith("data:image/png;base64,") for r in page.refs)
     assert not re.search(r"(src|href)=\"(https?:)?//", html) and "<script" not in html

@@ -6,42 +6,15 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from html.parser import HTMLParser
 
 import pytest
+from html_pages import parse
 
 from googlenet.errors import ConfigError
 from googlenet.train import fit
 
 SECTIONS = ("curves", "confusion", "per-class", "samples", "wrong", "architecture", "epochs",
             "config")
-
-
-class ReportParser(HTMLParser):
-    """Section ids, figures per section, and resource references of a report page."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.sections: list[str] = []
-        self.figures: dict[str, int] = {}
-        self.refs: list[str] = []
-        self.svg_blocks: set[str] = set()
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        a = dict(attrs)
-        if tag == "section" and a.get("id"):
-            self.sections.append(a["id"] or "")
-        if tag == "figure" and self.sections:
-            self.figures[self.sections[-1]] = self.figures.get(self.sections[-1], 0) + 1
-        if tag == "g" and "block" in (a.get("class") or "").split():
-            self.svg_blocks.add(a.get("data-name") or "")
-        self.refs += [v for k, v in attrs if k in ("src", "href") and v]
-
-
-def _parse(html: str) -> ReportParser:
-    p = ReportParser()
-    p.feed(html)
-    return p
 
 
 @pytest.fixture(scope="module")
@@ -60,10 +33,10 @@ def run(tmp_path_factory):
 
 def test_report_html_beside_report_md(run):
     assert (run / "report.md").is_file()
-    page = _parse((run / "report.html").read_text())
-    assert page.sections == list(SECTIONS)
+    page = parse((run / "report.html").read_text())
+    assert page.ids == list(SECTIONS)
     assert page.figures["samples"] == 24 and 0 < page.figures.get("wrong", 0) <= 12
-    assert page.svg_blocks == {"incep1", "incep2"}
+    assert page.groups["block"] == {"incep1", "incep2"}
     assert page.refs and all(r.startswith("data:image/png;base64,") for r in page.refs)
 
 
@@ -88,7 +61,7 @@ def test_curves_carry_the_run_name_on_whole_epochs(run, monkeypatch, tmp_path):
 def test_report_renders_in_a_browser(run, browser, tmp_path):
     page = run / "report.html"
     browser.assert_not_blank(browser.screenshot(page, tmp_path / "report.png"))
-    assert _parse(browser.dom(page)).sections == list(SECTIONS)
+    assert parse(browser.dom(page)).ids == list(SECTIONS)
 
 
 def test_importing_the_trainer_does_not_import_tensorboard():
