@@ -218,7 +218,8 @@ def _off(computed: int, printed: int | None) -> bool:
     return printed is not None and abs(computed - printed) > DIFF_TOLERANCE * max(printed, 1)
 
 
-def _branch_costs(block: InceptionBlock, measured: Measured) -> list[BranchCost]:
+def branch_costs(block: InceptionBlock, measured: Measured) -> list[BranchCost]:
+    """Each branch's (and a residual projection's) ops and cost, from a :func:`measure`."""
     residual = block.spec.residual
     descriptions = [b.describe() for b in block.spec.branches]
     descriptions += [residual.describe()] if residual is not None else []
@@ -263,7 +264,7 @@ def model_table(
             row.paper_params, row.paper_ops,
             _off(params, row.paper_params) or _off(macs, row.paper_ops)
             or (bool(paper_size) and paper_size != size),
-            cells, _branch_costs(blocks[0], measured) if blocks and branches else []))
+            cells, branch_costs(blocks[0], measured) if blocks and branches else []))
         for aux in (after[n] for n in names if n in after):
             label = f"aux classifier ({aux})"
             out.append(TableRow(aux, label, _fmt_size(measured.shapes[aux]), "",
@@ -316,7 +317,7 @@ def render_table(rows: list[TableRow], layout: TableLayout, input_size: int) -> 
                        None) for b in r.branches]
     total_p, total_m = sum(r.params for r in rows), sum(r.macs for r in rows)
     lines.append(line(["total"] + [""] * (width - 1), human(total_p), total_m, None))
-    text = (f"{_grid(head, lines)}\nMACs = multiply-adds (the paper's \"ops\") at "
+    text = (f"{text_grid(head, lines)}\nMACs = multiply-adds (the paper's \"ops\") at "
             f"{input_size}x{input_size}, batch 1; FLOPs = 2 x MACs = {human(2 * total_m)}. "
             f"Total params {total_p:,}; MACs {total_m:,}.")
     if any(r.differs for r in rows):
@@ -337,10 +338,11 @@ def render_layers(costs: list[LayerCost], input_size: int) -> str:
               f"{c.macs:,}", human(c.flops)] for c in costs]
     tp, tm = sum(c.params for c in costs), sum(c.macs for c in costs)
     lines.append(["total", "", "", f"{tp:,}", f"{tm:,}", human(2 * tm)])
-    return f"{_grid(head, lines)}\nat {input_size}x{input_size}, batch 1"
+    return f"{text_grid(head, lines)}\nat {input_size}x{input_size}, batch 1"
 
 
-def _grid(head: list[str], lines: list[list[str]]) -> str:
+def text_grid(head: list[str], lines: list[list[str]]) -> str:
+    """Left-aligned columns under a header and a rule."""
     widths = [max(len(x) for x in col) for col in zip(head, *lines, strict=True)]
     fmt = "  ".join(f"{{:<{w}}}" for w in widths)
     rule = "  ".join("-" * w for w in widths)

@@ -148,6 +148,11 @@ class InceptionBlock(nn.Module):
         container[leaf] = module
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.join(x, self.forward_branches(x))
+
+    def forward_branches(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """Each branch's output, in table order, before concatenation (what the named
+        features ``<block>.<branch>`` read)."""
         heads: dict[int, torch.Tensor] = {}
         if self.merged_1x1 is not None:
             parts = torch.split(self.merged_1x1(x), list(self.merged_split), dim=1)
@@ -160,7 +165,12 @@ class InceptionBlock(nn.Module):
             if arms:
                 y = torch.cat([self.get_submodule(path)(y) for path in arms], 1)
             outs.append(y)
-        out = torch.cat(outs, 1)
+        return outs
+
+    def join(self, x: torch.Tensor, branches: list[torch.Tensor]) -> torch.Tensor:
+        """The block's output from its input and its branches' outputs: concatenation,
+        then the residual wrapper when the table has one."""
+        out = torch.cat(branches, 1)
         residual = self.spec.residual
         if residual is None:
             return out

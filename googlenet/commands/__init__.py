@@ -5,7 +5,20 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 
-from . import bench, convert, cost, demo, export, finetune, models, predict, summary
+from . import (
+    bench,
+    convert,
+    cost,
+    demo,
+    diagram,
+    dream,
+    explain,
+    export,
+    finetune,
+    models,
+    predict,
+    summary,
+)
 from . import eval as eval_cmd
 from . import train as train_cmd
 
@@ -24,4 +37,7 @@ COMMANDS: list[Register] = [
     predict.register,
     bench.register,
     export.register,
+    explain.register,
+    diagram.register,
+    dream.register,
 ]

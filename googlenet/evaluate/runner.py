@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import Dataset
 
-from googlenet.data.base import dataset_len
+from ..data.base import dataset_len
 
 from ..data import build_dataset, make_loader
 from ..deploy import needs_calibration, optimize_for_inference
@@ -160,6 +160,17 @@ def evaluate_checkpoints(paths: Sequence[str | os.PathLike[str]], dataset: Datas
                          limit: int | None = None) -> EvalReport:
     """Top-1/top-5, per-class accuracy and the confusion matrix of a checkpoint or an
     ensemble of checkpoints on ``dataset``."""
+    return evaluate_predictions(paths, dataset, crops, batch_size, device, inference_path,
+                                limit)[0]
+
+
+def evaluate_predictions(paths: Sequence[str | os.PathLike[str]], dataset: Dataset[Any],
+                         crops: int = 1, batch_size: int = 256,
+                         device: torch.device | None = None, inference_path: str = "eager",
+                         limit: int | None = None,
+                         ) -> tuple[EvalReport, torch.Tensor, torch.Tensor]:
+    """:func:`evaluate_checkpoints`, and the probabilities (N, K) and targets (N,) of the
+    first N images of ``dataset`` it measured them on (what a report shows per image)."""
     device = device or torch.device("cpu")
     if needs_calibration(inference_path):
         n = min(256, dataset_len(dataset))
@@ -174,4 +185,4 @@ def evaluate_checkpoints(paths: Sequence[str | os.PathLike[str]], dataset: Datas
     probs, targets = predict_dataset(models, dataset, crops, batch_size, device, limit)
     report = summarize(probs, targets, classes, crops, tuple(m.path for m in models))
     report.inference_path = models[0].inference_path
-    return report
+    return report, probs, targets

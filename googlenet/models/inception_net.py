@@ -7,7 +7,7 @@ returns a small typed structure; their loss weight (the paper's 0.3) lives in th
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import torch
@@ -17,6 +17,7 @@ from ..errors import InputSizeError, SpecError
 from ..layers import AuxHead, Embedding, InceptionV3Aux
 from ..specs.types import AuxSpec, NetSpec
 from .builder import build_features, conv_factory
+from .features import NamedFeatures, Tap, run_features
 from .grid import grid_error
 
 
@@ -28,12 +29,13 @@ class InceptionOutputs:
     aux: dict[str, torch.Tensor] = field(default_factory=dict)
 
 
-class InceptionNet(nn.Module):
+class InceptionNet(NamedFeatures, nn.Module):
     """A network of the Inception family built from its spec rows.
 
     Top-level module names are the rows' names (``conv1``, ``inception_3a``, ``aux_4a``,
     ``fc``), so state-dict keys read like the paper. ``row_modules`` maps every row to the
-    modules it made, head rows included.
+    modules it made, head rows included. Named features (``forward_intermediates``,
+    block branches such as ``inception_3a.branch_3x3``) come from :class:`NamedFeatures`.
     """
 
     # Head module names (state-dict keys), read by the weight key maps and cost tables.
@@ -57,7 +59,9 @@ class InceptionNet(nn.Module):
         layout = build_features(spec, self.in_chans)
         for name, module in layout.modules:
             self.add_module(name, module)
-        self.feature_names: tuple[str, ...] = tuple(name for name, _ in layout.modules)
+        self.feature_names = tuple(name for name, _ in layout.modules)
+        self.feature_aliases = spec.feature_aliases
+        self.model_name = spec.name
         self.row_modules = dict(layout.row_modules)
         self.feature_channels = layout.channels
         self.num_features = layout.out_channels
@@ -139,18 +143,11 @@ class InceptionNet(nn.Module):
             raise InputSizeError(error)
 
     def _features(
-        self, x: torch.Tensor, collect: Iterable[str], stop_after: str | None = None
+        self, x: torch.Tensor, collect: Iterable[str]
     ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        """Run the feature modules in order, keeping the outputs named in ``collect``."""
-        wanted = set(collect)
-        collected: dict[str, torch.Tensor] = {}
-        for name in self.feature_names:
-            x = getattr(self, name)(x)
-            if name in wanted:
-                collected[name] = x
-            if name == stop_after:
-                break
-        return x, collected
+        """Run the feature modules in order, keeping the outputs of the modules named in
+        ``collect``."""
+        return run_features(self._modules_in_order(), x, {n: Tap(n) for n in collect})
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         """The last feature map, before global pooling (N, num_features, h, w)."""
@@ -177,33 +174,17 @@ class InceptionNet(nn.Module):
                for name, after in self.aux_after.items()}
         return InceptionOutputs(self.forward_head(feats), aux)
 
-    # -- features and heads -------------------------------------------------------------
-    def feature_info(self) -> dict[str, int]:
-        """Named intermediate features and their channel counts (aliases included)."""
-        info = dict(self.feature_channels)
-        for alias, target in self.spec.feature_aliases.items():
-            info[alias] = self.feature_channels[target]
-        return info
+    # -- named features (see models/features.py) ------------------------------------------
+    def feature_module(self, name: str) -> nn.Module:
+        """The feature module called ``name``."""
+        module: nn.Module = getattr(self, name)
+        return module
 
-    def resolve_feature(self, name: str) -> str:
-        """The module name behind a feature name or alias; unknown names list the valid ones."""
-        target = self.spec.feature_aliases.get(name, name)
-        if target not in self.feature_channels:
-            valid = ", ".join(self.feature_info())
-            raise InputSizeError(f"{self.spec.name} has no feature {name!r}; valid: {valid}")
-        return target
+    def logits_from_features(self, feats: torch.Tensor) -> torch.Tensor:
+        """``forward_head``: what ``forward_with_features`` ends with."""
+        return self.forward_head(feats)
 
-    def forward_intermediates(
-        self, x: torch.Tensor, names: Sequence[str]
-    ) -> dict[str, torch.Tensor]:
-        """The named feature maps (e.g. ``inception_4e``, ``b3``), computed up to the
-        deepest one asked for."""
-        self.check_input(x)
-        targets = {n: self.resolve_feature(n) for n in names}
-        deepest = max(targets.values(), key=self.feature_names.index)
-        _, out = self._features(x, targets.values(), stop_after=deepest)
-        return {n: out[t] for n, t in targets.items()}
-
+    # -- heads ----------------------------------------------------------------------------
     def reset_classifier(self, num_classes: int) -> None:
         """Replace the classifier (and the aux classifiers) for ``num_classes`` classes."""
         self.num_classes = num_classes

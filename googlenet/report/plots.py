@@ -32,10 +32,21 @@ def _save(fig: Any, path: str | os.PathLike[str]) -> Path:
     return Path(path)
 
 
+def _epoch_axis(ax: Any, title: str) -> None:  # noqa: ANN401 - a matplotlib Axes
+    """Whole-epoch ticks (an epoch is the unit the curves are sampled at) and the title."""
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel("epoch")
+    ax.grid(alpha=0.3)
+    if title:
+        ax.set_title(title)
+
+
 def plot_curves(history: Sequence[dict[str, float]], out_dir: str | os.PathLike[str],
-                eval_label: str = "validation") -> list[Path]:
+                eval_label: str = "validation", run_name: str = "") -> list[Path]:
     """``loss.png``, ``accuracy.png`` and ``lr.png`` (train vs the per-epoch evaluation,
-    named by ``eval_label``)."""
+    named by ``eval_label``), titled with ``run_name``, ticked at whole epochs."""
     plt = _pyplot()
     epochs = [r["epoch"] for r in history]
     out = []
@@ -43,16 +54,14 @@ def plot_curves(history: Sequence[dict[str, float]], out_dir: str | os.PathLike[
         fig, ax = plt.subplots(figsize=(5.5, 3.6))
         ax.plot(epochs, [r[f"train_{key}"] for r in history], "o-", label="train")
         ax.plot(epochs, [r[f"val_{key}"] for r in history], "s-", label=eval_label)
-        ax.set_xlabel("epoch")
         ax.set_ylabel(label)
-        ax.grid(alpha=0.3)
+        _epoch_axis(ax, f"{run_name}: {label}" if run_name else "")
         ax.legend()
         out.append(_save(fig, Path(out_dir) / f"{label}.png"))
     fig, ax = plt.subplots(figsize=(5.5, 3.0))
     ax.plot(epochs, [r["lr"] for r in history], "o-")
-    ax.set_xlabel("epoch")
     ax.set_ylabel("learning rate (end of epoch)")
-    ax.grid(alpha=0.3)
+    _epoch_axis(ax, f"{run_name}: learning rate" if run_name else "")
     out.append(_save(fig, Path(out_dir) / "lr.png"))
     return out
 

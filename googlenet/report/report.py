@@ -1,4 +1,5 @@
-"""The end of a run: curves, a confusion matrix of the best checkpoint, ``report.md``."""
+"""The end of a run: curves, a confusion matrix of the best checkpoint, ``report.md`` and
+``report.html``."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..evaluate.metrics import EvalReport, top5_text
+from .html import write_html_report
 from .plots import plot_confusion, plot_curves
 
 if TYPE_CHECKING:
@@ -61,17 +63,33 @@ def write_report(run_dir: str | os.PathLike[str], config: dict[str, Any],
 
 def finish_run(run_dir: str | os.PathLike[str], data: RunData, cfg: TrainConfig,
                limit: int | None = None) -> Path:
-    """Plots, the best checkpoint's confusion matrix and per-class accuracy, report.md."""
-    from ..evaluate.runner import evaluate_checkpoints
+    """Plots, the best checkpoint's confusion matrix and per-class accuracy, report.md and
+    report.html (with sample predictions, the most confident mistakes, the diagram)."""
+    from ..evaluate.runner import evaluate_predictions
 
     d = Path(run_dir)
+    best = d / "best.safetensors"
     history = json.loads((d / "metrics.json").read_text(encoding="utf-8"))
-    plot_curves(history, d, eval_label=data.eval_label)
-    ev = evaluate_checkpoints([d / "best.safetensors"], data.eval, crops=1,
-                              batch_size=cfg.eval_batch_size,
-                              inference_path="bf16" if cfg.precision == "bf16" else "eager",
-                              limit=limit or cfg.eval_limit)
+    plot_curves(history, d, eval_label=data.eval_label, run_name=d.name)
+    ev, probs, targets = evaluate_predictions(
+        [best], data.eval, crops=1, batch_size=cfg.eval_batch_size,
+        inference_path="bf16" if cfg.precision == "bf16" else "eager",
+        limit=limit or cfg.eval_limit)
     (d / "eval.json").write_text(json.dumps(ev.as_dict(), indent=1), encoding="utf-8")
     plot_confusion(ev.confusion, ev.classes, d / "confusion.png",
                    f"{cfg.model} on {cfg.dataset} ({data.eval_label}): top-1 {ev.top1:.4f}")
-    return write_report(d, cfg.to_dict(), history, ev, data.eval_label)
+    path = write_report(d, cfg.to_dict(), history, ev, data.eval_label)
+    write_html_report(d, cfg.to_dict(), history, ev, data.eval_label, probs, targets,
+                      lambda i: data.eval[i][0], _diagram(best))
+    return path
+
+
+def _diagram(weights: Path) -> str:
+    """The SVG diagram of the model a checkpoint holds, at its input size."""
+    from ..explain.diagram import model_svg
+    from ..recipe import build_model
+    from ..weights import read_meta
+
+    meta = read_meta(weights)
+    return model_svg(build_model(meta.recipe).eval(), meta.preprocessing.input_size,
+                     title=meta.recipe.describe())

@@ -155,7 +155,9 @@ class TrainConfig:
     keep_last: bool = _f(True, "keep last.safetensors (weights + training state, for "
                          "--resume) when the run ends; false keeps only best")
     progress: bool = _f(True, "progress bar (only on a terminal)")
-    report: bool = _f(True, "write curves and report.md at the end")
+    report: bool = _f(True, "write curves, report.md and report.html at the end")
+    tensorboard: bool = _f(False, "also log scalars, sample images and the model graph to "
+                           "RUN_DIR/tensorboard (pip install 'googlenet[tensorboard]')")
 
     def __post_init__(self) -> None:
         self.validate()

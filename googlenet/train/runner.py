@@ -40,6 +40,7 @@ from ..weights import (
     recipe_from_weights,
 )
 from . import checkpoint as ckpt
+from .board import TensorBoardLog, check_tensorboard, tensorboard_log
 from .config import TrainConfig
 from .distributed import DistInfo, barrier, cleanup_distributed, init_distributed
 from .ema import ModelEMA
@@ -157,6 +158,7 @@ class Run:
         self.wall = 0.0  # seconds including evaluation, across resumes
         self.meter = Meter()
         self.unfrozen = False
+        self.board: TensorBoardLog | None = None  # with --tensorboard, rank 0
 
     def _build(self, last: WeightsMeta | None, last_path: Path) -> tuple[nn.Module, Recipe]:
         """The model: as the resumed checkpoint says, from pretrained weights, or fresh."""
@@ -297,6 +299,8 @@ class Run:
     def _log(self, row: dict[str, float]) -> None:
         if not self.dist.is_main:
             return
+        if self.board is not None:
+            self.board.epoch(row)
         what = "train-set eval" if self.data.eval_is_train else "val"
         print(f"epoch {row['epoch']}/{self.cfg.total_epochs}: train loss "
               f"{row['train_loss']:.4f} acc {row['train_acc']:.4f} | {what} loss "
@@ -358,6 +362,7 @@ def fit(cfg: TrainConfig, resume: bool = False, overwrite: bool = False) -> FitR
     folder at the same time is refused.
     """
     _setup_torch(cfg)
+    check_tensorboard(cfg.tensorboard)
     device = resolve_device(cfg.device)
     dist = init_distributed(device)
     if device.type == "cuda" and dist.enabled:
@@ -380,7 +385,7 @@ def _train(cfg: TrainConfig, dist: DistInfo, device: torch.device, resume: bool)
     elif dist.is_main:
         ckpt.write_records(run.dir, [], cfg.to_dict())
     _warn_eval_on_train(run)
-    with _graceful_interrupt(run.ctx):
+    with _graceful_interrupt(run.ctx), tensorboard_log(run) as run.board:
         try:
             stopped = run.train()
         except TrainingError as err:

@@ -29,6 +29,7 @@ import torch
 from torch import nn
 
 from googlenet.errors import InputSizeError, SpecError
+from googlenet.models.features import NamedFeatures
 from googlenet.models.inception_net import InceptionNet, InceptionOutputs
 from googlenet.recipe import TransferRecipe
 
@@ -84,12 +85,14 @@ def _head(recipe: TransferRecipe, num_classes: int, channels: int,
     return nn.Sequential(OrderedDict(layers))
 
 
-class TransferModel(nn.Module):
+class TransferModel(NamedFeatures, nn.Module):
     """``backbone`` up to the feature ``recipe.cut``, then a new head; backbone frozen.
 
     ``features`` keeps the backbone's module names (``features.mixed7...``), so imported
-    weights load by the same keys with a ``features.`` prefix. ``recipe.num_classes``
-    must be set; ``recipe.input_size`` None means the backbone's own input size.
+    weights load by the same keys with a ``features.`` prefix, and the backbone's named
+    features up to the cut (its blocks' branches too) stay readable
+    (:class:`NamedFeatures`). ``recipe.num_classes`` must be set; ``recipe.input_size``
+    None means the backbone's own input size.
     """
 
     def __init__(self, backbone: InceptionNet, recipe: TransferRecipe) -> None:
@@ -100,6 +103,16 @@ class TransferModel(nn.Module):
         self.cut = backbone.resolve_feature(recipe.cut)
         names = backbone.feature_names[: backbone.feature_names.index(self.cut) + 1]
         self.features = nn.Sequential(OrderedDict((n, getattr(backbone, n)) for n in names))
+        self.feature_names = tuple(names)
+        self.feature_channels = {n: backbone.feature_channels[n] for n in names}
+        self.feature_aliases = {a: t for a, t in backbone.spec.feature_aliases.items()
+                                if t in self.feature_channels}
+        self.model_name = f"{backbone.spec.name} cut at {self.cut}"
+        # The architecture the backbone was built from, and which of its rows made which
+        # of the modules kept (for diagrams of the model).
+        self.backbone_spec = backbone.spec
+        self.row_modules = {row: mods for row, mods in backbone.row_modules.items()
+                            if mods and all(m in self.feature_channels for m in mods)}
         self.in_chans = backbone.in_chans
         self.min_input_size = backbone.min_input_size
         self.input_size = recipe.input_size or backbone.spec.input_size
@@ -168,7 +181,15 @@ class TransferModel(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Logits (N, num_classes); see the module docstring for the binary head."""
-        z: torch.Tensor = self.head(self.forward_features(x))
+        return self.logits_from_features(self.forward_features(x))
+
+    def feature_module(self, name: str) -> nn.Module:
+        """The backbone module called ``name`` (up to the cut)."""
+        return self.features.get_submodule(name)
+
+    def logits_from_features(self, feats: torch.Tensor) -> torch.Tensor:
+        """The new head on the map at the cut."""
+        z: torch.Tensor = self.head(feats)
         if self.recipe.head == "binary":
             return torch.cat([torch.zeros_like(z), z], 1)
         return z

@@ -2,10 +2,11 @@
 
 The matrix: files from ``convert`` (Caffe, torchvision, Keras, timm's Inception-v4 and
 Cadene's BN-Inception), from ``train`` and from ``finetune``, each through ``predict``,
-``eval``, ``export --format onnx``, ``export --format pt2`` and ``bench``; and each as the
-starting point of ``finetune --weights``. Exports of the three full-size Inception
-networks (v3 twice, v4) take a minute each on 2 cores and are marked slow; everything
-else runs in the default suite.
+``eval``, ``export --format onnx``, ``export --format pt2``, ``bench``, ``explain`` and
+``dream``; and each as the starting point of ``finetune --weights``. Exports, explain
+pages and dreams of the three full-size Inception networks (v3 twice, v4) and
+torchvision's GoogLeNet take up to a minute each on 2 cores and are marked slow;
+everything else runs in the default suite.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from googlenet.weights import read_meta
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning",
                                         "ignore::FutureWarning", "ignore::UserWarning")
 SOURCES = ("caffe", "torchvision", "keras", "timm", "cadene", "trained", "finetuned")
-BIG = ("torchvision", "keras", "timm")  # exports of these are slow
+BIG = ("torchvision", "keras", "timm")  # exports, explain pages and dreams of these are slow
 CONVERTED = ("caffe", "cadene", *BIG)
 # Where finetune cuts each file's backbone, and at which input size (v3 and v4 need 75).
 CUTS = {"keras": ("mixed0", "80"), "timm": ("Mixed_5b", "80"), "trained": ("inception_3b", None)}
@@ -133,6 +134,25 @@ def test_predict_and_eval(source, files, images, tmp_path, capsys):
     assert main(["eval", str(path), *_eval_args(source, images), "--limit", "2",
                  "--out", str(tmp_path), "--json", "--path", "eager"]) == 0
     assert json.loads(capsys.readouterr().out)["count"] == 2
+
+
+@pytest.mark.parametrize("source", [
+    *(pytest.param(s, marks=pytest.mark.slow) if s in BIG else s for s in SOURCES)])
+def test_explain_and_dream(source, files, images, tmp_path, capsys):
+    path = files[source]
+    meta = read_meta(path)
+    assert main(["explain", str(images["photo"]), "--weights", str(path), *_small(source),
+                 "--maps", "1", "--ig-steps", "1", "--topk", "1", "--out", str(tmp_path)]) == 0
+    html = (tmp_path / "explain.html").read_text()
+    assert 'id="random-weights"' not in html and str(path) in html
+    if meta.headless:  # a Keras "notop" backbone: its blocks, no class to explain
+        assert "no classifier" in html and "Grad-CAM" not in html.split("<section")[-1]
+    else:
+        assert "Grad-CAM at" in html
+    size = ["--size", "96"] if _small(source) else []
+    assert main(["dream", str(images["photo"]), "--weights", str(path), *size, "--octaves",
+                 "1", "--steps", "1", "--out", str(tmp_path / "dream.png")]) == 0
+    assert (tmp_path / "dream.png").stat().st_size > 0
 
 
 @pytest.mark.parametrize("source", SOURCES)

@@ -1,0 +1,77 @@
+"""``googlenet dream IMAGE --weights W --layer inception_4c [--channel N]``: DeepDream,
+the classic GoogLeNet demo (see :mod:`googlenet.explain.dream`). Writes the dream as a
+PNG and, beside it, a strip of its octaves."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ..errors import InputSizeError
+from ..explain.dream import DreamSettings, deep_dream, layer_objective, noise_image
+from ..explain.render import hstack, png_bytes, to_rgb
+from ..explain.subject import load_subject
+from ..weights._atomic import atomic_path, writable_file
+from ._common import parse_size
+
+STRIP_HEIGHT = 160  # pixels: each octave's image in the strip
+
+
+def _write(path: Path, data: bytes) -> None:
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)
+
+
+def _run(args: argparse.Namespace) -> int:
+    if (args.image is None) == (not args.noise):
+        raise InputSizeError("give an IMAGE to dream on, or --noise to start from noise")
+    out = writable_file(args.out, "dream.png")
+    strip = out.with_name(f"{out.stem}-octaves.png")
+    size = parse_size(args.size)[0] if args.size else None
+    subject = load_subject(args.weights, args.model, size)
+    blocks = [name for name, _ in subject.features.blocks()]
+    # The middle block by default: inception_4c in GoogLeNet, the classic choice.
+    layer = args.layer or blocks[len(blocks) // 2]
+    pre = subject.preprocessing
+    start = noise_image(subject.in_chans, pre.input_size, args.seed) if args.noise \
+        else subject.read(args.image)
+    settings = DreamSettings(octaves=args.octaves, steps=args.steps, step_size=args.step_size,
+                             jitter=args.jitter, seed=args.seed)
+    dream = deep_dream(subject.features, pre, start, layer, args.channel, settings)
+    _write(out, png_bytes(to_rgb(dream.image)))
+    _write(strip, png_bytes(hstack([to_rgb(o) for o in dream.octaves], height=STRIP_HEIGHT)))
+    before = layer_objective(subject.features, pre, start, layer, args.channel)
+    after = layer_objective(subject.features, pre, dream.image, layer, args.channel)
+    unit = f"{layer} channel {args.channel}" if args.channel is not None else layer
+    print(f"{unit}: objective {before:.4g} -> {after:.4g} over {len(dream.octaves)} "
+          f"octave(s) of {settings.steps} steps"
+          + (" (random weights)" if subject.random else ""), file=sys.stderr)
+    print(out)
+    print(strip)
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("dream", help="DeepDream: raise a layer's (or one unit's) response "
+                                     "by gradient ascent on the image")
+    p.add_argument("image", nargs="?", help="the image to start from (or --noise)")
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument("--weights", help="a .safetensors file from convert, train or "
+                                          "finetune")
+    source.add_argument("--model", help="a registered model with random weights")
+    p.add_argument("--noise", action="store_true", help="start from grey noise, not an image")
+    p.add_argument("--layer", help="the feature to raise: a block (inception_4c), a branch "
+                                   "(inception_4c.branch_5x5)... (default: the middle block)")
+    p.add_argument("--channel", type=int, help="raise only this channel: what one unit "
+                                               "looks for")
+    p.add_argument("--out", default="dream.png",
+                   help="PNG to write; the octaves go beside it as NAME-octaves.png")
+    p.add_argument("--size", help="dream at this size (default: the weights' input size)")
+    p.add_argument("--octaves", type=int, default=4, help="scales, 1.4x apart (default 4)")
+    p.add_argument("--steps", type=int, default=10, help="ascent steps per octave (default 10)")
+    p.add_argument("--step-size", type=float, default=1.5,
+                   help="pixels (0..255) moved per normalised step (default 1.5)")
+    p.add_argument("--jitter", type=int, default=16, help="random shift in pixels (default 16)")
+    p.add_argument("--seed", type=int, default=0, help="jitter and noise seed")
+    p.set_defaults(func=_run)

@@ -1,0 +1,48 @@
+"""``googlenet explain IMAGE... --weights W [--out DIR]``: one self-contained HTML page of
+what the network does with each image (see :mod:`googlenet.explain.page`)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ..explain.page import ExplainOptions, write_explain_page
+from ._common import parse_size
+
+
+def _run(args: argparse.Namespace) -> int:
+    options = ExplainOptions(topk=args.topk, layers=tuple(args.layer or ()), maps=args.maps,
+                             ig_steps=args.ig_steps)
+    size = parse_size(args.input_size)[0] if args.input_size else None
+    page = write_explain_page(args.weights, args.images, args.out, options,
+                              model=args.model, input_size=size)
+    print(f"wrote {page}", file=sys.stderr)
+    print(page)
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser(
+        "explain", help="an HTML page of what the network sees: Grad-CAM, integrated "
+                        "gradients, every block's branches and their feature maps",
+        description="Explain images with a weights file (any: converted, trained, "
+                    "fine-tuned) or a registry model's random weights (--model).")
+    p.add_argument("images", nargs="+", metavar="IMAGE_OR_FOLDER",
+                   help="image files, and folders to search recursively for images")
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument("--weights", help="a .safetensors file from convert, train or "
+                                          "finetune")
+    source.add_argument("--model", help="a registered model with random weights (the page "
+                                        "says so)")
+    p.add_argument("--out", default="explain", help="folder for explain.html (default: "
+                                                    "./explain)")
+    p.add_argument("--layer", action="append", metavar="FEATURE",
+                   help="also Grad-CAM at this feature: a block (inception_4c), a branch "
+                        "(inception_4c.branch_5x5) or a stem layer; repeatable")
+    p.add_argument("--topk", type=int, default=5, help="classes listed per image (default 5)")
+    p.add_argument("--maps", type=int, default=8,
+                   help="strongest channels shown per branch (default 8)")
+    p.add_argument("--ig-steps", type=int, default=16,
+                   help="integrated-gradient samples along the path (default 16)")
+    p.add_argument("--input-size", help="run at this size (default: the weights')")
+    p.set_defaults(func=_run)
