@@ -18,9 +18,8 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import Dataset
 
-from ..data.base import dataset_len
-
 from ..data import build_dataset, make_loader
+from ..data.base import dataset_len
 from ..deploy import needs_calibration, optimize_for_inference
 from ..errors import WeightsError
 from ..progress import ProgressBar
