@@ -65,6 +65,7 @@ def render_markdown(rows: list[FamilyRow]) -> str:
     for r in rows:
         colour = "RGB" if r.in_chans == 3 else "gray" if r.in_chans == 1 else f"{r.in_chans}-ch"
         weights = ", ".join(f"`--from {s}`" for s in r.weights) or "train or fine-tune"
-        lines.append(f"| `{r.name}` | {_short(r.paper)} | {_millions(r.params)} | {_macs(r.macs)} | "
-                     f"{r.input_size}x{r.input_size} {colour} | {weights} |")
+        cells = (f"`{r.name}`", _short(r.paper), _millions(r.params), _macs(r.macs),
+                 f"{r.input_size}x{r.input_size} {colour}", weights)
+        lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
