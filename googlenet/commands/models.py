@@ -7,6 +7,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from ..family import family_row, family_rows, render_markdown
 from ..models import get_model_info, list_models
 from ..weights import read_meta
 from ..weights.sources import releases_for
@@ -20,6 +21,7 @@ def _info_dict(name: str) -> dict[str, Any]:
         "input_size": info.input_size, "min_input_size": info.min_input_size,
         "in_chans": info.in_chans, "num_classes": info.num_classes,
         "num_params": info.num_params, "num_params_with_aux": info.num_params_with_aux,
+        "macs": family_row(name).macs,
         "aux_heads": [asdict(a) for a in info.spec.aux],
         "preprocessing": info.preprocessing.to_dict(),
         "pretrained": [{"source": r.source, "files": list(r.files), "note": r.note,
@@ -41,6 +43,9 @@ def _file_dict(path: str) -> dict[str, Any]:
 
 def _run_list(args: argparse.Namespace) -> int:
     names = list_models(args.pattern)
+    if args.markdown:
+        print(render_markdown(family_rows(args.pattern)))
+        return 0
     if args.json:
         print_json([_info_dict(n) for n in names])
         return 0
@@ -66,7 +71,11 @@ def _run_info(args: argparse.Namespace) -> int:
 def register_list(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("list", help="list the registered models")
     p.add_argument("pattern", nargs="?", default="*", help="shell-style filter, e.g. 'googlenet*'")
-    p.add_argument("--json", action="store_true", help="machine-readable output")
+    out = p.add_mutually_exclusive_group()
+    out.add_argument("--json", action="store_true", help="machine-readable output")
+    out.add_argument("--markdown", action="store_true",
+                     help="the family table: paper, params, MACs at the input size, input, "
+                          "the weights that convert (the README's table)")
     p.set_defaults(func=_run_list)
 
 
