@@ -37,7 +37,7 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("diagram", help="the architecture as an SVG drawing (stages, blocks, "
                                        "branches, aux heads)")
     p.add_argument("model", help="a registered model name, or a weights file")

@@ -52,7 +52,7 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("dream", help="DeepDream: raise a layer's (or one unit's) response "
                                      "by gradient ascent on the image")
     p.add_argument("image", nargs="?", help="the image to start from (or --noise)")

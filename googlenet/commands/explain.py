@@ -21,7 +21,7 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "explain", help="an HTML page of what the network sees: Grad-CAM, integrated "
                         "gradients, every block's branches and their feature maps",

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
+from ..data.base import dataset_len
 from ..errors import ConfigError
 from .inputs import prepare_eval
 
@@ -94,7 +95,7 @@ def tensorboard_log(run: Run) -> Iterator[TensorBoardLog | None]:
         return
     board = TensorBoardLog(run.dir, run.epoch)
     data = run.data
-    n = min(SAMPLE_IMAGES, len(data.eval))  # type: ignore[arg-type]
+    n = min(SAMPLE_IMAGES, dataset_len(data.eval))
     images = torch.stack([data.eval[i][0] for i in range(n)])
     board.samples(images)
     example = prepare_eval(images[:2], data.input_size, data.mean, data.std).to(run.device)
