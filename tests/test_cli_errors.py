@@ -88,7 +88,8 @@ CASES = [
     (["finetune", "--model", "googlenet", "--cut", "mixed7", "--data", "{tmp}/nowhere"],
      "googlenet has no feature 'mixed7'"),
     (["convert", "{trunc}", "{tmp}/o.safetensors", "--from", "keras", "--model",
-      "inception_v3"], "keras weights load into inception_v3_keras, not 'inception_v3'"),
+      "inception_v3"], "keras weights load into inception_v3_keras, inception_resnet_v2, "
+     "not 'inception_v3'"),
     ([*TRAIN, "--name", "../escape"], "--name must be a plain folder name inside --output"),
     ([*TRAIN, "--hidden", "32"], "--hidden describes a fine-tuning head; give --cut"),
     (["summary", "googlenet", "--input-size", "20"], "minimum 31x31"),
