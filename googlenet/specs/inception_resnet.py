@@ -35,8 +35,10 @@ Names, a public format (state-dict keys):
 So timm's ``inception_resnet_v2`` keys map by renaming alone: ``conv2d_1a`` ->
 ``Conv2d_1a_3x3`` (and so on for the stem), ``repeat.<i>`` / ``repeat_1.<i>`` /
 ``repeat_2.<i>`` -> ``block35_<i+1>`` / ``block17_<i+1>`` / ``block8_<i+1>``, ``block8`` ->
-``block8_10``, ``conv2d_7b`` -> ``conv_7b``, ``classif`` -> ``fc``, and a projection's
-``conv2d.weight`` -> ``conv2d.conv.weight`` (timm's BasicConv2d is our conv/bn unit).
+``block8_10``, ``conv2d_7b`` -> ``conv_7b``, ``classif`` (Cadene's ``last_linear``) ->
+``fc``, and a projection's ``conv2d.weight`` -> ``conv2d.conv.weight`` (timm's
+BasicConv2d is our conv/bn unit); :mod:`googlenet.weights.timm_map` computes this map
+from the rows below.
 """
 
 from __future__ import annotations

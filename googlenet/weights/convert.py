@@ -14,7 +14,9 @@ Sources and the models they fill:
   ``inception_resnet_v2`` (told apart by their layers);
 - ``timm``: timm's and Cadene's (``pretrainedmodels``) state dicts: ``inceptionv4-8e4777a0.pth``
   or timm's ``inception_v4.tf_in1k`` -> ``inception_v4``, ``bn_inception-52deb4733.pth`` ->
-  ``bn_inception``, timm's ``inception_v3.tf_in1k`` -> ``inception_v3``.
+  ``bn_inception``, timm's ``inception_v3.tf_in1k`` -> ``inception_v3``, timm's
+  ``inception_resnet_v2.tf_in1k`` or ``inceptionresnetv2-520b38e4.pth`` ->
+  ``inception_resnet_v2``.
 
 The written file's metadata (:class:`~googlenet.weights.meta.WeightsMeta`) names the model,
 its classes and the exact preprocessing the weights expect, so ``googlenet predict`` and
@@ -185,8 +187,9 @@ def _map_timm(raw: Any, path: PathLike, model: str | None) -> ImportedWeights:
 
 def import_timm(path: PathLike, model: str | None = None) -> ImportedWeights:
     """Read a timm or Cadene (pretrainedmodels) state dict, ``.pth`` or ``.safetensors``,
-    into ``inception_v4``, ``bn_inception`` or ``inception_v3`` (told apart by the keys
-    when ``model`` is None); a TF-origin file's 1001st "background" class is dropped."""
+    into ``inception_v4``, ``bn_inception``, ``inception_v3`` or ``inception_resnet_v2``
+    (told apart by the keys when ``model`` is None); a TF-origin file's 1001st
+    "background" class is dropped."""
     return _map_timm(_read_timm(path), path, model)
 
 

@@ -87,6 +87,17 @@ RELEASES: tuple[Release, ...] = (
              "inception_resnet_v2_weights_tf_dim_ordering_tf_kernels_notop.h5"),
             _INCEPTION_299,
             "keras.applications.InceptionResNetV2: x / 127.5 - 1"),
+    # timm's default_cfg for inception_resnet_v2.tf_in1k (timm/models/inception_resnet_v2.py):
+    # IMAGENET_INCEPTION_MEAN / _STD (0.5), 299x299, crop_pct 0.8975, which timm's eval
+    # transform turns into a resize to floor(299 / 0.8975) = 333 (timm resizes bicubic,
+    # Preprocessing bilinear). Cadene's inceptionresnetv2 settings: input_range [0, 1],
+    # mean = std = 0.5, 299; its file and timm's first (-940b1cd6, label_offset=1) have
+    # TF-slim's 1001 classes, whose "background" the importer drops.
+    Release("timm", "inception_resnet_v2",
+            ("inceptionresnetv2-520b38e4.pth", "inception_resnet_v2-940b1cd6.pth",
+             "timm/inception_resnet_v2.tf_in1k model.safetensors"),
+            Preprocessing(mean=_HALF, std=_HALF, input_size=299, resize_size=333),
+            "timm / Cadene inception_resnet_v2 (TF-slim weights): (x - 0.5) / 0.5"),
 )
 
 

@@ -21,13 +21,20 @@ errors name the file's key and ours.
 - ``inception_v3`` <- timm's ``inception_v3.tf_in1k`` (once ``tf_inception_v3``, with 1001
   classes): torchvision's layout, mapped by
   :func:`~googlenet.weights.torchvision_map.from_torchvision`.
-- ``inception_resnet_v2``: its layout joins :data:`_LAYOUTS` with the model.
+- ``inception_resnet_v2`` <- timm's ``inception_resnet_v2.tf_in1k`` and Cadene's
+  ``inceptionresnetv2``: the stem and ``conv2d_7b`` are TF-slim's scopes lower-cased
+  without the kernel (``conv2d_1a``), the residual blocks sit in one ``nn.Sequential`` per
+  stage (``repeat`` / ``repeat_1`` / ``repeat_2``) but the linear last one (``block8``),
+  their branches are named as ours, and each block's residual projection ``conv2d`` is a
+  bare ``nn.Conv2d`` with bias (:attr:`_Layout.bare`). The classifier is ``classif`` in
+  timm and ``last_linear`` in Cadene's file, which has TF-slim's 1001 classes.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 
 import torch
@@ -45,6 +52,7 @@ from ..specs.bn_inception import (
     figure5_block,
 )
 from ..specs.googlenet import BRANCH_1X1, BRANCH_3X3, BRANCH_POOL, CONV, PROJ, REDUCE
+from ..specs.inception_resnet import INCEPTION_RESNET_V2, TF_SLIM_NAMES, V2_STAGES
 from ..specs.inception_v4 import INCEPTION_V4
 from .check import check_state_dict
 from .torchvision_map import from_torchvision, reference_shapes
@@ -56,13 +64,21 @@ __all__ = ["SUPPORTED", "from_timm", "timm_key_map", "timm_model", "timm_op_name
 class _Layout:
     """How a file names our units: ``units`` maps each conv/norm/act module of ours to its
     module there, whose convolution and batch norm are ``conv`` / ``bn`` formatted with
-    it; ``background``: the file may carry TF-slim's extra class 0 first."""
+    it, except the ``bare`` units, a plain ``nn.Conv2d`` there (``<module>.weight``);
+    ``classifiers``: the classifier's names, the first one a file has is its own;
+    ``background``: the file may carry TF-slim's extra class 0 first."""
 
     units: Mapping[str, str]
     conv: str = "{}.conv"
     bn: str = "{}.bn"
-    classifier: str = "last_linear"
+    classifiers: tuple[str, ...] = ("last_linear",)
     background: bool = False
+    bare: frozenset[str] = field(default_factory=frozenset)
+
+    def classifier(self, state: Mapping[str, torch.Tensor]) -> str:
+        """The classifier's name in ``state`` (the first of :attr:`classifiers` if none)."""
+        return next((c for c in self.classifiers if f"{c}.weight" in state),
+                    self.classifiers[0])
 
 
 def timm_op_names(block: BlockSpec) -> dict[str, str]:
@@ -127,10 +143,53 @@ def _bn_inception() -> _Layout:
     return _Layout(units, conv="{}", bn="{}_bn")
 
 
+# timm's / Cadene's module of each stage's residual blocks (an nn.Sequential), by the
+# block table the stage repeats; the linear last block (TF-slim's block8 with
+# activation_fn=None) is one module outside them, and each block's projection is a bare
+# nn.Conv2d called "conv2d".
+_IRV2_STAGES = {V2_STAGES.a: "repeat", V2_STAGES.b: "repeat_1", V2_STAGES.c: "repeat_2"}
+_IRV2_LINEAR_LAST = "block8"
+_IRV2_PROJECTION = "conv2d"
+
+
+def _irv2_conv_name(name: str) -> str:
+    """timm's name of a convolution row: TF-slim's scope lower-cased without the kernel
+    (``Conv2d_1a_3x3`` -> ``conv2d_1a``; our ``conv_7b``, TF-slim's ``Conv2d_7b_1x1`` ->
+    ``conv2d_7b``)."""
+    slim = {ours: theirs for theirs, ours in TF_SLIM_NAMES.items()}
+    return slim.get(name, name).lower().rsplit("_", 1)[0]
+
+
+def _inception_resnet_v2() -> _Layout:
+    units: dict[str, str] = {}
+    bare: set[str] = set()
+    placed: Counter[str] = Counter()
+    for row in INCEPTION_RESNET_V2.rows:
+        if row.type == "conv":
+            units[row.name] = _irv2_conv_name(row.name)
+        if row.block is None:
+            continue
+        module = row.name  # mixed_5b, mixed_6a, mixed_7a: the same names there
+        if row.block in _IRV2_STAGES:
+            stage = _IRV2_STAGES[row.block]
+            module = f"{stage}.{placed[stage]}"
+            placed[stage] += 1
+        elif row.block.residual is not None:
+            module = _IRV2_LINEAR_LAST
+        units.update({f"{row.name}.{ours}": f"{module}.{theirs}"
+                      for ours, theirs in timm_op_names(row.block).items()})
+        if row.block.residual is not None:
+            ours = f"{row.name}.{row.block.residual.name}"
+            units[ours] = f"{module}.{_IRV2_PROJECTION}"
+            bare.add(ours)
+    return _Layout(units, classifiers=("classif", "last_linear"), background=True,
+                   bare=frozenset(bare))
+
+
 _LAYOUTS: dict[str, Callable[[], _Layout]] = {
     "inception_v4": _inception_v4,
     "bn_inception": _bn_inception,
-    # "inception_resnet_v2": added with its spec (issue 13, the Inception-ResNet work).
+    "inception_resnet_v2": _inception_resnet_v2,
 }
 # timm's Inception v3 is torchvision's layout (see the module docstring).
 _TORCHVISION_LAYOUT = ("inception_v3",)
@@ -146,16 +205,20 @@ def _layout(model_name: str) -> _Layout:
     return _LAYOUTS[model_name]()
 
 
-def timm_key_map(model_name: str, keys: Iterable[str]) -> dict[str, str]:
-    """Our state-dict key -> the timm / Cadene file's, for each of ``keys``."""
+def timm_key_map(model_name: str, keys: Iterable[str], classifier: str | None = None,
+                 ) -> dict[str, str]:
+    """Our state-dict key -> the timm / Cadene file's, for each of ``keys``; ``classifier``
+    is the file's classifier name (default: the layout's first)."""
     layout = _layout(model_name)
     out: dict[str, str] = {}
     for key in keys:
         module, _, leaf = key.rpartition(".")
         unit, _, part = module.rpartition(".")
         pattern = {ConvNormAct.CONV: layout.conv, ConvNormAct.BN: layout.bn}.get(part)
+        if unit in layout.bare:
+            pattern = "{}" if part == ConvNormAct.CONV else None
         if module == InceptionNet.CLASSIFIER:
-            out[key] = f"{layout.classifier}.{leaf}"
+            out[key] = f"{classifier or layout.classifiers[0]}.{leaf}"
         elif pattern is not None and unit in layout.units:
             out[key] = f"{pattern.format(layout.units[unit])}.{leaf}"
         else:
@@ -189,14 +252,15 @@ def from_timm(
         return from_torchvision(_without_background(state_dict, InceptionNet.CLASSIFIER),
                                 model_name, model=model, aux_logits=False, source=source)
     layout = _layout(model_name)
-    state = _without_background(state_dict, layout.classifier) if layout.background \
+    classifier = layout.classifier(state_dict)
+    state = _without_background(state_dict, classifier) if layout.background \
         else dict(state_dict)
     if model is not None:
         want = {k: v.shape for k, v in model.state_dict().items()}
     else:
-        fc = state.get(f"{layout.classifier}.weight")
+        fc = state.get(f"{classifier}.weight")
         want = reference_shapes(model_name, fc.shape[0] if fc is not None else 1000, False)
-    pairs = timm_key_map(model_name, want)
+    pairs = timm_key_map(model_name, want, classifier)
     inverse = {theirs: ours for ours, theirs in pairs.items()}
     unknown = [k for k in state if k not in inverse]
     if unknown:

@@ -158,7 +158,7 @@ def test_explain_and_dream(source, files, images, tmp_path, capsys):
 @pytest.mark.parametrize("source", SOURCES)
 def test_bench(source, files, capsys):
     assert main(["bench", "--weights", str(files[source]), *_small(source), "--batch", "1",
-                 "--rounds", "1", "--paths", "eager,fused", "--json"]) == 0
+                 "--rounds", "1", "--paths", "eager,fused", "--baseline", "none", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)["results"]
     assert {r["path"] for r in rows} == {"eager", "fused"} and all(r["passed"] for r in rows)
 

@@ -1,10 +1,14 @@
 """timm / Cadene key maps: parity with independent forwards written from those projects'
 layer order, TF-slim's background class, the key rule of timm's blocks, one-line errors,
-and ``googlenet convert --from timm`` end to end."""
+and ``googlenet convert --from timm`` end to end (Inception-ResNet-v2 from both of its
+files, feature by feature)."""
 
 from __future__ import annotations
 
 import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 import torch
@@ -14,13 +18,21 @@ from googlenet import create_model
 from googlenet.cli import main
 from googlenet.errors import WeightsError
 from googlenet.specs.inception_v4 import INCEPTION_C, STEM_3A, reduction_a
-from googlenet.weights import read_meta
+from googlenet.weights import load_model, read_meta
 from googlenet.weights.sources import release
-from googlenet.weights.timm_map import from_timm, timm_model, timm_op_names
-from tests.weights.timm_reference import BNInceptionRef, InceptionV4Ref
+from googlenet.weights.timm_map import from_timm, timm_key_map, timm_model, timm_op_names
+from tests.weights.conftest import IRV2_SIZE
+from tests.weights.timm_reference import BNInceptionRef, InceptionResNetV2Ref, InceptionV4Ref
 from tests.weights.tv_reference import Inception3Ref
 
 TOL = 1e-4
+
+IRV2_FEATURES = {
+    "mixed_5b": "mixed_5b", "block35_10": "repeat", "mixed_6a": "mixed_6a",
+    "block17_20": "repeat_1", "mixed_7a": "mixed_7a", "block8_9": "repeat_2",
+    "block8_10": "block8", "conv_7b": "conv2d_7b",
+}
+"""Our feature -> the step of timm's ``forward_features`` with the same output."""
 
 
 def _inputs(size: int, seed: int, n: int = 2) -> torch.Tensor:
@@ -40,6 +52,35 @@ def bn_ref() -> tuple[BNInceptionRef, torch.Tensor, torch.Tensor]:
     ref, x = BNInceptionRef(seed=13), _inputs(224, 14)
     with torch.no_grad():
         return ref, x, ref(x)
+
+
+@dataclass(frozen=True)
+class IRv2Files:
+    ref: InceptionResNetV2Ref  # Cadene's layout: last_linear with 1001 classes
+    timm_sd: dict[str, torch.Tensor]  # timm's hub file's
+    x: torch.Tensor
+    logits: torch.Tensor  # the reference's, background dropped
+    files: dict[str, Path]
+
+
+@pytest.fixture(scope="module")
+def irv2(tmp_path_factory: pytest.TempPathFactory) -> IRv2Files:
+    """Cadene's ``inceptionresnetv2-520b38e4.pth`` (``last_linear``, TF-slim's 1001
+    classes) and timm's ``inception_resnet_v2.tf_in1k`` ``model.safetensors``: the same
+    weights as timm re-released them, classifier ``classif`` without the background row.
+    At IRV2_SIZE the 8x8 stage is 3x3, so its 1x3 / 3x1 paddings take part."""
+    ref, x = InceptionResNetV2Ref(seed=21, classifier="last_linear"), _inputs(IRV2_SIZE, 22)
+    with torch.no_grad():
+        logits = ref(x, classes=1001)
+    timm_sd = {k: v for k, v in ref.sd.items() if not k.startswith("last_linear.")}
+    timm_sd.update({f"classif.{leaf}": ref.sd[f"last_linear.{leaf}"][1:].contiguous()
+                    for leaf in ("weight", "bias")})
+    root = tmp_path_factory.mktemp("timm_irv2")
+    files = {"cadene": root / "inceptionresnetv2-520b38e4.pth",
+             "timm": root / "model.safetensors"}
+    torch.save(ref.sd, files["cadene"])
+    save_file(timm_sd, str(files["timm"]))
+    return IRv2Files(ref, timm_sd, x, logits[:, 1:], files)
 
 
 def _ours(name: str, state: dict[str, torch.Tensor], x: torch.Tensor) -> torch.Tensor:
@@ -70,9 +111,11 @@ def test_timms_inception_v3_is_torchvisions_layout():
     assert (_ours("inception_v3", ref.sd, x) - logits[:, 1:]).abs().max() <= TOL
 
 
-def test_models_are_told_apart_by_their_keys(v4_ref, bn_ref):
+def test_models_are_told_apart_by_their_keys(v4_ref, bn_ref, irv2):
     assert timm_model(v4_ref[0].sd, "a.pth") == "inception_v4"
     assert timm_model(bn_ref[0].sd, "b.pth") == "bn_inception"
+    assert timm_model(irv2.ref.sd, "c.pth") == timm_model(irv2.timm_sd, "c.safetensors") \
+        == "inception_resnet_v2"
     tv = create_model("inception_v3", aux_logits=False).state_dict()
     assert timm_model({k.replace("mixed10.", "Mixed_7c."): v for k, v in tv.items()},
                       "c.pth") == "inception_v3"
@@ -128,3 +171,62 @@ def test_convert_from_timm_writes_the_release(bn_ref, tmp_path, capsys):
     # A file that is no timm layout, or a model that timm does not fill: one line, exit 2.
     assert main(["convert", str(src), str(dst), "--from", "timm", "--model", "googlenet"]) == 2
     assert capsys.readouterr().err.count("\n") == 1
+
+
+def _diff(a: torch.Tensor, b: torch.Tensor) -> float:
+    return (a - b).abs().max().item()
+
+
+@pytest.mark.parametrize("kind", ["cadene", "timm"])
+def test_convert_inception_resnet_v2_matches_timms_forward(irv2, kind, tmp_path, capsys):
+    out = tmp_path / "irv2.safetensors"
+    assert main(["convert", str(irv2.files[kind]), str(out), "--from", "timm"]) == 0
+    assert "inception_resnet_v2" in capsys.readouterr().out
+    model, meta = load_model(out)
+    assert meta.preprocessing == release("timm", "inception_resnet_v2").preprocessing
+    assert meta.preprocessing.resize_size == math.floor(299 / 0.8975)  # timm's crop_pct
+    assert len(meta.classes) == 1000 and meta.source == f"timm:{irv2.files[kind].name}"
+    with torch.no_grad():
+        feats = model.forward_intermediates(irv2.x, list(IRV2_FEATURES))
+        logits = model(irv2.x)
+    want = irv2.ref.feats
+    assert want["conv2d_7b"].shape[-1] == 3 and want["block8"].min() < 0  # linear block8
+    for ours, theirs in IRV2_FEATURES.items():
+        assert _diff(feats[ours], want[theirs]) <= TOL, ours
+    assert irv2.logits.abs().max() > 0.1 and _diff(logits, irv2.logits) <= TOL
+
+
+def test_inception_resnet_v2_keys_rename_as_the_spec_says():
+    # The rule in specs/inception_resnet.py's docstring, on one key of each kind.
+    ours = ["Conv2d_1a_3x3.conv.weight", "Conv2d_4a_3x3.bn.running_var",
+            "mixed_5b.branch3.1.conv.weight", "block35_1.conv2d.conv.bias",
+            "block17_20.branch1.2.bn.bias", "block8_9.conv2d.conv.weight",
+            "block8_10.branch1.1.conv.weight", "conv_7b.bn.weight", "fc.weight"]
+    assert list(timm_key_map("inception_resnet_v2", ours, "classif").values()) == [
+        "conv2d_1a.conv.weight", "conv2d_4a.bn.running_var", "mixed_5b.branch3.1.conv.weight",
+        "repeat.0.conv2d.bias", "repeat_1.19.branch1.2.bn.bias", "repeat_2.8.conv2d.weight",
+        "block8.branch1.1.conv.weight", "conv2d_7b.bn.weight", "classif.weight"]
+
+
+def test_a_wrong_inception_resnet_v2_file_is_one_line(irv2, tmp_path, capsys):
+    sd = {k: v for k, v in irv2.timm_sd.items() if not k.startswith("block8.")}
+    with pytest.raises(WeightsError, match=r"^f\.pth: missing key 'block8\.branch0\.conv\."
+                       r"weight' \(ours: block8_10\.branch0\.conv\.weight\)"):
+        from_timm(sd, "inception_resnet_v2", source="f.pth")
+    sd = {**irv2.timm_sd, "repeat.0.conv2d.weight": torch.zeros(320, 128, 3, 3)}
+    with pytest.raises(WeightsError, match=r"'repeat\.0\.conv2d\.weight' \(ours: block35_1\."
+                       r"conv2d\.conv\.weight\): file has \(320, 128, 3, 3\)"):
+        from_timm(sd, "inception_resnet_v2")
+    # Through the command: truncated files, and a file that is no timm layout at all.
+    cut = {}
+    for kind, path in irv2.files.items():
+        cut[kind] = tmp_path / f"cut_{path.name}"
+        cut[kind].write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    foreign = tmp_path / "resnet50.pth"
+    torch.save({"conv1.weight": torch.zeros(64, 3, 7, 7)}, foreign)
+    for path, says in ((cut["cadene"], "truncated"), (cut["timm"], "truncated"),
+                       (foreign, "not a timm / Cadene")):
+        assert main(["convert", str(path), str(tmp_path / "o.safetensors"), "--from",
+                     "timm"]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and str(path) in err and says in err, err

@@ -1,8 +1,10 @@
-"""Independent functional forwards of timm's ``inception_v4`` and Cadene's ``bninception``.
+"""Independent functional forwards of timm's ``inception_v4`` and ``inception_resnet_v2``
+and Cadene's ``bninception``.
 
 Plain torch code written from those projects' model files (timm's
-``timm/models/inception_v4.py``; pretrainedmodels' ``models/bninception.py``, the Caffe
-BN-Inception ported to PyTorch), layer by layer in their order, with their exact
+``timm/models/inception_v4.py`` and ``inception_resnet_v2.py``; pretrainedmodels'
+``models/bninception.py``, the Caffe BN-Inception ported to PyTorch, and
+``models/inceptionresnetv2.py``), layer by layer in their order, with their exact
 state-dict keys. As in :mod:`tests.weights.tv_reference`, the first call on an empty state
 dict creates the weights (random, with non-trivial BN statistics), so the key layout and
 every width come from this file and not from the code under test.
@@ -12,6 +14,8 @@ timm's Inception v3 has torchvision's layout and layer order: its reference is
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
@@ -46,11 +50,13 @@ class InceptionV4Ref(TorchvisionRef):
         b3 = self.basic(f"{p}.branch3.1", self.avg(x), 96, 1)
         return torch.cat([b0, b1, b2, b3], 1)
 
-    def reduction_a(self, p: str, x: Tensor) -> Tensor:
-        b0 = self.basic(f"{p}.branch0", x, 384, 3, 2)
-        b1 = self.basic(f"{p}.branch1.0", x, 192, 1)
-        b1 = self.basic(f"{p}.branch1.2", self.basic(f"{p}.branch1.1", b1, 224, 3, 1, 1), 256,
-                        3, 2)
+    def reduction_a(self, p: str, x: Tensor, k: int = 192, l: int = 224,  # noqa: E741
+                    m: int = 256, n: int = 384) -> Tensor:
+        """Reduction_A with the paper's Table 1 widths k, l, m, n (Inception-v4's by
+        default; timm's Inception-ResNet-v2 Mixed_6a is the same module with its own)."""
+        b0 = self.basic(f"{p}.branch0", x, n, 3, 2)
+        b1 = self.basic(f"{p}.branch1.0", x, k, 1)
+        b1 = self.basic(f"{p}.branch1.2", self.basic(f"{p}.branch1.1", b1, l, 3, 1, 1), m, 3, 2)
         return torch.cat([b0, b1, F.max_pool2d(x, 3, 2)], 1)
 
     def inception_b(self, p: str, x: Tensor) -> Tensor:
@@ -170,3 +176,100 @@ class BNInceptionRef(TorchvisionRef):
             x = self.block(name, x, *widths)  # type: ignore[arg-type]
         x = F.avg_pool2d(x, kernel_size=x.shape[2])  # the port's global pooling
         return self.linear("last_linear", torch.flatten(x, 1), classes)
+
+
+class InceptionResNetV2Ref(InceptionV4Ref):
+    """timm.models.InceptionResnetV2 / pretrainedmodels.InceptionResNetV2, eval mode.
+
+    Units as :class:`InceptionV4Ref`'s (``conv`` + ``bn`` eps 1e-3 + ReLU, padding 0 unless
+    given), and its Reduction_A (timm's Mixed_6a). A residual block ends
+    ``relu(x + scale * conv2d(cat))`` where ``conv2d`` is a plain ``nn.Conv2d`` with bias;
+    the last one (``block8``) has scale 1.0 and no ReLU.
+    The classifier is timm's ``classif`` or Cadene's ``last_linear`` (``classifier``);
+    pooling is global (Cadene's ``AvgPool2d(8)`` is that at 299x299). After a call,
+    ``feats`` holds the output of each module timm's ``feature_info`` and
+    ``forward_features`` name: ``mixed_5b``, ``repeat`` ... ``block8``, ``conv2d_7b``.
+    """
+
+    def __init__(self, seed: int = 0, classifier: str = "classif") -> None:
+        super().__init__(seed)
+        self.classifier = classifier
+        self.feats: dict[str, Tensor] = {}
+
+    def conv2d(self, p: str, x: Tensor, cout: int) -> Tensor:
+        """A residual block's projection: 1x1, bias, no BN, no ReLU."""
+        if f"{p}.weight" not in self.sd:
+            cin = x.shape[1]
+            self.sd[f"{p}.weight"] = self._rand(cout, cin, 1, 1, scale=cin ** -0.5)
+            self.sd[f"{p}.bias"] = self._rand(cout, scale=0.1)
+        return F.conv2d(x, self.sd[f"{p}.weight"], self.sd[f"{p}.bias"])
+
+    def residual(self, p: str, x: Tensor, branches: list[Tensor], scale: float,
+                 relu: bool = True) -> Tensor:
+        out = self.conv2d(f"{p}.conv2d", torch.cat(branches, 1), x.shape[1]) * scale + x
+        return F.relu(out) if relu else out
+
+    def mixed_5b(self, p: str, x: Tensor) -> Tensor:
+        b0 = self.basic(f"{p}.branch0", x, 96, 1)
+        b1 = self.basic(f"{p}.branch1.1", self.basic(f"{p}.branch1.0", x, 48, 1), 64, 5, 1, 2)
+        b2 = self.basic(f"{p}.branch2.1", self.basic(f"{p}.branch2.0", x, 64, 1), 96, 3, 1, 1)
+        b2 = self.basic(f"{p}.branch2.2", b2, 96, 3, 1, 1)
+        b3 = self.basic(f"{p}.branch3.1", F.avg_pool2d(x, 3, 1, 1, count_include_pad=False),
+                        64, 1)
+        return torch.cat([b0, b1, b2, b3], 1)
+
+    def block35(self, p: str, x: Tensor) -> Tensor:
+        b0 = self.basic(f"{p}.branch0", x, 32, 1)
+        b1 = self.basic(f"{p}.branch1.1", self.basic(f"{p}.branch1.0", x, 32, 1), 32, 3, 1, 1)
+        b2 = self.basic(f"{p}.branch2.1", self.basic(f"{p}.branch2.0", x, 32, 1), 48, 3, 1, 1)
+        b2 = self.basic(f"{p}.branch2.2", b2, 64, 3, 1, 1)
+        return self.residual(p, x, [b0, b1, b2], 0.17)
+
+    def block17(self, p: str, x: Tensor) -> Tensor:
+        b0 = self.basic(f"{p}.branch0", x, 192, 1)
+        b1 = self.basic(f"{p}.branch1.0", x, 128, 1)
+        b1 = self.basic(f"{p}.branch1.1", b1, 160, (1, 7), 1, (0, 3))
+        b1 = self.basic(f"{p}.branch1.2", b1, 192, (7, 1), 1, (3, 0))
+        return self.residual(p, x, [b0, b1], 0.10)
+
+    def mixed_7a(self, p: str, x: Tensor) -> Tensor:
+        b0 = self.basic(f"{p}.branch0.1", self.basic(f"{p}.branch0.0", x, 256, 1), 384, 3, 2)
+        b1 = self.basic(f"{p}.branch1.1", self.basic(f"{p}.branch1.0", x, 256, 1), 288, 3, 2)
+        b2 = self.basic(f"{p}.branch2.1", self.basic(f"{p}.branch2.0", x, 256, 1), 288, 3, 1, 1)
+        b2 = self.basic(f"{p}.branch2.2", b2, 320, 3, 2)
+        return torch.cat([b0, b1, b2, F.max_pool2d(x, 3, 2)], 1)
+
+    def block8(self, p: str, x: Tensor, scale: float = 0.20, relu: bool = True) -> Tensor:
+        b0 = self.basic(f"{p}.branch0", x, 192, 1)
+        b1 = self.basic(f"{p}.branch1.0", x, 192, 1)
+        b1 = self.basic(f"{p}.branch1.1", b1, 224, (1, 3), 1, (0, 1))
+        b1 = self.basic(f"{p}.branch1.2", b1, 256, (3, 1), 1, (1, 0))
+        return self.residual(p, x, [b0, b1], scale, relu)
+
+    def __call__(self, x: Tensor, classes: int = 1000) -> Tensor:
+        x = self.basic("conv2d_1a", x, 32, 3, 2)
+        x = self.basic("conv2d_2a", x, 32, 3)
+        x = self.basic("conv2d_2b", x, 64, 3, 1, 1)
+        x = self.basic("conv2d_3b", F.max_pool2d(x, 3, 2), 80, 1)
+        x = self.basic("conv2d_4a", x, 192, 3)
+        stages = (
+            ("mixed_5b", lambda x: self.mixed_5b("mixed_5b", F.max_pool2d(x, 3, 2))),
+            ("repeat", lambda x: self._repeat("repeat", x, 10, self.block35)),
+            ("mixed_6a", lambda x: self.reduction_a("mixed_6a", x, 256, 256, 384, 384)),
+            ("repeat_1", lambda x: self._repeat("repeat_1", x, 20, self.block17)),
+            ("mixed_7a", lambda x: self.mixed_7a("mixed_7a", x)),
+            ("repeat_2", lambda x: self._repeat("repeat_2", x, 9, self.block8)),
+            ("block8", lambda x: self.block8("block8", x, scale=1.0, relu=False)),
+            ("conv2d_7b", lambda x: self.basic("conv2d_7b", x, 1536, 1)),
+        )
+        self.feats = {}
+        for name, stage in stages:
+            x = self.feats[name] = stage(x)
+        x = torch.flatten(F.adaptive_avg_pool2d(x, 1), 1)  # drop_rate 0
+        return self.linear(self.classifier, x, classes)
+
+    @staticmethod
+    def _repeat(p: str, x: Tensor, n: int, block: Callable[[str, Tensor], Tensor]) -> Tensor:
+        for i in range(n):  # an nn.Sequential of n blocks
+            x = block(f"{p}.{i}", x)
+        return x
