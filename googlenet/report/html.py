@@ -20,7 +20,7 @@ from pathlib import Path
 
 import torch
 
-from ..evaluate.metrics import EvalReport
+from ..evaluate.metrics import EvalReport, top5_text
 from ..explain.htmlkit import bar, document, figure
 from ..explain.render import data_uri, to_rgb, upscale
 from ..weights._atomic import atomic_path
@@ -110,8 +110,8 @@ def render_report(run_dir: Path, config: dict[str, object], history: list[dict[s
     name = run_dir.name
     best = max(history, key=lambda r: r["val_acc"]) if history else {}
     lead = (f"<p>{len(history)} epochs; evaluated on {escape(eval_label)}. Best checkpoint "
-            f"(epoch {best.get('epoch', '-')}): top-1 <b>{ev.top1:.2%}</b>, top-5 "
-            f"{ev.top5:.2%} on {ev.count} images"
+            f"(epoch {best.get('epoch', '-')}): top-1 <b>{ev.top1:.2%}</b>"
+            f"{top5_text(ev.top5, ', top-5 {:.2%}')} on {ev.count} images"
             f"{escape(' with ' + ev.views) if ev.tta else ''}.</p>" if history else "")
     samples = spread_indices(SAMPLES, len(targets))
     mistakes = confident_mistakes(probs, targets, WRONG)
