@@ -3,12 +3,12 @@ paths, timed in interleaved rounds in one process, with the FLOP/s each sustains
 a step's time goes.
 
 Every path runs the trainer's own step (:func:`googlenet.train.engine.train_step` on the
-state :class:`googlenet.train.runner.Run` builds: augmentation, forward with the aux
-heads, loss, backward, the optimizer and the EMA update) on the same fixed batches; only
-the precision, the memory format and compilation change, so the ratios say what each
-costs or saves. The machines are shared: each path is timed once per round, the order
-rotating between rounds, and the median round counts; ratios are to the ``eager`` path
-(fp32, eager, NCHW) of the same run.
+state :class:`googlenet.train.runner.Run` builds: augmentation, forward (with the aux
+heads of models that have them), loss, backward, the optimizer and the EMA update) on the
+same fixed batches; only the precision, the memory format, compilation and the thread
+count change, so the ratios say what each costs or saves. The machines are shared: each
+path is timed once per round, the order rotating between rounds, and the median round
+counts; ratios are to the ``eager`` path (fp32, eager, NCHW) of the same run.
 
 FLOPs are counted once, with ``torch.utils.flop_counter.FlopCounterMode`` over one eager
 step (forward and backward: FLOPs = 2 x multiply-adds); every path does the same
