@@ -140,10 +140,15 @@ def test_bad_tta_values_and_combinations_are_config_errors(tmp_path):
         TrainConfig(tta=-1)
 
 
-@pytest.fixture
-def tiny_run(tiny_config):
-    """A tiny trained run whose training shifts filled by reflection."""
-    return fit(tiny_config(epochs=1, shift=0.1, fill_mode="reflect")).run_dir
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    """One tiny run (inception_a_net, 2 steps) shared by the tests below: its training
+    shifts filled by reflection, and its final evaluation used TTA with 2-pixel shifts."""
+    cfg = TrainConfig(recipe=ModelRecipe("inception_a_net"), dataset="synthetic", epochs=1,
+                      batch_size=32, train_limit=64, eval_limit=16, eval_batch_size=64,
+                      shift=0.1, fill_mode="reflect", tta=2, progress=False,
+                      output=str(tmp_path_factory.mktemp("runs")), name="tta")
+    return fit(cfg).run_dir
 
 
 def test_eval_tta_end_to_end_through_the_cli(tiny_run, tmp_path, capsys):
@@ -175,9 +180,11 @@ def test_bad_tta_flags_exit_2_in_one_line(tmp_path, capsys, argv, needle):
     assert needle in err and "\n" not in err
 
 
-def test_train_tta_is_used_by_the_final_evaluation_only(tiny_config):
-    run = fit(tiny_config(epochs=1, tta=2, report=True, eval_limit=16)).run_dir
-    ev = json.loads((run / "eval.json").read_text())
-    assert ev["tta"] == {"shift": 2, "fill": "constant", "views": 10}
-    assert "with TTA: flip + shift 2 px" in (run / "report.md").read_text()
-    assert "with TTA: flip + shift 2 px" in (run / "report.html").read_text()
+def test_train_tta_is_used_by_the_final_evaluation_only(tiny_run):
+    ev = json.loads((tiny_run / "eval.json").read_text())
+    assert ev["tta"] == {"shift": 2, "fill": "reflect", "views": 10}  # as it trained
+    assert ev["count"] == 16
+    history = json.loads((tiny_run / "metrics.json").read_text())
+    assert "val_acc" in history[0] and "tta" not in json.dumps(history)  # epochs: 1 crop
+    assert "with TTA: flip + shift 2 px" in (tiny_run / "report.md").read_text()
+    assert "with TTA: flip + shift 2 px" in (tiny_run / "report.html").read_text()
