@@ -3,10 +3,11 @@
 The recipe is ``benchmarks/train_fashion_mnist.py``'s (googlenet_mnist at width 0.25,
 batch 256, SGD + EMA, flips and shifts). Each path (fp32 eager NCHW, the baseline; fp32
 channels_last; bf16 autocast, NCHW and channels_last; torch.compile of the forward and
-backward, fp32 and bf16 + channels_last; fp32 eager on one thread) is timed in interleaved rounds in this process;
-each row gives its ratio to the baseline, the GFLOP/s it sustains (FLOPs of one step
-counted by FlopCounterMode) and, for compiled paths, the compile time. The baseline and
-the fastest path are then profiled by op type (conv, bn, pool, cat, optimizer, ...).
+backward, fp32 and bf16 + channels_last; fp32 eager on one thread) is timed in
+interleaved rounds in this process; each row gives its ratio to the baseline, the GFLOP/s
+it sustains (FLOPs of one step counted by FlopCounterMode) and, for compiled paths, the
+compile time. The baseline and the fastest path are then profiled by op type (conv, bn,
+pool, cat, optimizer, ...).
 
     PYTHONPATH=. python benchmarks/train_step.py                      # every path
     PYTHONPATH=. python benchmarks/train_step.py --paths bf16_channels_last --steps 2
