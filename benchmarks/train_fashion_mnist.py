@@ -15,6 +15,8 @@ GoogLeNet row of the Fashion-MNIST benchmark is 0.937). The script
 
     PYTHONPATH=. python benchmarks/train_fashion_mnist.py            # the full benchmark
     PYTHONPATH=. python benchmarks/train_fashion_mnist.py --epochs 1 --train-limit 6000  # check
+
+``benchmarks/train_step.py`` times the same recipe's step on more paths, with a profile.
 """
 
 from __future__ import annotations
@@ -29,14 +31,10 @@ from pathlib import Path
 import torch
 
 from googlenet.data import build_dataset
-from googlenet.evaluate import CROP_SCHEMES, evaluate_checkpoints
+from googlenet.evaluate import CROP_SCHEMES, TTA, evaluate_checkpoints
 from googlenet.recipe import ModelRecipe
 from googlenet.train import TrainConfig, fit
-from googlenet.train.distributed import DistInfo
-from googlenet.train.engine import TrainContext, TrainForward, train_step
-from googlenet.train.inputs import build_run_data, train_loader
-from googlenet.train.runner import build_model
-from googlenet.train.schedule import build_optimizer
+from googlenet.train.throughput import benchmark_training_step
 
 PUBLISHED, TARGET = 0.937, 0.945
 
@@ -56,25 +54,23 @@ def recipe(args: argparse.Namespace, epochs: int) -> TrainConfig:
     )
 
 
-def images_per_second(cfg: TrainConfig, steps: int) -> float:
-    """Training throughput of ``cfg``'s model and input pipeline over ``steps`` steps."""
-    torch.manual_seed(cfg.seed)
-    data = build_run_data(cfg)
-    model, _ = build_model(cfg, data)
-    if cfg.channels_last:
-        model = model.to(memory_format=torch.channels_last)
-    ctx = TrainContext(cfg, model, TrainForward(model), build_optimizer(model, cfg), data,
-                       DistInfo(), torch.device("cpu"), steps_per_epoch=10_000)
-    loader = iter(train_loader(data, cfg, 0, DistInfo(), cfg.batch_size))  # type: ignore[call-overload]
-    for b in range(2):  # warm-up: allocator, oneDNN kernel selection
-        train_step(ctx, *next(loader), 0, b)
-    start = time.perf_counter()
-    for b in range(steps):
-        train_step(ctx, *next(loader), 0, 2 + b)
-    return steps * cfg.batch_size / (time.perf_counter() - start)
+def add_recipe_args(p: argparse.ArgumentParser) -> None:
+    """The flags :func:`recipe` reads (``benchmarks/train_step.py`` takes them too)."""
+    p.add_argument("--model", default="googlenet_mnist")
+    p.add_argument("--width", type=float, default=0.25)
+    p.add_argument("--batch-size", type=int, default=256)
+    p.add_argument("--lr", type=float, default=0.3)
+    p.add_argument("--ema", type=float, default=0.998)
+    p.add_argument("--train-limit", type=int, help="use only N training images (quick check)")
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--data", help="Fashion-MNIST folder (default: search)")
+    p.add_argument("--output", default="runs")
 
 
-def first_reaching(history: list[dict], threshold: float) -> dict | None:
+def first_reaching(history: list[dict[str, float]], threshold: float
+                   ) -> dict[str, float] | None:
+    """The epoch and wall time at which test accuracy first reached ``threshold``."""
     row = next((r for r in history if r["val_acc"] >= threshold), None)
     return None if row is None else {"epoch": row["epoch"], "wall_s": row["wall"]}
 
@@ -84,28 +80,24 @@ def main() -> None:
     p.add_argument("--budget-min", type=float, default=53.0,
                    help="wall-time budget the epochs are sized to (when --epochs is not given)")
     p.add_argument("--epochs", type=int, help="train exactly this many epochs")
-    p.add_argument("--model", default="googlenet_mnist")
-    p.add_argument("--width", type=float, default=0.25)
-    p.add_argument("--batch-size", type=int, default=256)
-    p.add_argument("--lr", type=float, default=0.3)
-    p.add_argument("--ema", type=float, default=0.998)
-    p.add_argument("--train-limit", type=int, help="use only N training images (quick check)")
+    add_recipe_args(p)
     p.add_argument("--crops", type=int, default=2, choices=CROP_SCHEMES,
                    help="crops per image of the final evaluation")
+    p.add_argument("--tta", type=int, default=0, metavar="PX",
+                   help="final evaluation with flip + translate TTA (shifts up to PX pixels) "
+                        "instead of --crops; 0: off")
     p.add_argument("--speed-steps", type=int, default=20)
-    p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--data", help="Fashion-MNIST folder (default: search)")
-    p.add_argument("--output", default="runs")
     p.add_argument("--json", default="benchmarks/results/train_fashion_mnist.json")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
     wall0 = time.perf_counter()
-    fast = recipe(args, 1)
-    base = fast.replace(precision="fp32", channels_last=False)
-    speed = {"fp32_eager": images_per_second(base, args.speed_steps),
-             "bf16_channels_last": images_per_second(fast, args.speed_steps)}
-    speed["speedup"] = speed["bf16_channels_last"] / speed["fp32_eager"]
+    # The recipe's path (bf16 + channels_last) against fp32 eager NCHW, interleaved.
+    bench = benchmark_training_step(recipe(args, 1), ["bf16_channels_last"],
+                                    steps=max(1, args.speed_steps // 2), rounds=2, warmup=2,
+                                    profile=0)
+    base_ips, fast_ips = (p.images_per_s for p in bench.paths)
+    speed = {"fp32_eager": base_ips, "bf16_channels_last": fast_ips,
+             "speedup": fast_ips / base_ips}
     print(f"training speed: fp32 eager {speed['fp32_eager']:.0f} img/s, bf16+channels_last "
           f"{speed['bf16_channels_last']:.0f} img/s ({speed['speedup']:.2f}x)", flush=True)
     n_train = args.train_limit or 60_000
@@ -120,12 +112,14 @@ def main() -> None:
     result = fit(cfg, overwrite=True)
     hist = result.history
     t0 = time.perf_counter()
+    tta = TTA(args.tta, cfg.fill_mode) if args.tta else None
+    crops = 1 if tta else args.crops
     multi = evaluate_checkpoints([result.run_dir / "last.safetensors"],
                                  build_dataset("fashion-mnist", "test", args.data),
-                                 crops=args.crops, inference_path="fused")
-    multi_crop = {"crops": args.crops, "top1": multi.top1, "top5": multi.top5,
+                                 crops=crops, inference_path="fused", tta=tta)
+    multi_crop = {"crops": crops, "tta": multi.tta, "top1": multi.top1, "top5": multi.top5,
                   "eval_s": time.perf_counter() - t0}
-    print(f"{args.crops}-crop test accuracy of the final weights: {multi.top1:.4f}", flush=True)
+    print(f"test accuracy of the final weights, {multi.views}: {multi.top1:.4f}", flush=True)
     out = {
         "benchmark": "train_fashion_mnist", "torch": torch.__version__,
         "cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(),
@@ -140,7 +134,7 @@ def main() -> None:
     }
     Path(args.json).parent.mkdir(parents=True, exist_ok=True)
     Path(args.json).write_text(json.dumps(out, indent=1), encoding="utf-8")
-    print(f"final test accuracy {out['final_test_acc']:.4f} ({args.crops} crops: "
+    print(f"final test accuracy {out['final_test_acc']:.4f} ({multi.views}: "
           f"{multi.top1:.4f}); 0.937 reached: "
           f"{out['reached_published_0937']}; 0.945 reached: {out['reached_target_0945']}; "
           f"total {out['total_wall_s'] / 60:.1f} min; wrote {args.json}")

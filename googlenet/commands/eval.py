@@ -1,7 +1,9 @@
 """``googlenet eval CKPT [CKPT ...]``: top-1/top-5, per-class accuracy, confusion matrix.
 
 Several checkpoints form an ensemble (softmax averaged); ``--crops 2`` adds the mirror
-image, ``--crops 10`` or ``144`` is the paper's multi-crop testing.
+image, ``--crops 10`` or ``144`` is the paper's multi-crop testing, ``--tta`` the flip +
+translate test-time augmentation of fast-training recipes (googlenet/evaluate/tta.py),
+which fills the pixels it shifts in as the run's ``fill_mode`` in config.json says.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from pathlib import Path
 from ..deploy import PATHS
 from ..devices import DEVICE_NAMES, resolve_device
 from ..errors import DataError
-from ..evaluate import CROP_SCHEMES, build_eval_dataset, evaluate_checkpoints
+from ..evaluate import CROP_SCHEMES, TTA, build_eval_dataset, check_views, evaluate_checkpoints
+from ..evaluate.crops import views_label
 from ..evaluate.metrics import top5_text
 from ..report.plots import plot_confusion
 from ..train.config import TrainConfig
@@ -22,21 +25,35 @@ from ..weights import read_meta
 from ._common import positive_int, print_json
 
 
-def _dataset_args(args: argparse.Namespace) -> tuple[str, str | None]:
+def _run_config(args: argparse.Namespace) -> TrainConfig | None:
+    """The training config beside the first checkpoint, if it has one."""
+    cfg_path = Path(args.checkpoints[0]).parent / "config.json"
+    return TrainConfig.load(cfg_path) if cfg_path.is_file() else None
+
+
+def _dataset_args(args: argparse.Namespace, cfg: TrainConfig | None) -> tuple[str, str | None]:
     """--dataset/--data, or the training config beside the first checkpoint."""
     if args.dataset:
         return args.dataset, args.data
-    cfg_path = Path(args.checkpoints[0]).parent / "config.json"
-    if cfg_path.is_file():
-        cfg = TrainConfig.load(cfg_path)
+    if cfg is not None:
         return cfg.dataset, args.data or cfg.data
     raise DataError(f"{args.checkpoints[0]}: no config.json beside it; give --dataset")
 
 
-def _stem(name: str, split: str, crops: int, checkpoints: list[str]) -> str:
+def _tta(args: argparse.Namespace, cfg: TrainConfig | None) -> TTA | None:
+    """``--tta PX``, filled as the run's training shift filled (constant 0 without a
+    config: the trainer's default)."""
+    if not args.tta:
+        return None
+    return TTA(args.tta, cfg.fill_mode if cfg is not None else "constant")
+
+
+def _stem(name: str, split: str, crops: int, checkpoints: list[str],
+          tta: TTA | None = None) -> str:
     """The result files' name; an ensemble's names its members by a short hash, so it
     neither overwrites the first member's own result nor another ensemble's."""
-    stem = f"eval-{name}-{split}-{crops}crop"
+    views = f"tta{tta.shift}" if tta is not None else f"{crops}crop"
+    stem = f"eval-{name}-{split}-{views}"
     if len(checkpoints) == 1:
         return stem
     members = "\n".join(str(Path(p).resolve()) for p in checkpoints)
@@ -44,25 +61,29 @@ def _stem(name: str, split: str, crops: int, checkpoints: list[str]) -> str:
 
 
 def _run(args: argparse.Namespace) -> int:
+    check_views(args.crops, TTA() if args.tta else None)  # before any file is read
     device = resolve_device(args.device)
-    name, root = _dataset_args(args)
+    # The run's config says the dataset (without --dataset) and how TTA fills its shifts.
+    cfg = _run_config(args) if not args.dataset or args.tta else None
+    name, root = _dataset_args(args, cfg)
+    tta = _tta(args, cfg)
     metas = [read_meta(p) for p in args.checkpoints]
     dataset = build_eval_dataset(name, args.split, root, metas, args.crops)
     report = evaluate_checkpoints(args.checkpoints, dataset, crops=args.crops,
                                   batch_size=args.batch_size, device=device,
-                                  inference_path=args.path, limit=args.limit)
+                                  inference_path=args.path, limit=args.limit, tta=tta)
     out = Path(args.out) if args.out else Path(args.checkpoints[0]).parent
     out.mkdir(parents=True, exist_ok=True)
-    stem = _stem(name, args.split, args.crops, args.checkpoints)
+    stem = _stem(name, args.split, args.crops, args.checkpoints, tta)
+    views = views_label(args.crops, tta)
     (out / f"{stem}.json").write_text(json.dumps(report.as_dict(), indent=1), encoding="utf-8")
     png = plot_confusion(report.confusion, report.classes, out / f"{stem}-confusion.png",
-                         f"{name}/{args.split}, {args.crops} crop(s): top-1 {report.top1:.4f}")
+                         f"{name}/{args.split}, {views}: top-1 {report.top1:.4f}")
     if args.json:
         print_json(report.as_dict())
         return 0
     models = len(args.checkpoints)
-    print(f"{name}/{args.split}: {report.count} images, {args.crops} crop(s), "
-          f"{models} model(s)")
+    print(f"{name}/{args.split}: {report.count} images, {views}, {models} model(s)")
     print(f"top-1 {report.top1:.4f}{top5_text(report.top5, '  top-5 {:.4f}')}  "
           f"(inference path: {report.inference_path})")
     for cls, acc in report.per_class.items():
@@ -79,6 +100,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--data", help="dataset root / folder")
     p.add_argument("--split", default="test")
     p.add_argument("--crops", type=int, default=1, choices=CROP_SCHEMES)
+    p.add_argument("--tta", type=positive_int, nargs="?", const=1, metavar="PX",
+                   help="flip + translate test-time augmentation: the image and its mirror, "
+                        "each also shifted by 1..PX pixels along the diagonal (PX default 1: "
+                        "6 views), softmax averaged; pixels shifted in are filled as the "
+                        "run's --fill-mode (config.json), else 0. Not with --crops 2/10/144")
     p.add_argument("--batch-size", type=positive_int, default=256)
     p.add_argument("--limit", type=positive_int, help="only the first N images")
     p.add_argument("--device", default="auto", help=f"{DEVICE_NAMES} (default auto)")

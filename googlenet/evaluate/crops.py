@@ -15,6 +15,10 @@ trained here, which see their images at the input size):
   top/middle/bottom for portrait images); per square the 4 corner and the center S x S
   crops plus the whole square resized to S; each also mirrored: 4 x 3 x 6 x 2 = 144.
 
+- ``tta`` (a :class:`~googlenet.evaluate.tta.TTA`, in place of a crop count): the 1-crop
+  view and its mirror, each also shifted by a pixel or two (flip + translate test-time
+  augmentation, see tta.py). It already holds the mirror, so it goes with 1 crop only.
+
 Each function maps a uint8 batch (B, C, H, W) to views (K, B, C, S, S); the caller
 averages the softmax over K. :func:`crop_views` also takes a list of images of different
 sizes (a folder read at its native aspect ratios), which the 144-crop squares need.
@@ -28,7 +32,8 @@ import torch
 
 from ..data import center_crop, five_crop, resize, ten_crop
 from ..data.transforms import eval_resize_size
-from ..errors import InputSizeError
+from ..errors import ConfigError, InputSizeError
+from .tta import TTA, tta_views
 
 CROP_SCHEMES = (1, 2, 10, 144)
 PAPER_SCALES = (256, 288, 320, 352)  # shorter sides for S = 224
@@ -95,18 +100,42 @@ def paper_crops(x: torch.Tensor, size: int) -> torch.Tensor:
     return torch.cat(views)
 
 
+def check_views(crops: int, tta: TTA | None = None) -> None:
+    """Raise a one-line error unless ``crops`` (and ``tta``) name a view scheme: 1, 2, 10
+    or 144 crops, or TTA on the 1-crop view (TTA adds its own mirror and shifts; with 2,
+    10 or 144 crops it would flip and shift zoomed crops no model was tested on)."""
+    if crops not in CROP_SCHEMES:
+        raise InputSizeError(f"crops must be one of {CROP_SCHEMES}, got {crops}")
+    if tta is not None and crops != 1:
+        raise ConfigError(f"--tta flips and shifts the 1-crop view (its own mirror included); "
+                          f"it does not combine with --crops {crops}: give one of the two")
+
+
+def views_label(crops: int, tta: TTA | None = None) -> str:
+    """How the images are viewed, for logs: "2 crop(s)" or TTA's description."""
+    return tta.describe() if tta is not None else f"{crops} crop(s)"
+
+
+def view_count(crops: int, tta: TTA | None = None) -> int:
+    """Views per image (K) of a scheme."""
+    return tta.views if tta is not None else crops
+
+
 def crop_views(x: torch.Tensor | Sequence[torch.Tensor], size: int, crops: int,
-               resize_size: int | None = None) -> torch.Tensor:
-    """Dispatch on the number of crops (1, 2, 10 or 144). ``x`` is a uint8 batch or a list
-    of uint8 (C, H, W) images of any sizes; either way the result is (K, B, C, S, S)."""
+               resize_size: int | None = None, tta: TTA | None = None) -> torch.Tensor:
+    """Dispatch on the number of crops (1, 2, 10 or 144), or on ``tta`` (with 1 crop).
+    ``x`` is a uint8 batch or a list of uint8 (C, H, W) images of any sizes; either way the
+    result is (K, B, C, S, S)."""
+    check_views(crops, tta)
     if not isinstance(x, torch.Tensor):
-        return torch.cat([crop_views(img[None], size, crops, resize_size) for img in x], 1)
+        return torch.cat([crop_views(img[None], size, crops, resize_size, tta) for img in x],
+                         1)
+    if tta is not None:
+        return tta_views(x, size, resize_size, tta)
     if crops == 1:
         return one_crop(x, size, resize_size)
     if crops == 2:
         return mirror_crops(x, size, resize_size)
     if crops == 10:
         return ten_crops(x, size, resize_size)
-    if crops == 144:
-        return paper_crops(x, size)
-    raise InputSizeError(f"crops must be one of {CROP_SCHEMES}, got {crops}")
+    return paper_crops(x, size)

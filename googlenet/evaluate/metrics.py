@@ -52,6 +52,16 @@ class EvalReport:
     crops: int = 1
     checkpoints: tuple[str, ...] = ()
     inference_path: str = "eager"
+    tta: dict[str, Any] | None = None  # TTA.as_dict() when flip + translate TTA was used
+
+    @property
+    def views(self) -> str:
+        """How each image was seen, for reports: "1 crop(s)", or the TTA's description."""
+        from .crops import views_label
+        from .tta import TTA
+
+        tta = TTA(self.tta["shift"], self.tta["fill"]) if self.tta else None
+        return views_label(self.crops, tta)
 
     def as_dict(self) -> dict[str, Any]:
         """A JSON-ready dict of every field (top5 is None where not reported)."""

@@ -1,7 +1,8 @@
-"""Evaluate one checkpoint or an ensemble, with 1, 2 (mirrored), 10 or 144 crops per image.
+"""Evaluate one checkpoint or an ensemble, with 1, 2 (mirrored), 10 or 144 crops per image,
+or flip + translate test-time augmentation (``tta``, see tta.py).
 
-Each model sees the crops at its own input size and its own mean/std; the softmax is
-averaged over crops, then over models (the paper averages "over multiple crops and over
+Each model sees the views at its own input size and its own mean/std; the softmax is
+averaged over views, then over models (the paper averages "over multiple crops and over
 all the individual classifiers").
 """
 
@@ -25,8 +26,9 @@ from ..errors import WeightsError
 from ..progress import ProgressBar
 from ..train.inputs import dataset_kwargs
 from ..weights import WeightsMeta, load_model
-from .crops import crop_views, load_size
+from .crops import check_views, crop_views, load_size, view_count, views_label
 from .metrics import EvalReport, summarize
+from .tta import TTA
 
 
 @dataclass
@@ -113,11 +115,11 @@ def build_eval_dataset(name: str, split: str, root: str | os.PathLike[str] | Non
 @torch.no_grad()
 def crop_probs(model: Callable[[torch.Tensor], torch.Tensor],
                images: torch.Tensor | Sequence[torch.Tensor], meta: WeightsMeta,
-               crops: int, chunk: int = 1024) -> torch.Tensor:
-    """Softmax averaged over the crops of a uint8 batch (or a list of uint8 images of
-    different sizes): (B, num_classes)."""
+               crops: int, chunk: int = 1024, tta: TTA | None = None) -> torch.Tensor:
+    """Softmax averaged over the views (``crops``, or ``tta``'s) of a uint8 batch (or a
+    list of uint8 images of different sizes): (B, num_classes)."""
     pre = meta.preprocessing
-    views = crop_views(images, pre.input_size, crops, pre.resize_size)  # (K, B, C, S, S)
+    views = crop_views(images, pre.input_size, crops, pre.resize_size, tta)  # (K, B, C, S, S)
     k, b = views.shape[:2]
     flat = views.reshape(k * b, *views.shape[2:])
     out = []
@@ -130,22 +132,25 @@ def crop_probs(model: Callable[[torch.Tensor], torch.Tensor],
 @torch.no_grad()
 def predict_dataset(models: Sequence[LoadedModel], dataset: Dataset[Any], crops: int = 1,
                     batch_size: int = 256, device: torch.device | None = None,
-                    limit: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-    """Ensemble-averaged probabilities (N, K) and the targets (N,) over ``dataset``.
+                    limit: int | None = None, tta: TTA | None = None,
+                    ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Ensemble-averaged probabilities (N, K) and the targets (N,) over ``dataset``, each
+    image seen as ``crops`` crops or, with ``tta``, as its flipped and shifted views.
 
     A progress bar with an ETA is drawn on stderr when it is a terminal."""
     device = device or torch.device("cpu")
+    check_views(crops, tta)
     n = dataset_len(dataset)
     n = min(n, limit) if limit else n
     probs, targets = [], []
-    # Many crops multiply the memory per image: shrink the batch to keep it bounded.
-    bs = max(1, batch_size // max(1, crops // 10))
+    # Many views multiply the memory per image: shrink the batch to keep it bounded.
+    bs = max(1, batch_size // max(1, view_count(crops, tta) // 10))
     loader = make_loader(dataset, bs, indices=torch.arange(n), ragged=True)
-    with ProgressBar(math.ceil(n / bs), f"eval {crops} crop(s)") as bar:
+    with ProgressBar(math.ceil(n / bs), f"eval {views_label(crops, tta)}") as bar:
         for images, y in loader:
             images = (images.to(device) if isinstance(images, torch.Tensor)
                       else [im.to(device) for im in images])
-            p = torch.stack([crop_probs(m.model, images, m.meta, crops)
+            p = torch.stack([crop_probs(m.model, images, m.meta, crops, tta=tta)
                              for m in models]).mean(0)
             probs.append(p.cpu())
             targets.append(y)
@@ -156,21 +161,23 @@ def predict_dataset(models: Sequence[LoadedModel], dataset: Dataset[Any], crops:
 def evaluate_checkpoints(paths: Sequence[str | os.PathLike[str]], dataset: Dataset[Any],
                          crops: int = 1, batch_size: int = 256,
                          device: torch.device | None = None, inference_path: str = "eager",
-                         limit: int | None = None) -> EvalReport:
+                         limit: int | None = None, tta: TTA | None = None) -> EvalReport:
     """Top-1/top-5, per-class accuracy and the confusion matrix of a checkpoint or an
-    ensemble of checkpoints on ``dataset``."""
+    ensemble of checkpoints on ``dataset``, with ``crops`` crops or ``tta`` views per
+    image."""
     return evaluate_predictions(paths, dataset, crops, batch_size, device, inference_path,
-                                limit)[0]
+                                limit, tta)[0]
 
 
 def evaluate_predictions(paths: Sequence[str | os.PathLike[str]], dataset: Dataset[Any],
                          crops: int = 1, batch_size: int = 256,
                          device: torch.device | None = None, inference_path: str = "eager",
-                         limit: int | None = None,
+                         limit: int | None = None, tta: TTA | None = None,
                          ) -> tuple[EvalReport, torch.Tensor, torch.Tensor]:
     """:func:`evaluate_checkpoints`, and the probabilities (N, K) and targets (N,) of the
     first N images of ``dataset`` it measured them on (what a report shows per image)."""
     device = device or torch.device("cpu")
+    check_views(crops, tta)  # before any file is read
     if needs_calibration(inference_path):
         n = min(256, dataset_len(dataset))
         print(f"{inference_path}: calibrating on {n} of the evaluated images",
@@ -181,7 +188,8 @@ def evaluate_predictions(paths: Sequence[str | os.PathLike[str]], dataset: Datas
     if n_data != len(classes):
         raise WeightsError(f"{models[0].path}: the model has {len(classes)} classes, the "
                            f"dataset {n_data}")
-    probs, targets = predict_dataset(models, dataset, crops, batch_size, device, limit)
+    probs, targets = predict_dataset(models, dataset, crops, batch_size, device, limit, tta)
     report = summarize(probs, targets, classes, crops, tuple(m.path for m in models))
     report.inference_path = models[0].inference_path
+    report.tta = tta.as_dict() if tta is not None else None
     return report, probs, targets

@@ -111,8 +111,8 @@ def render_report(run_dir: Path, config: dict[str, object], history: list[dict[s
     best = max(history, key=lambda r: r["val_acc"]) if history else {}
     lead = (f"<p>{len(history)} epochs; evaluated on {escape(eval_label)}. Best checkpoint "
             f"(epoch {best.get('epoch', '-')}): top-1 <b>{ev.top1:.2%}</b>"
-            f"{top5_text(ev.top5, ', top-5 {:.2%}')} on {ev.count} images.</p>"
-            if history else "")
+            f"{top5_text(ev.top5, ', top-5 {:.2%}')} on {ev.count} images"
+            f"{escape(' with ' + ev.views) if ev.tta else ''}.</p>" if history else "")
     samples = spread_indices(SAMPLES, len(targets))
     mistakes = confident_mistakes(probs, targets, WRONG)
     wrong = (_thumbs(mistakes, probs, targets, ev.classes, image_at) if mistakes

@@ -28,6 +28,11 @@ def _table(rows: list[dict[str, float]]) -> str:
     return head + body
 
 
+def _tta_text(ev: EvalReport, lead: str = " with ") -> str:
+    """``lead`` + the TTA's description when the evaluation used TTA, else ""."""
+    return f"{lead}{ev.views}" if ev.tta else ""
+
+
 def write_report(run_dir: str | os.PathLike[str], config: dict[str, Any],
                  history: list[dict[str, Any]], evaluation: EvalReport | None = None,
                  eval_label: str = "validation") -> Path:
@@ -47,7 +52,8 @@ def write_report(run_dir: str | os.PathLike[str], config: dict[str, Any],
                   "(best.safetensors)", ""]
     if evaluation is not None:
         lines += [f"## Best checkpoint on the {eval_label} ({evaluation.count} images)", "",
-                  f"top-1 {evaluation.top1:.4f}{top5_text(evaluation.top5, ', top-5 {:.4f}')}",
+                  f"top-1 {evaluation.top1:.4f}{top5_text(evaluation.top5, ', top-5 {:.4f}')}"
+                  f"{_tta_text(evaluation)}",
                   "",
                   "| class | accuracy |", "|---|---|"]
         lines += [f"| {c} | {a:.4f} |" if a is not None else f"| {c} | - |"
@@ -66,18 +72,22 @@ def finish_run(run_dir: str | os.PathLike[str], data: RunData, cfg: TrainConfig,
     """Plots, the best checkpoint's confusion matrix and per-class accuracy, report.md and
     report.html (with sample predictions, the most confident mistakes, the diagram)."""
     from ..evaluate.runner import evaluate_predictions
+    from ..evaluate.tta import TTA
 
     d = Path(run_dir)
     best = d / "best.safetensors"
     history = json.loads((d / "metrics.json").read_text(encoding="utf-8"))
     plot_curves(history, d, eval_label=data.eval_label, run_name=d.name)
+    # cfg.tta: the run's own fill, so the shifted views fill as its training shifts did.
+    tta = TTA(cfg.tta, cfg.fill_mode) if cfg.tta else None
     ev, probs, targets = evaluate_predictions(
         [best], data.eval, crops=1, batch_size=cfg.eval_batch_size,
         inference_path="bf16" if cfg.precision == "bf16" else "eager",
-        limit=limit or cfg.eval_limit)
+        limit=limit or cfg.eval_limit, tta=tta)
     (d / "eval.json").write_text(json.dumps(ev.as_dict(), indent=1), encoding="utf-8")
     plot_confusion(ev.confusion, ev.classes, d / "confusion.png",
-                   f"{cfg.model} on {cfg.dataset} ({data.eval_label}): top-1 {ev.top1:.4f}")
+                   f"{cfg.model} on {cfg.dataset} ({data.eval_label}{_tta_text(ev, ', ')}): "
+                   f"top-1 {ev.top1:.4f}")
     path = write_report(d, cfg.to_dict(), history, ev, data.eval_label)
     write_html_report(d, cfg.to_dict(), history, ev, data.eval_label, probs, targets,
                       lambda i: data.eval[i][0], _diagram(best))

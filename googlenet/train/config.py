@@ -139,6 +139,10 @@ class TrainConfig:
                      lt=1)
     fill_mode: str = _f("constant", "how rotation/shift/shear/zoom fill new pixels",
                         choices=FILL_MODES)
+    tta: int = _f(0, "final evaluation only (the report's, of the best checkpoint): flip + "
+                  "translate test-time augmentation with shifts of 1..N pixels filled as "
+                  "fill_mode (googlenet eval --tta N); 0: off, and each epoch's evaluation "
+                  "is always 1 crop", ge=0)
     # -- speed ------------------------------------------------------------------------
     precision: str = _f("fp32", "fp32 or bf16 (autocast)", choices=PRECISIONS)
     channels_last: bool = _f(False, "channels_last memory format")

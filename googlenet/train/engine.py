@@ -98,7 +98,9 @@ def train_step(ctx: TrainContext, images: torch.Tensor, targets: torch.Tensor,
     seed = batch_seed(cfg.seed, epoch, batch, ctx.dist.rank)
     ctx.generator.manual_seed(seed)
     torch.manual_seed(seed)  # dropout masks: fixed by the step's position too
-    x = ctx.data.augment(images.to(dev, non_blocking=True), ctx.generator)
+    # The named phases show up in torch.profiler traces (googlenet/train/step_profile.py).
+    with torch.profiler.record_function("train_step.augment"):
+        x = ctx.data.augment(images.to(dev, non_blocking=True), ctx.generator)
     if cfg.channels_last:
         x = x.contiguous(memory_format=torch.channels_last)
     y = targets.to(dev, non_blocking=True)
@@ -116,7 +118,8 @@ def train_step(ctx: TrainContext, images: torch.Tensor, targets: torch.Tensor,
     # stops the run before anything of this step is saved.
     ctx.optimizer.step()
     if ctx.ema is not None:
-        ctx.ema.update(ctx.model)
+        with torch.profiler.record_function("train_step.ema"):
+            ctx.ema.update(ctx.model)
     ctx.step += 1
     n = y.shape[0]
     return parts.main.detach().float() * n, (logits.argmax(1) == y).sum()

@@ -69,7 +69,8 @@ class FitResult:
         return self.run_dir / f"{ckpt.BEST}.safetensors"
 
 
-def _setup_torch(cfg: TrainConfig) -> None:
+def setup_torch(cfg: TrainConfig) -> None:
+    """Process-wide torch settings of a run: threads, deterministic algorithms, the seed."""
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     if cfg.deterministic:
@@ -361,7 +362,7 @@ def fit(cfg: TrainConfig, resume: bool = False, overwrite: bool = False) -> FitR
     :class:`TrainingError` naming the last good checkpoint. A second run on the same
     folder at the same time is refused.
     """
-    _setup_torch(cfg)
+    setup_torch(cfg)
     check_tensorboard(cfg.tensorboard)
     device = resolve_device(cfg.device)
     dist = init_distributed(device)
