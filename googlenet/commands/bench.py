@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 import torch
 from torch import nn
@@ -56,12 +57,16 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _baseline(name: str, model: nn.Module, size: int) -> tuple[str, nn.Module] | None:
-    """The second reference (``--baseline``), or None when it cannot take the same inputs
-    (a 1-channel model, an input below its minimum) or was turned off."""
+    """The second reference (``--baseline``), or None when it was turned off or cannot take
+    the same inputs (a 1-channel model, an input below its minimum): said on stderr."""
     if name == "none":
         return None
     info = get_model_info(name)
-    if info.in_chans != getattr(model, "in_chans", 3) or size < info.min_input_size:
+    in_chans = getattr(model, "in_chans", 3)
+    if info.in_chans != in_chans or size < info.min_input_size:
+        print(f"googlenet bench: no baseline: {name} takes {info.in_chans}-channel inputs of "
+              f"at least {info.min_input_size}x{info.min_input_size}, this model "
+              f"{in_chans}-channel {size}x{size} (--baseline none hides this)", file=sys.stderr)
         return None
     reference = create_model(name, aux_logits=False)
     return f"{name} eager fp32 NCHW, random init", reference

@@ -102,6 +102,8 @@ def test_bench_baseline_is_timed_in_the_same_rounds(capsys):
     # (Its results hold its own paths only: every one checked.)
     assert main(["bench", "inception_a_net", "--batch", "2", "--rounds", "1",
                  "--paths", "fused", "--json"]) == 0
-    assert json.loads(capsys.readouterr().out)["baseline"] is None
+    out, err = capsys.readouterr()
+    assert json.loads(out)["baseline"] is None
+    assert "no baseline: googlenet_bn takes 3-channel inputs" in err
     assert main(["bench", "googlenet_cifar", "--baseline", "nosuchnet"]) == 2
     assert "nosuchnet" in capsys.readouterr().err
