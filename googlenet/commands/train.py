@@ -9,12 +9,14 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ..errors import ConfigError
 from ..train.config import (
     TrainConfig,
     add_config_flags,
     config_from_args,
     recipe_flags_from_weights,
 )
+from ..train.presets import PRESETS, get_preset
 from ..train.runner import FitResult, fit, prepare_resume
 
 
@@ -26,7 +28,11 @@ def resume_dir(path: str) -> Path:
 
 def build_config(args: argparse.Namespace, base: TrainConfig) -> TrainConfig:
     """The run's config: ``--resume``'s config.json (repaired first if a kill left it
-    stale), else ``--config`` or ``base``; then every flag the user gave."""
+    stale), else ``--config``, ``--preset`` or ``base``; then every flag the user gave."""
+    preset = getattr(args, "preset", None)
+    if preset and (args.resume or args.config):
+        raise ConfigError("--preset starts a new run from a named recipe; --resume and "
+                          "--config already give the run's config")
     if args.resume:
         run = resume_dir(args.resume)
         prepare_resume(run)
@@ -34,6 +40,8 @@ def build_config(args: argparse.Namespace, base: TrainConfig) -> TrainConfig:
                                                              name=run.name)
     elif args.config:
         base = TrainConfig.load(args.config)
+    if preset:
+        base = get_preset(preset).config()
     return config_from_args(args, base)
 
 
@@ -86,5 +94,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                        description="Train a model. Flags override --config / the resumed "
                                    "run's config.json. Ctrl-C saves and stops; kill -9 "
                                    "loses at most the current epoch.")
+    p.add_argument("--preset", choices=tuple(PRESETS),
+                   help="start from a named recipe; other flags override its values ("
+                        + "; ".join(f"{x.name}: {x.summary}" for x in PRESETS.values())
+                        + ")")
     add_run_flags(p, TrainConfig())
     p.set_defaults(func=_run)

@@ -1,11 +1,12 @@
 """Seeded, batched training augmentation: one affine warp per batch, then photometrics.
 
-Geometry (random-resized crop, flips, and the Keras ``ImageDataGenerator`` list: rotation,
-shifts, shear, zoom) is composed into one 2x3 matrix per image and applied with a single
+Geometry (random-resized crop, flips, whole-pixel translation, and the Keras
+``ImageDataGenerator`` list: rotation, shifts, shear, zoom) is composed into one 2x3
+matrix per image and applied with a single
 ``affine_grid`` + ``grid_sample`` call for the whole batch, so the cost is one bilinear
 resample regardless of how many operations are on. Random numbers come only from the
 ``torch.Generator`` passed in (drawn on the CPU, then moved), so a run is reproducible
-on any device.
+on any device. Cutout (a square of each image set to the mean) runs after the warp.
 """
 
 from __future__ import annotations
@@ -84,7 +85,12 @@ class BatchAugment:
     ``width_shift_range``/``height_shift_range`` as fractions of the size,
     ``shear_range`` in degrees, ``zoom_range`` as v (-> [1-v, 1+v]) or (lo, hi), where a
     zoom > 1 shows more of the image, and ``fill_mode`` "nearest", "reflect" or
-    "constant" (with ``cval`` in 0..255). ``brightness``/``contrast``/``saturation`` are
+    "constant" (with ``cval`` in 0..255). ``translate`` moves each image by a whole
+    number of pixels in -translate..translate on each axis: the pad-and-crop of fast
+    CIFAR recipes, exact (a sub-pixel ``*_shift_range`` blurs 28x28 images), and the
+    shifts ``googlenet eval --tta`` averages over. ``cutout`` sets a random
+    ``cutout`` x ``cutout`` square of each image (its centre anywhere in the image) to
+    the mean, DeVries & Taylor 2017. ``brightness``/``contrast``/``saturation`` are
     jitter strengths (factor uniform in [1-v, 1+v]); ``lighting`` is the std of AlexNet's
     PCA noise (RGB only).
     """
@@ -98,6 +104,7 @@ class BatchAugment:
     rotation_range: float = 0.0
     width_shift_range: float = 0.0
     height_shift_range: float = 0.0
+    translate: int = 0
     shear_range: float = 0.0
     zoom_range: float | tuple[float, float] = 0.0
     fill_mode: str = "nearest"
@@ -106,10 +113,14 @@ class BatchAugment:
     contrast: float = 0.0
     saturation: float = 0.0
     lighting: float = 0.0
+    cutout: int = 0
     mean: tuple[float, ...] = (0.5,)
     std: tuple[float, ...] = (0.5,)
 
     def __post_init__(self) -> None:
+        if self.translate < 0 or self.cutout < 0:
+            raise DataError(f"translate and cutout must be >= 0 pixels, got {self.translate} "
+                            f"and {self.cutout}")
         if self.fill_mode not in FILL_MODES:
             raise DataError(f"fill_mode must be one of {list(FILL_MODES)}, got {self.fill_mode!r}")
         if not 0 < self.scale[0] <= self.scale[1] <= 1 or not 0 < self.ratio[0] <= self.ratio[1]:
@@ -127,11 +138,14 @@ class BatchAugment:
     def geometric(self) -> bool:
         """Whether any warp (beyond plain flips) is on."""
         return bool(self.random_resized_crop or self.rotation_range or self.shear_range
-                    or self.width_shift_range or self.height_shift_range or self.zoom_range
+                    or self.translate or self.width_shift_range or self.height_shift_range
+                    or self.zoom_range
                     or (self.size is not None))
 
-    def affine(self, n: int, height: int, width: int, g: torch.Generator) -> torch.Tensor:
-        """The (n, 2, 3) ``affine_grid`` matrices (output -> input, normalised coords)."""
+    def affine(self, n: int, height: int, width: int, g: torch.Generator,
+               flip: torch.Tensor | None = None) -> torch.Tensor:
+        """The (n, 2, 3) ``affine_grid`` matrices (output -> input, normalised coords);
+        ``flip`` (n bools) mirrors exactly those images instead of a coin toss each."""
         if self.random_resized_crop:
             top, left, h, w = sample_crop_boxes(n, height, width, self.scale, self.ratio, g).T
         else:
@@ -140,7 +154,10 @@ class BatchAugment:
             h, w = h.double(), w.double()
         cx, cy = left + w / 2, top + h / 2
         one = torch.ones(n, dtype=torch.float64)
-        fx = torch.where(torch.rand(n, generator=g) < 0.5, -one, one) if self.hflip else one
+        if flip is not None:
+            fx = torch.where(flip.cpu(), -one, one)
+        else:
+            fx = torch.where(torch.rand(n, generator=g) < 0.5, -one, one) if self.hflip else one
         fy = torch.where(torch.rand(n, generator=g) < 0.5, -one, one) if self.vflip else one
         theta = _uniform(n, -self.rotation_range, self.rotation_range, g) * math.pi / 180
         shear = _uniform(n, -self.shear_range, self.shear_range, g) * math.pi / 180
@@ -148,6 +165,10 @@ class BatchAugment:
         zy = _uniform(n, *_range(self.zoom_range, 1.0), g)
         cx = cx + _uniform(n, -self.width_shift_range, self.width_shift_range, g) * width
         cy = cy + _uniform(n, -self.height_shift_range, self.height_shift_range, g) * height
+        if self.translate:
+            t = self.translate
+            cx = cx + torch.randint(-t, t + 1, (n,), generator=g).double()
+            cy = cy + torch.randint(-t, t + 1, (n,), generator=g).double()
         # In input pixels about the crop centre: M = R(theta) @ Shear @ Zoom @ Flip @ D_box,
         # D_box taking normalised output coords to crop-box pixels.
         cos, sin = theta.cos(), theta.sin()
@@ -160,12 +181,13 @@ class BatchAugment:
         trans = torch.stack([cx * 2 / width - 1, cy * 2 / height - 1], 1).unsqueeze(2)
         return torch.cat([lin, trans], 2).float()
 
-    def warp(self, x: torch.Tensor, g: torch.Generator) -> torch.Tensor:
+    def warp(self, x: torch.Tensor, g: torch.Generator, flip: torch.Tensor | None = None,
+             ) -> torch.Tensor:
         """Apply the geometric part to a batch; returns float32 in 0..255."""
         n, c, height, width = x.shape
         size = self.size or (height, width)
         out_hw = (size, size) if isinstance(size, int) else size
-        theta = self.affine(n, height, width, g).to(x.device)
+        theta = self.affine(n, height, width, g, flip).to(x.device)
         grid = F.affine_grid(theta, [n, c, *out_hw], align_corners=False)
         xf = x.float()
         if self.fill_mode == "constant":  # zeros padding of (x - cval), then add it back
@@ -198,20 +220,43 @@ class BatchAugment:
             x = x + shift.to(x.device).view(n, 3, 1, 1)
         return x.clamp(0, 255)
 
-    def __call__(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-        """uint8 (B, C, H, W) -> augmented, normalised float32 (B, C, size, size)."""
+    def erase(self, x: torch.Tensor, g: torch.Generator) -> torch.Tensor:
+        """Cutout on a float 0..255 batch: each image's square goes to the mean, which
+        normalises to 0 (no signal), as in DeVries & Taylor."""
+        n, c, height, width = x.shape
+        lo, hi = -(self.cutout // 2), self.cutout - self.cutout // 2  # [lo, hi): `cutout` px
+        cy = torch.randint(0, height, (n, 1, 1), generator=g).to(x.device)
+        cx = torch.randint(0, width, (n, 1, 1), generator=g).to(x.device)
+        dy = torch.arange(height, device=x.device).view(1, -1, 1) - cy
+        dx = torch.arange(width, device=x.device).view(1, 1, -1) - cx
+        inside = (dy >= lo) & (dy < hi) & (dx >= lo) & (dx < hi)
+        mean = torch.tensor(self.mean, device=x.device, dtype=x.dtype).view(1, -1, 1, 1)
+        return torch.where(inside.unsqueeze(1), mean.expand(1, c, 1, 1) * 255.0, x)
+
+    def __call__(self, x: torch.Tensor, generator: torch.Generator | None = None,
+                 flip: torch.Tensor | None = None) -> torch.Tensor:
+        """uint8 (B, C, H, W) -> augmented, normalised float32 (B, C, size, size).
+
+        ``flip`` (B bools) says which images to mirror, replacing ``hflip``'s coin
+        tosses: the trainer's alternating flip (``--alternate-flip``) decides it."""
         if x.ndim != 4:
             raise DataError(f"expected a (B, C, H, W) batch, got shape {tuple(x.shape)}")
+        if flip is not None and flip.shape != (x.shape[0],):
+            raise DataError(f"flip mask of shape {tuple(flip.shape)} for a batch of "
+                            f"{x.shape[0]}")
         g = generator if generator is not None else torch.Generator().manual_seed(0)
         if self.geometric:
-            xf = self.warp(x, g)
+            xf = self.warp(x, g, flip)
         else:
             # Flips only: exact and cheaper as an index operation than a resample.
             xf = x.float()
             for on, dim in ((self.hflip, -1), (self.vflip, -2)):
-                if on:
-                    mask = (torch.rand(x.shape[0], generator=g) < 0.5).to(x.device)
-                    xf = torch.where(mask.view(-1, 1, 1, 1), xf.flip(dim), xf)
+                mask = flip if dim == -1 and flip is not None else \
+                    torch.rand(x.shape[0], generator=g) < 0.5 if on else None
+                if mask is not None:
+                    xf = torch.where(mask.to(x.device).view(-1, 1, 1, 1), xf.flip(dim), xf)
         if self.brightness or self.contrast or self.saturation or self.lighting:
             xf = self.photometric(xf, g)
+        if self.cutout:
+            xf = self.erase(xf, g)
         return to_float(xf / 255.0, self.mean, self.std)

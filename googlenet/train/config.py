@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
+from ..data.augment import FILL_MODES as AUGMENT_FILLS
 from ..devices import DEVICE_NAMES, check_device_name
 from ..errors import ConfigError, DeviceError, SpecError
 from ..recipe import (
@@ -36,7 +37,7 @@ from ..recipe import (
 OPTIMIZERS = ("sgd", "rmsprop", "adamw")
 SCHEDULES = ("paper", "cosine", "onecycle", "constant")
 PRECISIONS = ("fp32", "bf16")
-FILL_MODES = ("constant", "nearest", "reflect", "wrap")
+FILL_MODES = tuple(AUGMENT_FILLS)  # what the training warp implements
 
 
 def _field_error(name: str, problem: str) -> ConfigError:
@@ -127,8 +128,23 @@ class TrainConfig:
     cutmix: float = _f(0.0, "cutmix alpha (0: off; with mixup, alternate per batch)", ge=0)
     ema_decay: float = _f(0.0, "EMA (Polyak) decay of the weights, e.g. 0.999 (0: off)",
                           ge=0, lt=1)
+    bn_momentum: float | None = _f(None, "momentum of every BN layer's running statistics, "
+                                   "PyTorch's convention (0.1 standard; larger is faster, "
+                                   "e.g. 0.4 with EMA); default: the model's", gt=0, le=1)
+    bn_bias_lr: float = _f(1.0, "learning-rate multiplier for BN biases (fast-training "
+                           "recipes use up to 64)", gt=0)
+    whiten_stem: bool = _f(False, "initialise the first convolution from the whitening "
+                           "(PCA) of the training images' patches, both signs of each "
+                           "eigenvector (airbench)")
     # -- augmentation (googlenet.data.BatchAugment) ------------------------------------
     hflip: bool = _f(False, "random horizontal flips")
+    alternate_flip: bool = _f(False, "with hflip: flip a random half of the images in odd "
+                              "epochs and the other half in even ones, instead of a coin "
+                              "toss per image and epoch")
+    translate: int = _f(0, "random translation by whole pixels, -N..N on each axis, "
+                        "filled as fill_mode (exact, unlike --shift's sub-pixel moves)", ge=0)
+    cutout: int = _f(0, "cutout: set a random N x N square of each image to the mean "
+                     "(0: off)", ge=0)
     shift: float = _f(0.0, "random translation as a fraction of the size (pad-and-crop)",
                       ge=0, lt=1)
     random_resized_crop: bool = _f(False, "the paper's 8%-100% area crops")
@@ -137,7 +153,8 @@ class TrainConfig:
     shear: float = _f(0.0, "random shear range in degrees (Keras' shear_range)", ge=0)
     zoom: float = _f(0.0, "random zoom in [1 - zoom, 1 + zoom] (Keras' zoom_range)", ge=0,
                      lt=1)
-    fill_mode: str = _f("constant", "how rotation/shift/shear/zoom fill new pixels",
+    fill_mode: str = _f("constant", "how rotation/shift/translate/shear/zoom fill new "
+                        "pixels",
                         choices=FILL_MODES)
     tta: int = _f(0, "final evaluation only (the report's, of the best checkpoint): flip + "
                   "translate test-time augmentation with shifts of 1..N pixels filled as "
@@ -185,6 +202,13 @@ class TrainConfig:
                                          and self.recipe.unfreeze):
             raise ConfigError("unfreeze_epochs needs a transfer recipe with blocks to "
                               "unfreeze (--cut ... --unfreeze BLOCK,...)")
+        if self.whiten_stem and self.weights:
+            raise ConfigError("whiten_stem initialises a new model's stem; with weights it "
+                              "would overwrite the pretrained one", field="whiten_stem",
+                              problem="cannot be used with weights")
+        if self.alternate_flip and not self.hflip:
+            raise ConfigError("alternate_flip decides which images hflip mirrors; give "
+                              "hflip too", field="alternate_flip", problem="needs hflip")
         if self.name is not None and not _is_plain_name(self.name):
             raise _field_error("name", f"must be a plain folder name inside --output (no "
                                f"path separators, not '.' or '..'), got {self.name!r}")

@@ -24,7 +24,7 @@ from ..progress import ProgressBar
 from .config import TrainConfig
 from .distributed import DistInfo, all_reduce_sum
 from .ema import ModelEMA
-from .inputs import RunData, batch_seed, prepare_eval, train_loader
+from .inputs import AlternatingFlip, RunData, batch_seed, epoch_indices, prepare_eval, train_loader
 from .losses import inception_loss
 from .schedule import lr_at, set_lr
 
@@ -69,6 +69,7 @@ class TrainContext:
     device: torch.device
     steps_per_epoch: int
     ema: ModelEMA | None = None
+    flipper: AlternatingFlip | None = None  # with cfg.alternate_flip
     step: int = 0  # global optimizer steps done
     stop_requested: bool = False  # set by the SIGINT handler; checked between steps
     generator: torch.Generator = field(default_factory=torch.Generator)
@@ -92,15 +93,17 @@ def _mix(ctx: TrainContext, x: torch.Tensor, y: torch.Tensor, batch: int
 
 
 def train_step(ctx: TrainContext, images: torch.Tensor, targets: torch.Tensor,
-               epoch: int, batch: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """One optimizer step; returns (summed loss, correct count) as tensors."""
+               epoch: int, batch: int, flip: torch.Tensor | None = None,
+               ) -> tuple[torch.Tensor, torch.Tensor]:
+    """One optimizer step; returns (summed loss, correct count) as tensors. ``flip``
+    says which images to mirror (the alternating flip) instead of coin tosses."""
     cfg, dev = ctx.cfg, ctx.device
     seed = batch_seed(cfg.seed, epoch, batch, ctx.dist.rank)
     ctx.generator.manual_seed(seed)
     torch.manual_seed(seed)  # dropout masks: fixed by the step's position too
     # The named phases show up in torch.profiler traces (googlenet/train/step_profile.py).
     with torch.profiler.record_function("train_step.augment"):
-        x = ctx.data.augment(images.to(dev, non_blocking=True), ctx.generator)
+        x = ctx.data.augment(images.to(dev, non_blocking=True), ctx.generator, flip)
     if cfg.channels_last:
         x = x.contiguous(memory_format=torch.channels_last)
     y = targets.to(dev, non_blocking=True)
@@ -133,14 +136,18 @@ def train_one_epoch(ctx: TrainContext, epoch: int, start_batch: int = 0,
     cfg, dist = ctx.cfg, ctx.dist
     meter = meter or Meter()
     ctx.forward.train()
-    loader = train_loader(ctx.data, cfg, epoch, dist, cfg.batch_size // dist.world_size)
+    per_rank = cfg.batch_size // dist.world_size
+    indices = epoch_indices(ctx.data, cfg, epoch, dist)
+    loader = train_loader(ctx.data, cfg, indices, per_rank)
     bar = ProgressBar(ctx.steps_per_epoch - start_batch, f"epoch {epoch + 1}/{cfg.total_epochs}",
                       enabled=cfg.progress and dist.is_main)
     batch = start_batch
     for i, (images, targets) in enumerate(loader):
         if i < start_batch:
             continue  # replaying a partly done epoch: same order, skip what was done
-        loss_sum, correct = train_step(ctx, images, targets, epoch, batch)
+        flip = None if ctx.flipper is None else \
+            ctx.flipper.mask(indices[i * per_rank:(i + 1) * per_rank], epoch)
+        loss_sum, correct = train_step(ctx, images, targets, epoch, batch, flip)
         n = float(targets.shape[0])
         # One small all-reduce per step carries the metrics and any rank's stop request.
         loss_v, corr_v, n_v, stop = all_reduce_sum(

@@ -111,20 +111,42 @@ def build_run_data(cfg: TrainConfig, pre: Preprocessing, in_chans: int) -> RunDa
         size=size if int(train[0][0].shape[-1]) != size else None,
         random_resized_crop=cfg.random_resized_crop, scale=(cfg.crop_scale_min, 1.0),
         hflip=cfg.hflip, width_shift_range=cfg.shift, height_shift_range=cfg.shift,
-        rotation_range=cfg.rotation, shear_range=cfg.shear, zoom_range=cfg.zoom,
+        translate=cfg.translate, cutout=cfg.cutout, rotation_range=cfg.rotation,
+        shear_range=cfg.shear, zoom_range=cfg.zoom,
         fill_mode=cfg.fill_mode, mean=pre.mean, std=pre.std,
     )
     classes = list(getattr(train, "classes", [str(i) for i in range(10)]))
     return RunData(train, evals, classes, chans, pre, augment, label, on_train)
 
 
-def train_loader(data: RunData, cfg: TrainConfig, epoch: int, dist: DistInfo,
+def epoch_indices(data: RunData, cfg: TrainConfig, epoch: int, dist: DistInfo) -> torch.Tensor:
+    """This rank's training-image indices for ``epoch``, in batch order: a shard of one
+    seeded permutation per epoch."""
+    return torch.as_tensor(shard_indices(data.num_train(cfg), dist.rank, dist.world_size,
+                                         shuffle=True, seed=cfg.seed, epoch=epoch,
+                                         drop_last=True), dtype=torch.int64)
+
+
+def train_loader(data: RunData, cfg: TrainConfig, indices: torch.Tensor,
                  batch_size: int) -> Loader:
-    """This rank's batches for ``epoch``: a shard of one seeded permutation per epoch."""
-    idx = shard_indices(data.num_train(cfg), dist.rank, dist.world_size, shuffle=True,
-                        seed=cfg.seed, epoch=epoch, drop_last=True)
+    """The batches of ``indices`` (from :func:`epoch_indices`), in order."""
     return make_loader(data.train, batch_size, shuffle=False, drop_last=True,
-                       num_workers=cfg.workers, indices=idx)
+                       num_workers=cfg.workers, indices=indices)
+
+
+class AlternatingFlip:
+    """airbench's alternating flip: each training image gets one random bit from the
+    run's seed; it is mirrored in the epochs where the bit differs from the epoch's
+    parity. Every image is seen both ways in every two epochs, where coin tosses leave a
+    quarter of them the same way twice (Jordan 2024, 'airbench')."""
+
+    def __init__(self, num_images: int, seed: int) -> None:
+        g = torch.Generator().manual_seed(seed * 7_919 + 1)
+        self.bits = torch.rand(num_images, generator=g) < 0.5
+
+    def mask(self, indices: torch.Tensor, epoch: int) -> torch.Tensor:
+        """Which of the images ``indices`` to mirror in ``epoch`` (0-based)."""
+        return self.bits[indices] ^ bool(epoch % 2)
 
 
 def steps_per_epoch(data: RunData, cfg: TrainConfig, dist: DistInfo) -> int:
@@ -150,3 +172,11 @@ def batch_seed(seed: int, epoch: int, batch: int, rank: int) -> int:
     """One seed per (run, epoch, batch, rank): the augmentation and dropout of every step
     are fixed by its position alone, so a run resumed mid-epoch replays them exactly."""
     return (((seed * 1_000_003 + epoch) * 1_000_003 + batch) * 1_009 + rank) % (2**62)
+
+
+def whitening_sample(data: RunData, cfg: TrainConfig, count: int = 5_000) -> torch.Tensor:
+    """The first ``count`` training images as the model sees them (normalised, at its
+    input size): what :func:`googlenet.train.whiten.whiten_stem` measures."""
+    n = min(count, data.num_train(cfg))
+    images, _ = next(iter(make_loader(data.train, n, indices=torch.arange(n))))
+    return prepare_eval(images, data.input_size, data.mean, data.std)

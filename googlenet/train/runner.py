@@ -45,8 +45,9 @@ from .config import TrainConfig
 from .distributed import DistInfo, barrier, cleanup_distributed, init_distributed
 from .ema import ModelEMA
 from .engine import Meter, TrainContext, TrainForward, evaluate, train_one_epoch
-from .inputs import RunData, build_run_data, steps_per_epoch
-from .schedule import build_optimizer, lr_at
+from .inputs import AlternatingFlip, RunData, build_run_data, steps_per_epoch, whitening_sample
+from .schedule import build_optimizer, lr_at, set_bn_momentum
+from .whiten import whiten_stem
 
 
 @dataclass
@@ -145,13 +146,19 @@ class Run:
         if model_chans != self.data.in_chans:
             raise ConfigError(f"{cfg.weights or cfg.model}: the model takes {model_chans}-"
                               f"channel images, {cfg.dataset} has {self.data.in_chans}")
+        if cfg.whiten_stem and last is None:  # a resumed run has its (trained) stem
+            whiten_stem(self.model, whitening_sample(self.data, cfg), cfg.seed)
+        if cfg.bn_momentum is not None:
+            set_bn_momentum(self.model, cfg.bn_momentum)
         self.model.to(device)
         if cfg.channels_last:
             to_channels_last(self.model)
         optimizer = build_optimizer(self.model, cfg)
         ema = ModelEMA(self.model, cfg.ema_decay) if cfg.ema_decay > 0 else None
+        flipper = AlternatingFlip(self.data.num_train(cfg), cfg.seed) \
+            if cfg.alternate_flip else None
         self.ctx = TrainContext(cfg, self.model, self._forward(), optimizer, self.data, dist,
-                                device, steps_per_epoch(self.data, cfg, dist), ema)
+                                device, steps_per_epoch(self.data, cfg, dist), ema, flipper)
         self.history: list[dict[str, float]] = []
         self.best: dict[str, float] = {}
         self.best_step: int | None = None

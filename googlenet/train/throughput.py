@@ -32,7 +32,7 @@ from ..errors import ConfigError
 from .config import TrainConfig
 from .distributed import DistInfo
 from .engine import train_step
-from .inputs import train_loader
+from .inputs import epoch_indices, train_loader
 from .runner import Run, setup_torch
 from .step_profile import profile_steps
 
@@ -76,7 +76,8 @@ class StepRunner:
         self.threads = cfg.threads or torch.get_num_threads()
         torch.manual_seed(cfg.seed)  # every path starts from the same weights
         self.run = Run(cfg, DistInfo(), resolve_device(cfg.device))
-        loader = train_loader(self.run.data, cfg, 0, DistInfo(), cfg.batch_size)
+        loader = train_loader(self.run.data, cfg, epoch_indices(self.run.data, cfg, 0, DistInfo()),
+                              cfg.batch_size)
         self.batches = list(itertools.islice(loader, batches))
         self.done = 0
         self.run.ctx.forward.train()

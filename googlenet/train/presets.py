@@ -1,0 +1,59 @@
+"""Named training presets: a recipe a user picks by name (``googlenet train --preset NAME``).
+
+A preset is a set of :class:`TrainConfig` values; flags given with it override them, so
+``--preset fmnist-fast --seed 1 --epochs 10`` is the preset with another seed and a
+shorter schedule. Each trick in a preset is there because the ablation of
+``benchmarks/fmnist_ablation.py`` (its table is in BENCHMARKS.md) measured that it pays.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import ConfigError
+from ..recipe import ModelRecipe
+from .config import TrainConfig
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A named recipe: what it is for, and the config values it sets."""
+
+    name: str
+    summary: str
+    values: dict[str, Any]
+
+    def config(self, **changes: Any) -> TrainConfig:
+        """The preset's config, with ``changes`` on top."""
+        return TrainConfig(**{**self.values, **changes})
+
+
+FMNIST_FAST = Preset(
+    "fmnist-fast",
+    "Fashion-MNIST from scratch in under an hour on 2 CPU cores: googlenet_mnist at "
+    "width 0.25, bf16 + channels_last, one-cycle Nesterov SGD, whitened stem, BN biases "
+    "at 16x lr with fast BN statistics under an EMA, alternating flips, 2-px "
+    "translations, label smoothing, flip + translate TTA at the end",
+    {
+        "recipe": ModelRecipe("googlenet_mnist", width=0.25),
+        "dataset": "fashion-mnist",
+        "epochs": 40, "batch_size": 256, "eval_batch_size": 1000,
+        "optimizer": "sgd", "lr": 0.3, "nesterov": True, "weight_decay": 5e-4,
+        "schedule": "onecycle", "label_smoothing": 0.1,
+        "ema_decay": 0.998, "bn_momentum": 0.4, "bn_bias_lr": 16.0, "whiten_stem": True,
+        "hflip": True, "alternate_flip": True, "translate": 2,
+        "tta": 2, "precision": "bf16", "channels_last": True,
+    },
+)
+
+PRESETS: dict[str, Preset] = {p.name: p for p in (FMNIST_FAST,)}
+
+
+def get_preset(name: str) -> Preset:
+    """The preset called ``name``; an unknown name is a one-line error listing them."""
+    try:
+        return PRESETS[name]
+    except KeyError:
+        raise ConfigError(f"--preset: unknown preset {name!r}; presets: "
+                          f"{', '.join(PRESETS)}", field="preset") from None
