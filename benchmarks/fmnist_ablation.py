@@ -29,11 +29,10 @@ from typing import Any
 
 import torch
 
-from benchmarks.train_fashion_mnist import final_tta
+from benchmarks.train_fashion_mnist import add_recipe_args, final_tta, recipe
 from googlenet.errors import TrainingError
 from googlenet.recipe import ModelRecipe
 from googlenet.train import TrainConfig, fit
-from googlenet.train.presets import FMNIST_FAST
 
 START, END = "<!-- fmnist-ablation:start -->", "<!-- fmnist-ablation:end -->"
 
@@ -73,11 +72,8 @@ ARMS: tuple[Arm, ...] = (
 def arm_config(arm: Arm, args: argparse.Namespace) -> TrainConfig:
     """The preset with the arm's change at the ablation's budget."""
     epochs = max(1, round(args.epochs * arm.epochs_scale))
-    cfg: TrainConfig = FMNIST_FAST.config(
-        epochs=epochs, train_limit=args.train_limit, threads=args.threads, data=args.data,
-        output=args.output, name=f"ablation-{arm.name}", progress=False, report=False,
-        seed=args.seed)
-    return cfg.replace(**arm.changes)
+    return recipe(args, epochs=epochs, name=f"ablation-{arm.name}", report=False,
+                  **arm.changes)
 
 
 def run_arm(arm: Arm, args: argparse.Namespace) -> dict[str, Any]:
@@ -145,12 +141,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--arms", default=",".join(a.name for a in ARMS),
                    help="comma-separated arms (default: all)")
-    p.add_argument("--epochs", type=int, default=4)
-    p.add_argument("--train-limit", type=int, default=20_000)
-    p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--data", help="Fashion-MNIST folder (default: search)")
-    p.add_argument("--output", default="runs")
+    add_recipe_args(p)
+    p.set_defaults(epochs=4, train_limit=20_000)
     p.add_argument("--json", default="benchmarks/results/fmnist_ablation.json")
     p.add_argument("--markdown", default="BENCHMARKS.md",
                    help="file whose ablation markers get the table")

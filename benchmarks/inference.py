@@ -3,8 +3,10 @@
     PYTHONPATH=. python benchmarks/inference.py --model googlenet --batch 1,32 \
         --input-size 224 --out benchmarks/results/inference_cpu.json
 
-Every ratio is to the eager fp32 NCHW baseline timed in the same process, in interleaved
-rounds, so machine noise affects both sides alike. ``googlenet bench`` prints the same.
+Every ratio is to the model's own eager fp32 NCHW path timed in the same process, in
+interleaved rounds, so machine noise affects both sides alike; ``--baseline`` (default
+googlenet_bn, torchvision's layout: what users would otherwise run) is timed eager in the
+same rounds, and every path gets its ratio to it too. ``googlenet bench`` prints the same.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from pathlib import Path
 
 import torch
 
-from googlenet.commands.bench import parse_batches
+from googlenet.commands.bench import baseline_reference, parse_batches
 from googlenet.deploy.bench import benchmark, render
 from googlenet.deploy.optimize import PATHS
 from googlenet.models import create_model
@@ -33,6 +35,7 @@ def main() -> int:
     p.add_argument("--device", default="cpu")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--rounds", type=int, default=5)
+    p.add_argument("--baseline", default="googlenet_bn", help="second reference ('none': off)")
     p.add_argument("--out", default="benchmarks/results/inference_cpu.json")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
@@ -40,7 +43,8 @@ def main() -> int:
     start = time.time()
     report = benchmark(model, name=args.model, paths=args.paths.split(","),
                        batches=parse_batches(args.batch), input_size=args.input_size,
-                       device=args.device, rounds=args.rounds)
+                       device=args.device, rounds=args.rounds,
+                       baseline=baseline_reference(args.baseline, model, args.input_size))
     print(render(report))
     data = report.as_dict() | {"command": " ".join([sys.executable, *sys.argv]),
                                "wall_s": round(time.time() - start, 1)}

@@ -35,12 +35,12 @@ from typing import Any
 
 import torch
 
-from googlenet.data import build_dataset
-from googlenet.evaluate import TTA, evaluate_checkpoints
+from googlenet.evaluate import TTA, build_eval_dataset, evaluate_checkpoints
 from googlenet.recipe import ModelRecipe
 from googlenet.train import TrainConfig, fit
 from googlenet.train.presets import FMNIST_FAST
 from googlenet.train.throughput import benchmark_training_step
+from googlenet.weights import read_meta
 
 PUBLISHED, TARGET = 0.937, 0.945
 
@@ -55,6 +55,10 @@ def add_recipe_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--data", help="Fashion-MNIST folder (default: search)")
+    p.add_argument("--dataset", default="fashion-mnist",
+                   help="fashion-mnist (the preset's), or synthetic: the same shapes, for a "
+                        "check on a machine without the data set")
+    p.add_argument("--eval-limit", type=int, help="evaluate on N test images (quick check)")
     p.add_argument("--output", default="runs")
 
 
@@ -63,14 +67,18 @@ def recipe(args: argparse.Namespace, **changes: Any) -> TrainConfig:
     base = FMNIST_FAST.config()
     model = base.recipe
     assert isinstance(model, ModelRecipe)
-    given = {k: v for k, v in (("epochs", args.epochs), ("batch_size", args.batch_size))
-             if v is not None}
-    return base.replace(
-        recipe=ModelRecipe(args.model or model.name,
-                           width=args.width if args.width is not None else model.width),
-        train_limit=args.train_limit, threads=args.threads, seed=args.seed, data=args.data,
-        output=args.output, name=f"fmnist-fast-s{args.seed}", progress=False,
-        **{**given, **changes})
+    if args.model:  # another model: its own width unless --width
+        model = ModelRecipe(args.model, width=args.width)
+    elif args.width is not None:
+        model = ModelRecipe(model.name, width=args.width)
+    values: dict[str, Any] = {
+        "recipe": model, "train_limit": args.train_limit, "eval_limit": args.eval_limit,
+        "dataset": args.dataset, "threads": args.threads, "seed": args.seed,
+        "data": args.data, "output": args.output, "name": f"fmnist-fast-s{args.seed}",
+        "progress": False}
+    values.update({k: v for k, v in (("epochs", args.epochs),
+                                     ("batch_size", args.batch_size)) if v is not None})
+    return base.replace(**{**values, **changes})
 
 
 def first_reaching(history: list[dict[str, float]], threshold: float
@@ -93,9 +101,10 @@ def final_tta(cfg: TrainConfig, weights: Path) -> dict[str, Any]:
     """The final weights on the test set with the preset's TTA (or 1 crop without)."""
     t0 = time.perf_counter()
     tta = TTA(cfg.tta, cfg.fill_mode) if cfg.tta else None
-    res = evaluate_checkpoints([weights], build_dataset(cfg.dataset, "test", cfg.data),
+    dataset = build_eval_dataset(cfg.dataset, "test", cfg.data, [read_meta(weights)])
+    res = evaluate_checkpoints([weights], dataset,
                                crops=1, inference_path="fused", tta=tta,
-                               batch_size=cfg.eval_batch_size)
+                               batch_size=cfg.eval_batch_size, limit=cfg.eval_limit)
     return {"views": res.views, "tta": res.tta, "top1": res.top1, "top5": res.top5,
             "eval_s": time.perf_counter() - t0}
 

@@ -37,9 +37,6 @@ def build_parser() -> argparse.ArgumentParser:
     """The recipe's flags, and how long to measure."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     add_recipe_args(p)
-    p.add_argument("--dataset", default="fashion-mnist",
-                   help="fashion-mnist (the recipe's), or synthetic: the same shapes, for a "
-                        "check on a machine without the data set")
     p.add_argument("--paths", default=",".join(STEP_PATHS),
                    help="comma-separated paths (eager, the baseline, is always measured)")
     p.add_argument("--steps", type=int, default=3, help="steps per path per round")
@@ -54,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> dict[str, Any]:
     """Measure as ``args`` say; the JSON-ready result (also written to ``args.out``)."""
     start = time.perf_counter()
-    cfg = recipe(args, epochs=1, dataset=args.dataset, report=False)
+    cfg = recipe(args, epochs=1, report=False)
     report = benchmark_training_step(cfg, args.paths.split(","), steps=args.steps,
                                      rounds=args.rounds, warmup=args.warmup,
                                      profile=args.profile_steps)

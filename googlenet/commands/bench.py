@@ -48,7 +48,7 @@ def _run(args: argparse.Namespace) -> int:
                        device=str(device),
                        rounds=args.rounds, calibration_images=args.calibration_images,
                        trained_weights=bool(args.weights),
-                       baseline=_baseline(args.baseline, model, size))
+                       baseline=baseline_reference(args.baseline, model, size))
     if args.json:
         print_json(report.as_dict())
     else:
@@ -56,7 +56,8 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _baseline(name: str, model: nn.Module, size: int) -> tuple[str, nn.Module] | None:
+def baseline_reference(name: str, model: nn.Module, size: int,
+                       ) -> tuple[str, nn.Module] | None:
     """The second reference (``--baseline``), or None when it was turned off or cannot take
     the same inputs (a 1-channel model, an input below its minimum): said on stderr."""
     if name == "none":

@@ -205,10 +205,11 @@ class TrainConfig:
         if self.whiten_stem and self.weights:
             raise ConfigError("whiten_stem initialises a new model's stem; with weights it "
                               "would overwrite the pretrained one", field="whiten_stem",
-                              problem="cannot be used with weights")
+                              problem="cannot be used with weights (it would overwrite their stem)")
         if self.alternate_flip and not self.hflip:
             raise ConfigError("alternate_flip decides which images hflip mirrors; give "
-                              "hflip too", field="alternate_flip", problem="needs hflip")
+                              "hflip too", field="alternate_flip",
+                              problem="needs hflip (it decides which images hflip mirrors)")
         if self.name is not None and not _is_plain_name(self.name):
             raise _field_error("name", f"must be a plain folder name inside --output (no "
                                f"path separators, not '.' or '..'), got {self.name!r}")

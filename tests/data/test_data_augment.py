@@ -172,3 +172,62 @@ def test_to_channels():
     assert to_channels(rgb, 1).tolist() == [[[[100, 100], [100, 100]]]]
     with pytest.raises(DataError, match="cannot convert"):
         to_channels(_batch(c=2), 3)
+
+
+def _shifts_of(image: torch.Tensor, limit: int) -> list[torch.Tensor]:
+    """Every whole-pixel move of a (C, H, W) image by -limit..limit, zeros moved in."""
+    out = []
+    for dy in range(-limit, limit + 1):
+        for dx in range(-limit, limit + 1):
+            padded = torch.nn.functional.pad(image, (limit, limit, limit, limit))
+            h, w = image.shape[-2:]
+            out.append(padded[:, limit - dy:limit - dy + h, limit - dx:limit - dx + w])
+    return out
+
+
+def test_translate_moves_whole_pixels_exactly_and_covers_the_range():
+    x = _batch(n=64, c=1, h=12, w=12, seed=4)
+    aug = BatchAugment(translate=2, fill_mode="constant", mean=(0.0,), std=(1.0,))
+    out = aug(x, torch.Generator().manual_seed(0)) * 255
+    seen = set()
+    for img, got in zip(x.float(), out, strict=True):
+        moves = _shifts_of(img, 2)
+        match = [i for i, m in enumerate(moves) if torch.allclose(got, m, atol=1e-3)]
+        assert match, "a translated image is not a whole-pixel move of its source"
+        seen.add(match[0])
+    assert len(seen) > 15  # most of the 25 moves occur in 64 draws
+
+
+def test_cutout_sets_a_square_of_exactly_that_size_to_the_mean():
+    x = torch.full((200, 1, 16, 16), 255, dtype=torch.uint8)
+    for size in (3, 4):
+        out = BatchAugment(cutout=size, mean=(0.5,), std=(0.5,))(
+            x, torch.Generator().manual_seed(size))
+        erased = out == 0  # the mean normalises to 0; the rest stays at 1
+        assert ((out == 0) | (out == 1)).all()
+        counts = erased.flatten(1).sum(1)
+        assert counts.max() == size * size and counts.min() >= 1  # clipped at the border
+        # A square fully inside the image is exactly size x size, as one block.
+        full = erased[counts == size * size][0, 0]
+        rows, cols = full.nonzero().T
+        assert rows.max() - rows.min() == size - 1 and cols.max() - cols.min() == size - 1
+
+
+@pytest.mark.parametrize("warp", [False, True])
+def test_a_flip_mask_mirrors_exactly_the_images_it_names(warp):
+    x = _batch(n=6, c=1, h=8, w=8)
+    mask = torch.tensor([True, False, False, True, True, False])
+    aug = BatchAugment(hflip=True, translate=0, rotation_range=0.0,
+                       size=8 if warp else None, mean=(0.0,), std=(1.0,))
+    out = aug(x, torch.Generator().manual_seed(0), flip=mask) * 255
+    want = torch.where(mask.view(-1, 1, 1, 1), x.float().flip(-1), x.float())
+    assert torch.allclose(out, want, atol=1e-3)
+    with pytest.raises(DataError, match="flip mask of shape"):
+        aug(x, flip=mask[:3])
+
+
+def test_negative_translate_or_cutout_is_refused():
+    with pytest.raises(DataError, match="translate and cutout"):
+        BatchAugment(translate=-1)
+    with pytest.raises(DataError, match="translate and cutout"):
+        BatchAugment(cutout=-2)
