@@ -145,7 +145,8 @@ class TrainConfig:
                         "filled as fill_mode (exact, unlike --shift's sub-pixel moves)", ge=0)
     cutout: int = _f(0, "cutout: set a random N x N square of each image to the mean "
                      "(0: off)", ge=0)
-    shift: float = _f(0.0, "random translation as a fraction of the size (pad-and-crop)",
+    shift: float = _f(0.0, "random translation as a fraction of the size (sub-pixel, "
+                      "bilinear; --translate moves whole pixels)",
                       ge=0, lt=1)
     random_resized_crop: bool = _f(False, "the paper's 8%-100% area crops")
     crop_scale_min: float = _f(0.08, "random-resized-crop: smallest area fraction", gt=0, le=1)
@@ -154,8 +155,7 @@ class TrainConfig:
     zoom: float = _f(0.0, "random zoom in [1 - zoom, 1 + zoom] (Keras' zoom_range)", ge=0,
                      lt=1)
     fill_mode: str = _f("constant", "how rotation/shift/translate/shear/zoom fill new "
-                        "pixels",
-                        choices=FILL_MODES)
+                        "pixels", choices=FILL_MODES)
     tta: int = _f(0, "final evaluation only (the report's, of the best checkpoint): flip + "
                   "translate test-time augmentation with shifts of 1..N pixels filled as "
                   "fill_mode (googlenet eval --tta N); 0: off, and each epoch's evaluation "

@@ -146,3 +146,12 @@ def test_recipe_flags_out_of_range_are_refused(flags, message):
     add_config_flags(p)
     with pytest.raises(ConfigError, match=message):
         config_from_args(p.parse_args(flags))
+
+
+def test_fill_modes_are_the_ones_the_training_warp_implements():
+    from googlenet.data.augment import FILL_MODES as WARP_FILLS
+
+    for mode in WARP_FILLS:
+        assert TrainConfig(fill_mode=mode).fill_mode == mode
+    with pytest.raises(ConfigError, match="fill_mode must be one of"):
+        TrainConfig(fill_mode="wrap")  # accepted here once, then refused at the run's start

@@ -2,6 +2,8 @@
 BN-bias learning rate, BN momentum, the whitened stem; each checked for what it does,
 not only that it runs."""
 
+from types import SimpleNamespace
+
 import pytest
 import torch
 from torch import nn
@@ -39,9 +41,9 @@ def test_the_trainer_hands_each_batch_the_mask_of_its_own_images(tiny_config, mo
     monkeypatch.setattr(engine_mod, "train_step", spy)
     result = fit(cfg)
     flipper = AlternatingFlip(cfg.train_limit, cfg.seed)
-    run_data = type("D", (), {"num_train": lambda self, c: c.train_limit})()
+    run_data = SimpleNamespace(num_train=lambda c: c.train_limit)  # all epoch_indices reads
     for epoch in range(2):
-        idx = epoch_indices(run_data, cfg, epoch, DistInfo())  # type: ignore[arg-type]
+        idx = epoch_indices(run_data, cfg, epoch, DistInfo())
         got = torch.cat([f for e, f in seen if e == epoch])
         assert torch.equal(got, flipper.mask(idx[:len(got)], epoch))
     assert len(result.history) == 2
