@@ -15,10 +15,10 @@ def _interrupt_at(monkeypatch, epoch_at: int, batch_at: int) -> None:
     """Deliver a real SIGINT while step (epoch_at, batch_at) runs."""
     real = engine.train_step
 
-    def step(ctx, images, targets, epoch, batch):
+    def step(ctx, images, targets, epoch, batch, flip=None):
         if (epoch, batch) == (epoch_at, batch_at):
             signal.raise_signal(signal.SIGINT)
-        return real(ctx, images, targets, epoch, batch)
+        return real(ctx, images, targets, epoch, batch, flip)
 
     monkeypatch.setattr(engine, "train_step", step)
 

@@ -67,7 +67,8 @@ class FixedShift(BatchAugment):
     dy: int = 0
     dx: int = 0
 
-    def affine(self, n: int, height: int, width: int, g: torch.Generator) -> torch.Tensor:
+    def affine(self, n: int, height: int, width: int, g: torch.Generator,
+               flip: torch.Tensor | None = None) -> torch.Tensor:
         theta = torch.tensor([[1.0, 0.0, -2 * self.dx / width], [0.0, 1.0, -2 * self.dy / height]])
         return theta.expand(n, 2, 3)
 
