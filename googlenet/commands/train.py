@@ -35,6 +35,8 @@ def build_config(args: argparse.Namespace, base: TrainConfig) -> TrainConfig:
                           "--config already give the run's config")
     if args.resume:
         run = resume_dir(args.resume)
+        if not run.is_dir():  # before the lock, which would create the folder
+            raise ConfigError(f"{args.resume}: no run folder to resume")
         prepare_resume(run)
         base = TrainConfig.load(run / "config.json").replace(output=str(run.parent),
                                                              name=run.name)

@@ -230,8 +230,8 @@ class BatchAugment:
         dy = torch.arange(height, device=x.device).view(1, -1, 1) - cy
         dx = torch.arange(width, device=x.device).view(1, 1, -1) - cx
         inside = (dy >= lo) & (dy < hi) & (dx >= lo) & (dx < hi)
-        mean = torch.tensor(self.mean, device=x.device, dtype=x.dtype).view(1, -1, 1, 1)
-        return torch.where(inside.unsqueeze(1), mean.expand(1, c, 1, 1) * 255.0, x)
+        mean = torch.tensor(self.mean, device=x.device, dtype=x.dtype).view(1, c, 1, 1)
+        return torch.where(inside.unsqueeze(1), mean * 255.0, x)
 
     def __call__(self, x: torch.Tensor, generator: torch.Generator | None = None,
                  flip: torch.Tensor | None = None) -> torch.Tensor:
@@ -250,9 +250,11 @@ class BatchAugment:
         else:
             # Flips only: exact and cheaper as an index operation than a resample.
             xf = x.float()
-            for on, dim in ((self.hflip, -1), (self.vflip, -2)):
-                mask = flip if dim == -1 and flip is not None else \
-                    torch.rand(x.shape[0], generator=g) < 0.5 if on else None
+            n = x.shape[0]
+            if flip is None and self.hflip:
+                flip = torch.rand(n, generator=g) < 0.5
+            vflip = torch.rand(n, generator=g) < 0.5 if self.vflip else None
+            for mask, dim in ((flip, -1), (vflip, -2)):
                 if mask is not None:
                     xf = torch.where(mask.to(x.device).view(-1, 1, 1, 1), xf.flip(dim), xf)
         if self.brightness or self.contrast or self.saturation or self.lighting:

@@ -122,9 +122,8 @@ def build_run_data(cfg: TrainConfig, pre: Preprocessing, in_chans: int) -> RunDa
 def epoch_indices(data: RunData, cfg: TrainConfig, epoch: int, dist: DistInfo) -> torch.Tensor:
     """This rank's training-image indices for ``epoch``, in batch order: a shard of one
     seeded permutation per epoch."""
-    return torch.as_tensor(shard_indices(data.num_train(cfg), dist.rank, dist.world_size,
-                                         shuffle=True, seed=cfg.seed, epoch=epoch,
-                                         drop_last=True), dtype=torch.int64)
+    return shard_indices(data.num_train(cfg), dist.rank, dist.world_size, shuffle=True,
+                         seed=cfg.seed, epoch=epoch, drop_last=True)
 
 
 def train_loader(data: RunData, cfg: TrainConfig, indices: torch.Tensor,
