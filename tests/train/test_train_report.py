@@ -24,7 +24,12 @@ def test_cli_train_writes_curves_confusion_and_report(tmp_path, capsys):
 
 
 def test_cli_train_bad_resume_is_exit_2(tmp_path, capsys):
-    assert main(["train", "--resume", str(tmp_path / "nothing")]) == 2
+    missing = tmp_path / "typo" / "nothing"
+    assert main(["train", "--resume", str(missing)]) == 2
+    assert f"{missing}: no run folder to resume" in capsys.readouterr().err
+    assert not (tmp_path / "typo").exists()  # the run lock must not create the folder
+    (tmp_path / "empty").mkdir()
+    assert main(["train", "--resume", str(tmp_path / "empty")]) == 2
     assert "config.json" in capsys.readouterr().err
 
 
