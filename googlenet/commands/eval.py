@@ -11,8 +11,10 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import sys
 from pathlib import Path
 
+from ..data.registry import has_split
 from ..deploy import PATHS
 from ..devices import DEVICE_NAMES, resolve_device
 from ..errors import DataError
@@ -48,6 +50,18 @@ def _tta(args: argparse.Namespace, cfg: TrainConfig | None) -> TTA | None:
     return TTA(args.tta, cfg.fill_mode if cfg is not None else "constant")
 
 
+def _split_label(name: str, split: str, root: str | None) -> str:
+    """What is evaluated: ``split``, or for an image folder without a ``split``
+    sub-folder, the whole folder, with a warning, since a folder that trained the model
+    then scores its own training images."""
+    if has_split(name, split, root):
+        return split
+    print(f"WARNING: {root} has no '{split}' sub-folder: evaluating every image in it, "
+          "which are the training images if this folder trained the model",
+          file=sys.stderr, flush=True)
+    return "all images"
+
+
 def _stem(name: str, split: str, crops: int, checkpoints: list[str],
           tta: TTA | None = None) -> str:
     """The result files' name; an ensemble's names its members by a short hash, so it
@@ -68,6 +82,7 @@ def _run(args: argparse.Namespace) -> int:
     name, root = _dataset_args(args, cfg)
     tta = _tta(args, cfg)
     metas = [read_meta(p) for p in args.checkpoints]
+    split = _split_label(name, args.split, root)
     dataset = build_eval_dataset(name, args.split, root, metas, args.crops)
     report = evaluate_checkpoints(args.checkpoints, dataset, crops=args.crops,
                                   batch_size=args.batch_size, device=device,
@@ -83,7 +98,7 @@ def _run(args: argparse.Namespace) -> int:
         print_json(report.as_dict())
         return 0
     models = len(args.checkpoints)
-    print(f"{name}/{args.split}: {report.count} images, {views}, {models} model(s)")
+    print(f"{name}/{split}: {report.count} images, {views}, {models} model(s)")
     print(f"top-1 {report.top1:.4f}{top5_text(report.top5, '  top-5 {:.4f}')}  "
           f"(inference path: {report.inference_path})")
     for cls, acc in report.per_class.items():

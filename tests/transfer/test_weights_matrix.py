@@ -136,6 +136,17 @@ def test_predict_and_eval(source, files, images, tmp_path, capsys):
     assert json.loads(capsys.readouterr().out)["count"] == 2
 
 
+def test_eval_of_a_folder_without_the_split_says_what_it_scores(files, images, tmp_path,
+                                                              capsys):
+    # A fine-tuning folder without test/: eval scores every image and says so, since
+    # those may be the images the model trained on.
+    assert main(["eval", str(files["finetuned"]), "--dataset", "folder", "--data",
+                 str(images["flat"]), "--out", str(tmp_path), "--path", "eager"]) == 0
+    out, err = capsys.readouterr()
+    assert f"WARNING: {images['flat']} has no 'test' sub-folder" in err
+    assert "folder/all images: 8 images" in out
+
+
 @pytest.mark.parametrize("source", [
     *(pytest.param(s, marks=pytest.mark.slow) if s in BIG else s for s in SOURCES)])
 def test_explain_and_dream(source, files, images, tmp_path, capsys):
