@@ -7,7 +7,7 @@ channels_last; bf16 autocast, NCHW and channels_last; torch.compile of the forwa
 backward, fp32 and bf16 + channels_last; fp32 eager on one thread) is timed in
 interleaved rounds in this process; each row gives its ratio to the baseline, the GFLOP/s
 it sustains (FLOPs of one step counted by FlopCounterMode) and, for compiled paths, the
-compile time. The baseline and the fastest path are then profiled by op type (conv, bn,
+compile time. Every path is then profiled by op type (conv, bn,
 pool, cat, optimizer, ...).
 
     PYTHONPATH=. python benchmarks/train_step.py                      # every path
@@ -43,7 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--warmup", type=int, default=2, help="untimed steps per path first")
     p.add_argument("--profile-steps", type=int, default=2,
-                   help="steps profiled on the baseline and the fastest path (0: none)")
+                   help="steps profiled on every path (0: none)")
     p.add_argument("--out", default="benchmarks/results/train_step.json")
     return p
 

@@ -171,8 +171,8 @@ def benchmark_training_step(cfg: TrainConfig, paths: Sequence[str] = tuple(STEP_
     """Time ``cfg``'s training step on each of ``paths`` (names of :data:`STEP_PATHS`;
     the baseline is always measured): ``warmup`` steps first (the first one timed on its
     own: compilation), then ``rounds`` rounds of ``steps`` steps per path. With
-    ``profile`` > 0, the baseline and the fastest path are profiled over that many steps
-    (see :mod:`googlenet.train.step_profile`)."""
+    ``profile`` > 0, every path is profiled over that many steps, so each op type's cost
+    compares across paths (see :mod:`googlenet.train.step_profile`)."""
     names = check_paths(paths)
     if min(steps, rounds, warmup) < 1 or profile < 0:
         raise ConfigError("steps, rounds and warmup must be >= 1, profile >= 0")
@@ -192,13 +192,13 @@ def benchmark_training_step(cfg: TrainConfig, paths: Sequence[str] = tuple(STEP_
                              runners[BASELINE].threads, str(runners[BASELINE].run.device),
                              torch.__version__, flops, results)
     if profile:
-        for n in dict.fromkeys([BASELINE, report.best.name]):
+        for n in names:
             report.profiles[n] = profile_steps(runners[n].step, profile)
     return report
 
 
 def render(report: StepBenchReport) -> str:
-    """Markdown: the paths table, then the profile of the baseline and the fastest path."""
+    """Markdown: the paths table, then each path's profile by op type."""
     lines = [f"{report.recipe}, batch {report.batch_size}, on {report.device}; "
              f"{report.flops_per_step / 1e9:.1f} GFLOP per step (forward + backward); "
              f"median of {report.rounds} rounds of {report.steps} steps", "",

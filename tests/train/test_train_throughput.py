@@ -80,6 +80,7 @@ def test_train_step_script_smoke(tmp_path, monkeypatch, capsys):
     assert len(cl["rounds"]) == 2 and cl["compile_s"] is None
     step_s = data["batch_size"] / cl["images_per_s"]
     assert cl["gflops_per_s"] == pytest.approx(data["flops_per_step"] / step_s / 1e9)
+    assert set(data["profiles"]) == {"eager", "channels_last"}  # every path, by op type
     profile = data["profiles"]["eager"]
     assert {"conv", "bn", "pool", "cat", "optimizer", "ema", "augment"} <= set(profile)
     assert data["config"]["batch_size"] == 4 and data["config"]["ema_decay"] > 0
