@@ -37,6 +37,7 @@ import torch
 
 from googlenet.evaluate import TTA, build_eval_dataset, evaluate_checkpoints
 from googlenet.recipe import ModelRecipe
+from googlenet.report.history import evaluated
 from googlenet.train import TrainConfig, fit
 from googlenet.train.presets import FMNIST_FAST
 from googlenet.train.throughput import benchmark_training_step
@@ -84,7 +85,7 @@ def recipe(args: argparse.Namespace, **changes: Any) -> TrainConfig:
 def first_reaching(history: list[dict[str, float]], threshold: float
                    ) -> dict[str, float] | None:
     """The epoch and wall time at which test accuracy first reached ``threshold``."""
-    row = next((r for r in history if r["val_acc"] >= threshold), None)
+    row = next((r for r in evaluated(history) if r["val_acc"] >= threshold), None)
     return None if row is None else {"epoch": row["epoch"], "wall_s": row["wall"]}
 
 

@@ -24,6 +24,7 @@ from ..evaluate.metrics import EvalReport, top5_text
 from ..explain.htmlkit import bar, document, figure
 from ..explain.render import data_uri, to_rgb, upscale
 from ..weights._atomic import atomic_path
+from .history import best_row, cell
 
 SAMPLES, WRONG, THUMB = 24, 12, 96  # images in the grid, mistakes shown, thumbnail pixels
 CURVES = ("loss.png", "accuracy.png", "lr.png")
@@ -94,8 +95,8 @@ def _per_class(ev: EvalReport) -> str:
 def _epochs(history: list[dict[str, float]]) -> str:
     keys = ["epoch", "train_loss", "train_acc", "val_loss", "val_acc", "lr"]
     head = "".join(f"<th>{k}</th>" for k in keys)
-    body = "".join("<tr>" + "".join(f'<td class="num">{r[k]:.4g}</td>' for k in keys) + "</tr>"
-                   for r in history)
+    body = "".join("<tr>" + "".join(f'<td class="num">{cell(r, k)}</td>' for k in keys)
+                   + "</tr>" for r in history)
     return f"<table><tr>{head}</tr>{body}</table>"
 
 
@@ -108,7 +109,7 @@ def render_report(run_dir: Path, config: dict[str, object], history: list[dict[s
                   image_at: ImageAt, diagram: str) -> str:
     """The page (see the module docstring)."""
     name = run_dir.name
-    best = max(history, key=lambda r: r["val_acc"]) if history else {}
+    best = best_row(history)
     lead = (f"<p>{len(history)} epochs; evaluated on {escape(eval_label)}. Best checkpoint "
             f"(epoch {best.get('epoch', '-')}): top-1 <b>{ev.top1:.2%}</b>"
             f"{top5_text(ev.top5, ', top-5 {:.2%}')} on {ev.count} images"

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import GoogLeNetError
+from .history import evaluated
 
 
 def _pyplot() -> Any:  # the pyplot module (typed as Any: its API is used loosely here)
@@ -53,7 +54,9 @@ def plot_curves(history: Sequence[dict[str, float]], out_dir: str | os.PathLike[
     for key, label in (("loss", "loss"), ("acc", "accuracy")):
         fig, ax = plt.subplots(figsize=(5.5, 3.6))
         ax.plot(epochs, [r[f"train_{key}"] for r in history], "o-", label="train")
-        ax.plot(epochs, [r[f"val_{key}"] for r in history], "s-", label=eval_label)
+        rows = evaluated(history)  # every epoch, or every eval_every-th and the last
+        ax.plot([r["epoch"] for r in rows], [r[f"val_{key}"] for r in rows], "s-",
+                label=eval_label)
         ax.set_ylabel(label)
         _epoch_axis(ax, f"{run_name}: {label}" if run_name else "")
         ax.legend()

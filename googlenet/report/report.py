@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..evaluate.metrics import EvalReport, top5_text
+from .history import best_row, cell, evaluated
 from .html import write_html_report
 from .plots import plot_confusion, plot_curves
 
@@ -20,11 +21,10 @@ if TYPE_CHECKING:
 def _table(rows: list[dict[str, float]]) -> str:
     keys = ["epoch", "train_loss", "train_acc", "val_loss", "val_acc", "val_top5", "lr",
             "images_per_s"]
-    if rows and rows[-1].get("val_top5") is None:  # 5 classes or fewer: no top-5
+    if not any("val_top5" in r for r in rows):  # 5 classes or fewer: no top-5
         keys.remove("val_top5")
     head = "| " + " | ".join(keys) + " |\n|" + "---|" * len(keys) + "\n"
-    body = "".join("| " + " | ".join(f"{r[k]:.4g}" if isinstance(r[k], float) else str(r[k])
-                                      for k in keys) + " |\n" for r in rows)
+    body = "".join("| " + " | ".join(cell(r, k) for k in keys) + " |\n" for r in rows)
     return head + body
 
 
@@ -39,11 +39,13 @@ def write_report(run_dir: str | os.PathLike[str], config: dict[str, Any],
     """Write ``report.md`` next to the PNGs it links to; returns its path. ``eval_label``
     says what the per-epoch evaluation measured ("test split", "training images ...")."""
     d = Path(run_dir)
-    best = max(history, key=lambda r: r["val_acc"]) if history else {}
+    best, rows = best_row(history), evaluated(history)
+    every = int(config.get("eval_every", 1))
     lines = [f"# Training report: {d.name}", ""]
-    if history:
-        last = history[-1]
-        lines += [f"- evaluated each epoch on: {eval_label}",
+    if rows:
+        last = rows[-1]
+        cadence = "each epoch" if every == 1 else f"every {every} epochs and after the last"
+        lines += [f"- evaluated {cadence} on: {eval_label}",
                   f"- final accuracy: **{last['val_acc']:.4f}**"
                   f"{top5_text(last.get('val_top5'), ' (top-5 {:.4f})')} after "
                   f"{last['epoch']} epochs, "

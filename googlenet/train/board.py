@@ -48,13 +48,15 @@ class TensorBoardLog:
 
     def epoch(self, row: dict[str, float]) -> None:
         """One epoch's row of ``metrics.csv`` as scalars, at the epoch number; ``eval`` is
-        the per-epoch evaluation (the run's report says on what)."""
+        the epoch's evaluation (the run's report says on what), where it had one."""
         step = int(row["epoch"])
         for metric in ("loss", "acc"):
             self.writer.add_scalar(f"{metric}/train", row[f"train_{metric}"], step)
-            self.writer.add_scalar(f"{metric}/eval", row[f"val_{metric}"], step)
+            if f"val_{metric}" in row:
+                self.writer.add_scalar(f"{metric}/eval", row[f"val_{metric}"], step)
         for key in ("val_top5", "lr", "images_per_s"):
-            self.writer.add_scalar(key, row[key], step)
+            if key in row:
+                self.writer.add_scalar(key, row[key], step)
         self.writer.flush()
 
     def samples(self, images: torch.Tensor) -> None:

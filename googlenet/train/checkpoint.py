@@ -119,7 +119,9 @@ def write_records(run_dir: Path, history: list[dict[str, float]],
     _write_text(run_dir / "config.json", json.dumps(config, indent=2) + "\n")
     if history:
         buf = io.StringIO()
-        writer = csv.DictWriter(buf, fieldnames=list(history[0]))
+        # Epochs without evaluation (eval_every) lack the val_* columns: left empty.
+        columns = list(dict.fromkeys(key for row in history for key in row))
+        writer = csv.DictWriter(buf, fieldnames=columns)
         writer.writeheader()
         writer.writerows(history)
         _write_text(run_dir / "metrics.csv", buf.getvalue())

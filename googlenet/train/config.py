@@ -98,11 +98,14 @@ class TrainConfig:
     dataset: str = _f("fashion-mnist", "fashion-mnist, mnist, cifar10, cifar100, folder, "
                       "synthetic")
     data: str | None = _f(None, "dataset root / folder path (default: search)")
-    eval_split: str = _f("test", "split evaluated after every epoch")
+    eval_split: str = _f("test", "split evaluated after the epochs (see eval_every)")
     val_split: float = _f(0.0, "hold out this fraction of the training images (stratified, "
                           "seeded) for validation, when the data has no eval split", ge=0, lt=1)
     train_limit: int | None = _f(None, "use only the first N training images", ge=1)
     eval_limit: int | None = _f(None, "evaluate on only the first N images", ge=1)
+    eval_every: int = _f(1, "evaluate after every N-th epoch and after the last one "
+                         "(fast-training recipes evaluate only at the end); best.safetensors "
+                         "is the best of the evaluated epochs", ge=1)
     # -- optimisation -----------------------------------------------------------------
     epochs: int = _f(10, "epochs to train (with unfreeze: epochs of the first phase)", ge=1)
     unfreeze_epochs: int = _f(0, "fine-tuning: epochs of a second phase that also trains "
@@ -223,6 +226,10 @@ class TrainConfig:
     def total_epochs(self) -> int:
         """``epochs`` plus the fine-tuning's second phase."""
         return self.epochs + self.unfreeze_epochs
+
+    def evaluates_after(self, epoch: int) -> bool:
+        """Whether the run evaluates after its ``epoch``-th epoch (counting from 1)."""
+        return epoch % self.eval_every == 0 or epoch == self.total_epochs
 
     @property
     def phase2_lr(self) -> float:

@@ -260,16 +260,19 @@ class Run:
 
     # -- the loop -----------------------------------------------------------------------
     def end_epoch(self, train: Meter, seconds: float, images: float) -> dict[str, float]:
+        """The epoch's row of metrics.csv; the ``val_*`` columns only after an epoch the
+        config evaluates (:meth:`TrainConfig.evaluates_after`)."""
         cfg = self.cfg
-        ev = evaluate(self.eval_model, self.data.eval, input_size=self.data.input_size,
-                      mean=self.data.mean, std=self.data.std, batch_size=cfg.eval_batch_size,
-                      device=self.device, precision=cfg.precision,
-                      channels_last=cfg.channels_last, limit=cfg.eval_limit, dist=self.dist)
-        row: dict[str, float] = {"epoch": self.epoch + 1, **train.as_dict("train"),
-                                 "val_loss": float(ev["loss"] or 0.0),
-                                 "val_acc": float(ev["acc"] or 0.0)}
-        if ev["top5"] is not None:  # none for 5 classes or fewer: it would always be 1
-            row["val_top5"] = ev["top5"]
+        row: dict[str, float] = {"epoch": self.epoch + 1, **train.as_dict("train")}
+        if cfg.evaluates_after(self.epoch + 1):
+            ev = evaluate(self.eval_model, self.data.eval, input_size=self.data.input_size,
+                          mean=self.data.mean, std=self.data.std,
+                          batch_size=cfg.eval_batch_size, device=self.device,
+                          precision=cfg.precision, channels_last=cfg.channels_last,
+                          limit=cfg.eval_limit, dist=self.dist)
+            row.update(val_loss=float(ev["loss"] or 0.0), val_acc=float(ev["acc"] or 0.0))
+            if ev["top5"] is not None:  # none for 5 classes or fewer: it would always be 1
+                row["val_top5"] = ev["top5"]
         row.update(lr=lr_at(self.ctx.step - 1, self.ctx.steps_per_epoch, cfg),
                    images_per_s=images / max(seconds, 1e-9), time=self.elapsed)
         return row
@@ -293,7 +296,7 @@ class Run:
             self.epoch, self.batch, self.meter = self.epoch + 1, 0, Meter()
             self.history.append(row)
             # A NaN validation loss never makes a checkpoint the best.
-            improved = math.isfinite(row["val_loss"]) and \
+            improved = "val_acc" in row and math.isfinite(row["val_loss"]) and \
                 row["val_acc"] > self.best.get("val_acc", -1.0)
             if improved:
                 self.best, self.best_step = dict(row), ctx.step
@@ -310,10 +313,10 @@ class Run:
         if self.board is not None:
             self.board.epoch(row)
         what = "train-set eval" if self.data.eval_is_train else "val"
+        val = (f" | {what} loss {row['val_loss']:.4f} acc {row['val_acc']:.4f}"
+               f"{top5_text(row.get('val_top5'), ' top5 {:.4f}')}" if "val_acc" in row else "")
         print(f"epoch {row['epoch']}/{self.cfg.total_epochs}: train loss "
-              f"{row['train_loss']:.4f} acc {row['train_acc']:.4f} | {what} loss "
-              f"{row['val_loss']:.4f} acc {row['val_acc']:.4f}"
-              f"{top5_text(row.get('val_top5'), ' top5 {:.4f}')} | "
+              f"{row['train_loss']:.4f} acc {row['train_acc']:.4f}{val} | "
               f"{row['images_per_s']:.0f} img/s, lr {row['lr']:.3g}", flush=True)
 
 
