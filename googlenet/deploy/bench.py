@@ -22,6 +22,7 @@ from torch import nn
 from ..progress import ProgressBar
 from .optimize import FP32_ATOL, PATHS, TOP1_AGREEMENT, InferenceRunner, build_path
 from .optimize import unavailable_reason as _unavailable
+from .quantize import CompiledInt8Error
 
 BASELINE = "baseline"
 """The name of the second reference's row (see the module docstring)."""
@@ -129,7 +130,12 @@ def _build_all(
             continue
         bar.note(f"building {path}")  # compiled paths take minutes
         start = time.perf_counter()
-        runners[path] = build_path(path, model, example, calibration=calibration)
+        try:
+            runners[path] = build_path(path, model, example, calibration=calibration)
+        except CompiledInt8Error as err:  # the path exists but fails its own check here
+            results[path].skipped = str(err)
+            bar.update(status=f"skip {path}")
+            continue
         runners[path](example)  # compile / first-call costs belong to the build time
         results[path].build_s = time.perf_counter() - start
         bar.update(status=f"built {path}")

@@ -268,8 +268,9 @@ def _lrn_channels(model: nn.Module, example: torch.Tensor) -> dict[int, int]:
 
 
 def fuse_for_inference(model: nn.Module, example: torch.Tensor,
-                       target: FuseTarget = "eager") -> nn.Module:
-    """An eval-mode copy of ``model``: aux heads removed, BN folded, Inception 1x1s merged.
+                       target: FuseTarget = "eager", *, merge_1x1s: bool = True) -> nn.Module:
+    """An eval-mode copy of ``model``: aux heads removed, BN folded, Inception 1x1s merged
+    (unless ``merge_1x1s`` is false: see :func:`googlenet.deploy.quantize.quantize_int8`).
 
     For ``target="eager"`` LRN becomes a matmul, conv+ReLU pairs one oneDNN kernel and max
     pools keep their index buffer between calls; for
@@ -280,7 +281,8 @@ def fuse_for_inference(model: nn.Module, example: torch.Tensor,
     fused = strip_aux(copy.deepcopy(model)).eval()
     fold_all_bn(fused)
     channels = _lrn_channels(fused, example[:1])
-    merge_blocks(fused)
+    if merge_1x1s:
+        merge_blocks(fused)
     _replace_children(fused, channels, target)
     if target == "eager":
         _fuse_relu(fused)

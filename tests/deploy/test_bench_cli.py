@@ -107,3 +107,25 @@ def test_bench_baseline_is_timed_in_the_same_rounds(capsys):
     assert "no baseline: googlenet_bn takes 3-channel inputs" in err
     assert main(["bench", "googlenet_cifar", "--baseline", "nosuchnet"]) == 2
     assert "nosuchnet" in capsys.readouterr().err
+
+
+def test_bench_reports_an_int8_graph_the_compiler_broke_as_skipped(capsys, monkeypatch):
+    # The paper's googlenet compiled to a wrong int8 graph in torch 2.13: the path's
+    # own check refuses it, and bench says why instead of timing wrong answers.
+    from googlenet.deploy import bench
+    from googlenet.deploy.quantize import CompiledInt8Error
+
+    real = bench.build_path
+
+    def build(path, *args, **kwargs):
+        if path == "fused":
+            raise CompiledInt8Error("int8: the compiled graph agrees with the quantized one "
+                                    "on 10% of the calibration images")
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(bench, "build_path", build)
+    assert main(["bench", "inception_a_net", "--batch", "2", "--rounds", "1",
+                 "--paths", "fused", "--json"]) == 0
+    rows = {r["path"]: r for r in json.loads(capsys.readouterr().out)["results"]}
+    assert "agrees with the quantized one on 10%" in rows["fused"]["skipped"]
+    assert rows["eager"]["images_per_s"] > 0
