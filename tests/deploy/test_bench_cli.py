@@ -109,9 +109,9 @@ def test_bench_baseline_is_timed_in_the_same_rounds(capsys):
     assert "nosuchnet" in capsys.readouterr().err
 
 
-def test_bench_reports_an_int8_graph_the_compiler_broke_as_skipped(capsys, monkeypatch):
-    # The paper's googlenet compiled to a wrong int8 graph in torch 2.13: the path's
-    # own check refuses it, and bench says why instead of timing wrong answers.
+def test_bench_reports_a_refused_int8_graph_as_skipped(capsys, monkeypatch):
+    # Random-init googlenet's int8 graph changed its decisions once compiled (torch
+    # 2.13): the path's own check refuses it, and bench says why instead of timing it.
     from googlenet.deploy import bench
     from googlenet.deploy.quantize import CompiledInt8Error
 
