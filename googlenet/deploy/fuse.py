@@ -134,7 +134,10 @@ def strip_aux(model: nn.Module) -> nn.Module:
     return model
 
 
-FuseTarget = Literal["eager", "graph"]
+FuseTarget = Literal["eager", "graph", "int8"]
+"""What the fused graph is for: eager PyTorch, a compiler or exporter ("graph"), or PT2E
+int8 quantization then Inductor ("int8": a "graph" with the differences
+:func:`fuse_for_inference` lists)."""
 """What runs the fused model: PyTorch op by op (``"eager"``), or a tracer that compiles or
 exports it (``"graph"``: torch.compile, torch.export, ONNX), which needs plain aten ops."""
 
@@ -243,11 +246,50 @@ def merge_blocks(model: nn.Module) -> int:
                if isinstance(m, InceptionBlock))
 
 
+class FloorModeMaxPool2d(nn.Module):
+    """``nn.MaxPool2d`` with ``ceil_mode=True`` computed as floor mode on an input padded
+    with -inf at the bottom and right: the same windows, the same output.
+
+    For int8 graphs: torch 2.13's Inductor lowers a quantized max pool with its ceil_mode
+    dropped (112x112 pooled to 55x55 instead of 56x56), which shrank every later layer
+    and moved googlenet_bn's int8 logits by 7% of their norm. A pool whose input needs no
+    padding is left a plain int8 pool; one that does runs in float, as the pad between
+    it and its quantized input keeps the quantizer from matching it.
+    """
+
+    def __init__(self, pool: nn.MaxPool2d) -> None:
+        super().__init__()
+        if pool.return_indices or not pool.ceil_mode:
+            raise ValueError("FloorModeMaxPool2d stands for a ceil-mode pool without indices")
+        self.kernel, self.stride = _pair(pool.kernel_size), _pair(pool.stride or pool.kernel_size)
+        self.padding, self.dilation = _pair(pool.padding), _pair(pool.dilation)
+
+    def _extra(self, n: int, i: int) -> int:
+        """Pixels to add after an input of length ``n`` on axis ``i``, so that floor mode
+        gives ceil mode's output length (PyTorch's rule: the last window must start
+        inside the input or its left padding)."""
+        k, s, p, d = self.kernel[i], self.stride[i], self.padding[i], self.dilation[i]
+        span = d * (k - 1) + 1
+        out = -(-(n + 2 * p - span) // s) + 1
+        if (out - 1) * s >= n + p:
+            out -= 1
+        return max(0, (out - 1) * s + span - (n + 2 * p))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        bottom, right = self._extra(x.shape[-2], 0), self._extra(x.shape[-1], 1)
+        if bottom or right:
+            x = nn.functional.pad(x, (0, right, 0, bottom), value=float("-inf"))
+        return nn.functional.max_pool2d(x, self.kernel, self.stride, self.padding,
+                                        self.dilation, ceil_mode=False)
+
+
 def _replace_children(module: nn.Module, channels: dict[int, int], target: FuseTarget) -> None:
     for name, child in module.named_children():
         if isinstance(child, nn.LocalResponseNorm) and id(child) in channels:
-            setattr(module, name, WindowLRN(child) if target == "graph"
-                    else MatmulLRN(child, channels[id(child)]))
+            setattr(module, name, MatmulLRN(child, channels[id(child)]) if target == "eager"
+                    else WindowLRN(child))
+        elif target == "int8" and isinstance(child, nn.MaxPool2d) and child.ceil_mode:
+            setattr(module, name, FloorModeMaxPool2d(child))
         else:
             _replace_children(child, channels, target)
 
@@ -268,20 +310,22 @@ def _lrn_channels(model: nn.Module, example: torch.Tensor) -> dict[int, int]:
 
 
 def fuse_for_inference(model: nn.Module, example: torch.Tensor,
-                       target: FuseTarget = "eager", *, merge_1x1s: bool = True) -> nn.Module:
-    """An eval-mode copy of ``model``: aux heads removed, BN folded, Inception 1x1s merged
-    (unless ``merge_1x1s`` is false: see :func:`googlenet.deploy.quantize.quantize_int8`).
+                       target: FuseTarget = "eager") -> nn.Module:
+    """An eval-mode copy of ``model``: aux heads removed, BN folded, Inception 1x1s merged.
 
     For ``target="eager"`` LRN becomes a matmul, conv+ReLU pairs one oneDNN kernel and max
     pools keep their index buffer between calls; for
     ``"graph"`` (torch.compile, export) LRN becomes a shifted-window sum that the compiler
-    fuses into one pass, and everything stays plain aten ops the tracers know.
-    ``example`` (one small batch) only serves to read LRN widths.
+    fuses into one pass, and everything stays plain aten ops the tracers know. ``"int8"``
+    is a "graph" for PT2E quantization: the 1x1s stay unmerged (see
+    :func:`googlenet.deploy.quantize.quantize_int8`) and ceil-mode max pools become
+    :class:`FloorModeMaxPool2d`. ``example`` (one small batch) only serves to read LRN
+    widths.
     """
     fused = strip_aux(copy.deepcopy(model)).eval()
     fold_all_bn(fused)
     channels = _lrn_channels(fused, example[:1])
-    if merge_1x1s:
+    if target != "int8":  # see quantize_int8 for why int8 graphs keep them apart
         merge_blocks(fused)
     _replace_children(fused, channels, target)
     if target == "eager":

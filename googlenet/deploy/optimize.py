@@ -59,8 +59,8 @@ PATHS: dict[str, PathInfo] = {p.name: p for p in (
              compiled=True),
     PathInfo("compiled_fp16", "fp16", "fused, fp16, torch.compile with freezing (CUDA)",
              compiled=True),
-    PathInfo("int8", "int8", "fused without the 1x1 merge, PT2E int8 (X86InductorQuantizer), "
-             "compiled with freezing", compiled=True),
+    PathInfo("int8", "int8", "fused for int8 (1x1s unmerged), PT2E int8 "
+             "(X86InductorQuantizer), compiled with freezing", compiled=True),
     PathInfo("onnxruntime", "fp32", "fused graph exported to ONNX, run by onnxruntime"),
 )}
 
@@ -170,9 +170,9 @@ def build_path(
     if path == "channels_last":
         module = to_channels_last(strip_aux(copy.deepcopy(model)))
         return _module_runner(path, module, None)
-    target: FuseTarget = "graph" if PATHS[path].compiled else "eager"
-    fused = to_channels_last(fuse_for_inference(model, example, target,
-                                                merge_1x1s=not needs_calibration(path)))
+    target: FuseTarget = ("int8" if needs_calibration(path)
+                          else "graph" if PATHS[path].compiled else "eager")
+    fused = to_channels_last(fuse_for_inference(model, example, target))
     dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(PATHS[path].precision)
     if dtype is not None:
         fused = fused.to(dtype)

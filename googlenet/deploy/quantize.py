@@ -116,8 +116,8 @@ def quantize_int8(
     calibration images at :data:`SELF_CHECK_AGREEMENT` (see :func:`float_layer_choices`).
     ``example`` fixes the traced shapes except the batch dimension, which stays dynamic.
 
-    Give it a graph whose Inception 1x1s are not merged (``fuse_for_inference(...,
-    merge_1x1s=False)``): the quantizer keeps a concat, and the max pool that reads it, in
+    Give it ``fuse_for_inference(..., target="int8")``, whose Inception 1x1s are not
+    merged: the quantizer keeps a concat, and the max pool that reads it, in
     int8 only when every input comes straight from a quantized op, and a merged 1x1's
     split is not one. Merged, googlenet_bn's blocks concatenated and pooled in fp32, with
     a quantize/dequantize at every branch: 170 img/s at batch 32 here, against 245 img/s

@@ -161,3 +161,29 @@ def test_every_model_fuses_exactly(name, width):
         kinds = {type(m) for m in fused.modules()}
         assert nn.BatchNorm2d not in kinds
         assert (OneDNNConvReLU in kinds) == (target == "eager" and name != "inception_a_net")
+
+
+@pytest.mark.parametrize("kernel,stride,padding,size", [
+    (3, 2, 0, 112), (3, 2, 0, 14), (2, 2, 0, 13), (3, 1, 1, 28), (3, 2, 1, 15), (3, 2, 0, 7)])
+def test_floor_mode_pool_equals_the_ceil_mode_pool_it_stands_for(kernel, stride, padding, size):
+    # The int8 graph's stand-in for ceil-mode pools (Inductor's quantized pool drops
+    # ceil_mode): the same windows, so exactly the same output, signs included.
+    from googlenet.deploy.fuse import FloorModeMaxPool2d
+
+    pool = nn.MaxPool2d(kernel, stride, padding, ceil_mode=True)
+    x = torch.randn(2, 3, size, size + 1)
+    assert torch.equal(FloorModeMaxPool2d(pool)(x), pool(x))
+
+
+def test_int8_target_keeps_1x1s_apart_and_pools_in_floor_mode():
+    from googlenet.deploy.fuse import FloorModeMaxPool2d
+
+    model = create_model("googlenet_bn", aux_logits=False, num_classes=10).eval()
+    x = torch.randn(1, 3, 224, 224)
+    fused = fuse_for_inference(model, x, "int8")
+    assert not any(isinstance(m, InceptionBlock) and m.merged_1x1 is not None
+                   for m in fused.modules())
+    ceil = [m for m in model.modules() if isinstance(m, nn.MaxPool2d) and m.ceil_mode]
+    assert len([m for m in fused.modules() if isinstance(m, FloorModeMaxPool2d)]) == len(ceil)
+    with torch.no_grad():
+        assert torch.allclose(fused(x), model(x), atol=1e-4)
