@@ -120,8 +120,8 @@ def quantize_int8(
     merged: the quantizer keeps a concat, and the max pool that reads it, in
     int8 only when every input comes straight from a quantized op, and a merged 1x1's
     split is not one. Merged, googlenet_bn's blocks concatenated and pooled in fp32, with
-    a quantize/dequantize at every branch: 170 img/s at batch 32 here, against 245 img/s
-    with the whole graph in int8 (``benchmarks/inference.py``, BENCHMARKS.md).
+    a quantize/dequantize at every branch: 86 img/s at batch 32 here, against 144 img/s
+    with the whole graph in int8 (BENCHMARKS.md).
     """
     model = model.eval()
     batches = list(calibration)
@@ -151,16 +151,14 @@ def check_compiled(compiled: nn.Module, reference: nn.Module, images: torch.Tens
     quantized graph ``reference``) agrees with it on ``images``' top-1 at
     :data:`SELF_CHECK_AGREEMENT`; this call also compiles.
 
-    The quantized graph was checked against the float model; this checks the compiler,
-    whose integer kernels round differently from the reference's float arithmetic. On
-    random-init networks the difference was ~6% of the logits' norm for both googlenet
-    and googlenet_bn (torch 2.13); googlenet_bn's decisions survived it, the paper's
-    googlenet, whose random-init logits lie much closer together, kept ~10%.
+    The quantized graph was checked against the float model; this checks the compiler.
+    It found one fault: torch 2.13's Inductor dropped ceil_mode from quantized max pools,
+    and the paper's googlenet (random init, close logits) kept ~10% of its decisions,
+    before :class:`~googlenet.deploy.fuse.FloorModeMaxPool2d` took those pools' place.
     """
     agree = (compiled(images).argmax(1) == reference(images).argmax(1)).float().mean().item()
     if agree < SELF_CHECK_AGREEMENT:
         raise CompiledInt8Error(
             f"int8: the compiled graph's top-1 matches the quantized graph's on only "
-            f"{agree:.0%} of the calibration images (Inductor's int8 kernels round "
-            "differently, and this model's classes are too close to survive it); use "
-            "another path, e.g. --path compiled or bf16")
+            f"{agree:.0%} of the calibration images (a torch {torch.__version__} "
+            "compiler fault for this network); use another path, e.g. --path compiled")

@@ -110,8 +110,8 @@ def test_bench_baseline_is_timed_in_the_same_rounds(capsys):
 
 
 def test_bench_reports_a_refused_int8_graph_as_skipped(capsys, monkeypatch):
-    # Random-init googlenet's int8 graph changed its decisions once compiled (torch
-    # 2.13): the path's own check refuses it, and bench says why instead of timing it.
+    # A compiled int8 graph that changes the quantized graph's decisions (googlenet's did,
+    # before the floor-mode pools) is refused: bench says why instead of timing it.
     from googlenet.deploy import bench
     from googlenet.deploy.quantize import CompiledInt8Error
 

@@ -47,7 +47,7 @@ def test_int8_pt2e_agrees_with_eager(trained):
 @pytest.mark.skipif(unavailable_reason("int8") is not None, reason="torchao not installed")
 def test_int8_graph_concatenates_and_pools_in_int8_when_1x1s_stay_unmerged(trained):
     # The quantizer keeps a concat or max pool in int8 only when all its inputs are int8;
-    # a merged 1x1's split is not, which left googlenet_bn at 170 img/s instead of 245.
+    # a merged 1x1's split is not, which left googlenet_bn at 86 img/s instead of 144.
     # (Inside the blocks: the stem's pool reads a float conv when the self-check keeps it.)
     from googlenet.deploy.fuse import FuseTarget, fuse_for_inference
 
