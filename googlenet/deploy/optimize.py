@@ -22,6 +22,7 @@ from torch import nn
 from ..errors import GoogLeNetError
 from .export import export_onnx, onnx_session_runner
 from .fuse import FuseTarget, fuse_for_inference, strip_aux
+from .onnx_int8 import quantize_onnx_int8
 from .quantize import pt2e_available, quantize_int8
 
 Precision = Literal["fp32", "bf16", "fp16", "int8"]
@@ -62,6 +63,8 @@ PATHS: dict[str, PathInfo] = {p.name: p for p in (
     PathInfo("int8", "int8", "fused for int8 (1x1s unmerged), PT2E int8 "
              "(X86InductorQuantizer), compiled with freezing", compiled=True),
     PathInfo("onnxruntime", "fp32", "fused graph exported to ONNX, run by onnxruntime"),
+    PathInfo("onnxruntime_int8", "int8", "fused graph exported to ONNX, static int8 (QDQ) "
+             "by onnxruntime's quantizer, run by onnxruntime"),
 )}
 
 
@@ -92,11 +95,11 @@ def unavailable_reason(path: str, device: torch.device | str = "cpu") -> str | N
         return "fp16 is for CUDA (CPU fp16 convolutions are slow)"
     if info.precision == "bf16" and not cuda and not torch.cpu._is_avx512_bf16_supported():
         return "this CPU has no bf16 instructions"
-    if path in ("int8", "onnxruntime") and cuda:
+    if path in ("int8", "onnxruntime", "onnxruntime_int8") and cuda:
         return f"{path} runs on CPU here"
     if path == "int8" and not pt2e_available():
         return "PT2E quantization needs torchao (pip install torchao)"
-    if path == "onnxruntime":
+    if path in ("onnxruntime", "onnxruntime_int8"):
         try:
             import onnxruntime  # noqa: F401
         except ImportError:
@@ -165,8 +168,12 @@ def build_path(
     if reason:
         raise PathUnavailableError(f"path {path}: {reason}")
     model = model.eval()
+    if needs_calibration(path) and calibration is None:
+        raise PathUnavailableError(f"path {path}: needs calibration images")
     if path == "eager":
         return InferenceRunner(path, model, model)
+    if path.startswith("onnxruntime"):
+        return _onnx_runner(path, model, example, calibration)
     if path == "channels_last":
         module = to_channels_last(strip_aux(copy.deepcopy(model)))
         return _module_runner(path, module, None)
@@ -180,14 +187,20 @@ def build_path(
         return _module_runner(path, fused, dtype)
     if path in ("compiled", "compiled_bf16", "compiled_fp16"):
         return _module_runner(path, compile_frozen(fused), dtype)
-    if needs_calibration(path):
-        if calibration is None:
-            raise PathUnavailableError(f"path {path}: needs calibration images")
-        quantized = quantize_int8(fused, (_cl(b) for b in calibration), _cl(example))
-        return _module_runner(path, quantized, None)
-    # onnxruntime: the ONNX file lives as long as the session needs it (loaded in memory).
+    assert calibration is not None  # int8, checked above
+    quantized = quantize_int8(fused, (_cl(b) for b in calibration), _cl(example))
+    return _module_runner(path, quantized, None)
+
+
+def _onnx_runner(path: str, model: nn.Module, example: torch.Tensor,
+                 calibration: Iterable[torch.Tensor] | None) -> InferenceRunner:
+    """onnxruntime on the exported graph, int8-quantized for ``onnxruntime_int8``; the
+    files live as long as the session needs them (it holds the model in memory)."""
     with tempfile.TemporaryDirectory() as tmp:
         onnx_path = export_onnx(model, Path(tmp) / "model.onnx", example.cpu())
+        if calibration is not None and needs_calibration(path):
+            onnx_path = quantize_onnx_int8(onnx_path, Path(tmp) / "model.int8.onnx",
+                                           calibration)
         run = onnx_session_runner(onnx_path)
     return InferenceRunner(path, run)
 

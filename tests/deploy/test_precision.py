@@ -145,3 +145,16 @@ def test_compiled_int8_googlenet_bn_keeps_the_float_geometry():
     with torch.no_grad():
         ref = model(x)
         assert ((runner(x) - ref).norm() / ref.norm()).item() < 0.04
+
+
+@pytest.mark.skipif(unavailable_reason("onnxruntime_int8") is not None,
+                    reason="onnxruntime not installed")
+def test_onnxruntime_int8_agrees_with_eager(trained):
+    model, x = trained["model"], trained["held_out"]
+    runner = build_path("onnxruntime_int8", model, x[:8],
+                        calibration=trained["calibration"].split(64))
+    with torch.no_grad():
+        agree = _agreement(runner(x), model(x))
+    assert agree >= TOP1_AGREEMENT
+    with pytest.raises(GoogLeNetError, match="calibration"):
+        build_path("onnxruntime_int8", model, x[:2])
