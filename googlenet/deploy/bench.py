@@ -225,19 +225,21 @@ def render(report: BenchReport) -> str:
     if not report.trained_weights:
         head += "\nweights: random init, so top-1 agreement is only indicative"
     base = f" {'x base':>7}" if report.baseline else ""
-    lines = [head, f"{'path':<14} {'batch':>5} {'img/s':>9} {'latency ms':>11} {'x eager':>8}"
+    rows = [*report.results, *report.baseline_results]
+    w = max([len("path"), *(len(r.path) for r in rows)])  # the longest path name
+    lines = [head, f"{'path':<{w}} {'batch':>5} {'img/s':>9} {'latency ms':>11} {'x eager':>8}"
                    f"{base} {'max|diff|':>10} {'top-1 agr':>9}  check"]
-    for r in [*report.results, *report.baseline_results]:
+    for r in rows:
         if r.skipped:
-            lines.append(f"{r.path:<14} {r.batch:>5}  skipped: {r.skipped}")
+            lines.append(f"{r.path:<{w}} {r.batch:>5}  skipped: {r.skipped}")
             continue
         ratio_base = f" {r.ratio_baseline:>6.2f}x" if report.baseline else ""
         if r.path == BASELINE:
-            lines.append(f"{r.path:<14} {r.batch:>5} {r.images_per_s:>9.1f} "
+            lines.append(f"{r.path:<{w}} {r.batch:>5} {r.images_per_s:>9.1f} "
                          f"{r.latency_ms:>11.2f} {r.ratio:>7.2f}x{ratio_base}  ({r.tolerance})")
             continue
         verdict = "ok" if r.passed else "FAIL"
-        lines.append(f"{r.path:<14} {r.batch:>5} {r.images_per_s:>9.1f} {r.latency_ms:>11.2f} "
+        lines.append(f"{r.path:<{w}} {r.batch:>5} {r.images_per_s:>9.1f} {r.latency_ms:>11.2f} "
                      f"{r.ratio:>7.2f}x{ratio_base} {r.max_abs_diff:>10.2e} "
                      f"{r.top1_agreement:>9.1%}  {verdict} ({r.tolerance})")
     return "\n".join(lines)
