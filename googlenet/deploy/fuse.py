@@ -135,11 +135,10 @@ def strip_aux(model: nn.Module) -> nn.Module:
 
 
 FuseTarget = Literal["eager", "graph", "int8"]
-"""What the fused graph is for: eager PyTorch, a compiler or exporter ("graph"), or PT2E
-int8 quantization then Inductor ("int8": a "graph" with the differences
+"""What runs the fused model: PyTorch op by op (``"eager"``), a tracer that compiles or
+exports it (``"graph"``: torch.compile, torch.export, ONNX), which needs plain aten ops,
+or PT2E int8 quantization then Inductor (``"int8"``: a "graph" with the differences
 :func:`fuse_for_inference` lists)."""
-"""What runs the fused model: PyTorch op by op (``"eager"``), or a tracer that compiles or
-exports it (``"graph"``: torch.compile, torch.export, ONNX), which needs plain aten ops."""
 
 
 def _mkldnn_available() -> bool:

@@ -68,6 +68,10 @@ PATHS: dict[str, PathInfo] = {p.name: p for p in (
 )}
 
 
+ONNX_PATHS = ("onnxruntime", "onnxruntime_int8")
+"""The paths that run the ONNX export in onnxruntime."""
+
+
 class PathUnavailableError(GoogLeNetError, RuntimeError):
     """A path this machine or installation cannot run."""
 
@@ -95,11 +99,11 @@ def unavailable_reason(path: str, device: torch.device | str = "cpu") -> str | N
         return "fp16 is for CUDA (CPU fp16 convolutions are slow)"
     if info.precision == "bf16" and not cuda and not torch.cpu._is_avx512_bf16_supported():
         return "this CPU has no bf16 instructions"
-    if path in ("int8", "onnxruntime", "onnxruntime_int8") and cuda:
+    if (path == "int8" or path in ONNX_PATHS) and cuda:
         return f"{path} runs on CPU here"
     if path == "int8" and not pt2e_available():
         return "PT2E quantization needs torchao (pip install torchao)"
-    if path in ("onnxruntime", "onnxruntime_int8"):
+    if path in ONNX_PATHS:
         try:
             import onnxruntime  # noqa: F401
         except ImportError:
@@ -172,7 +176,7 @@ def build_path(
         raise PathUnavailableError(f"path {path}: needs calibration images")
     if path == "eager":
         return InferenceRunner(path, model, model)
-    if path.startswith("onnxruntime"):
+    if path in ONNX_PATHS:
         return _onnx_runner(path, model, example, calibration)
     if path == "channels_last":
         module = to_channels_last(strip_aux(copy.deepcopy(model)))
@@ -198,7 +202,8 @@ def _onnx_runner(path: str, model: nn.Module, example: torch.Tensor,
     files live as long as the session needs them (it holds the model in memory)."""
     with tempfile.TemporaryDirectory() as tmp:
         onnx_path = export_onnx(model, Path(tmp) / "model.onnx", example.cpu())
-        if calibration is not None and needs_calibration(path):
+        if needs_calibration(path):
+            assert calibration is not None  # build_path checks it
             onnx_path = quantize_onnx_int8(onnx_path, Path(tmp) / "model.int8.onnx",
                                            calibration)
         run = onnx_session_runner(onnx_path)

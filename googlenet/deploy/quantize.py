@@ -120,8 +120,8 @@ def quantize_int8(
     merged: the quantizer keeps a concat, and the max pool that reads it, in
     int8 only when every input comes straight from a quantized op, and a merged 1x1's
     split is not one. Merged, googlenet_bn's blocks concatenated and pooled in fp32, with
-    a quantize/dequantize at every branch: 86 img/s at batch 32 here, against 144 img/s
-    with the whole graph in int8 (BENCHMARKS.md).
+    a quantize/dequantize at every branch, and ran at 60% of the unmerged speed
+    (BENCHMARKS.md).
     """
     model = model.eval()
     batches = list(calibration)

@@ -1,8 +1,11 @@
 """``googlenet bench`` and ``googlenet export`` end to end on a tiny model."""
 
+import importlib
 import json
 from contextlib import redirect_stderr
+from pathlib import Path
 
+import pytest
 from safetensors.torch import save_file
 
 from googlenet.cli import main
@@ -129,3 +132,15 @@ def test_bench_reports_a_refused_int8_graph_as_skipped(capsys, monkeypatch):
     rows = {r["path"]: r for r in json.loads(capsys.readouterr().out)["results"]}
     assert "agrees with the quantized one on 10%" in rows["fused"]["skipped"]
     assert rows["eager"]["images_per_s"] > 0
+
+
+@pytest.mark.slow
+def test_int8_anatomy_script_smoke(tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[2]))  # benchmarks/
+    script = importlib.import_module("benchmarks.int8_anatomy")
+    out = tmp_path / "anatomy.json"
+    assert script.main(["--size", "32", "--batch", "2", "--calls", "1", "--out", str(out)]) == 0
+    data = json.loads(out.read_text())
+    for path in ("int8", "fused"):
+        assert 0 < data[path]["conv_ms"] <= data[path]["ms_per_batch"]
+    assert data["logit_distance"]["compiled_vs_quantized"] < 0.05
