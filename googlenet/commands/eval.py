@@ -52,14 +52,14 @@ def _tta(args: argparse.Namespace, cfg: TrainConfig | None) -> TTA | None:
 
 def _split_label(name: str, split: str, root: str | None) -> str:
     """What is evaluated: ``split``, or for an image folder without a ``split``
-    sub-folder, the whole folder, with a warning, since a folder that trained the model
+    sub-folder, "all" of the folder, with a warning, since a folder that trained the model
     then scores its own training images."""
     if has_split(name, split, root):
         return split
     print(f"WARNING: {root} has no '{split}' sub-folder: evaluating every image in it, "
           "which are the training images if this folder trained the model",
           file=sys.stderr, flush=True)
-    return "all images"
+    return "all"
 
 
 def _stem(name: str, split: str, crops: int, checkpoints: list[str],
@@ -89,7 +89,7 @@ def _run(args: argparse.Namespace) -> int:
                                   inference_path=args.path, limit=args.limit, tta=tta)
     out = Path(args.out) if args.out else Path(args.checkpoints[0]).parent
     out.mkdir(parents=True, exist_ok=True)
-    stem = _stem(name, args.split, args.crops, args.checkpoints, tta)
+    stem = _stem(name, split, args.crops, args.checkpoints, tta)
     views = views_label(args.crops, tta)
     (out / f"{stem}.json").write_text(json.dumps(report.as_dict(), indent=1), encoding="utf-8")
     png = plot_confusion(report.confusion, report.classes, out / f"{stem}-confusion.png",

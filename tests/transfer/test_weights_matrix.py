@@ -144,7 +144,7 @@ def test_eval_of_a_folder_without_the_split_says_what_it_scores(files, images, t
                  str(images["flat"]), "--out", str(tmp_path), "--path", "eager"]) == 0
     out, err = capsys.readouterr()
     assert f"WARNING: {images['flat']} has no 'test' sub-folder" in err
-    assert "folder/all images: 8 images" in out
+    assert "folder/all: 8 images" in out and "eval-folder-all-1crop.json" in out
 
 
 @pytest.mark.parametrize("source", [
