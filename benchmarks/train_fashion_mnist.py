@@ -4,15 +4,19 @@ Goal: >= 0.945 test accuracy of the final weights within 60 minutes of wall time
 2 cores, start-up and the final evaluation included (the published GoogLeNet row of the
 Fashion-MNIST benchmark is 0.937). The script
 
-1. times the preset's training step (bf16 + channels_last) against plain fp32 eager NCHW
-   on the same model and batches, interleaved, in this process (``--speed-steps 0``: skip);
-2. trains exactly what ``googlenet train --preset fmnist-fast`` trains (``fit`` on the
+1. trains exactly what ``googlenet train --preset fmnist-fast`` trains (``fit`` on the
    preset's config, report included), evaluating the 10k test images after every epoch
    with 1 crop: that is only to report when 0.937 and 0.945 were first reached;
-3. evaluates the final weights (``last.safetensors``, the EMA average: never an epoch
-   picked by test accuracy) with the preset's flip + translate TTA;
+2. evaluates the final weights (``last.safetensors``, the EMA average: never an epoch
+   picked by test accuracy) with the preset's flip + translate TTA, on the path the run
+   evaluates on (bf16 for this preset, :func:`googlenet.deploy.optimize.eval_path`);
+   the recipe's wall time runs from the start of this process to here;
+3. then times the preset's training step (bf16 + channels_last) against plain fp32
+   eager NCHW on the same model and batches, interleaved, in this process
+   (``--speed-steps 0``: skip). It is a measurement, not part of the recipe: its time
+   counts in ``total_wall_s`` only;
 4. writes JSON: the speeds and their ratio, the per-epoch history, the final accuracy
-   with 1 crop and with TTA, the times to 0.937 and 0.945, and the total wall time.
+   with 1 crop and with TTA, the times to 0.937 and 0.945, and the wall times.
 
     PYTHONPATH=. python benchmarks/train_fashion_mnist.py --seed 0     # the benchmark
     PYTHONPATH=. python benchmarks/train_fashion_mnist.py --epochs 1 --train-limit 6000
@@ -35,6 +39,7 @@ from typing import Any
 
 import torch
 
+from googlenet.deploy.optimize import eval_path
 from googlenet.evaluate import TTA, build_eval_dataset, evaluate_checkpoints
 from googlenet.recipe import ModelRecipe
 from googlenet.report.history import evaluated
@@ -44,6 +49,18 @@ from googlenet.train.throughput import benchmark_training_step
 from googlenet.weights import read_meta
 
 PUBLISHED, TARGET = 0.937, 0.945
+_IMPORTED = time.perf_counter()
+
+
+def seconds_since_start() -> float:
+    """Wall seconds since this process started, the imports of torch included (Linux:
+    from /proc; elsewhere since this module's imports ended)."""
+    try:
+        started = int(Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()[19])
+        uptime = float(Path("/proc/uptime").read_text().split()[0])
+        return uptime - started / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return time.perf_counter() - _IMPORTED
 
 
 def add_recipe_args(p: argparse.ArgumentParser) -> None:
@@ -104,7 +121,7 @@ def final_tta(cfg: TrainConfig, weights: Path) -> dict[str, Any]:
     tta = TTA(cfg.tta, cfg.fill_mode) if cfg.tta else None
     dataset = build_eval_dataset(cfg.dataset, "test", cfg.data, [read_meta(weights)])
     res = evaluate_checkpoints([weights], dataset,
-                               crops=1, inference_path="fused", tta=tta,
+                               crops=1, inference_path=eval_path(cfg.precision), tta=tta,
                                batch_size=cfg.eval_batch_size, limit=cfg.eval_limit)
     return {"views": res.views, "tta": res.tta, "top1": res.top1, "top5": res.top5,
             "eval_s": time.perf_counter() - t0}
@@ -113,18 +130,18 @@ def final_tta(cfg: TrainConfig, weights: Path) -> dict[str, Any]:
 def run(args: argparse.Namespace) -> dict[str, Any]:
     """Measure, train, evaluate; the JSON-ready result (also written to ``args.json``)."""
     torch.set_num_threads(args.threads)
-    wall0 = time.perf_counter()
     cfg = recipe(args)
+    result = fit(cfg, overwrite=True)
+    hist = result.history
+    final = final_tta(cfg, result.run_dir / "last.safetensors")
+    recipe_wall = seconds_since_start()
+    print(f"test accuracy of the final weights, {final['views']}: {final['top1']:.4f}; "
+          f"recipe wall time {recipe_wall / 60:.1f} min", flush=True)
     speed = measure_speed(cfg, args.speed_steps) if args.speed_steps else None
     if speed:
         print(f"training speed: fp32 eager {speed['fp32_eager']:.0f} img/s, bf16+"
               f"channels_last {speed['bf16_channels_last']:.0f} img/s "
               f"({speed['speedup']:.2f}x)", flush=True)
-    result = fit(cfg, overwrite=True)
-    hist = result.history
-    final = final_tta(cfg, result.run_dir / "last.safetensors")
-    print(f"test accuracy of the final weights, {final['views']}: {final['top1']:.4f}",
-          flush=True)
     out = {
         "benchmark": "train_fashion_mnist", "preset": FMNIST_FAST.name,
         "command": " ".join([Path(sys.executable).name, *sys.argv]),
@@ -135,7 +152,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "final_test_acc_1crop": hist[-1]["val_acc"], "final_test_acc_tta": final,
         "reached_published_0937": first_reaching(hist, PUBLISHED),
         "reached_target_0945": first_reaching(hist, TARGET),
-        "train_wall_s": hist[-1]["wall"], "total_wall_s": time.perf_counter() - wall0,
+        "train_wall_s": hist[-1]["wall"], "recipe_wall_s": recipe_wall,
+        "total_wall_s": seconds_since_start(),
         "history": hist, "run_dir": str(result.run_dir),
     }
     path = Path(args.json or f"benchmarks/results/train_fashion_mnist_s{args.seed}.json")
@@ -144,7 +162,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     print(f"final test accuracy {out['final_test_acc_1crop']:.4f} (1 crop), "
           f"{final['top1']:.4f} ({final['views']}); 0.937 reached: "
           f"{out['reached_published_0937']}; 0.945 reached: {out['reached_target_0945']}; "
-          f"total {out['total_wall_s'] / 60:.1f} min; wrote {path}")
+          f"recipe {recipe_wall / 60:.1f} min (with the speed measurement "
+          f"{out['total_wall_s'] / 60:.1f}); wrote {path}")
     return out
 
 

@@ -73,6 +73,7 @@ def finish_run(run_dir: str | os.PathLike[str], data: RunData, cfg: TrainConfig,
                limit: int | None = None) -> Path:
     """Plots, the best checkpoint's confusion matrix and per-class accuracy, report.md and
     report.html (with sample predictions, the most confident mistakes, the diagram)."""
+    from ..deploy.optimize import eval_path
     from ..evaluate.runner import evaluate_predictions
     from ..evaluate.tta import TTA
 
@@ -84,7 +85,7 @@ def finish_run(run_dir: str | os.PathLike[str], data: RunData, cfg: TrainConfig,
     tta = TTA(cfg.tta, cfg.fill_mode) if cfg.tta else None
     ev, probs, targets = evaluate_predictions(
         [best], data.eval, crops=1, batch_size=cfg.eval_batch_size,
-        inference_path="bf16" if cfg.precision == "bf16" else "eager",
+        inference_path=eval_path(cfg.precision),
         limit=limit or cfg.eval_limit, tta=tta)
     (d / "eval.json").write_text(json.dumps(ev.as_dict(), indent=1), encoding="utf-8")
     plot_confusion(ev.confusion, ev.classes, d / "confusion.png",

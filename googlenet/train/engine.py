@@ -17,6 +17,7 @@ from torch.utils.data import Dataset
 from googlenet.data.base import dataset_len
 
 from ..data import cutmix, make_loader, mixup
+from ..deploy.optimize import build_path, eval_path
 from ..errors import TrainingError
 from ..evaluate.metrics import reports_top5
 from ..models.inception_net import InceptionOutputs
@@ -171,27 +172,28 @@ def train_one_epoch(ctx: TrainContext, epoch: int, start_batch: int = 0,
 def evaluate(model: nn.Module, dataset: Dataset[Any], *, input_size: int,
              mean: tuple[float, ...], std: tuple[float, ...], batch_size: int = 512,
              device: torch.device | None = None, precision: str = "fp32",
-             channels_last: bool = False, limit: int | None = None,
-             dist: DistInfo | None = None) -> dict[str, float | None]:
+             limit: int | None = None, dist: DistInfo | None = None) -> dict[str, float | None]:
     """Single-crop loss, top-1 and top-5 accuracy of ``model`` on ``dataset`` (summed over
     ranks, each rank taking every ``world_size``-th image); top-5 is None for 5 classes or
-    fewer, where it would always be 1."""
+    fewer, where it would always be 1.
+
+    ``model`` runs on the inference path of the run's precision
+    (:func:`~googlenet.deploy.optimize.eval_path`): an eval-mode copy, BN folded, so
+    ``model`` itself is left as it is, training mode included."""
     dist = dist or DistInfo()
     device = device or torch.device("cpu")
     n = dataset_len(dataset)
     n = min(n, limit) if limit else n
     indices = torch.arange(n)[dist.rank::dist.world_size]
-    was_training = model.training
-    model.eval()
+    runner = None
     sums = [0.0, 0.0, 0.0, 0.0]
     num_classes = 0
     for images, targets in make_loader(dataset, batch_size, indices=indices):
         x = prepare_eval(images.to(device), input_size, mean, std)
-        if channels_last:
-            x = x.contiguous(memory_format=torch.channels_last)
+        if runner is None:  # the first batch gives the fused graph its example
+            runner = build_path(eval_path(precision), model, x[:2])
         y = targets.to(device)
-        with autocast(precision, device):
-            logits = model(x).float()
+        logits = runner(x)
         num_classes = logits.shape[1]
         k = min(5, num_classes)
         top = logits.topk(k, 1).indices
@@ -199,7 +201,6 @@ def evaluate(model: nn.Module, dataset: Dataset[Any], *, input_size: int,
         sums[1] += float((top[:, 0] == y).sum())
         sums[2] += float((top == y[:, None]).any(1).sum())
         sums[3] += float(y.shape[0])
-    model.train(was_training)
     loss, top1, top5, count = all_reduce_sum(sums, dist, device)
     count = max(count, 1.0)
     return {"loss": loss / count, "acc": top1 / count,

@@ -268,8 +268,7 @@ class Run:
             ev = evaluate(self.eval_model, self.data.eval, input_size=self.data.input_size,
                           mean=self.data.mean, std=self.data.std,
                           batch_size=cfg.eval_batch_size, device=self.device,
-                          precision=cfg.precision, channels_last=cfg.channels_last,
-                          limit=cfg.eval_limit, dist=self.dist)
+                          precision=cfg.precision, limit=cfg.eval_limit, dist=self.dist)
             row.update(val_loss=float(ev["loss"] or 0.0), val_acc=float(ev["acc"] or 0.0))
             if ev["top5"] is not None:  # none for 5 classes or fewer: it would always be 1
                 row["val_top5"] = ev["top5"]
