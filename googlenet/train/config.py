@@ -164,7 +164,8 @@ class TrainConfig:
                   "fill_mode (googlenet eval --tta N); 0: off, and each epoch's evaluation "
                   "is always 1 crop", ge=0)
     # -- speed ------------------------------------------------------------------------
-    precision: str = _f("fp32", "fp32 or bf16 (autocast)", choices=PRECISIONS)
+    precision: str = _f("fp32", "fp32 or bf16 (autocast); the evaluations run the fused "
+                        "inference graph in the same precision", choices=PRECISIONS)
     channels_last: bool = _f(False, "channels_last memory format")
     compile: bool = _f(False, "torch.compile the model")
     device: str = _f("auto", "auto, cpu, cuda or cuda:N")

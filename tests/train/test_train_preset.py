@@ -111,3 +111,15 @@ def test_ablation_script_writes_its_table_between_the_markers(tmp_path, monkeypa
     md.write_text("no markers")
     with pytest.raises(SystemExit, match="no <!-- fmnist-ablation:start -->"):
         script.main(argv)
+
+
+def test_eval_pass_benchmark_times_both_passes_on_the_same_weights(tmp_path, monkeypatch):
+    script = _script("eval_pass", monkeypatch)
+    out = tmp_path / "e.json"
+    assert script.main(["--dataset", "synthetic", "--eval-limit", "64", "--rounds", "2",
+                        "--threads", "1", "--json", str(out)]) == 0
+    data = json.loads(out.read_text())
+    before, now = data["top1"].values()
+    assert [len(s) for s in data["seconds"].values()] == [2, 2] and data["ratio"] > 0
+    # Same weights, both in bf16: the two passes disagree on a few images at most.
+    assert abs(before - now) <= 4 / 64
