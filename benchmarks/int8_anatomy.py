@@ -3,9 +3,11 @@
     PYTHONPATH=. python benchmarks/int8_anatomy.py --out benchmarks/results/int8_anatomy.json
 
 For one model (googlenet_bn, random init, seed 0) at batch 32: each path's time by op
-(``torch.profiler``, 3 calls after warm-up) and the convolutions' sustained rate; and,
-for int8, the logits' distance (relative L2) between fp32, the quantized graph before
-compiling, and the compiled graph. The numbers BENCHMARKS.md quotes for point 4.
+(``torch.profiler``, 3 calls after warm-up; for ``onnxruntime_int8`` onnxruntime's own
+profiler, by node type, with the stem convolution apart from the others) and the
+convolutions' sustained rate; and, for int8, the logits' distance (relative L2) between
+fp32, the quantized graph before compiling, and the compiled graph. The numbers
+BENCHMARKS.md quotes for point 4.
 """
 
 from __future__ import annotations
@@ -13,13 +15,17 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import tempfile
+from collections import defaultdict
 from pathlib import Path
 
 import torch
 from torch.profiler import ProfilerActivity, profile
 
 from googlenet.cost import profile_model
+from googlenet.deploy.export import INPUT_NAME, OUTPUT_NAME, export_onnx
 from googlenet.deploy.fuse import fuse_for_inference
+from googlenet.deploy.onnx_int8 import quantize_onnx_int8
 from googlenet.deploy.optimize import _cl, build_path, to_channels_last
 from googlenet.deploy.quantize import _quantized_graph
 from googlenet.models import create_model
@@ -33,6 +39,46 @@ def _by_op(runner: object, x: torch.Tensor, calls: int) -> dict[str, float]:
         for _ in range(calls):
             runner(x)  # type: ignore[operator]
     return {e.key: e.self_cpu_time_total / 1000 / calls for e in prof.key_averages()}
+
+
+def _ort_by_node(model: torch.nn.Module, x: torch.Tensor, calib: list[torch.Tensor],
+                 calls: int) -> tuple[dict[str, float], list[float]]:
+    """onnxruntime_int8 as the path builds it, profiled by onnxruntime: ms per call of
+    each node type after its graph optimisations, and of each int8 convolution in the
+    order they ran (the first is the stem)."""
+    import onnxruntime as ort
+
+    with tempfile.TemporaryDirectory() as tmp:
+        source = export_onnx(model, Path(tmp) / "m.onnx", x[:2])
+        quantized = quantize_onnx_int8(source, Path(tmp) / "q.onnx", calib)
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = torch.get_num_threads()
+        options.log_severity_level = 3
+        options.enable_profiling = True
+        options.profile_file_prefix = str(Path(tmp) / "profile")
+        session = ort.InferenceSession(str(quantized), options,
+                                       providers=["CPUExecutionProvider"])
+        feed = {INPUT_NAME: x.numpy()}
+        session.run([OUTPUT_NAME], feed)  # warm-up: onnxruntime packs weights on first use
+        session.end_profiling()
+        options.profile_file_prefix = str(Path(tmp) / "timed")
+        session = ort.InferenceSession(str(quantized), options,
+                                       providers=["CPUExecutionProvider"])
+        session.run([OUTPUT_NAME], feed)
+        for _ in range(calls):
+            session.run([OUTPUT_NAME], feed)
+        events = json.loads(Path(session.end_profiling()).read_text())
+    by_type: dict[str, float] = defaultdict(float)
+    convs: dict[str, float] = {}
+    for e in events:
+        if e.get("cat") != "Node" or not e["name"].endswith("_kernel_time"):
+            continue
+        op = e["args"]["op_name"]
+        by_type[op] += e["dur"] / 1000
+        if op == "QLinearConv":
+            convs[e["name"]] = convs.get(e["name"], 0.0) + e["dur"] / 1000
+    n = calls + 1  # the timed session ran calls + 1 times
+    return ({k: v / n for k, v in by_type.items()}, [v / n for v in convs.values()])
 
 
 def _rel(a: torch.Tensor, b: torch.Tensor) -> float:
@@ -73,6 +119,22 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{path}: {total:.0f} ms per batch; convolutions {conv:.0f} ms "
               f"({conv / total:.0%}) at {gop / (conv / 1000):.0f} G(FL)OP/s; "
               + ", ".join(f"{k} {v:.0f} ms" for k, v in top), flush=True)
+    ops, convs = _ort_by_node(model, x, calib, args.calls)
+    total = sum(ops.values())
+    conv_ms, stem_ms = sum(convs), convs[0]
+    stem_gop = 2 * profile_model(model, args.size, 3)[0].macs * args.batch / 1e9
+    others = (gop - stem_gop) / ((conv_ms - stem_ms) / 1000)
+    by_type = dict(sorted(ops.items(), key=lambda kv: -kv[1]))
+    result["onnxruntime_int8"] = {
+        "ms_per_batch": total, "conv_ms": conv_ms, "conv_share": conv_ms / total,
+        "conv_gops_per_s": gop / (conv_ms / 1000), "stem_conv_ms": stem_ms,
+        "stem_gops_per_s": stem_gop / (stem_ms / 1000), "other_convs_gops_per_s": others,
+        "by_node_type_ms": by_type}
+    print(f"onnxruntime_int8: {total:.0f} ms per batch in kernels; int8 convolutions "
+          f"{conv_ms:.0f} ms ({conv_ms / total:.0%}) at {gop / (conv_ms / 1000):.0f} GOP/s "
+          f"(stem {stem_ms:.1f} ms at {stem_gop / (stem_ms / 1000):.0f}, the others at "
+          f"{others:.0f}); " + ", ".join(f"{k} {v:.1f} ms" for k, v in list(by_type.items())[:6]),
+          flush=True)
     fused = to_channels_last(fuse_for_inference(model, x, "int8"))
     reference = _quantized_graph(fused, _cl(x), [_cl(c) for c in calib], ["fc"])
     runner = build_path("int8", model, x, calibration=calib)

@@ -141,6 +141,8 @@ def test_int8_anatomy_script_smoke(tmp_path, monkeypatch):
     out = tmp_path / "anatomy.json"
     assert script.main(["--size", "32", "--batch", "2", "--calls", "1", "--out", str(out)]) == 0
     data = json.loads(out.read_text())
-    for path in ("int8", "fused"):
+    for path in ("int8", "fused", "onnxruntime_int8"):
         assert 0 < data[path]["conv_ms"] <= data[path]["ms_per_batch"]
+    ort = data["onnxruntime_int8"]
+    assert 0 < ort["stem_conv_ms"] < ort["conv_ms"] and ort["by_node_type_ms"]["QLinearConv"] > 0
     assert data["logit_distance"]["compiled_vs_quantized"] < 0.05
