@@ -39,7 +39,7 @@ FMNIST_FAST = Preset(
     {
         "recipe": ModelRecipe("googlenet_mnist", width=0.25),
         "dataset": "fashion-mnist",
-        "epochs": 40, "batch_size": 256, "eval_batch_size": 1000,
+        "epochs": 36, "batch_size": 256, "eval_batch_size": 1000,
         "optimizer": "sgd", "lr": 0.3, "nesterov": True, "weight_decay": 5e-4,
         "schedule": "onecycle", "label_smoothing": 0.1,
         "ema_decay": 0.998, "bn_momentum": 0.4, "bn_bias_lr": 16.0, "whiten_stem": True,
