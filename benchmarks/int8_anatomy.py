@@ -23,7 +23,7 @@ import torch
 from torch.profiler import ProfilerActivity, profile
 
 from googlenet.cost import profile_model
-from googlenet.deploy.export import INPUT_NAME, OUTPUT_NAME, export_onnx
+from googlenet.deploy.export import INPUT_NAME, OUTPUT_NAME, export_onnx, onnx_session
 from googlenet.deploy.fuse import fuse_for_inference
 from googlenet.deploy.onnx_int8 import quantize_onnx_int8
 from googlenet.deploy.optimize import _cl, build_path, to_channels_last
@@ -45,40 +45,30 @@ def _ort_by_node(model: torch.nn.Module, x: torch.Tensor, calib: list[torch.Tens
                  calls: int) -> tuple[dict[str, float], list[float]]:
     """onnxruntime_int8 as the path builds it, profiled by onnxruntime: ms per call of
     each node type after its graph optimisations, and of each int8 convolution in the
-    order they ran (the first is the stem)."""
-    import onnxruntime as ort
-
+    order they ran (the first is the stem). The first run is a warm-up: each node's first
+    event is dropped."""
     with tempfile.TemporaryDirectory() as tmp:
         source = export_onnx(model, Path(tmp) / "m.onnx", x[:2])
         quantized = quantize_onnx_int8(source, Path(tmp) / "q.onnx", calib)
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = torch.get_num_threads()
-        options.log_severity_level = 3
-        options.enable_profiling = True
-        options.profile_file_prefix = str(Path(tmp) / "profile")
-        session = ort.InferenceSession(str(quantized), options,
-                                       providers=["CPUExecutionProvider"])
+        session = onnx_session(quantized, profile_prefix=Path(tmp) / "profile")
         feed = {INPUT_NAME: x.numpy()}
-        session.run([OUTPUT_NAME], feed)  # warm-up: onnxruntime packs weights on first use
-        session.end_profiling()
-        options.profile_file_prefix = str(Path(tmp) / "timed")
-        session = ort.InferenceSession(str(quantized), options,
-                                       providers=["CPUExecutionProvider"])
-        session.run([OUTPUT_NAME], feed)
-        for _ in range(calls):
+        for _ in range(calls + 1):
             session.run([OUTPUT_NAME], feed)
         events = json.loads(Path(session.end_profiling()).read_text())
     by_type: dict[str, float] = defaultdict(float)
     convs: dict[str, float] = {}
+    seen: set[str] = set()
     for e in events:
         if e.get("cat") != "Node" or not e["name"].endswith("_kernel_time"):
             continue
+        if e["name"] not in seen:  # the warm-up run
+            seen.add(e["name"])
+            continue
         op = e["args"]["op_name"]
-        by_type[op] += e["dur"] / 1000
+        by_type[op] += e["dur"] / 1000 / calls
         if op == "QLinearConv":
-            convs[e["name"]] = convs.get(e["name"], 0.0) + e["dur"] / 1000
-    n = calls + 1  # the timed session ran calls + 1 times
-    return ({k: v / n for k, v in by_type.items()}, [v / n for v in convs.values()])
+            convs[e["name"]] = convs.get(e["name"], 0.0) + e["dur"] / 1000 / calls
+    return dict(by_type), list(convs.values())
 
 
 def _rel(a: torch.Tensor, b: torch.Tensor) -> float:

@@ -150,11 +150,12 @@ def read_onnx_metadata(path: str | Path) -> dict[str, str]:
             .metadata_props}
 
 
-def onnx_session_runner(
-    path: str | Path, threads: int | None = None
-) -> Callable[[torch.Tensor], torch.Tensor]:
-    """A function running the ONNX model at ``path`` in onnxruntime on CPU: NCHW float
-    tensor in, float32 logits tensor out."""
+def onnx_session(
+    path: str | Path, threads: int | None = None, *, profile_prefix: str | Path | None = None
+) -> Any:
+    """An onnxruntime CPU session on the ONNX model at ``path`` (``threads``: torch's
+    count by default). ``profile_prefix``: record onnxruntime's per-node profile, written
+    under that prefix by ``session.end_profiling()``."""
     try:
         import onnxruntime as ort
     except ImportError:
@@ -162,10 +163,21 @@ def onnx_session_runner(
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads or torch.get_num_threads()
     options.log_severity_level = 3
+    if profile_prefix is not None:
+        options.enable_profiling = True
+        options.profile_file_prefix = str(profile_prefix)
     try:
-        session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
     except Exception as err:
         raise WeightsError(f"{path}: onnxruntime cannot load it ({type(err).__name__})") from None
+
+
+def onnx_session_runner(
+    path: str | Path, threads: int | None = None
+) -> Callable[[torch.Tensor], torch.Tensor]:
+    """A function running the ONNX model at ``path`` in onnxruntime on CPU: NCHW float
+    tensor in, float32 logits tensor out."""
+    session = onnx_session(path, threads)
 
     def run(images: torch.Tensor) -> torch.Tensor:
         array = images.detach().float().contiguous().cpu().numpy()
