@@ -213,6 +213,17 @@ def test_int8_without_calibration_uses_the_inputs_and_says_so(
     assert torch.equal(torch.cat(calibration_spy).contiguous(), _model_inputs(inputs, weights))
 
 
+@pytest.mark.skipif(unavailable_reason("openvino_int8") is not None,
+                    reason="OpenVINO not installed")
+def test_openvino_int8_end_to_end(photos: Path, weights: Path,
+                                  capsys: pytest.CaptureFixture[str]) -> None:
+    rows, err = _predict_json(capsys, str(photos), "--weights", str(weights), "--path",
+                              "openvino_int8")
+    assert len(rows) == 3 and "inference path: openvino_int8" in err
+    eager, _ = _predict_json(capsys, str(photos), "--weights", str(weights), "--path", "eager")
+    assert [r["top"][0]["label"] for r in rows] == [r["top"][0]["label"] for r in eager]  # type: ignore[index]
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(NO_INT8 is not None, reason=f"int8 unavailable: {NO_INT8}")
 def test_int8_compiled_end_to_end(photos: Path, weights: Path,

@@ -1,10 +1,10 @@
 """Inference paths and ``optimize_for_inference``.
 
 A *path* is one way of running a trained model: the eager fp32 NCHW baseline, the fused
-graph in channels_last, lower precision, Inductor-compiled, int8, onnxruntime. Each builds
-an :class:`InferenceRunner`: NCHW float images in, float32 logits out, whatever happens
-inside. Each path has a tolerance against the eager model (:data:`PATHS`), which the
-tests and ``googlenet bench`` check.
+graph in channels_last, lower precision, Inductor-compiled, int8, onnxruntime,
+OpenVINO. Each builds an :class:`InferenceRunner`: NCHW float images in, float32 logits
+out, whatever happens inside. Each path has a tolerance against the eager model
+(:data:`PATHS`), which the tests and ``googlenet bench`` check.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from ..errors import GoogLeNetError
 from .export import export_onnx, onnx_session_runner
 from .fuse import FuseTarget, fuse_for_inference, strip_aux
 from .onnx_int8 import quantize_onnx_int8
+from .openvino_runner import openvino_available, openvino_runner
 from .quantize import pt2e_available, quantize_int8
 
 Precision = Literal["fp32", "bf16", "fp16", "int8"]
@@ -65,11 +66,13 @@ PATHS: dict[str, PathInfo] = {p.name: p for p in (
     PathInfo("onnxruntime", "fp32", "fused graph exported to ONNX, run by onnxruntime"),
     PathInfo("onnxruntime_int8", "int8", "fused graph exported to ONNX, static int8 (QDQ) "
              "by onnxruntime's quantizer, run by onnxruntime"),
+    PathInfo("openvino", "fp32", "fused graph exported to ONNX, run by OpenVINO"),
+    PathInfo("openvino_int8", "int8", "the onnxruntime_int8 graph (QDQ), run by OpenVINO"),
 )}
 
 
-ONNX_PATHS = ("onnxruntime", "onnxruntime_int8")
-"""The paths that run the ONNX export in onnxruntime."""
+ONNX_PATHS = ("onnxruntime", "onnxruntime_int8", "openvino", "openvino_int8")
+"""The paths that run the ONNX export, in onnxruntime or OpenVINO."""
 
 
 class PathUnavailableError(GoogLeNetError, RuntimeError):
@@ -105,9 +108,11 @@ def unavailable_reason(path: str, device: torch.device | str = "cpu") -> str | N
         return "PT2E quantization needs torchao (pip install torchao)"
     if path in ONNX_PATHS:
         try:
-            import onnxruntime  # noqa: F401
+            import onnxruntime  # noqa: F401  # exports check with it; int8 quantizes with it
         except ImportError:
             return "onnxruntime is not installed"
+    if path.startswith("openvino") and not openvino_available():
+        return "OpenVINO is not installed (pip install 'googlenet[openvino]')"
     return None
 
 
@@ -198,15 +203,16 @@ def build_path(
 
 def _onnx_runner(path: str, model: nn.Module, example: torch.Tensor,
                  calibration: Iterable[torch.Tensor] | None) -> InferenceRunner:
-    """onnxruntime on the exported graph, int8-quantized for ``onnxruntime_int8``; the
-    files live as long as the session needs them (it holds the model in memory)."""
+    """onnxruntime or OpenVINO on the exported graph, int8-quantized (by onnxruntime's
+    quantizer) for the int8 paths; the files live until the runtime has read them."""
     with tempfile.TemporaryDirectory() as tmp:
         onnx_path = export_onnx(model, Path(tmp) / "model.onnx", example.cpu())
         if needs_calibration(path):
             assert calibration is not None  # build_path checks it
             onnx_path = quantize_onnx_int8(onnx_path, Path(tmp) / "model.int8.onnx",
                                            calibration)
-        run = onnx_session_runner(onnx_path)
+        runtime = openvino_runner if path.startswith("openvino") else onnx_session_runner
+        run = runtime(onnx_path)
     return InferenceRunner(path, run)
 
 

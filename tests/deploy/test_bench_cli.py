@@ -143,6 +143,9 @@ def test_int8_anatomy_script_smoke(tmp_path, monkeypatch):
     data = json.loads(out.read_text())
     for path in ("int8", "fused", "onnxruntime_int8"):
         assert 0 < data[path]["conv_ms"] <= data[path]["ms_per_batch"]
-    ort = data["onnxruntime_int8"]
-    assert 0 < ort["stem_conv_ms"] < ort["conv_ms"] and ort["by_node_type_ms"]["QLinearConv"] > 0
+    for name in ("onnxruntime_int8", "onnxruntime_int8_quantizer_only"):
+        ort = data[name]
+        assert 0 < ort["stem_conv_ms"] < ort["conv_ms"]
+        assert ort["by_node_type_ms"]["QLinearConv"] > 0
+        assert 0 <= ort["logits_vs_fp32"]["common_offset_share"] <= 1
     assert data["logit_distance"]["compiled_vs_quantized"] < 0.05

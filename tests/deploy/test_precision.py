@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from googlenet.deploy import build_path, optimize_for_inference, unavailable_reason
-from googlenet.deploy.optimize import PATHS, TOP1_AGREEMENT
+from googlenet.deploy.optimize import FP32_ATOL, PATHS, TOP1_AGREEMENT
 from googlenet.deploy.quantize import quantize_int8
 from googlenet.errors import GoogLeNetError
 from googlenet.models import create_model
@@ -158,3 +158,15 @@ def test_onnxruntime_int8_agrees_with_eager(trained):
     assert agree >= TOP1_AGREEMENT
     with pytest.raises(GoogLeNetError, match="calibration"):
         build_path("onnxruntime_int8", model, x[:2])
+
+
+@pytest.mark.skipif(unavailable_reason("openvino_int8") is not None,
+                    reason="OpenVINO not installed")
+def test_openvino_paths_agree_with_eager(trained):
+    model, x = trained["model"], trained["held_out"]
+    with torch.no_grad():
+        ref = model(x)
+    fp32 = build_path("openvino", model, x[:8])
+    assert float((fp32(x) - ref).abs().max()) <= FP32_ATOL
+    int8 = build_path("openvino_int8", model, x[:8], calibration=trained["calibration"].split(64))
+    assert _agreement(int8(x), ref) >= TOP1_AGREEMENT

@@ -1,0 +1,92 @@
+"""OpenVINO on CPU: the ONNX export (fp32, or the int8 QDQ graph of
+:func:`googlenet.deploy.onnx_int8.quantize_onnx_int8`) compiled by Intel's inference
+runtime.
+
+OpenVINO reads the QDQ pairs onnxruntime's quantizer writes as its own fake-quantize
+nodes and runs the operations between them in int8 (oneDNN's kernels, VNNI on x86). A
+batch is cut
+into one slice per core, each run by its own single-threaded *stream*, side by side;
+batches smaller than that run as one request on all threads. Each slice size is compiled
+once, for that static shape (a fraction of a second).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy
+import torch
+
+from ..errors import WeightsError
+
+MAX_SHAPES = 8
+"""Compiled static shapes kept per runner (a new batch size compiles again)."""
+
+
+def openvino_available() -> bool:
+    try:
+        import openvino  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def openvino_runner(
+    path: str | Path, threads: int | None = None
+) -> Callable[[torch.Tensor], torch.Tensor]:
+    """A function running the ONNX model at ``path`` in OpenVINO on CPU: NCHW float tensor
+    in, float32 logits tensor out. The model is read now; the file may go afterwards."""
+    import openvino
+
+    threads = threads or torch.get_num_threads()
+    core = openvino.Core()
+    try:
+        model = core.read_model(str(path))
+    except Exception as err:  # OpenVINO raises its own RuntimeError subclasses
+        raise WeightsError(f"{path}: OpenVINO cannot read it ({type(err).__name__})") from None
+    compiled: dict[tuple[tuple[int, ...], int], Any] = {}
+
+    def requests(shape: tuple[int, ...], streams: int, count: int) -> list[Any]:
+        """``count`` infer requests of the model compiled for ``shape`` with ``streams``
+        streams (requests are kept with it and reused)."""
+        key = (shape, streams)
+        if key not in compiled:
+            if len(compiled) >= MAX_SHAPES:
+                compiled.clear()
+            static = model.clone()
+            static.reshape(list(shape))
+            # OpenVINO would run float layers in bf16 on a CPU with bf16 instructions; the
+            # fp32 path is held to fp32's tolerance.
+            program = core.compile_model(static, "CPU", {
+                "INFERENCE_NUM_THREADS": threads, "NUM_STREAMS": streams,
+                "INFERENCE_PRECISION_HINT": "f32"})
+            compiled[key] = (program, [])
+        program, pool = compiled[key]
+        while len(pool) < count:
+            pool.append(program.create_infer_request())
+        return pool[:count]  # type: ignore[no-any-return]
+
+    def run(images: torch.Tensor) -> torch.Tensor:
+        array = images.detach().float().contiguous().cpu().numpy()
+        if threads == 1 or len(array) < threads:
+            (request,) = requests(array.shape, 1, 1)
+            return torch.from_numpy(request.infer({0: array})[0].copy())
+        slices = numpy.array_split(array, threads)
+        started = []
+        by_shape: dict[tuple[int, ...], list[Any]] = {}
+        for part in slices:
+            shape = part.shape
+            if shape not in by_shape:
+                count = sum(1 for p in slices if p.shape == shape)
+                by_shape[shape] = requests(shape, threads, count)
+            request = by_shape[shape].pop(0)
+            request.start_async({0: numpy.ascontiguousarray(part)})
+            started.append(request)
+        for request in started:
+            request.wait()
+        return torch.from_numpy(numpy.concatenate(
+            [request.get_output_tensor(0).data for request in started]))
+
+    return run
