@@ -8,23 +8,34 @@ profiler, by node type, with the stem convolution apart from the others, as buil
 as onnxruntime's quantizer alone leaves it) and the convolutions' sustained rate; and,
 for int8, the logits' distance (relative L2) between fp32, the quantized graph before
 compiling, and the compiled graph, and for onnxruntime_int8 how much of its error is
-one offset shared by every image. The numbers BENCHMARKS.md quotes for point 4.
+one offset shared by every image, and its wall time per batch in one session on all
+threads against the path's runner (batch slices side by side). The numbers BENCHMARKS.md
+quotes for point 4.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import sys
 import tempfile
+import time
 from collections import defaultdict
+from functools import partial
 from pathlib import Path
 
 import torch
 from torch.profiler import ProfilerActivity, profile
 
 from googlenet.cost import profile_model
-from googlenet.deploy.export import INPUT_NAME, OUTPUT_NAME, export_onnx, onnx_session
+from googlenet.deploy.export import (
+    INPUT_NAME,
+    OUTPUT_NAME,
+    export_onnx,
+    onnx_session,
+    onnx_session_runner,
+)
 from googlenet.deploy.fuse import fuse_for_inference
 from googlenet.deploy.onnx_int8 import quantize_onnx_int8
 from googlenet.deploy.optimize import _cl, build_path, to_channels_last
@@ -58,6 +69,7 @@ def _ort_by_node(model: torch.nn.Module, x: torch.Tensor, calib: list[torch.Tens
         for _ in range(calls + 1):
             logits = torch.from_numpy(session.run([OUTPUT_NAME], feed)[0])
         events = json.loads(Path(session.end_profiling()).read_text())
+        wall = _whole_vs_slices(quantized, x, calls)
     by_type: dict[str, float] = defaultdict(float)
     convs: dict[str, float] = {}
     seen: set[str] = set()
@@ -71,7 +83,28 @@ def _ort_by_node(model: torch.nn.Module, x: torch.Tensor, calib: list[torch.Tens
         by_type[op] += e["dur"] / 1000 / calls
         if op == "QLinearConv":
             convs[e["name"]] = convs.get(e["name"], 0.0) + e["dur"] / 1000 / calls
-    return dict(by_type), list(convs.values()), logits
+    return {**by_type, **wall}, list(convs.values()), logits
+
+
+def _whole_vs_slices(path: Path, x: torch.Tensor, calls: int) -> dict[str, float]:
+    """Wall ms per batch: one session on all threads, against the path's runner (a
+    single-threaded session per thread, each on a slice of the batch, side by side).
+    Median over ``calls`` rounds after a warm-up one; each round runs each way 4 times in
+    a row and drops the first, which pays for the other way's threads still spinning
+    (onnxruntime's pool spins a while after each run)."""
+    whole = onnx_session(path)
+    feed = {INPUT_NAME: x.numpy()}
+    runners = {"wall_one_session": lambda: whole.run([OUTPUT_NAME], feed),
+               "wall_slices_side_by_side": partial(onnx_session_runner(path), x)}
+    times: dict[str, list[float]] = {name: [] for name in runners}
+    for round_ in range(calls + 1):
+        for name, run in runners.items():
+            for call in range(4):
+                start = time.perf_counter()
+                run()
+                if round_ and call:
+                    times[name].append((time.perf_counter() - start) * 1000)
+    return {name: statistics.median(ms) for name, ms in times.items()}
 
 
 def _rel(a: torch.Tensor, b: torch.Tensor) -> float:
@@ -130,6 +163,7 @@ def main(argv: list[str] | None = None) -> int:
                           ("onnxruntime_int8_quantizer_only",
                            {"share_scales": False, "correct_bias": False})):
         ops, convs, logits = _ort_by_node(model, x, calib, args.calls, **options)
+        wall = {k: ops.pop(k) for k in ("wall_one_session", "wall_slices_side_by_side")}
         total = sum(ops.values())
         conv_ms, stem_ms = sum(convs), convs[0]
         stem_gop = 2 * profile_model(model, args.size, 3)[0].macs * args.batch / 1e9
@@ -139,13 +173,15 @@ def main(argv: list[str] | None = None) -> int:
             "ms_per_batch": total, "conv_ms": conv_ms, "conv_share": conv_ms / total,
             "conv_gops_per_s": gop / (conv_ms / 1000), "stem_conv_ms": stem_ms,
             "stem_gops_per_s": stem_gop / (stem_ms / 1000), "other_convs_gops_per_s": others,
-            "by_node_type_ms": by_type, "logits_vs_fp32": _logit_error(logits, fp32)}
+            "by_node_type_ms": by_type, "logits_vs_fp32": _logit_error(logits, fp32),
+            "wall_ms_per_batch": wall}
         print(f"{name}: {total:.0f} ms per batch in kernels; int8 convolutions "
               f"{conv_ms:.0f} ms ({conv_ms / total:.0%}) at {gop / (conv_ms / 1000):.0f} "
               f"GOP/s (stem {stem_ms:.1f} ms at {stem_gop / (stem_ms / 1000):.0f}, the "
               f"others at {others:.0f}); "
               + ", ".join(f"{k} {v:.1f} ms" for k, v in list(by_type.items())[:6])
-              + "; logits vs fp32: " + json.dumps(result[name]["logits_vs_fp32"]), flush=True)
+              + "; logits vs fp32: " + json.dumps(result[name]["logits_vs_fp32"])
+              + "; wall ms per batch: " + json.dumps(wall), flush=True)
     fused = to_channels_last(fuse_for_inference(model, x, "int8"))
     reference = _quantized_graph(fused, _cl(x), [_cl(c) for c in calib], ["fc"])
     runner = build_path("int8", model, x, calibration=calib)

@@ -186,10 +186,10 @@ def onnx_session_runner(
     A batch of at least ``threads`` images is cut into ``threads`` slices, each run by
     its own single-threaded session, side by side (onnxruntime releases the GIL). One
     session on all threads waits for its slowest thread after every node, and the
-    pools, concats and small convolutions of an Inception block split poorly: googlenet_bn
-    int8 runs 1.1x as fast this way at batch 32 on 2 cores
-    (``benchmarks/inference.py``). Smaller batches, batch-1 latency first, use one
-    session on all threads. Each session holds its own copy of the packed weights."""
+    pools, concats and small convolutions of an Inception block split poorly
+    (``benchmarks/int8_anatomy.py`` times both ways). Smaller batches, batch-1 latency
+    first, use one session on all threads. Each session holds its own copy of the packed
+    weights."""
     threads = threads or torch.get_num_threads()
     whole = onnx_session(path, threads)
     content = Path(path).read_bytes() if threads > 1 else None  # callers may delete it

@@ -148,4 +148,5 @@ def test_int8_anatomy_script_smoke(tmp_path, monkeypatch):
         assert 0 < ort["stem_conv_ms"] < ort["conv_ms"]
         assert ort["by_node_type_ms"]["QLinearConv"] > 0
         assert 0 <= ort["logits_vs_fp32"]["common_offset_share"] <= 1
+        assert all(ms > 0 for ms in ort["wall_ms_per_batch"].values())
     assert data["logit_distance"]["compiled_vs_quantized"] < 0.05
