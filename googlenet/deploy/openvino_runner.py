@@ -12,7 +12,10 @@ once, for that static shape (a fraction of a second).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import ctypes
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +26,31 @@ from ..errors import WeightsError
 
 MAX_SHAPES = 8
 """Compiled static shapes kept per runner (a new batch size compiles again)."""
+
+
+class _SignalStack(ctypes.Structure):
+    _fields_ = [("sp", ctypes.c_void_p), ("flags", ctypes.c_int), ("size", ctypes.c_size_t)]
+
+
+@contextmanager
+def _calling_thread_signal_stack() -> Iterator[None]:
+    """Put back the calling thread's alternate signal stack after OpenVINO code.
+
+    OpenVINO 2026.4 installs a small alternate signal stack on a thread that runs
+    inference and puts back the one it found when the objects go. Two runners torn down
+    in another order than they were made leave the thread with a freed stack, and the
+    next signal handled on it (Python's handlers run on it: SA_ONSTACK), a Ctrl-C for
+    instance, crashed the process. Outside its own calls OpenVINO needs no such stack."""
+    if sys.platform != "linux":
+        yield
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    saved = _SignalStack()
+    libc.sigaltstack(None, ctypes.byref(saved))
+    try:
+        yield
+    finally:
+        libc.sigaltstack(ctypes.byref(saved), None)
 
 
 def openvino_available() -> bool:
@@ -43,10 +71,11 @@ def openvino_runner(
     threads = threads or torch.get_num_threads()
     core = openvino.Core()
     try:
-        model = core.read_model(str(path))
+        with _calling_thread_signal_stack():
+            model = core.read_model(str(path))
     except Exception as err:  # OpenVINO raises its own RuntimeError subclasses
         raise WeightsError(f"{path}: OpenVINO cannot read it ({type(err).__name__})") from None
-    compiled: dict[tuple[tuple[int, ...], int], Any] = {}
+    compiled: dict[tuple[tuple[int, ...], int], tuple[Any, list[Any]]] = {}
 
     def requests(shape: tuple[int, ...], streams: int, count: int) -> list[Any]:
         """``count`` infer requests of the model compiled for ``shape`` with ``streams``
@@ -66,10 +95,13 @@ def openvino_runner(
         program, pool = compiled[key]
         while len(pool) < count:
             pool.append(program.create_infer_request())
-        return pool[:count]  # type: ignore[no-any-return]
+        return pool[:count]
 
     def run(images: torch.Tensor) -> torch.Tensor:
-        array = images.detach().float().contiguous().cpu().numpy()
+        with _calling_thread_signal_stack():
+            return run_slices(images.detach().float().contiguous().cpu().numpy())
+
+    def run_slices(array: numpy.ndarray) -> torch.Tensor:
         if threads == 1 or len(array) < threads:
             (request,) = requests(array.shape, 1, 1)
             return torch.from_numpy(request.infer({0: array})[0].copy())

@@ -3,6 +3,11 @@ the runner that splits a batch across single-threaded sessions."""
 
 from __future__ import annotations
 
+import ctypes
+import gc
+import signal
+import sys
+
 import numpy
 import onnx
 import pytest
@@ -156,3 +161,34 @@ def test_openvino_cannot_read_a_broken_file(tmp_path):
     bad.write_bytes(b"not an onnx model")
     with pytest.raises(WeightsError, match="bad.onnx: OpenVINO cannot read it"):
         openvino_runner(bad)
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="sigaltstack is read through libc")
+def test_openvino_runners_leave_the_signal_stack_as_they_found_it(relu_net):
+    # OpenVINO installs an alternate signal stack on the inferring thread and puts the one
+    # it found back when its objects go; runners dropped in the order they were made left
+    # a freed stack behind, and the next Ctrl-C (raised here) crashed the process.
+    if not openvino_available():
+        pytest.skip("OpenVINO not installed")
+    from googlenet.deploy.openvino_runner import _SignalStack
+
+    libc = ctypes.CDLL(None)
+
+    def stack() -> tuple[int, int]:
+        found = _SignalStack()
+        libc.sigaltstack(None, ctypes.byref(found))
+        return (found.sp or 0) if not found.flags & 2 else 0, found.flags & 2
+
+    before = stack()
+    first = openvino_runner(relu_net["target"], threads=2)
+    second = openvino_runner(relu_net["target"], threads=2)
+    for run in (first, second):
+        run(relu_net["held_out"])
+        assert stack() == before
+    del first
+    gc.collect()
+    del second
+    gc.collect()
+    assert stack() == before
+    with pytest.raises(KeyboardInterrupt):
+        signal.raise_signal(signal.SIGINT)
