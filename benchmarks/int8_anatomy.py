@@ -54,13 +54,14 @@ def _by_op(runner: object, x: torch.Tensor, calls: int) -> dict[str, float]:
 
 
 def _ort_by_node(model: torch.nn.Module, x: torch.Tensor, calib: list[torch.Tensor],
-                 calls: int, **options: bool) -> tuple[dict[str, float], list[float],
-                                                      torch.Tensor]:
+                 calls: int, **options: bool
+                 ) -> tuple[dict[str, float], list[float], torch.Tensor, dict[str, float]]:
     """onnxruntime_int8 as the path builds it (``options``: those of
     :func:`quantize_onnx_int8`), profiled by onnxruntime in one session on all threads:
     ms per call of each node type after its graph optimisations, of each int8
-    convolution in the order they ran (the first is the stem), and the logits. The first
-    run is a warm-up: each node's first event is dropped."""
+    convolution in the order they ran (the first is the stem), the logits, and
+    :func:`_whole_vs_slices`. The first run is a warm-up: each node's first event is
+    dropped."""
     with tempfile.TemporaryDirectory() as tmp:
         source = export_onnx(model, Path(tmp) / "m.onnx", x[:2])
         quantized = quantize_onnx_int8(source, Path(tmp) / "q.onnx", calib, **options)
@@ -83,7 +84,7 @@ def _ort_by_node(model: torch.nn.Module, x: torch.Tensor, calib: list[torch.Tens
         by_type[op] += e["dur"] / 1000 / calls
         if op == "QLinearConv":
             convs[e["name"]] = convs.get(e["name"], 0.0) + e["dur"] / 1000 / calls
-    return {**by_type, **wall}, list(convs.values()), logits
+    return dict(by_type), list(convs.values()), logits, wall
 
 
 def _whole_vs_slices(path: Path, x: torch.Tensor, calls: int) -> dict[str, float]:
@@ -162,8 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     for name, options in (("onnxruntime_int8", {}),
                           ("onnxruntime_int8_quantizer_only",
                            {"share_scales": False, "correct_bias": False})):
-        ops, convs, logits = _ort_by_node(model, x, calib, args.calls, **options)
-        wall = {k: ops.pop(k) for k in ("wall_one_session", "wall_slices_side_by_side")}
+        ops, convs, logits, wall = _ort_by_node(model, x, calib, args.calls, **options)
         total = sum(ops.values())
         conv_ms, stem_ms = sum(convs), convs[0]
         stem_gop = 2 * profile_model(model, args.size, 3)[0].macs * args.batch / 1e9

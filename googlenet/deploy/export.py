@@ -177,38 +177,45 @@ def onnx_session(
         raise WeightsError(f"{path}: onnxruntime cannot load it ({type(err).__name__})") from None
 
 
+def batch_slices(images: torch.Tensor, threads: int) -> list[numpy.ndarray]:
+    """``images`` as float32 NCHW arrays for the runtimes' runners: one slice per thread
+    when the batch has at least ``threads`` images, else the whole batch as one.
+
+    The onnxruntime and OpenVINO runners run each slice single-threaded, side by side.
+    One session on all threads waits for its slowest thread after every node, and the
+    pools, concats and small convolutions of an Inception block split poorly
+    (``benchmarks/int8_anatomy.py`` times both ways); a batch smaller than the thread
+    count, batch-1 latency first, runs as one on all threads."""
+    array = images.detach().float().contiguous().cpu().numpy()
+    if threads == 1 or len(array) < threads:
+        return [array]
+    return [numpy.ascontiguousarray(part) for part in numpy.array_split(array, threads)]
+
+
 def onnx_session_runner(
     path: str | Path, threads: int | None = None
 ) -> Callable[[torch.Tensor], torch.Tensor]:
     """A function running the ONNX model at ``path`` in onnxruntime on CPU: NCHW float
-    tensor in, float32 logits tensor out.
-
-    A batch of at least ``threads`` images is cut into ``threads`` slices, each run by
-    its own single-threaded session, side by side (onnxruntime releases the GIL). One
-    session on all threads waits for its slowest thread after every node, and the
-    pools, concats and small convolutions of an Inception block split poorly
-    (``benchmarks/int8_anatomy.py`` times both ways). Smaller batches, batch-1 latency
-    first, use one session on all threads. Each session holds its own copy of the packed
-    weights."""
+    tensor in, float32 logits tensor out. Slices of a batch (:func:`batch_slices`) run
+    in single-threaded sessions, one per thread, each holding its own packed weights."""
     threads = threads or torch.get_num_threads()
     whole = onnx_session(path, threads)
     content = Path(path).read_bytes() if threads > 1 else None  # callers may delete it
     slices: list[Any] = []  # the single-threaded sessions, made at the first large batch
     pool: ThreadPoolExecutor | None = None
 
-    def run_one(session: Any, images: torch.Tensor) -> Any:
-        array = images.detach().float().contiguous().cpu().numpy()
+    def run_one(session: Any, array: numpy.ndarray) -> Any:
         return session.run([OUTPUT_NAME], {INPUT_NAME: array})[0]
 
     def run(images: torch.Tensor) -> torch.Tensor:
         nonlocal pool
-        if threads == 1 or images.shape[0] < threads:
-            return torch.from_numpy(run_one(whole, images))
+        parts = batch_slices(images, threads)
+        if len(parts) == 1:
+            return torch.from_numpy(run_one(whole, parts[0]))
         if pool is None:
             slices.extend(onnx_session(path, 1, content=content) for _ in range(threads))
             pool = ThreadPoolExecutor(threads, thread_name_prefix="onnxruntime")
-        parts = pool.map(run_one, slices, images.tensor_split(threads))
-        return torch.from_numpy(numpy.concatenate(list(parts)))
+        return torch.from_numpy(numpy.concatenate(list(pool.map(run_one, slices, parts))))
 
     return run
 

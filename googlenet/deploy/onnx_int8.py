@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy
 import torch
@@ -29,20 +30,19 @@ import torch
 from ..errors import GoogLeNetError
 from .export import INPUT_NAME, OUTPUT_NAME, onnx_session
 
+if TYPE_CHECKING:
+    import onnx
+
+
+def _graph_nodes(path: Path) -> list[onnx.NodeProto]:
+    import onnx
+
+    return list(onnx.load(str(path), load_external_data=False).graph.node)
+
 
 def _classifier_nodes(path: Path) -> list[str]:
     """The name of the graph's last Gemm/MatMul node (the classifier), if any."""
-    import onnx
-
-    graph = onnx.load(str(path), load_external_data=False).graph
-    return [n.name for n in graph.node if n.op_type in ("Gemm", "MatMul")][-1:]
-
-
-def _has_op(path: Path, op_type: str) -> bool:
-    import onnx
-
-    graph = onnx.load(str(path), load_external_data=False).graph
-    return any(n.op_type == op_type for n in graph.node)
+    return [n.name for n in _graph_nodes(path) if n.op_type in ("Gemm", "MatMul")][-1:]
 
 
 def quantize_onnx_int8(source: str | Path, target: str | Path,
@@ -83,7 +83,7 @@ def quantize_onnx_int8(source: str | Path, target: str | Path,
                         nodes_to_exclude=_classifier_nodes(prepared))
     finally:
         prepared.unlink(missing_ok=True)
-    if share_scales and not _has_op(source, "Clip"):
+    if share_scales and not any(n.op_type == "Clip" for n in _graph_nodes(source)):
         share_concat_scales(target)
     if correct_bias:
         correct_classifier_bias(source, target, batches)

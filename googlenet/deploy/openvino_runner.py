@@ -3,17 +3,17 @@
 runtime.
 
 OpenVINO reads the QDQ pairs onnxruntime's quantizer writes as its own fake-quantize
-nodes and runs the operations between them in int8 (oneDNN's kernels, VNNI on x86). A
-batch is cut
-into one slice per core, each run by its own single-threaded *stream*, side by side;
-batches smaller than that run as one request on all threads. Each slice size is compiled
-once, for that static shape (a fraction of a second).
+nodes and runs the operations between them in int8 (oneDNN's kernels, VNNI on x86). The
+slices of a batch (:func:`googlenet.deploy.export.batch_slices`) run in single-threaded
+*streams*, side by side; a batch too small to slice runs as one request on all threads.
+Each slice size is compiled once, for that static shape (a fraction of a second).
 """
 
 from __future__ import annotations
 
 import ctypes
 import sys
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,6 +23,7 @@ import numpy
 import torch
 
 from ..errors import WeightsError
+from .export import batch_slices
 
 MAX_SHAPES = 8
 """Compiled static shapes kept per runner (a new batch size compiles again)."""
@@ -98,27 +99,19 @@ def openvino_runner(
         return pool[:count]
 
     def run(images: torch.Tensor) -> torch.Tensor:
+        parts = batch_slices(images, threads)
         with _calling_thread_signal_stack():
-            return run_slices(images.detach().float().contiguous().cpu().numpy())
-
-    def run_slices(array: numpy.ndarray) -> torch.Tensor:
-        if threads == 1 or len(array) < threads:
-            (request,) = requests(array.shape, 1, 1)
-            return torch.from_numpy(request.infer({0: array})[0].copy())
-        slices = numpy.array_split(array, threads)
-        started = []
-        by_shape: dict[tuple[int, ...], list[Any]] = {}
-        for part in slices:
-            shape = part.shape
-            if shape not in by_shape:
-                count = sum(1 for p in slices if p.shape == shape)
-                by_shape[shape] = requests(shape, threads, count)
-            request = by_shape[shape].pop(0)
-            request.start_async({0: numpy.ascontiguousarray(part)})
-            started.append(request)
-        for request in started:
-            request.wait()
-        return torch.from_numpy(numpy.concatenate(
-            [request.get_output_tensor(0).data for request in started]))
+            if len(parts) == 1:
+                (request,) = requests(parts[0].shape, 1, 1)
+                return torch.from_numpy(request.infer({0: parts[0]})[0].copy())
+            free = {shape: requests(shape, threads, count)
+                    for shape, count in Counter(p.shape for p in parts).items()}
+            started = [free[p.shape].pop() for p in parts]
+            for request, part in zip(started, parts, strict=True):
+                request.start_async({0: part})
+            for request in started:
+                request.wait()
+            return torch.from_numpy(numpy.concatenate(
+                [request.get_output_tensor(0).data for request in started]))
 
     return run
