@@ -25,6 +25,7 @@ from .fuse import FuseTarget, fuse_for_inference, strip_aux
 from .onnx_int8 import quantize_onnx_int8
 from .openvino_runner import openvino_available, openvino_runner
 from .quantize import pt2e_available, quantize_int8
+from .winograd import use_winograd, winograd_unavailable_reason
 
 Precision = Literal["fp32", "bf16", "fp16", "int8"]
 
@@ -54,6 +55,8 @@ PATHS: dict[str, PathInfo] = {p.name: p for p in (
     PathInfo("eager", "fp32", "the model as trained: eager, fp32, NCHW (the baseline)"),
     PathInfo("channels_last", "fp32", "the model as trained, channels_last"),
     PathInfo("fused", "fp32", "BN folded, Inception 1x1s merged, LRN as matmul, channels_last"),
+    PathInfo("winograd", "fp32", "fused, 3x3 convolutions by Winograd F(4x4,3x3) in this "
+             "package's AVX-512 kernel (built with the C compiler on first use)"),
     PathInfo("bf16", "bf16", "fused, bf16 weights and activations"),
     PathInfo("fp16", "fp16", "fused, fp16 weights and activations (CUDA)"),
     PathInfo("compiled", "fp32", "fused, torch.compile with freezing", compiled=True),
@@ -102,7 +105,7 @@ def unavailable_reason(path: str, device: torch.device | str = "cpu") -> str | N
         return "fp16 is for CUDA (CPU fp16 convolutions are slow)"
     if info.precision == "bf16" and not cuda and not torch.cpu._is_avx512_bf16_supported():
         return "this CPU has no bf16 instructions"
-    if (path == "int8" or path in ONNX_PATHS) and cuda:
+    if (path in ("int8", "winograd") or path in ONNX_PATHS) and cuda:
         return f"{path} runs on CPU here"
     if path == "int8" and not pt2e_available():
         return "PT2E quantization needs torchao (pip install torchao)"
@@ -113,6 +116,8 @@ def unavailable_reason(path: str, device: torch.device | str = "cpu") -> str | N
             return "onnxruntime is not installed"
     if path.startswith("openvino") and not openvino_available():
         return "OpenVINO is not installed (pip install 'googlenet[openvino]')"
+    if path == "winograd":
+        return winograd_unavailable_reason()
     return None
 
 
@@ -192,7 +197,9 @@ def build_path(
     dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(PATHS[path].precision)
     if dtype is not None:
         fused = fused.to(dtype)
-    if path in ("fused", "bf16", "fp16"):
+    if path == "winograd":
+        use_winograd(fused)
+    if path in ("fused", "winograd", "bf16", "fp16"):
         return _module_runner(path, fused, dtype)
     if path in ("compiled", "compiled_bf16", "compiled_fp16"):
         return _module_runner(path, compile_frozen(fused), dtype)

@@ -1,0 +1,198 @@
+"""Winograd F(4x4, 3x3) convolutions for the ``winograd`` inference path (fp32, CPU).
+
+Two thirds of googlenet_bn's multiply-adds are 3x3 stride-1 convolutions. oneDNN runs
+them directly; F(4x4, 3x3) needs a quarter of the multiplies (36 per 4x4 output tile
+and channel pair instead of 144). The kernel is C with AVX-512 intrinsics
+(``winograd_f43.c``, beside this file), built with the machine's C compiler on first use
+and kept in ``~/.cache/googlenet/kernels``; why it does the matrix products itself is
+said at the top of the C file. Where it cannot run (no compiler, no AVX-512, not x86-64)
+:func:`winograd_unavailable_reason` says why, and the path is unavailable.
+
+Accuracy: the transforms' rounding moves a layer's output by ~1e-6 of its norm
+(``tests/deploy/test_winograd.py`` checks layers and whole networks against oneDNN).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import functools
+import hashlib
+import os
+import platform
+import shutil
+import subprocess
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from ..data.idx import cache_dir
+from ..layers import ConvNormAct
+from ..weights._atomic import atomic_path
+from .fuse import OneDNNConvReLU
+
+SOURCE = Path(__file__).with_name("winograd_f43.c")
+CFLAGS = ("-O3", "-mavx512f", "-mfma", "-mtune=native", "-fopenmp", "-shared", "-fPIC")
+BLOCK_BYTES = 640 * 1024
+"""What a block of tiles may take in transformed input and products (36 x tiles x
+(C + K) floats): about half of a core's L2 (1 MB here) so that the block stays there
+through all three stages. Over it, GoogLeNet's widest 3x3s (160->320 at 14x14) ran at
+~60% of their speed with a 16-tile block."""
+
+
+def tile_block(c: int, k: int) -> int:
+    """Tiles per block for ``c`` input and ``k`` output channels: a multiple of 8 (the
+    kernel's register block) from 8 to 32, within :data:`BLOCK_BYTES`."""
+    fit = BLOCK_BYTES // (36 * 4 * (c + k))
+    return max(8, min(32, fit // 8 * 8))
+
+
+# G, the weight transform of F(4x4, 3x3) (Lavin & Gray, 2015), for U = G g G^T.
+_G = ((1 / 4, 0, 0), (-1 / 6, -1 / 6, -1 / 6), (-1 / 6, 1 / 6, -1 / 6),
+      (1 / 24, 1 / 12, 1 / 6), (1 / 24, -1 / 12, 1 / 6), (0, 0, 1))
+
+_P, _INT, _LONG = ctypes.c_void_p, ctypes.c_int, ctypes.c_long
+
+
+@functools.cache
+def _kernel() -> ctypes.CDLL | str:
+    """The built kernel library, or why there is none (a one-line reason)."""
+    if platform.machine().lower() not in ("x86_64", "amd64"):
+        return "its kernel is for x86-64 CPUs"
+    compiler = os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc")
+    if not compiler:
+        return "building its kernel needs a C compiler (cc); none was found"
+    source = SOURCE.read_bytes()
+    key = hashlib.sha256(source + " ".join((compiler, *CFLAGS)).encode()).hexdigest()[:16]
+    library = cache_dir("kernels") / f"winograd_f43-{key}.so"
+    if not library.is_file():
+        library.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            with atomic_path(library, suffix=".so") as tmp:
+                built = subprocess.run([compiler, *CFLAGS, "-o", str(tmp), str(SOURCE)],
+                                       capture_output=True, text=True, check=False)
+                if built.returncode:
+                    raise OSError((built.stderr.strip().splitlines() or ["no message"])[0])
+        except OSError as err:
+            return f"building its kernel with {compiler} failed: {err.strerror or err}"
+    lib = ctypes.CDLL(str(library))
+    if not lib.winograd_cpu_supported():
+        return "its kernel needs a CPU with AVX-512"
+    lib.winograd_f43.argtypes = [_P, _P, _P, _P, _P, _INT, _INT, _INT, _INT, _INT, _INT,
+                                 _INT, _LONG, _LONG, _INT, _INT]
+    lib.winograd_f43.restype = None
+    lib.winograd_work_floats.argtypes = [_INT, _INT, _INT]
+    lib.winograd_work_floats.restype = _LONG
+    return lib
+
+
+def winograd_unavailable_reason() -> str | None:
+    """Why the Winograd kernel cannot run here, or None if it can (builds it if needed)."""
+    kernel = _kernel()
+    return kernel if isinstance(kernel, str) else None
+
+
+def _library() -> ctypes.CDLL:
+    kernel = _kernel()
+    if isinstance(kernel, str):
+        raise RuntimeError(f"Winograd convolution unavailable: {kernel}")
+    return kernel
+
+
+def supports(conv: nn.Conv2d) -> bool:
+    """Whether the kernel computes ``conv``: 3x3, stride 1, no dilation, one group, zero
+    padding of 0 or 1 on every side, output channels a multiple of 16."""
+    return (conv.kernel_size == (3, 3) and conv.stride == (1, 1) and conv.dilation == (1, 1)
+            and conv.groups == 1 and conv.padding in ((0, 0), (1, 1))
+            and conv.padding_mode == "zeros" and conv.out_channels % 16 == 0)
+
+
+@torch.no_grad()
+def transform_weights(weight: torch.Tensor) -> torch.Tensor:
+    """G g G^T for every (output, input) channel pair of a [K, C, 3, 3] weight, laid out
+    [36, C, K] as the kernel reads it (computed in float64, stored as float32)."""
+    g = torch.tensor(_G, dtype=torch.float64)
+    u = torch.einsum("ai,kcij,bj->abck", g, weight.double().cpu(), g)
+    return u.reshape(36, weight.shape[1], weight.shape[0]).float().contiguous()
+
+
+def conv3x3(x: torch.Tensor, transformed: torch.Tensor, bias: torch.Tensor | None,
+            padding: int, relu: bool, threads: int | None = None) -> torch.Tensor:
+    """A 3x3 stride-1 convolution of the fp32 CPU batch ``x`` (NCHW shape, any memory
+    format) with weights from :func:`transform_weights`; returns channels_last."""
+    lib = _library()
+    n, c, h, w = x.shape
+    k = transformed.shape[2]
+    if transformed.shape != (36, c, k) or k % 16:
+        raise ValueError(f"Winograd weights {tuple(transformed.shape)} do not fit input "
+                         f"{tuple(x.shape)} (need [36, {c}, K], K a multiple of 16)")
+    if not _pixel_major(x):
+        x = x.contiguous(memory_format=torch.channels_last)
+    oh, ow = h + 2 * padding - 2, w + 2 * padding - 2
+    y = torch.empty((n, k, oh, ow), memory_format=torch.channels_last)
+    tiles = n * -(-oh // 4) * -(-ow // 4)
+    block = tile_block(c, k)
+    threads = max(1, min(threads or torch.get_num_threads(), -(-tiles // block)))
+    work = torch.empty(threads * lib.winograd_work_floats(c, k, block))
+    bias = bias.contiguous() if bias is not None else None  # kept alive through the call
+    lib.winograd_f43(x.data_ptr(), transformed.data_ptr(),
+                     bias.data_ptr() if bias is not None else None, y.data_ptr(),
+                     work.data_ptr(), n, h, w, c, k, padding, int(relu), x.stride(3), k,
+                     block, threads)
+    return y
+
+
+def _pixel_major(x: torch.Tensor) -> bool:
+    """Whether ``x`` is NHWC in memory with pixels a fixed stride apart: a channels_last
+    tensor or a channel slice of one (one branch of a merged 1x1's output), which the
+    kernel reads in place. Copying such a slice cost as much as the convolution."""
+    n, c, h, w = x.shape
+    pixel = x.stride(3)
+    return x.stride(1) == 1 and pixel >= c and x.stride(2) == w * pixel \
+        and (n == 1 or x.stride(0) == h * w * pixel)
+
+
+class WinogradConv2d(nn.Module):
+    """``conv(x)``, or ``relu(conv(x))``, by :func:`conv3x3` for fp32 CPU inference.
+
+    Elsewhere (autograd, CUDA, other dtypes, tracers) it runs the plain convolution it
+    was made from, which it keeps.
+    """
+
+    transformed: torch.Tensor
+
+    def __init__(self, conv: nn.Conv2d, relu: bool) -> None:
+        super().__init__()
+        if not supports(conv):
+            raise ValueError(f"the Winograd kernel cannot compute {conv}")
+        self.conv = conv
+        self.relu = relu
+        self.padding = int(conv.padding[0])
+        self.register_buffer("transformed", transform_weights(conv.weight), persistent=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        c = self.conv
+        if x.device.type != "cpu" or x.dtype != torch.float32 or torch.compiler.is_compiling() \
+                or (torch.is_grad_enabled() and (x.requires_grad or c.weight.requires_grad)):
+            out: torch.Tensor = c(x)
+            return torch.relu(out) if self.relu else out
+        bias = c.bias.detach() if c.bias is not None else None
+        return conv3x3(x, self.transformed, bias, self.padding, self.relu)
+
+
+def use_winograd(model: nn.Module) -> int:
+    """Run every 3x3 convolution of ``model``'s BN-folded units (after
+    :func:`~googlenet.deploy.fuse.fuse_for_inference`) that the kernel supports through
+    it, in place; returns how many it replaced."""
+    replaced = 0
+    for m in model.modules():
+        if not isinstance(m, ConvNormAct) or m.bn is not None:
+            continue
+        if isinstance(m.conv, OneDNNConvReLU) and supports(m.conv.conv):
+            m.conv = WinogradConv2d(m.conv.conv, relu=True)  # type: ignore[assignment]  # ConvNormAct only calls its conv
+        elif isinstance(m.conv, nn.Conv2d) and m.act is None and supports(m.conv):
+            m.conv = WinogradConv2d(m.conv, relu=False)  # type: ignore[assignment]  # as above
+        else:
+            continue
+        replaced += 1
+    return replaced

@@ -1,0 +1,258 @@
+/*
+ * Winograd F(4x4, 3x3) convolution for the CPU: fp32, NHWC, AVX-512.
+ *
+ * Why it exists: two thirds of googlenet_bn's multiply-adds are 3x3 stride-1
+ * convolutions, and oneDNN runs them as direct convolutions. Winograd's F(4x4, 3x3)
+ * computes a 4x4 output tile from a 6x6 input tile with 36 multiplies per (input,
+ * output) channel pair instead of 144. The 36 products become 36 small matrix
+ * products (tiles x C times C x K), which this file runs with its own register-blocked
+ * kernel so that a block of tiles goes through input transform, products and output
+ * transform while it is still in cache. (Handing the products to a batched sgemm
+ * instead was slower than the direct convolution: ~100 GFLOP/s on these thin
+ * matrices, and the intermediate tensors went through memory.)
+ *
+ * The transforms are Lavin & Gray's (2015) for the points 0, 1, -1, 2, -2 and
+ * infinity. Float rounding moves outputs by ~1e-6 of their norm against a direct
+ * convolution.
+ *
+ * Layouts: input x is NHWC with pixel stride ldx and output y NHWC with pixel stride
+ * ldy (>= C and >= K: either may be a channel slice of a wider channels_last tensor,
+ * such as one branch of a merged 1x1 convolution's output); weights are
+ * pre-transformed to U[36][C][K] by the caller. K must be a multiple of 16; C may
+ * be anything.
+ */
+#include <immintrin.h>
+#include <omp.h>
+
+typedef __m512 v16;
+#define ADD _mm512_add_ps
+#define SUB _mm512_sub_ps
+#define SCALE(a, s) _mm512_mul_ps(a, _mm512_set1_ps(s))
+#define FMA(a, s, c) _mm512_fmadd_ps(a, _mm512_set1_ps(s), c)
+#define TILE 4  /* output tile */
+#define ALPHA 6 /* input tile */
+#define MR 8    /* tiles per register block of the products */
+/* Floats between the 36 matrices of a block, beyond their size: with TB * K a multiple
+ * of 1024 (K = 320, TB = 16) the output transform's 36 loads all fell in one L1 cache
+ * set, and that layer ran 2x slower than its neighbours. */
+#define SKEW 16
+
+int winograd_cpu_supported(void)
+{
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f");
+}
+
+/* B^T a, for 6 vectors a. */
+static inline void input_1d(const v16 *a, v16 *r)
+{
+    r[0] = ADD(FMA(a[0], 4.f, SCALE(a[2], -5.f)), a[4]);
+    r[1] = ADD(FMA(ADD(a[1], a[2]), -4.f, a[3]), a[4]);
+    r[2] = ADD(SCALE(SUB(a[1], a[2]), 4.f), SUB(a[4], a[3]));
+    r[3] = SUB(FMA(SUB(a[3], a[1]), 2.f, a[4]), a[2]);
+    r[4] = SUB(FMA(SUB(a[1], a[3]), 2.f, a[4]), a[2]);
+    r[5] = ADD(FMA(a[1], 4.f, SCALE(a[3], -5.f)), a[5]);
+}
+
+/* A^T m, for 6 vectors m. */
+static inline void output_1d(const v16 *m, v16 *o)
+{
+    v16 s12 = ADD(m[1], m[2]), d12 = SUB(m[1], m[2]);
+    v16 s34 = ADD(m[3], m[4]), d34 = SUB(m[3], m[4]);
+    o[0] = ADD(ADD(m[0], s12), s34);
+    o[1] = FMA(d34, 2.f, d12);
+    o[2] = FMA(s34, 4.f, s12);
+    o[3] = ADD(FMA(d34, 8.f, d12), m[5]);
+}
+
+typedef struct {
+    int h, w, c, k, oh, ow, pad, tiles_w;
+    long ldx, vs, ms; /* input pixel stride; V's and M's matrix strides */
+    long tiles_per_image;
+} shape_t;
+
+static inline void tile_origin(const shape_t *s, long t, long *n, int *ty, int *tx)
+{
+    long r = t % s->tiles_per_image;
+    *n = t / s->tiles_per_image;
+    *ty = (int)(r / s->tiles_w);
+    *tx = (int)(r % s->tiles_w);
+}
+
+/* V[e][i][c] = (B^T d B)[e] for the nt tiles from t0; V's rows are tb apart per e. */
+static void input_transform(const shape_t *s, const float *x, float *V, long t0, int nt)
+{
+    for (int i = 0; i < nt; ++i) {
+        long n;
+        int ty, tx;
+        tile_origin(s, t0 + i, &n, &ty, &tx);
+        int y0 = ty * TILE - s->pad, x0 = tx * TILE - s->pad;
+        for (int cb = 0; cb < s->c; cb += 16) {
+            int cw = s->c - cb < 16 ? s->c - cb : 16;
+            __mmask16 mask = (__mmask16)((1u << cw) - 1);
+            v16 d[ALPHA][ALPHA], u[ALPHA][ALPHA], col[ALPHA], row[ALPHA];
+            for (int a = 0; a < ALPHA; ++a) {
+                int y = y0 + a;
+                for (int b = 0; b < ALPHA; ++b) {
+                    int xx = x0 + b;
+                    d[a][b] = (y < 0 || y >= s->h || xx < 0 || xx >= s->w)
+                        ? _mm512_setzero_ps()
+                        : _mm512_maskz_loadu_ps(mask, x + ((n * s->h + y) * (long)s->w + xx) * s->ldx + cb);
+                }
+            }
+            for (int b = 0; b < ALPHA; ++b) {
+                for (int a = 0; a < ALPHA; ++a)
+                    col[a] = d[a][b];
+                input_1d(col, row);
+                for (int a = 0; a < ALPHA; ++a)
+                    u[a][b] = row[a];
+            }
+            float *q = V + (long)i * s->c + cb;
+            for (int a = 0; a < ALPHA; ++a) {
+                input_1d(u[a], row);
+                for (int b = 0; b < ALPHA; ++b)
+                    _mm512_mask_storeu_ps(q + (a * ALPHA + b) * s->vs, mask, row[b]);
+            }
+        }
+    }
+}
+
+/* M[rows x k] = A[rows x c] B[c x k] for rows <= MR; 32 or 16 columns at a time. */
+static inline void product_block(const float *A, int c, const float *B, int k, float *M, int rows)
+{
+    int j = 0;
+    for (; j + 32 <= k; j += 32) {
+        v16 acc0[MR], acc1[MR];
+        for (int r = 0; r < MR; ++r)
+            acc0[r] = acc1[r] = _mm512_setzero_ps();
+        for (int q = 0; q < c; ++q) {
+            v16 b0 = _mm512_loadu_ps(B + (long)q * k + j), b1 = _mm512_loadu_ps(B + (long)q * k + j + 16);
+            if (rows == MR) {
+#pragma GCC unroll 8
+                for (int r = 0; r < MR; ++r) {
+                    v16 a = _mm512_set1_ps(A[(long)r * c + q]);
+                    acc0[r] = _mm512_fmadd_ps(a, b0, acc0[r]);
+                    acc1[r] = _mm512_fmadd_ps(a, b1, acc1[r]);
+                }
+            } else {
+                for (int r = 0; r < rows; ++r) {
+                    v16 a = _mm512_set1_ps(A[(long)r * c + q]);
+                    acc0[r] = _mm512_fmadd_ps(a, b0, acc0[r]);
+                    acc1[r] = _mm512_fmadd_ps(a, b1, acc1[r]);
+                }
+            }
+        }
+        for (int r = 0; r < rows; ++r) {
+            _mm512_storeu_ps(M + (long)r * k + j, acc0[r]);
+            _mm512_storeu_ps(M + (long)r * k + j + 16, acc1[r]);
+        }
+    }
+    for (; j < k; j += 16) {
+        v16 acc[MR];
+        for (int r = 0; r < MR; ++r)
+            acc[r] = _mm512_setzero_ps();
+        for (int q = 0; q < c; ++q) {
+            v16 b0 = _mm512_loadu_ps(B + (long)q * k + j);
+            for (int r = 0; r < rows; ++r)
+                acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(A[(long)r * c + q]), b0, acc[r]);
+        }
+        for (int r = 0; r < rows; ++r)
+            _mm512_storeu_ps(M + (long)r * k + j, acc[r]);
+    }
+}
+
+/* y = A^T M A (+ bias, ReLU) for the nt tiles from t0, cropped to the output. */
+static void output_transform(const shape_t *s, const float *M, const float *bias, int relu,
+                             float *y, long ldy, long t0, int nt)
+{
+    v16 zero = _mm512_setzero_ps();
+    for (int i = 0; i < nt; ++i) {
+        long n;
+        int ty, tx;
+        tile_origin(s, t0 + i, &n, &ty, &tx);
+        for (int kb = 0; kb < s->k; kb += 16) {
+            v16 m[ALPHA][ALPHA], u[TILE][ALPHA], col[ALPHA], out[TILE];
+            const float *p = M + (long)i * s->k + kb;
+            for (int a = 0; a < ALPHA; ++a)
+                for (int b = 0; b < ALPHA; ++b)
+                    m[a][b] = _mm512_loadu_ps(p + (a * ALPHA + b) * s->ms);
+            for (int b = 0; b < ALPHA; ++b) {
+                for (int a = 0; a < ALPHA; ++a)
+                    col[a] = m[a][b];
+                output_1d(col, out);
+                for (int a = 0; a < TILE; ++a)
+                    u[a][b] = out[a];
+            }
+            v16 add = bias ? _mm512_loadu_ps(bias + kb) : zero;
+            for (int a = 0; a < TILE; ++a) {
+                int oy = ty * TILE + a;
+                if (oy >= s->oh)
+                    break;
+                output_1d(u[a], out);
+                for (int b = 0; b < TILE; ++b) {
+                    int ox = tx * TILE + b;
+                    if (ox >= s->ow)
+                        break;
+                    v16 o = ADD(out[b], add);
+                    if (relu)
+                        o = _mm512_max_ps(o, zero);
+                    _mm512_storeu_ps(y + ((n * s->oh + oy) * (long)s->ow + ox) * ldy + kb, o);
+                }
+            }
+        }
+    }
+}
+
+/* One thread's share: the tiles [t0, t1), in blocks of tb, with its own work buffer. */
+static void tile_range(const shape_t *s, const float *x, const float *U, const float *bias,
+                       int relu, float *y, long ldy, float *work, long t0, long t1, int tb)
+{
+    float *V = work, *M = work + ALPHA * ALPHA * s->vs;
+    for (long t = t0; t < t1; t += tb) {
+        int nt = (int)(t1 - t < tb ? t1 - t : tb);
+        input_transform(s, x, V, t, nt);
+        for (int e = 0; e < ALPHA * ALPHA; ++e) {
+            const float *A = V + e * s->vs;
+            const float *B = U + (long)e * s->c * s->k;
+            float *P = M + e * s->ms;
+            for (int r = 0; r < nt; r += MR)
+                product_block(A + (long)r * s->c, s->c, B, s->k, P + (long)r * s->k,
+                              nt - r < MR ? nt - r : MR);
+        }
+        output_transform(s, M, bias, relu, y, ldy, t, nt);
+    }
+}
+
+long winograd_work_floats(int c, int k, int tb)
+{
+    return (long)ALPHA * ALPHA * ((long)tb * (c + k) + 2 * SKEW);
+}
+
+/*
+ * The whole convolution on `threads` OpenMP threads. Built with -fopenmp, this library
+ * asks for libgomp.so.1 by name, and the dynamic loader hands it the copy PyTorch has
+ * already loaded: the kernel runs in PyTorch's own thread team. (Run from a second
+ * thread pool, it competed with PyTorch's threads, which spin for a while after each of
+ * PyTorch's parallel regions: in googlenet_bn its 3x3s took 1.5x as long as alone.)
+ * `work` holds winograd_work_floats(c, k, tb) floats per thread.
+ */
+void winograd_f43(const float *x, const float *U, const float *bias, float *y, float *work,
+                  int n, int h, int w, int c, int k, int pad, int relu, long ldx, long ldy,
+                  int tb, int threads)
+{
+    shape_t s;
+    s.h = h; s.w = w; s.c = c; s.k = k; s.pad = pad; s.ldx = ldx;
+    s.oh = h + 2 * pad - 2;
+    s.ow = w + 2 * pad - 2;
+    s.tiles_w = (s.ow + TILE - 1) / TILE;
+    s.tiles_per_image = (long)((s.oh + TILE - 1) / TILE) * s.tiles_w;
+    s.vs = (long)tb * c + SKEW;
+    s.ms = (long)tb * k + SKEW;
+    long tiles = n * s.tiles_per_image, per_thread = winograd_work_floats(c, k, tb);
+#pragma omp parallel num_threads(threads)
+    {
+        long i = omp_get_thread_num(), parts = omp_get_num_threads();
+        tile_range(&s, x, U, bias, relu, y, ldy, work + i * per_thread,
+                   tiles * i / parts, tiles * (i + 1) / parts, tb);
+    }
+}

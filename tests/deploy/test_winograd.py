@@ -1,0 +1,152 @@
+"""The ``winograd`` path: the F(4x4, 3x3) kernel against oneDNN's direct convolution,
+layer by layer and in whole networks, its fallbacks, and ``predict --path winograd``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from PIL import Image
+
+from googlenet.cli import main
+from googlenet.deploy import build_path, unavailable_reason
+from googlenet.deploy import winograd as wg
+from googlenet.deploy.optimize import FP32_ATOL, PathUnavailableError
+from googlenet.models import create_model, get_model_info
+from googlenet.recipe import ModelRecipe, build_model
+from googlenet.weights import WeightsMeta, save_weights
+from tests.deploy.nets import randomise_bn, trained_scale_logits
+
+NO_KERNEL = unavailable_reason("winograd")
+needs_kernel = pytest.mark.skipif(NO_KERNEL is not None, reason=f"winograd: {NO_KERNEL}")
+
+
+@needs_kernel
+@pytest.mark.parametrize("n,c,k,h,w,pad,relu,bias", [
+    (2, 3, 16, 9, 9, 1, False, True),     # 3 input channels: a masked channel block
+    (3, 20, 48, 7, 7, 1, True, True),     # 16 + 4 channels in; 32 + 16 out; 7 = 4 + 3
+    (1, 17, 32, 13, 11, 0, True, False),  # no padding, no bias, a non-square image
+    (4, 64, 96, 14, 14, 1, True, True),   # GoogLeNet's 14x14 stage shape, shrunk
+])
+def test_kernel_matches_the_direct_convolution(n, c, k, h, w, pad, relu, bias):
+    gen = torch.Generator().manual_seed(0)
+    x = torch.randn(n, c, h, w, generator=gen)
+    conv = torch.nn.Conv2d(c, k, 3, padding=pad, bias=bias)
+    ref = conv(x).detach()
+    ref = ref.relu() if relu else ref
+    out = wg.conv3x3(x, wg.transform_weights(conv.weight), conv.bias, pad, relu)
+    assert out.shape == ref.shape and out.is_contiguous(memory_format=torch.channels_last)
+    assert ((out - ref).norm() / ref.norm()).item() < 1e-5
+    assert (out - ref).abs().max().item() < 1e-4 * ref.abs().max().item()
+
+
+@needs_kernel
+def test_threads_split_the_tiles_without_changing_a_bit():
+    gen = torch.Generator().manual_seed(1)
+    x = torch.randn(5, 24, 10, 10, generator=gen)
+    u = wg.transform_weights(torch.randn(32, 24, 3, 3, generator=gen))
+    one = wg.conv3x3(x, u, None, 1, True, threads=1)
+    assert torch.equal(one, wg.conv3x3(x, u, None, 1, True, threads=3))
+
+
+def test_weights_of_the_wrong_shape_are_refused():
+    if NO_KERNEL is not None:
+        pytest.skip(NO_KERNEL)
+    with pytest.raises(ValueError, match="do not fit input"):
+        wg.conv3x3(torch.randn(1, 8, 6, 6), wg.transform_weights(torch.randn(16, 4, 3, 3)),
+                   None, 1, False)
+
+
+def test_only_supported_convolutions_are_taken():
+    assert wg.supports(torch.nn.Conv2d(8, 32, 3, padding=1))
+    assert wg.supports(torch.nn.Conv2d(8, 32, 3, padding=0))
+    for conv in (torch.nn.Conv2d(8, 32, 3, stride=2, padding=1),
+                 torch.nn.Conv2d(8, 24, 3, padding=1),  # 24 is no multiple of 16
+                 torch.nn.Conv2d(8, 32, 5, padding=2),
+                 torch.nn.Conv2d(8, 32, 3, padding=2, dilation=2),
+                 torch.nn.Conv2d(8, 32, 3, padding=1, groups=2)):
+        assert not wg.supports(conv)
+    with pytest.raises(ValueError, match="cannot compute"):
+        wg.WinogradConv2d(torch.nn.Conv2d(8, 32, 3, stride=2), relu=False)
+
+
+@needs_kernel
+@pytest.mark.parametrize("name,size,replaced", [("googlenet_bn", 64, 19), ("googlenet", 64, 10),
+                                                ("googlenet_mnist", 28, 11)])
+def test_path_agrees_with_eager(name, size, replaced):
+    torch.manual_seed(0)
+    model = create_model(name, aux_logits=False).eval() if name != "googlenet_mnist" \
+        else create_model(name).eval()
+    randomise_bn(model)
+    channels = 1 if name == "googlenet_mnist" else 3
+    x = torch.randn(6, channels, size, size)
+    trained_scale_logits(model, x)
+    runner = build_path("winograd", model, x[:2])
+    assert runner.module is not None
+    assert sum(isinstance(m, wg.WinogradConv2d) for m in runner.module.modules()) == replaced
+    with torch.no_grad():
+        assert (runner(x) - model(x)).abs().max().item() <= FP32_ATOL
+
+
+@needs_kernel
+def test_autograd_falls_back_to_the_plain_convolution():
+    conv = torch.nn.Conv2d(4, 16, 3, padding=1)
+    layer = wg.WinogradConv2d(conv, relu=True)
+    x = torch.randn(2, 4, 8, 8, requires_grad=True)
+    layer(x).sum().backward()
+    assert x.grad is not None and conv.weight.grad is not None
+    expected = torch.autograd.grad(F.relu(conv(x)).sum(), x)[0]
+    assert torch.allclose(x.grad, expected)
+
+
+def test_without_a_compiler_the_path_says_why(monkeypatch, tmp_path):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))  # nothing built there yet
+    monkeypatch.setenv("CC", str(tmp_path / "no-such-cc"))
+    wg._kernel.cache_clear()
+    try:
+        reason = unavailable_reason("winograd")
+        assert reason is not None and "no-such-cc failed" in reason
+        with pytest.raises(PathUnavailableError, match="path winograd: building its kernel"):
+            build_path("winograd", torch.nn.Conv2d(1, 16, 3), torch.randn(1, 1, 8, 8))
+    finally:
+        wg._kernel.cache_clear()
+    assert list(tmp_path.rglob("*.so")) == [] and list(tmp_path.rglob("*.tmp*")) == []
+
+
+@needs_kernel
+def test_predict_cli_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    torch.manual_seed(0)
+    recipe = ModelRecipe("googlenet_mnist")
+    weights = tmp_path / "mnist.safetensors"
+    save_weights(weights, build_model(recipe).state_dict(), WeightsMeta(
+        recipe, tuple("0123456789"), get_model_info("googlenet_mnist").preprocessing))
+    rng = np.random.default_rng(0)
+    for i in range(3):
+        Image.fromarray(rng.integers(0, 256, (28, 28), dtype=np.uint8)).save(tmp_path / f"{i}.png")
+
+    def labels(path: str) -> list[str]:
+        capsys.readouterr()
+        assert main(["predict", str(tmp_path), "--weights", str(weights), "--json",
+                     "--path", path]) == 0
+        out, err = capsys.readouterr()
+        assert f"inference path: {path}" in err
+        return [row["top"][0]["label"] for row in json.loads(out)]
+
+    assert labels("winograd") == labels("eager")
+
+
+@needs_kernel
+def test_a_channel_slice_is_read_in_place():
+    # One branch of a merged 1x1's output: channels_last strides with a wider pixel.
+    gen = torch.Generator().manual_seed(2)
+    merged = torch.randn(3, 40, 9, 9, generator=gen).contiguous(memory_format=torch.channels_last)
+    branch = merged[:, 8:28]
+    assert not branch.is_contiguous(memory_format=torch.channels_last)
+    assert wg._pixel_major(branch) and not wg._pixel_major(merged.contiguous())
+    u = wg.transform_weights(torch.randn(16, 20, 3, 3, generator=gen))
+    expected = wg.conv3x3(branch.contiguous(memory_format=torch.channels_last), u, None, 1, True)
+    assert torch.equal(wg.conv3x3(branch, u, None, 1, True), expected)
