@@ -245,7 +245,11 @@ def auto_path(
         return "compiled_bf16" if allow_compile else "bf16"
     if allow_compile and can_calibrate and unavailable_reason("int8") is None:
         return "int8"
-    return "compiled" if allow_compile else "fused"
+    if allow_compile:
+        return "compiled"
+    # winograd ran googlenet_bn 1.19-1.26x as fast as fused at batch 32, googlenet_mnist
+    # 1.23x at batch 256, and at batch 1 as fast (BENCHMARKS.md); it needs a C compiler.
+    return "winograd" if unavailable_reason("winograd") is None else "fused"
 
 
 def optimize_for_inference(

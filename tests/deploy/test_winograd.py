@@ -150,3 +150,29 @@ def test_a_channel_slice_is_read_in_place():
     u = wg.transform_weights(torch.randn(16, 20, 3, 3, generator=gen))
     expected = wg.conv3x3(branch.contiguous(memory_format=torch.channels_last), u, None, 1, True)
     assert torch.equal(wg.conv3x3(branch, u, None, 1, True), expected)
+
+
+@needs_kernel
+def test_maps_too_small_to_share_run_the_direct_convolution(monkeypatch):
+    calls: list[int] = []
+    real = wg.conv3x3
+    monkeypatch.setattr(wg, "conv3x3", lambda x, *a, **k: calls.append(len(x)) or real(x, *a, **k))
+    conv = torch.nn.Conv2d(8, 16, 3, padding=1)
+    layer = wg.WinogradConv2d(conv, relu=True).eval()
+    assert not wg.worth_it(1, 8, 16, 7, 7, 1, threads=2)  # 4 tiles
+    assert wg.worth_it(16, 8, 16, 7, 7, 1, threads=2)     # 64 tiles: 32 a thread
+    with torch.no_grad():
+        for n in (1, 16):
+            x = torch.randn(n, 8, 7, 7)
+            assert torch.allclose(layer(x), F.relu(conv(x)), atol=1e-5)
+    assert calls == [16]
+
+
+def test_auto_prefers_winograd_to_fused_where_it_runs(monkeypatch):
+    from googlenet.deploy import optimize
+
+    monkeypatch.setattr(optimize, "cpu_has_fast_bf16", lambda: False)
+    assert optimize.auto_path("cpu") == ("winograd" if NO_KERNEL is None else "fused")
+    monkeypatch.setattr(optimize, "winograd_unavailable_reason", lambda: "no compiler")
+    assert optimize.auto_path("cpu") == "fused"
+    assert optimize.auto_path("cpu", allow_compile=True) == "compiled"
