@@ -20,12 +20,15 @@ import torch
 from torch import nn
 
 from ..errors import GoogLeNetError
+from . import native
 from .export import export_onnx, onnx_session_runner
 from .fuse import FuseTarget, fuse_for_inference, strip_aux
+from .heap import keep_freed_memory
+from .native_pool import use_native_pools
 from .onnx_int8 import quantize_onnx_int8
 from .openvino_runner import openvino_available, openvino_runner
 from .quantize import pt2e_available, quantize_int8
-from .winograd import use_winograd, winograd_unavailable_reason
+from .winograd import use_winograd
 
 Precision = Literal["fp32", "bf16", "fp16", "int8"]
 
@@ -55,8 +58,9 @@ PATHS: dict[str, PathInfo] = {p.name: p for p in (
     PathInfo("eager", "fp32", "the model as trained: eager, fp32, NCHW (the baseline)"),
     PathInfo("channels_last", "fp32", "the model as trained, channels_last"),
     PathInfo("fused", "fp32", "BN folded, Inception 1x1s merged, LRN as matmul, channels_last"),
-    PathInfo("winograd", "fp32", "fused, 3x3 convolutions by Winograd F(4x4,3x3) in this "
-             "package's AVX-512 kernel (built with the C compiler on first use)"),
+    PathInfo("winograd", "fp32", "fused, with this package's AVX-512 kernels (built with "
+             "the C compiler on first use): 3x3 convolutions by Winograd F(4x4,3x3), "
+             "max pooling without indices"),
     PathInfo("bf16", "bf16", "fused, bf16 weights and activations"),
     PathInfo("fp16", "fp16", "fused, fp16 weights and activations (CUDA)"),
     PathInfo("compiled", "fp32", "fused, torch.compile with freezing", compiled=True),
@@ -117,7 +121,7 @@ def unavailable_reason(path: str, device: torch.device | str = "cpu") -> str | N
     if path.startswith("openvino") and not openvino_available():
         return "OpenVINO is not installed (pip install 'googlenet[openvino]')"
     if path == "winograd":
-        return winograd_unavailable_reason()
+        return native.unavailable_reason()
     return None
 
 
@@ -177,10 +181,14 @@ def build_path(
     *, calibration: Iterable[torch.Tensor] | None = None,
 ) -> InferenceRunner:
     """The runner for ``path``; ``model`` is not modified. ``example`` is a batch on the
-    target device; ``calibration`` (int8 only) yields a few hundred images in batches."""
+    target device; ``calibration`` (int8 only) yields a few hundred images in batches.
+    On the CPU it also makes malloc keep freed memory for the next batch
+    (:func:`~googlenet.deploy.heap.keep_freed_memory`, process-wide)."""
     reason = unavailable_reason(path, example.device)
     if reason:
         raise PathUnavailableError(f"path {path}: {reason}")
+    if example.device.type == "cpu":
+        keep_freed_memory()
     model = model.eval()
     if needs_calibration(path) and calibration is None:
         raise PathUnavailableError(f"path {path}: needs calibration images")
@@ -199,6 +207,7 @@ def build_path(
         fused = fused.to(dtype)
     if path == "winograd":
         use_winograd(fused)
+        use_native_pools(fused)
     if path in ("fused", "winograd", "bf16", "fp16"):
         return _module_runner(path, fused, dtype)
     if path in ("compiled", "compiled_bf16", "compiled_fp16"):

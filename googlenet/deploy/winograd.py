@@ -2,11 +2,9 @@
 
 Two thirds of googlenet_bn's multiply-adds are 3x3 stride-1 convolutions. oneDNN runs
 them directly; F(4x4, 3x3) needs a quarter of the multiplies (36 per 4x4 output tile
-and channel pair instead of 144). The kernel is C with AVX-512 intrinsics
-(``winograd_f43.c``, beside this file), built with the machine's C compiler on first use
-and kept in ``~/.cache/googlenet/kernels``; why it does the matrix products itself is
-said at the top of the C file. Where it cannot run (no compiler, no AVX-512, not x86-64)
-:func:`winograd_unavailable_reason` says why, and the path is unavailable.
+and channel pair instead of 144). The kernel is ``kernels/winograd_f43.c``, built by
+:mod:`googlenet.deploy.native`; why it does the matrix products itself is said at the
+top of the C file.
 
 Accuracy: the transforms' rounding moves a layer's output by ~1e-6 of its norm
 (``tests/deploy/test_winograd.py`` checks layers and whole networks against oneDNN).
@@ -14,25 +12,13 @@ Accuracy: the transforms' rounding moves a layer's output by ~1e-6 of its norm
 
 from __future__ import annotations
 
-import ctypes
-import functools
-import hashlib
-import os
-import platform
-import shutil
-import subprocess
-from pathlib import Path
-
 import torch
 from torch import nn
 
-from ..data.idx import cache_dir
 from ..layers import ConvNormAct
-from ..weights._atomic import atomic_path
+from . import native
 from .fuse import OneDNNConvReLU
 
-SOURCE = Path(__file__).with_name("winograd_f43.c")
-CFLAGS = ("-O3", "-mavx512f", "-mfma", "-mtune=native", "-fopenmp", "-shared", "-fPIC")
 BLOCK_BYTES = 640 * 1024
 """What a block of tiles may take in transformed input and products (36 x tiles x
 (C + K) floats): about half of a core's L2 (1 MB here) so that the block stays there
@@ -50,53 +36,6 @@ def tile_block(c: int, k: int) -> int:
 # G, the weight transform of F(4x4, 3x3) (Lavin & Gray, 2015), for U = G g G^T.
 _G = ((1 / 4, 0, 0), (-1 / 6, -1 / 6, -1 / 6), (-1 / 6, 1 / 6, -1 / 6),
       (1 / 24, 1 / 12, 1 / 6), (1 / 24, -1 / 12, 1 / 6), (0, 0, 1))
-
-_P, _INT, _LONG = ctypes.c_void_p, ctypes.c_int, ctypes.c_long
-
-
-@functools.cache
-def _kernel() -> ctypes.CDLL | str:
-    """The built kernel library, or why there is none (a one-line reason)."""
-    if platform.machine().lower() not in ("x86_64", "amd64"):
-        return "its kernel is for x86-64 CPUs"
-    compiler = os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc")
-    if not compiler:
-        return "building its kernel needs a C compiler (cc); none was found"
-    source = SOURCE.read_bytes()
-    key = hashlib.sha256(source + " ".join((compiler, *CFLAGS)).encode()).hexdigest()[:16]
-    library = cache_dir("kernels") / f"winograd_f43-{key}.so"
-    if not library.is_file():
-        library.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            with atomic_path(library, suffix=".so") as tmp:
-                built = subprocess.run([compiler, *CFLAGS, "-o", str(tmp), str(SOURCE)],
-                                       capture_output=True, text=True, check=False)
-                if built.returncode:
-                    raise OSError((built.stderr.strip().splitlines() or ["no message"])[0])
-        except OSError as err:
-            return f"building its kernel with {compiler} failed: {err.strerror or err}"
-    lib = ctypes.CDLL(str(library))
-    if not lib.winograd_cpu_supported():
-        return "its kernel needs a CPU with AVX-512"
-    lib.winograd_f43.argtypes = [_P, _P, _P, _P, _P, _INT, _INT, _INT, _INT, _INT, _INT,
-                                 _INT, _LONG, _LONG, _INT, _INT]
-    lib.winograd_f43.restype = None
-    lib.winograd_work_floats.argtypes = [_INT, _INT, _INT]
-    lib.winograd_work_floats.restype = _LONG
-    return lib
-
-
-def winograd_unavailable_reason() -> str | None:
-    """Why the Winograd kernel cannot run here, or None if it can (builds it if needed)."""
-    kernel = _kernel()
-    return kernel if isinstance(kernel, str) else None
-
-
-def _library() -> ctypes.CDLL:
-    kernel = _kernel()
-    if isinstance(kernel, str):
-        raise RuntimeError(f"Winograd convolution unavailable: {kernel}")
-    return kernel
 
 
 def supports(conv: nn.Conv2d) -> bool:
@@ -120,14 +59,13 @@ def conv3x3(x: torch.Tensor, transformed: torch.Tensor, bias: torch.Tensor | Non
             padding: int, relu: bool, threads: int | None = None) -> torch.Tensor:
     """A 3x3 stride-1 convolution of the fp32 CPU batch ``x`` (NCHW shape, any memory
     format) with weights from :func:`transform_weights`; returns channels_last."""
-    lib = _library()
+    lib = native.library()
     n, c, h, w = x.shape
     k = transformed.shape[2]
     if transformed.shape != (36, c, k) or k % 16:
         raise ValueError(f"Winograd weights {tuple(transformed.shape)} do not fit input "
                          f"{tuple(x.shape)} (need [36, {c}, K], K a multiple of 16)")
-    if not _pixel_major(x):
-        x = x.contiguous(memory_format=torch.channels_last)
+    x = native.as_pixel_major(x)
     oh, ow = h + 2 * padding - 2, w + 2 * padding - 2
     y = torch.empty((n, k, oh, ow), memory_format=torch.channels_last)
     tiles = n * -(-oh // 4) * -(-ow // 4)
@@ -140,16 +78,6 @@ def conv3x3(x: torch.Tensor, transformed: torch.Tensor, bias: torch.Tensor | Non
                      work.data_ptr(), n, h, w, c, k, padding, int(relu), x.stride(3), k,
                      block, threads)
     return y
-
-
-def _pixel_major(x: torch.Tensor) -> bool:
-    """Whether ``x`` is NHWC in memory with pixels a fixed stride apart: a channels_last
-    tensor or a channel slice of one (one branch of a merged 1x1's output), which the
-    kernel reads in place. Copying such a slice cost as much as the convolution."""
-    n, c, h, w = x.shape
-    pixel = x.stride(3)
-    return x.stride(1) == 1 and pixel >= c and x.stride(2) == w * pixel \
-        and (n == 1 or x.stride(0) == h * w * pixel)
 
 
 def worth_it(n: int, c: int, k: int, h: int, w: int, padding: int, threads: int) -> bool:
@@ -182,8 +110,7 @@ class WinogradConv2d(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         c = self.conv
-        if x.device.type != "cpu" or x.dtype != torch.float32 or torch.compiler.is_compiling() \
-                or (torch.is_grad_enabled() and (x.requires_grad or c.weight.requires_grad)):
+        if not native.runs_natively(x, c.weight):
             out: torch.Tensor = c(x)
             return torch.relu(out) if self.relu else out
         n, channels, h, w = x.shape

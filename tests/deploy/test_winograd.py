@@ -1,5 +1,6 @@
-"""The ``winograd`` path: the F(4x4, 3x3) kernel against oneDNN's direct convolution,
-layer by layer and in whole networks, its fallbacks, and ``predict --path winograd``."""
+"""The ``winograd`` path: its kernels (Winograd F(4x4, 3x3) against oneDNN's direct
+convolution, max pooling against PyTorch's), layer by layer and in whole networks, their
+fallbacks, the build, and ``predict --path winograd``."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ import torch.nn.functional as F
 from PIL import Image
 
 from googlenet.cli import main
-from googlenet.deploy import build_path, unavailable_reason
+from googlenet.deploy import build_path, native, unavailable_reason
+from googlenet.deploy import native_pool as npool
 from googlenet.deploy import winograd as wg
 from googlenet.deploy.optimize import FP32_ATOL, PathUnavailableError
 from googlenet.models import create_model, get_model_info
@@ -75,9 +77,9 @@ def test_only_supported_convolutions_are_taken():
 
 
 @needs_kernel
-@pytest.mark.parametrize("name,size,replaced", [("googlenet_bn", 64, 19), ("googlenet", 64, 10),
-                                                ("googlenet_mnist", 28, 11)])
-def test_path_agrees_with_eager(name, size, replaced):
+@pytest.mark.parametrize("name,size,replaced,pools", [
+    ("googlenet_bn", 64, 19, 13), ("googlenet", 64, 10, 13), ("googlenet_mnist", 28, 11, 12)])
+def test_path_agrees_with_eager(name, size, replaced, pools):
     torch.manual_seed(0)
     model = create_model(name, aux_logits=False).eval() if name != "googlenet_mnist" \
         else create_model(name).eval()
@@ -88,6 +90,7 @@ def test_path_agrees_with_eager(name, size, replaced):
     runner = build_path("winograd", model, x[:2])
     assert runner.module is not None
     assert sum(isinstance(m, wg.WinogradConv2d) for m in runner.module.modules()) == replaced
+    assert sum(isinstance(m, npool.NativeMaxPool2d) for m in runner.module.modules()) == pools
     with torch.no_grad():
         assert (runner(x) - model(x)).abs().max().item() <= FP32_ATOL
 
@@ -106,14 +109,14 @@ def test_autograd_falls_back_to_the_plain_convolution():
 def test_without_a_compiler_the_path_says_why(monkeypatch, tmp_path):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))  # nothing built there yet
     monkeypatch.setenv("CC", str(tmp_path / "no-such-cc"))
-    wg._kernel.cache_clear()
+    native.reset()
     try:
         reason = unavailable_reason("winograd")
         assert reason is not None and "no-such-cc failed" in reason
-        with pytest.raises(PathUnavailableError, match="path winograd: building its kernel"):
+        with pytest.raises(PathUnavailableError, match="path winograd: building its kernels"):
             build_path("winograd", torch.nn.Conv2d(1, 16, 3), torch.randn(1, 1, 8, 8))
     finally:
-        wg._kernel.cache_clear()
+        native.reset()
     assert list(tmp_path.rglob("*.so")) == [] and list(tmp_path.rglob("*.tmp*")) == []
 
 
@@ -146,7 +149,7 @@ def test_a_channel_slice_is_read_in_place():
     merged = torch.randn(3, 40, 9, 9, generator=gen).contiguous(memory_format=torch.channels_last)
     branch = merged[:, 8:28]
     assert not branch.is_contiguous(memory_format=torch.channels_last)
-    assert wg._pixel_major(branch) and not wg._pixel_major(merged.contiguous())
+    assert native.pixel_major(branch) and not native.pixel_major(merged.contiguous())
     u = wg.transform_weights(torch.randn(16, 20, 3, 3, generator=gen))
     expected = wg.conv3x3(branch.contiguous(memory_format=torch.channels_last), u, None, 1, True)
     assert torch.equal(wg.conv3x3(branch, u, None, 1, True), expected)
@@ -173,6 +176,38 @@ def test_auto_prefers_winograd_to_fused_where_it_runs(monkeypatch):
 
     monkeypatch.setattr(optimize, "cpu_has_fast_bf16", lambda: False)
     assert optimize.auto_path("cpu") == ("winograd" if NO_KERNEL is None else "fused")
-    monkeypatch.setattr(optimize, "winograd_unavailable_reason", lambda: "no compiler")
+    monkeypatch.setattr(native, "unavailable_reason", lambda: "no compiler")
     assert optimize.auto_path("cpu") == "fused"
     assert optimize.auto_path("cpu", allow_compile=True) == "compiled"
+
+
+@needs_kernel
+@pytest.mark.parametrize("c,h,w,kernel,stride,padding,ceil", [
+    (64, 15, 15, 3, 2, 0, True),   # ceil mode: a last window hanging over the edge
+    (20, 9, 8, 3, 1, 1, True),     # the Inception pool branch; 16 + 4 channels
+    (33, 7, 7, 2, 2, 0, True),     # torchvision's 2x2 pool before the last stage
+    (16, 10, 10, 3, 2, 1, False),  # floor mode with padding
+])
+def test_max_pool_matches_pytorch(c, h, w, kernel, stride, padding, ceil):
+    gen = torch.Generator().manual_seed(3)
+    pool = torch.nn.MaxPool2d(kernel, stride, padding, ceil_mode=ceil)
+    x = torch.randn(3, c, h, w, generator=gen)
+    x[0, 0, 0, 0] = float("-inf")
+    with torch.no_grad():
+        out = npool.NativeMaxPool2d(pool)(x)
+    assert out.is_contiguous(memory_format=torch.channels_last)
+    assert torch.equal(out, pool(x))
+    branch = torch.randn(2, c + 8, h, w, generator=gen).contiguous(
+        memory_format=torch.channels_last)[:, 4:4 + c]
+    assert torch.equal(npool.max_pool(branch, (kernel, kernel), (stride, stride),
+                                      (padding, padding), ceil), pool(branch))
+
+
+def test_pool_fallbacks_and_refusals():
+    pool = torch.nn.MaxPool2d(3, 2, ceil_mode=True)
+    x = torch.randn(1, 4, 9, 9, requires_grad=True)
+    npool.NativeMaxPool2d(pool)(x).sum().backward()  # autograd: PyTorch's own pool
+    assert x.grad is not None and x.grad.sum().item() == 4 * 16  # one max per output
+    with pytest.raises(ValueError, match="cannot compute"):
+        npool.NativeMaxPool2d(torch.nn.MaxPool2d(3, dilation=2))
+    assert [npool.output_size(n, 3, 2, 0, True) for n in (112, 56, 28, 14)] == [56, 28, 14, 7]

@@ -37,12 +37,6 @@ typedef __m512 v16;
  * set, and that layer ran 2x slower than its neighbours. */
 #define SKEW 16
 
-int winograd_cpu_supported(void)
-{
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f");
-}
-
 /* B^T a, for 6 vectors a. */
 static inline void input_1d(const v16 *a, v16 *r)
 {

@@ -1,0 +1,83 @@
+"""Max pooling by this package's kernel (``kernels/max_pool.c``) for the ``winograd``
+inference path: fp32, NHWC, no argmax indices.
+
+PyTorch's CPU max pooling writes int64 indices beside its output even without autograd;
+pooling is bound by memory. On ten of googlenet_bn's pool shapes at batch 32 (a probe,
+BENCHMARKS.md's winograd section) PyTorch took 73 ms and this kernel 30.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from . import native
+from .fuse import ReusedIndexMaxPool2d
+
+
+def _pair(v: int | tuple[int, ...]) -> tuple[int, int]:
+    return (v, v) if isinstance(v, int) else (v[0], v[1])
+
+
+def output_size(n: int, kernel: int, stride: int, padding: int, ceil_mode: bool) -> int:
+    """PyTorch's pooled length: in ceil mode the last window must still start inside the
+    input or its left padding."""
+    span = n + 2 * padding - kernel
+    out = (-(-span // stride) if ceil_mode else span // stride) + 1
+    if ceil_mode and (out - 1) * stride >= n + padding:
+        out -= 1
+    return out
+
+
+def supports(pool: nn.MaxPool2d) -> bool:
+    """Whether the kernel computes ``pool``: no dilation, no indices returned."""
+    return _pair(pool.dilation) == (1, 1) and not pool.return_indices
+
+
+def max_pool(x: torch.Tensor, kernel: tuple[int, int], stride: tuple[int, int],
+             padding: tuple[int, int], ceil_mode: bool,
+             threads: int | None = None) -> torch.Tensor:
+    """``F.max_pool2d`` of the fp32 CPU batch ``x`` (dilation 1); returns channels_last."""
+    lib = native.library()
+    x = native.as_pixel_major(x)
+    n, c, h, w = x.shape
+    oh = output_size(h, kernel[0], stride[0], padding[0], ceil_mode)
+    ow = output_size(w, kernel[1], stride[1], padding[1], ceil_mode)
+    y = torch.empty((n, c, oh, ow), memory_format=torch.channels_last)
+    lib.max_pool_nhwc(x.data_ptr(), y.data_ptr(), n, h, w, c, x.stride(3), c, *kernel,
+                      *stride, *padding, oh, ow, threads or torch.get_num_threads())
+    return y
+
+
+class NativeMaxPool2d(nn.Module):
+    """An ``nn.MaxPool2d`` run by :func:`max_pool` for fp32 CPU inference, and as
+    itself elsewhere (autograd, CUDA, other dtypes, tracers)."""
+
+    def __init__(self, pool: nn.MaxPool2d) -> None:
+        super().__init__()
+        if not supports(pool):
+            raise ValueError(f"the max pooling kernel cannot compute {pool}")
+        self.pool = pool
+        self.kernel = _pair(pool.kernel_size)
+        self.stride = _pair(pool.stride or pool.kernel_size)
+        self.padding = _pair(pool.padding)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not native.runs_natively(x):
+            plain: torch.Tensor = self.pool(x)
+            return plain
+        return max_pool(x, self.kernel, self.stride, self.padding, self.pool.ceil_mode)
+
+
+def use_native_pools(model: nn.Module) -> int:
+    """Run every max pool of ``model`` that the kernel supports through it, in place,
+    including those :func:`~googlenet.deploy.fuse.fuse_for_inference` wrapped to reuse
+    their indices; returns how many it replaced."""
+    replaced = 0
+    for module in list(model.modules()):
+        for name, child in module.named_children():
+            pool = child.pool if isinstance(child, ReusedIndexMaxPool2d) else child
+            if isinstance(pool, nn.MaxPool2d) and supports(pool):
+                setattr(module, name, NativeMaxPool2d(pool))
+                replaced += 1
+    return replaced
