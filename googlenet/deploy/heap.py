@@ -1,19 +1,20 @@
 """Keep freed memory for reuse: the allocator setting the CPU inference paths run with.
 
-glibc's malloc hands every allocation over 128 KB to its own ``mmap`` and returns it to
-the system when freed, so each of an inference graph's activations, tens of MB at batch
-32, arrives as fresh pages whose first touch is a page fault. On this project's 2-core
-VM those faults cost more than some of the layers: googlenet_bn's batch-32 throughput
-rose from 46.5 to 59.0 img/s on the fused path and from 62.6 to 74.3 on winograd once
-freed memory was kept (BENCHMARKS.md, the winograd section). :func:`keep_freed_memory`
-makes malloc serve every size from its heap and keep what is freed there (glibc's
-``M_MMAP_MAX`` 0, ``M_TRIM_THRESHOLD`` 2 GB), so a batch reuses the previous batch's
-pages.
+glibc's malloc serves large allocations with their own ``mmap`` and, once freed, hands
+them back to the system (and trims its heap beyond 128 KB-64 MB of free space), so an
+inference graph's activations, tens of MB at batch 32, keep arriving as fresh pages
+whose first touch is a page fault. On this project's 2-core VM those faults cost more
+than some of the layers. :func:`keep_freed_memory` sets glibc's ``M_MMAP_THRESHOLD`` to
+its maximum, 32 MB, and ``M_TRIM_THRESHOLD`` to 2 GB: allocations up to 32 MB come from
+the heap, and what is freed stays there for the next layer and the next batch.
+googlenet_bn's winograd path at batch 32 went from 67.0 to 79.6-85.5 img/s
+(BENCHMARKS.md, the winograd section). Turning mmap off altogether (``M_MMAP_MAX`` 0)
+was as fast for PyTorch but slowed onnxruntime and OpenVINO by ~20%.
 
 The setting is process-wide and lasts: a process keeps its peak heap (for inference,
-the activations of one batch) instead of returning freed pages. :func:`build_path`
-applies it for CPU paths; set ``GOOGLENET_KEEP_FREED_MEMORY=0`` to leave malloc alone.
-Other C libraries (musl, macOS) are left as they are.
+about one batch's activations) instead of returning freed pages. :func:`build_path`
+applies it for CPU paths; ``GOOGLENET_KEEP_FREED_MEMORY=0`` leaves malloc alone. Other
+C libraries (musl, macOS) are left as they are.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ import os
 import platform
 import sys
 
-M_TRIM_THRESHOLD, M_MMAP_MAX = -1, -4  # glibc's malloc.h
+M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3  # glibc's malloc.h
+MMAP_THRESHOLD = 32 * 2**20  # glibc's upper bound on 64-bit
 TRIM_THRESHOLD = 2**31 - 1  # mallopt takes a C int
 
 
@@ -36,5 +38,5 @@ def keep_freed_memory() -> bool:
     if sys.platform != "linux" or platform.libc_ver()[0] != "glibc":
         return False
     libc = ctypes.CDLL(None)
-    return bool(libc.mallopt(M_MMAP_MAX, 0)) and bool(libc.mallopt(M_TRIM_THRESHOLD,
-                                                                  TRIM_THRESHOLD))
+    return bool(libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)) \
+        and bool(libc.mallopt(M_TRIM_THRESHOLD, TRIM_THRESHOLD))

@@ -1,4 +1,4 @@
-"""keep_freed_memory: a second batch-sized tensor reuses the first one's pages."""
+"""keep_freed_memory: a batch's activations reuse the previous batch's pages."""
 
 from __future__ import annotations
 
@@ -9,21 +9,24 @@ import sys
 
 import pytest
 
-# Fills a fresh 64 MB tensor four times, and prints the minor page faults the last one
-# took: with glibc's defaults each arrives as fresh mmap'd pages (16k faults). Kept, the
-# heap settles within the first rounds (the first freed chunk may sit a few bytes short
-# of an aligned request), then serves the same pages again.
+# A "batch" of three 30 MB activations, allocated, filled and freed four times; prints
+# the minor page faults of the last one. Under glibc's defaults the freed heap top (90
+# MB) may exceed the dynamic trim threshold (at most 64 MB) and go back to the system,
+# so that a batch faults its pages in again: 22k faults in most runs, none in some,
+# depending on what importing torch left behind, so only the kept case is asserted.
 _PROBE = """
 import resource, sys, torch
 from googlenet.deploy.heap import keep_freed_memory
 print(keep_freed_memory() if sys.argv[1] == "keep" else None)
 def faults():
     return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+def batch():
+    activations = [torch.ones(7_500_000) for _ in range(3)]
+    del activations
 for _ in range(3):
-    x = torch.ones(16 * 2**20)
-    del x
+    batch()
 before = faults()
-y = torch.ones(16 * 2**20)
+batch()
 print(faults() - before)
 """
 
@@ -37,11 +40,10 @@ def _last_allocation_faults(mode: str, **env: str) -> tuple[str, int]:
 @pytest.mark.skipif(sys.platform != "linux" or platform.libc_ver()[0] != "glibc",
                     reason="tunes glibc's malloc only")
 def test_freed_memory_is_reused_without_page_faults():
-    assert _last_allocation_faults("default")[1] > 8000  # 16k pages of 4 KB
     applied, faults = _last_allocation_faults("keep")
-    assert applied == "True" and faults < 1000
-    applied, faults = _last_allocation_faults("keep", GOOGLENET_KEEP_FREED_MEMORY="0")
-    assert applied == "False" and faults > 8000
+    assert applied == "True" and faults < 500
+    applied, _ = _last_allocation_faults("keep", GOOGLENET_KEEP_FREED_MEMORY="0")
+    assert applied == "False"
 
 
 def test_cpu_paths_apply_it(monkeypatch):
