@@ -27,6 +27,7 @@ from pathlib import Path
 import torch
 
 from ..data.idx import cache_dir
+from ..errors import GoogLeNetError
 from ..weights._atomic import atomic_path
 
 SOURCES = tuple(sorted((Path(__file__).parent / "kernels").glob("*.c")))
@@ -42,6 +43,10 @@ _SIGNATURES: dict[str, tuple[list[type], type | None]] = {
     "max_pool_nhwc": ([_P, _P, _INT, _INT, _INT, _INT, _LONG, _LONG, _INT, _INT, _INT, _INT,
                        _INT, _INT, _INT, _INT, _INT], None),
 }
+
+
+class _CompileError(Exception):
+    """The compiler ran and failed; its first line of errors."""
 
 
 @functools.cache
@@ -64,9 +69,15 @@ def _build() -> ctypes.CDLL | str:
                     [compiler, *CFLAGS, "-o", str(tmp), *map(str, SOURCES)],
                     capture_output=True, text=True, check=False)
                 if built.returncode:
-                    raise OSError((built.stderr.strip().splitlines() or ["no message"])[0])
-        except OSError as err:
-            return f"building its kernels with {compiler} failed: {err.strerror or err}"
+                    raise _CompileError((built.stderr.strip().splitlines() or ["no message"])[0])
+        except _CompileError as err:
+            return f"{compiler} failed to build its kernels: {err}"
+        except FileNotFoundError as err:
+            if err.filename == compiler:
+                return f"building its kernels needs a C compiler; {compiler} was not found"
+            return f"cannot write its kernels to {library.parent}: {err.strerror}"
+        except (OSError, GoogLeNetError) as err:  # a read-only or missing cache folder
+            return f"cannot write its kernels to {library.parent}: {err}"
     lib = ctypes.CDLL(str(library))
     if not lib.kernels_cpu_supported():
         return "its kernels need a CPU with AVX-512"

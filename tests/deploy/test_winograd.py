@@ -112,7 +112,8 @@ def test_without_a_compiler_the_path_says_why(monkeypatch, tmp_path):
     native.reset()
     try:
         reason = unavailable_reason("winograd")
-        assert reason is not None and "no-such-cc failed" in reason
+        assert reason == f"building its kernels needs a C compiler; {tmp_path}/no-such-cc " \
+            "was not found"
         with pytest.raises(PathUnavailableError, match="path winograd: building its kernels"):
             build_path("winograd", torch.nn.Conv2d(1, 16, 3), torch.randn(1, 1, 8, 8))
     finally:
@@ -211,3 +212,22 @@ def test_pool_fallbacks_and_refusals():
     with pytest.raises(ValueError, match="cannot compute"):
         npool.NativeMaxPool2d(torch.nn.MaxPool2d(3, dilation=2))
     assert [npool.output_size(n, 3, 2, 0, True) for n in (112, 56, 28, 14)] == [56, 28, 14, 7]
+
+
+def test_a_failing_compiler_or_an_unwritable_cache_says_so(monkeypatch, tmp_path):
+    failing = tmp_path / "cc"
+    failing.write_text("#!/bin/sh\necho 'cc: error: no AVX-512 here' >&2\nexit 1\n")
+    failing.chmod(0o755)
+    blocked = tmp_path / "file"
+    blocked.write_text("")  # the cache folder would have to go under a plain file
+    cases = [({"XDG_CACHE_HOME": str(tmp_path / "cache"), "CC": str(failing)},
+              f"{failing} failed to build its kernels: cc: error: no AVX-512 here"),
+             ({"XDG_CACHE_HOME": str(blocked)}, f"cannot write its kernels to {blocked}")]
+    try:
+        for env, expected in cases:
+            for name, value in env.items():
+                monkeypatch.setenv(name, value)
+            native.reset()
+            assert (native.unavailable_reason() or "").startswith(expected)
+    finally:
+        native.reset()
