@@ -5,6 +5,7 @@ fallbacks, the build, and ``predict --path winograd``."""
 from __future__ import annotations
 
 import json
+import platform
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +26,9 @@ from tests.deploy.nets import randomise_bn, trained_scale_logits
 
 NO_KERNEL = unavailable_reason("winograd")
 needs_kernel = pytest.mark.skipif(NO_KERNEL is not None, reason=f"winograd: {NO_KERNEL}")
+# The build is tried only on x86-64; elsewhere the reason is the CPU, whatever the compiler.
+x86_only = pytest.mark.skipif(platform.machine().lower() not in ("x86_64", "amd64"),
+                              reason="the kernels are built on x86-64 only")
 
 
 @needs_kernel
@@ -106,6 +110,7 @@ def test_autograd_falls_back_to_the_plain_convolution():
     assert torch.allclose(x.grad, expected)
 
 
+@x86_only
 def test_without_a_compiler_the_path_says_why(monkeypatch, tmp_path):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))  # nothing built there yet
     monkeypatch.setenv("CC", str(tmp_path / "no-such-cc"))
@@ -214,6 +219,7 @@ def test_pool_fallbacks_and_refusals():
     assert [npool.output_size(n, 3, 2, 0, True) for n in (112, 56, 28, 14)] == [56, 28, 14, 7]
 
 
+@x86_only
 def test_a_failing_compiler_or_an_unwritable_cache_says_so(monkeypatch, tmp_path):
     failing = tmp_path / "cc"
     failing.write_text("#!/bin/sh\necho 'cc: error: no AVX-512 here' >&2\nexit 1\n")
