@@ -7,8 +7,8 @@ whose first touch is a page fault. On this project's 2-core VM those faults cost
 than some of the layers. :func:`keep_freed_memory` sets glibc's ``M_MMAP_THRESHOLD`` to
 its maximum, 32 MB, and ``M_TRIM_THRESHOLD`` to 2 GB: allocations up to 32 MB come from
 the heap, and what is freed stays there for the next layer and the next batch.
-googlenet_bn's winograd path at batch 32 went from 67.0 to 79.6-85.5 img/s
-(BENCHMARKS.md, the winograd section). Turning mmap off altogether (``M_MMAP_MAX`` 0)
+googlenet_bn's winograd path at batch 32 went from 65.7 to 85.0 img/s, fused from 45.5
+to 57.9 (BENCHMARKS.md, the winograd section). Turning mmap off altogether (``M_MMAP_MAX`` 0)
 was as fast for PyTorch but slowed onnxruntime and OpenVINO by ~20%.
 
 The setting is process-wide and lasts: a process keeps its peak heap (for inference,

@@ -68,7 +68,7 @@ def conv3x3(x: torch.Tensor, transformed: torch.Tensor, bias: torch.Tensor | Non
     x = native.as_pixel_major(x)
     oh, ow = h + 2 * padding - 2, w + 2 * padding - 2
     y = torch.empty((n, k, oh, ow), memory_format=torch.channels_last)
-    tiles = n * -(-oh // 4) * -(-ow // 4)
+    tiles = _tiles(n, h, w, padding)
     block = tile_block(c, k)
     threads = max(1, min(threads or torch.get_num_threads(), -(-tiles // block)))
     work = torch.empty(threads * lib.winograd_work_floats(c, k, block))
@@ -85,8 +85,12 @@ def worth_it(n: int, c: int, k: int, h: int, w: int, padding: int, threads: int)
     of tiles. Below that (a 7x7 map at batch 1 is 4 tiles) the threads idle and oneDNN's
     direct convolution wins: googlenet_mnist at batch 1 ran 23 ms with every 3x3 in the
     kernel against 17 ms without."""
-    tiles = n * -(-(h + 2 * padding - 2) // 4) * -(-(w + 2 * padding - 2) // 4)
-    return tiles >= threads * tile_block(c, k)
+    return _tiles(n, h, w, padding) >= threads * tile_block(c, k)
+
+
+def _tiles(n: int, h: int, w: int, padding: int) -> int:
+    """The 4x4 output tiles of a batch: partial tiles at the bottom and right count."""
+    return n * -(-(h + 2 * padding - 2) // 4) * -(-(w + 2 * padding - 2) // 4)
 
 
 class WinogradConv2d(nn.Module):
