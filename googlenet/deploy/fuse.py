@@ -245,6 +245,17 @@ def merge_blocks(model: nn.Module) -> int:
                if isinstance(m, InceptionBlock))
 
 
+def pooled_length(n: int, kernel: int, stride: int, padding: int, ceil_mode: bool,
+                  dilation: int = 1) -> int:
+    """PyTorch's pooled length of an input of length ``n``: in ceil mode the last
+    window must still start inside the input or its left padding."""
+    span = n + 2 * padding - dilation * (kernel - 1) - 1
+    out = (-(-span // stride) if ceil_mode else span // stride) + 1
+    if ceil_mode and (out - 1) * stride >= n + padding:
+        out -= 1
+    return out
+
+
 class FloorModeMaxPool2d(nn.Module):
     """``nn.MaxPool2d`` with ``ceil_mode=True`` computed as floor mode on an input padded
     with -inf at the bottom and right: the same windows, the same output.
@@ -269,9 +280,7 @@ class FloorModeMaxPool2d(nn.Module):
         inside the input or its left padding)."""
         k, s, p, d = self.kernel[i], self.stride[i], self.padding[i], self.dilation[i]
         span = d * (k - 1) + 1
-        out = -(-(n + 2 * p - span) // s) + 1
-        if (out - 1) * s >= n + p:
-            out -= 1
+        out = pooled_length(n, k, s, p, ceil_mode=True, dilation=d)
         return max(0, (out - 1) * s + span - (n + 2 * p))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

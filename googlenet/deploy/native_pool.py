@@ -11,27 +11,14 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from ..specs.blocks import pair
 from . import native
-from .fuse import ReusedIndexMaxPool2d
-
-
-def _pair(v: int | tuple[int, ...]) -> tuple[int, int]:
-    return (v, v) if isinstance(v, int) else (v[0], v[1])
-
-
-def output_size(n: int, kernel: int, stride: int, padding: int, ceil_mode: bool) -> int:
-    """PyTorch's pooled length: in ceil mode the last window must still start inside the
-    input or its left padding."""
-    span = n + 2 * padding - kernel
-    out = (-(-span // stride) if ceil_mode else span // stride) + 1
-    if ceil_mode and (out - 1) * stride >= n + padding:
-        out -= 1
-    return out
+from .fuse import ReusedIndexMaxPool2d, pooled_length
 
 
 def supports(pool: nn.MaxPool2d) -> bool:
     """Whether the kernel computes ``pool``: no dilation, no indices returned."""
-    return _pair(pool.dilation) == (1, 1) and not pool.return_indices
+    return pair(pool.dilation) == (1, 1) and not pool.return_indices
 
 
 def max_pool(x: torch.Tensor, kernel: tuple[int, int], stride: tuple[int, int],
@@ -41,8 +28,8 @@ def max_pool(x: torch.Tensor, kernel: tuple[int, int], stride: tuple[int, int],
     lib = native.library()
     x = native.as_pixel_major(x)
     n, c, h, w = x.shape
-    oh = output_size(h, kernel[0], stride[0], padding[0], ceil_mode)
-    ow = output_size(w, kernel[1], stride[1], padding[1], ceil_mode)
+    oh = pooled_length(h, kernel[0], stride[0], padding[0], ceil_mode)
+    ow = pooled_length(w, kernel[1], stride[1], padding[1], ceil_mode)
     y = torch.empty((n, c, oh, ow), memory_format=torch.channels_last)
     lib.max_pool_nhwc(x.data_ptr(), y.data_ptr(), n, h, w, c, x.stride(3), c, *kernel,
                       *stride, *padding, oh, ow, threads or torch.get_num_threads())
@@ -58,9 +45,9 @@ class NativeMaxPool2d(nn.Module):
         if not supports(pool):
             raise ValueError(f"the max pooling kernel cannot compute {pool}")
         self.pool = pool
-        self.kernel = _pair(pool.kernel_size)
-        self.stride = _pair(pool.stride or pool.kernel_size)
-        self.padding = _pair(pool.padding)
+        self.kernel = pair(pool.kernel_size)
+        self.stride = pair(pool.stride or pool.kernel_size)
+        self.padding = pair(pool.padding)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if not native.runs_natively(x):

@@ -18,6 +18,7 @@ from googlenet.cli import main
 from googlenet.deploy import build_path, native, unavailable_reason
 from googlenet.deploy import native_pool as npool
 from googlenet.deploy import winograd as wg
+from googlenet.deploy.fuse import pooled_length
 from googlenet.deploy.optimize import FP32_ATOL, PathUnavailableError
 from googlenet.models import create_model, get_model_info
 from googlenet.recipe import ModelRecipe, build_model
@@ -216,7 +217,7 @@ def test_pool_fallbacks_and_refusals():
     assert x.grad is not None and x.grad.sum().item() == 4 * 16  # one max per output
     with pytest.raises(ValueError, match="cannot compute"):
         npool.NativeMaxPool2d(torch.nn.MaxPool2d(3, dilation=2))
-    assert [npool.output_size(n, 3, 2, 0, True) for n in (112, 56, 28, 14)] == [56, 28, 14, 7]
+    assert [pooled_length(n, 3, 2, 0, True) for n in (112, 56, 28, 14)] == [56, 28, 14, 7]
 
 
 @x86_only
