@@ -68,6 +68,10 @@ class BenchReport:
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
 
+    def failed(self) -> list[PathResult]:
+        """The results outside their path's tolerance."""
+        return [r for r in self.results if r.passed is False]
+
 
 def check_outputs(path: str, ref: torch.Tensor, out: torch.Tensor) -> tuple[float, float, bool]:
     """(max abs diff, top-1 agreement, passed) of ``out`` against the eager ``ref``.

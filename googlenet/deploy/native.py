@@ -81,7 +81,8 @@ def cpu_flags() -> frozenset[str]:
         pass
     flags = {"avx512f": torch.cpu._is_avx512_supported(), "avx2": torch.cpu._is_avx2_supported()}
     # Every CPU with AVX2 or AVX-512 also has FMA (Haswell, Zen and later).
-    return frozenset([f for f, on in flags.items() if on] + (["fma"] if any(flags.values()) else []))
+    found = [f for f, on in flags.items() if on]
+    return frozenset(found + (["fma"] if found else []))
 
 
 def _candidates(flags: frozenset[str]) -> list[Isa] | str:
@@ -244,14 +245,19 @@ def as_pixel_major(x: torch.Tensor) -> torch.Tensor:
     return x if pixel_major(x) else x.contiguous(memory_format=torch.channels_last)
 
 
+def _tracing() -> bool:
+    """``torch.jit.is_tracing()`` (which the stubs do not export): under
+    ``torch.jit.trace`` or the TorchScript ONNX exporter."""
+    return torch._C._get_tracing_state() is not None
+
+
 def runs_natively(x: torch.Tensor, *weights: torch.Tensor) -> bool:
     """Whether a kernel may take ``x``: the kernels loaded, fp32 on the CPU, no autograd,
     not under a tracer (``torch.compile``/``torch.export``, ``torch.jit.trace`` and the
     TorchScript ONNX exporter, which would record an opaque call as an empty tensor).
     Elsewhere the modules run the PyTorch ops they were made from."""
     return x.device.type == "cpu" and x.dtype == torch.float32 \
-        and not torch.compiler.is_compiling() and not torch.jit.is_tracing() \
-        and not torch.jit.is_scripting() \
+        and not torch.compiler.is_compiling() and not _tracing() \
         and not (torch.is_grad_enabled() and (x.requires_grad
                                                or any(w.requires_grad for w in weights))) \
         and unavailable_reason() is None

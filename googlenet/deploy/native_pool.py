@@ -21,7 +21,7 @@ def supports(pool: nn.MaxPool2d) -> bool:
     most half the window (PyTorch refuses more)."""
     kernel, padding = pair(pool.kernel_size), pair(pool.padding)
     return pair(pool.dilation) == (1, 1) and not pool.return_indices \
-        and all(p <= k // 2 for p, k in zip(padding, kernel))
+        and all(p <= k // 2 for p, k in zip(padding, kernel, strict=True))
 
 
 def max_pool(x: torch.Tensor, kernel: tuple[int, int], stride: tuple[int, int],
@@ -32,7 +32,8 @@ def max_pool(x: torch.Tensor, kernel: tuple[int, int], stride: tuple[int, int],
     :func:`~googlenet.deploy.native.check_batch`) or a window PyTorch would refuse."""
     native.check_batch(x, "max_pool input")
     n, c, h, w = x.shape
-    if min(*kernel, *stride) < 1 or any(p < 0 or p > k // 2 for p, k in zip(padding, kernel)):
+    if min(*kernel, *stride) < 1 \
+            or any(p < 0 or p > k // 2 for p, k in zip(padding, kernel, strict=True)):
         raise ValueError(f"max_pool: kernel {kernel}, stride {stride}, padding {padding}: "
                          "sizes must be positive and padding at most half the kernel")
     oh = pooled_length(h, kernel[0], stride[0], padding[0], ceil_mode)

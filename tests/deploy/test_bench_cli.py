@@ -45,6 +45,23 @@ def test_bench_text_and_weights(capsys, tmp_path):
     assert "no googlenet metadata" in capsys.readouterr().err
 
 
+def test_bench_exits_1_when_a_path_fails_its_tolerance(capsys, monkeypatch):
+    from googlenet.deploy import bench
+
+    real = bench.check_outputs
+
+    def fused_fails(path, ref, out):
+        diff, agreement, passed = real(path, ref, out)
+        return diff, agreement, passed and path != "fused"
+
+    monkeypatch.setattr(bench, "check_outputs", fused_fails)
+    code = main(["bench", "inception_a_net", "--batch", "2", "--rounds", "1",
+                 "--paths", "fused", "--baseline", "none"])
+    captured = capsys.readouterr()
+    assert code == 1 and "FAIL" in captured.out
+    assert "fused at batch 2 is outside its tolerance (max |logit diff|" in captured.err
+
+
 def test_bench_bad_arguments_exit_2(capsys, tmp_path):
     assert main(["bench", "inception_a_net", "--paths", "turbo"]) == 2
     assert "turbo" in capsys.readouterr().err

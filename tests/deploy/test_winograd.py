@@ -20,12 +20,11 @@ from googlenet.deploy import build_path, native, unavailable_reason
 from googlenet.deploy import native_pool as npool
 from googlenet.deploy import winograd as wg
 from googlenet.deploy.fuse import pooled_length
-from googlenet.deploy.optimize import FP32_ATOL, PathUnavailableError
+from googlenet.deploy.optimize import FP32_ATOL
 from googlenet.models import create_model, get_model_info
 from googlenet.recipe import ModelRecipe, build_model
 from googlenet.weights import WeightsMeta, save_weights
 from tests.deploy.nets import randomise_bn, trained_scale_logits
-
 
 
 @pytest.mark.usefixtures("isa")
@@ -283,7 +282,7 @@ def test_a_traced_module_records_the_pytorch_ops():
                                 npool.NativeMaxPool2d(torch.nn.MaxPool2d(3, 2, ceil_mode=True)))
     model.eval()
     gen = torch.Generator().manual_seed(6)
-    example, x = torch.randn(32, 8, 12, 12, generator=gen), torch.randn(32, 8, 12, 12, generator=gen)
+    example, x = (torch.randn(32, 8, 12, 12, generator=gen) for _ in range(2))
     assert wg.worth_it(32, 8, 16, 12, 12, 1, torch.get_num_threads())  # the kernel would run
     with torch.no_grad():
         traced = torch.jit.trace(model, example)

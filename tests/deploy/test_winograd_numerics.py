@@ -104,7 +104,7 @@ def _googlenet_bn_at_224(batches: tuple[int, ...], threads: int,
             assert (out - ref).abs().max().item() <= FP32_ATOL
             by_rule = sum(
                 wg.worth_it(n, c, layer.conv.out_channels, h, w, layer.padding, threads)
-                for (n, c, h, w), layer in zip(shapes, layers))
+                for (n, c, h, w), layer in zip(shapes, layers, strict=True))
             counts.append((len(calls), by_rule))
     finally:
         torch.set_num_threads(previous)
