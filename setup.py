@@ -48,19 +48,25 @@ class OptionalBuildExt(build_ext):
     leaves ``<its name>.unavailable`` (one line: why) where the library would go."""
 
     def build_extension(self, ext: Extension) -> None:
-        target = Path(self.get_ext_fullpath(ext.name))
-        note = target.parent / (ext.name.rsplit(".", 1)[1] + NOTE_SUFFIX)
-        note.parent.mkdir(parents=True, exist_ok=True)
+        name = ext.name.rsplit(".", 1)[1] + NOTE_SUFFIX
+        notes = [Path(self.get_ext_fullpath(ext.name)).parent / name]
+        if getattr(self, "editable_mode", False):
+            # An editable install copies only the libraries back into the source tree,
+            # where the package is imported from: the note goes there itself.
+            notes.append(ks.KERNEL_DIR / name)
         try:
             super().build_extension(ext)
         except Exception:  # any compiler or linker failure: the install goes on
             command = list(getattr(self.compiler, "compiler_so", None) or ["cc"])
             why = f"not built at install: {_compiler_error(command, ext)}"
-            note.write_text(why + "\n")
+            for note in notes:
+                note.parent.mkdir(parents=True, exist_ok=True)
+                note.write_text(why + "\n")
             print(f"googlenet: {ext.name} {why}; the winograd path will be unavailable",
                   file=sys.stderr)
         else:
-            note.unlink(missing_ok=True)
+            for note in notes:
+                note.unlink(missing_ok=True)
 
 
 def extensions() -> list[Extension]:
