@@ -28,6 +28,9 @@ def test_bench_json_reports_every_path_and_batch(capsys):
         assert r["images_per_s"] > 0 and r["ratio"] > 0 and r["tolerance"]
     assert rows[("eager", 4)]["ratio"] == 1.0
     assert rows[("fused", 4)]["passed"] is True and rows[("fused", 4)]["max_abs_diff"] < 1e-4
+    from googlenet.deploy import native
+
+    assert data["kernels"] == native.isa()  # which build the winograd path runs, or None
 
 
 def test_bench_text_and_weights(capsys, tmp_path):
