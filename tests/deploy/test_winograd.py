@@ -324,7 +324,8 @@ def test_new_weights_reach_the_kernel_after_load_state_dict():
     with torch.no_grad():
         layer(x)  # transformed once
         fresh = torch.nn.Conv2d(8, 16, 3, padding=1)
-        layer.load_state_dict({"conv.weight": fresh.weight, "conv.bias": fresh.bias})
+        new = fresh.state_dict()  # the same tensors under conv. and direct. (one module)
+        layer.load_state_dict({key: new[key.rsplit(".", 1)[1]] for key in layer.state_dict()})
         assert torch.allclose(layer(x), fresh(x), atol=1e-5)
 
 
