@@ -32,9 +32,11 @@ ISAS: tuple[Isa, ...] = (
 """Best first: the loader takes the first one the CPU runs (``GOOGLENET_NATIVE_ISA``
 names one instead)."""
 
-COMMON_FLAGS = ("-O3", "-fopenmp")
-"""With ``-fopenmp`` the library asks for ``libgomp.so.1`` by name, and the loader hands
-it the copy PyTorch has loaded (see docs/native.md)."""
+COMMON_FLAGS = ("-O3", "-mtune=native", "-fopenmp")
+"""``-mtune=native`` schedules for the installing machine without changing the
+instruction set (that is ``-m<isa>``'s alone), as the kernels were tuned; with
+``-fopenmp`` the library asks for ``libgomp.so.1`` by name, and the loader hands it the
+copy PyTorch has loaded (see docs/native.md)."""
 
 LINK_FLAGS = ("-fopenmp",)
 
