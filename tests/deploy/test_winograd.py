@@ -346,3 +346,22 @@ def test_maps_that_fill_too_little_of_their_tiles_never_go_to_the_kernel():
     assert not wg.worth_it(4096, 64, 64, 4, 4, 0, threads=1)  # a 2x2 output, unpadded
     for size in (3, 7, 14):
         assert wg.worth_it(4096, 64, 64, size, size, 1, threads=1)
+
+
+@pytest.mark.usefixtures("kernel")
+def test_the_torchscript_onnx_exporter_records_the_pytorch_ops(tmp_path):
+    ort = pytest.importorskip("onnxruntime")
+    pytest.importorskip("onnx")
+    conv = torch.nn.Conv2d(8, 16, 3, padding=1)
+    model = torch.nn.Sequential(wg.WinogradConv2d(conv, relu=True),
+                                npool.NativeMaxPool2d(torch.nn.MaxPool2d(3, 2, ceil_mode=True)))
+    model.eval()
+    gen = torch.Generator().manual_seed(8)
+    example, x = (torch.randn(32, 8, 12, 12, generator=gen) for _ in range(2))
+    path = tmp_path / "m.onnx"
+    with torch.no_grad():
+        torch.onnx.export(model, (example,), str(path), dynamo=False, input_names=["x"])
+        expected = torch.nn.functional.max_pool2d(F.relu(conv(x)), 3, 2, ceil_mode=True)
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    out = torch.from_numpy(session.run(None, {"x": x.numpy()})[0])
+    assert torch.allclose(out, expected, atol=1e-5)
