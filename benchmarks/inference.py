@@ -58,7 +58,11 @@ def main() -> int:
     tmp.write_text(json.dumps(data, indent=2) + "\n")
     os.replace(tmp, out)
     print(f"wrote {out}")
-    return 0
+    failed = report.failed()
+    for r in failed:
+        print(f"{r.path} at batch {r.batch} is outside its tolerance ({r.tolerance})",
+              file=sys.stderr)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 from ..deploy.bench import benchmark, render
+from ..deploy.heap import keep_freed_memory
 from ..deploy.optimize import PATHS, PathUnavailableError
 from ..devices import resolve_device
 from ..errors import InputSizeError
@@ -38,6 +39,7 @@ def _paths(text: str | None) -> list[str]:
 
 
 def _run(args: argparse.Namespace) -> int:
+    keep_freed_memory()  # this command runs inference or training: see deploy/heap.py
     device = resolve_device(args.device)
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -53,7 +55,11 @@ def _run(args: argparse.Namespace) -> int:
         print_json(report.as_dict())
     else:
         print(render(report))
-    return 0
+    failed = report.failed()
+    for r in failed:
+        print(f"googlenet bench: {r.path} at batch {r.batch} is outside its tolerance "
+              f"({r.tolerance})", file=sys.stderr)
+    return 1 if failed else 0
 
 
 def baseline_reference(name: str, model: nn.Module, size: int,

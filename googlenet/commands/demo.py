@@ -10,11 +10,13 @@ from __future__ import annotations
 import argparse
 
 from ..cost import human, profile_model, reduction_cost, render_table1, table1
+from ..deploy.heap import keep_freed_memory
 from ..models import create_model
 from ..models.inception_net import InceptionNet
 
 
 def _run(args: argparse.Namespace) -> int:
+    keep_freed_memory()  # this command runs inference or training: see deploy/heap.py
     _print_table1()
     if not args.no_train:
         from ..train.demo import demo_config, run_demo

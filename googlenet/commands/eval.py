@@ -16,6 +16,7 @@ from pathlib import Path
 
 from ..data.registry import has_split
 from ..deploy import PATHS
+from ..deploy.heap import keep_freed_memory
 from ..devices import DEVICE_NAMES, resolve_device
 from ..errors import DataError
 from ..evaluate import CROP_SCHEMES, TTA, build_eval_dataset, check_views, evaluate_checkpoints
@@ -75,6 +76,7 @@ def _stem(name: str, split: str, crops: int, checkpoints: list[str],
 
 
 def _run(args: argparse.Namespace) -> int:
+    keep_freed_memory()  # this command runs inference or training: see deploy/heap.py
     check_views(args.crops, TTA() if args.tta else None)  # before any file is read
     device = resolve_device(args.device)
     # The run's config says the dataset (without --dataset) and how TTA fills its shifts.

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 
+from ..deploy.heap import keep_freed_memory
 from ..errors import ConfigError
 from ..train.runner import fit
 from ..transfer.finetune import finetune_base, require_cut
@@ -15,6 +16,7 @@ from .train import add_run_flags, apply_weights_defaults, build_config, report
 
 
 def _run(args: argparse.Namespace) -> int:
+    keep_freed_memory()  # this command runs inference or training: see deploy/heap.py
     apply_weights_defaults(args)
     if not args.resume:
         if not hasattr(args, "weights") and not hasattr(args, "model"):

@@ -7,6 +7,7 @@ import argparse
 import sys
 
 from ..deploy import PATHS, needs_calibration
+from ..deploy.heap import keep_freed_memory
 from ..predict import (
     Predictor,
     collect_images,
@@ -23,6 +24,7 @@ def _say(text: str) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    keep_freed_memory()  # this command runs inference or training: see deploy/heap.py
     # Every argument is checked before the model is built: a typo costs no minutes.
     images = collect_images(args.images)
     if args.csv:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ..deploy.heap import keep_freed_memory
 from ..errors import ConfigError
 from ..train.config import (
     TrainConfig,
@@ -86,6 +87,7 @@ def add_run_flags(p: argparse.ArgumentParser, base: TrainConfig,
 
 
 def _run(args: argparse.Namespace) -> int:
+    keep_freed_memory()  # this command runs inference or training: see deploy/heap.py
     apply_weights_defaults(args)
     cfg = build_config(args, TrainConfig())
     return report(fit(cfg, resume=bool(args.resume), overwrite=args.overwrite), "train")

@@ -20,6 +20,7 @@ import torch
 from torch import nn
 
 from ..progress import ProgressBar
+from . import native
 from .optimize import FP32_ATOL, PATHS, TOP1_AGREEMENT, InferenceRunner, build_path
 from .optimize import unavailable_reason as _unavailable
 from .quantize import CompiledInt8Error
@@ -61,12 +62,19 @@ class BenchReport:
     machine: str
     trained_weights: bool
     baseline: str | None = None  # the second reference, e.g. "googlenet_bn eager fp32 NCHW"
+    # The instruction set of the C kernels the winograd path runs ("avx512", "avx2";
+    # GOOGLENET_NATIVE_ISA picks one), None where they do not run.
+    kernels: str | None = None
     results: list[PathResult] = field(default_factory=list)
     # The second reference's own speed per batch: another network, so not a checked path.
     baseline_results: list[PathResult] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
+
+    def failed(self) -> list[PathResult]:
+        """The results outside their path's tolerance."""
+        return [r for r in self.results if r.passed is False]
 
 
 def check_outputs(path: str, ref: torch.Tensor, out: torch.Tensor) -> tuple[float, float, bool]:
@@ -190,7 +198,7 @@ def benchmark(
     model = model.eval().to(device)
     report = BenchReport(name, input_size, device, torch.get_num_threads(), torch.__version__,
                          platform.processor() or platform.machine(), trained_weights,
-                         baseline[0] if baseline else None)
+                         baseline[0] if baseline else None, native.isa())
     shape = (in_chans, input_size, input_size)
     calib = [torch.randn(min(32, calibration_images), *shape, generator=gen)
              for _ in range(max(1, calibration_images // 32))]
@@ -222,6 +230,8 @@ def render(report: BenchReport) -> str:
             f"({report.threads} threads, torch {report.torch}); ratios to eager from this run")
     if report.baseline:
         head += f"\n{BASELINE}: {report.baseline}, timed in the same rounds (x base)"
+    if report.kernels:
+        head += f"\nwinograd: this package's {report.kernels} kernels"
     if not report.trained_weights:
         head += "\nweights: random init, so top-1 agreement is only indicative"
     base = f" {'x base':>7}" if report.baseline else ""

@@ -1,20 +1,23 @@
-"""Keep freed memory for reuse: the allocator setting the CPU inference paths run with.
+"""Keep freed memory for reuse: the allocator setting the CLI runs inference and training
+with.
 
 glibc's malloc serves large allocations with their own ``mmap`` and, once freed, hands
 them back to the system (and trims its heap beyond 128 KB-64 MB of free space), so an
 inference graph's activations, tens of MB at batch 32, keep arriving as fresh pages
-whose first touch is a page fault. On this project's 2-core VM those faults cost more
-than some of the layers. :func:`keep_freed_memory` sets glibc's ``M_MMAP_THRESHOLD`` to
-its maximum, 32 MB, and ``M_TRIM_THRESHOLD`` to 2 GB: allocations up to 32 MB come from
-the heap, and what is freed stays there for the next layer and the next batch.
-googlenet_bn's winograd path at batch 32 went from 65.7 to 85.0 img/s, fused from 45.5
-to 57.9 (BENCHMARKS.md, the winograd section). Turning mmap off altogether (``M_MMAP_MAX`` 0)
-was as fast for PyTorch but slowed onnxruntime and OpenVINO by ~20%.
+whose first touch is a page fault; on a small VM those faults cost more than some of the
+layers (BENCHMARKS.md, the winograd section, has the paths both ways).
+:func:`keep_freed_memory` sets glibc's ``M_MMAP_THRESHOLD`` to its maximum, 32 MB, and
+``M_TRIM_THRESHOLD`` to 2 GB: allocations up to 32 MB come from the heap, and what is
+freed stays there for the next layer and the next batch. Turning mmap off altogether
+(``M_MMAP_MAX`` 0) slowed onnxruntime and OpenVINO.
 
-The setting is process-wide and lasts: a process keeps its peak heap (for inference,
-about one batch's activations) instead of returning freed pages. :func:`build_path`
-applies it for CPU paths; ``GOOGLENET_KEEP_FREED_MEMORY=0`` leaves malloc alone. Other
-C libraries (musl, macOS) are left as they are.
+The cost: the setting is process-wide and cannot be undone. The process keeps its peak
+heap resident (for inference about one batch's activations; up to 2 GB of freed memory
+is never returned) instead of giving freed pages back. So the CLI's ``predict``,
+``eval``, ``bench``, ``train``, ``finetune`` and ``demo`` apply it; in the Python API it
+is off unless asked for (``build_path(..., keep_freed_memory=True)``), and
+``GOOGLENET_KEEP_FREED_MEMORY=0`` turns it off everywhere. Other C libraries (musl,
+macOS) are left as they are.
 """
 
 from __future__ import annotations

@@ -1,37 +1,47 @@
-"""This package's C kernels for the CPU (``kernels/*.c``): built on first use, loaded
-with ctypes.
+"""This package's C kernels for the CPU (``kernels/*.c``), compiled when the package is
+installed and loaded with ctypes.
 
-The kernels are C with AVX-512 intrinsics: Winograd 3x3 convolutions
-(:mod:`googlenet.deploy.winograd`) and max pooling (:mod:`googlenet.deploy.native_pool`),
-the parts of the ``winograd`` inference path that oneDNN does not do as fast. They are
-compiled together with the machine's C compiler (``$CC``, else ``cc``) into
-``~/.cache/googlenet/kernels/googlenet_kernels-<hash>.so``, written atomically, once per
-source version and compiler. Built with ``-fopenmp``, the library asks for
-``libgomp.so.1`` by name and the loader hands it the copy PyTorch has loaded, so the
-kernels run in PyTorch's own thread team (a second team competed with PyTorch's
-spinning threads). Where they cannot run (no compiler, no AVX-512, not x86-64),
-:func:`unavailable_reason` says why in one line.
+The kernels are Winograd 3x3 convolutions (:mod:`googlenet.deploy.winograd`) and max
+pooling (:mod:`googlenet.deploy.native_pool`), the parts of the ``winograd`` inference
+path that oneDNN does not do as fast. ``setup.py`` compiles them once per instruction set
+(:data:`~googlenet.deploy.kernel_sources.ISAS`: AVX-512, AVX2 + FMA) into
+``kernels/_<isa>.<suffix>``; here the best one this CPU runs is loaded, after checking the
+CPU's flags, and only if it was built from the sources beside it (their SHA-256 is
+compiled in). Nothing is compiled at run time. Built with ``-fopenmp``, a library asks
+for ``libgomp.so.1`` by name and the loader hands it the copy PyTorch has loaded, so the
+kernels run in PyTorch's own thread team; a second OpenMP runtime in the process turns
+the kernels off (two thread pools on the same cores run far slower).
+
+Switches: ``GOOGLENET_NATIVE=0`` turns the kernels off; ``GOOGLENET_NATIVE_ISA=avx2``
+(or ``avx512``) picks a build instead of the best one. Where the kernels cannot run,
+:func:`unavailable_reason` says why in one line and the modules fall back to PyTorch.
+Design notes: docs/native.md.
 """
 
 from __future__ import annotations
 
 import ctypes
 import functools
-import hashlib
+import importlib.machinery
 import os
 import platform
-import shutil
-import subprocess
+import re
+import warnings
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
-from ..data.idx import cache_dir
-from ..errors import GoogLeNetError
-from ..weights._atomic import atomic_path
+from .kernel_sources import ISAS, KERNEL_DIR, Isa, source_digest
 
-SOURCES = tuple(sorted((Path(__file__).parent / "kernels").glob("*.c")))
-CFLAGS = ("-O3", "-mavx512f", "-mfma", "-mtune=native", "-fopenmp", "-shared", "-fPIC")
+SWITCH = "GOOGLENET_NATIVE"
+ISA_SWITCH = "GOOGLENET_NATIVE_ISA"
+LIBRARY_DIR: Path = KERNEL_DIR
+"""Where the compiled libraries are looked for (the tests point it elsewhere)."""
+
+# The OpenMP runtimes a process can map: GCC's, Intel's, LLVM's (conda and pip torch
+# builds rename them with a hash, libgomp-a34b3233.so.1).
+_OPENMP = re.compile(r"/lib(gomp|iomp5|iomp|omp)([-.][^/]*)?\.so[^/]*$")
 
 _P, _INT, _LONG = ctypes.c_void_p, ctypes.c_int, ctypes.c_long
 _SIGNATURES: dict[str, tuple[list[type], type | None]] = {
@@ -39,78 +49,191 @@ _SIGNATURES: dict[str, tuple[list[type], type | None]] = {
     "winograd_f43": ([_P, _P, _P, _P, _P, _INT, _INT, _INT, _INT, _INT, _INT, _INT,
                       _LONG, _LONG, _INT, _INT], None),
     "winograd_work_floats": ([_INT, _INT, _INT], _LONG),
+    "winograd_rows": ([], _INT),
     # x, y, n, h, w, c, ldx, ldy, kh, kw, sh, sw, ph, pw, oh, ow, threads
     "max_pool_nhwc": ([_P, _P, _INT, _INT, _INT, _INT, _LONG, _LONG, _INT, _INT, _INT, _INT,
                        _INT, _INT, _INT, _INT, _INT], None),
+    "kernels_cpu_supported": ([], _INT),
+    "kernels_source_hash": ([], ctypes.c_char_p),
 }
 
 
-class _CompileError(Exception):
-    """The compiler ran and failed; its first line of errors."""
+@dataclass(frozen=True)
+class Kernels:
+    """A loaded library: its functions, the instruction set it was built for, and the
+    tiles of the Winograd products' register block."""
+
+    lib: ctypes.CDLL
+    isa: Isa
+    rows: int
+    path: Path
 
 
-@functools.cache
-def _build() -> ctypes.CDLL | str:
-    """The kernel library, or why there is none (a one-line reason)."""
+def cpu_flags() -> frozenset[str]:
+    """The CPU's instruction-set flags that :data:`ISAS` asks about (Linux: from
+    /proc/cpuinfo; elsewhere from PyTorch's cpuinfo checks)."""
+    try:
+        with open("/proc/cpuinfo") as info:
+            for line in info:
+                if line.startswith("flags"):
+                    return frozenset(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    flags = {"avx512f": torch.cpu._is_avx512_supported(), "avx2": torch.cpu._is_avx2_supported()}
+    # Every CPU with AVX2 or AVX-512 also has FMA (Haswell, Zen and later).
+    found = [f for f, on in flags.items() if on]
+    return frozenset(found + (["fma"] if found else []))
+
+
+def _candidates(flags: frozenset[str]) -> list[Isa] | str:
+    """The builds to try, best first, or why none may run."""
+    forced = os.environ.get(ISA_SWITCH, "").strip().lower()
+    if forced:
+        isa = next((i for i in ISAS if i.name == forced), None)
+        if isa is None:
+            return f"{ISA_SWITCH}={forced!r} is not one of {', '.join(i.name for i in ISAS)}"
+        missing = [f for f in isa.cpu_flags if f not in flags]
+        if missing:
+            return f"{ISA_SWITCH}={forced}, but this CPU lacks {', '.join(missing)}"
+        return [isa]
+    runs = [isa for isa in ISAS if set(isa.cpu_flags) <= flags]
+    return runs or f"its kernels need a CPU with {' or '.join(i.label for i in ISAS)}"
+
+
+def library_file(isa: Isa) -> Path | None:
+    """The compiled library for ``isa`` in :data:`LIBRARY_DIR`, or None."""
+    for suffix in importlib.machinery.EXTENSION_SUFFIXES:
+        path = LIBRARY_DIR / f"_{isa.name}{suffix}"
+        if path.is_file():
+            return path
+    return None
+
+
+def _not_built(isa: Isa) -> str:
+    note = LIBRARY_DIR / f"_{isa.name}.unavailable"
+    try:
+        why = note.read_text().strip().splitlines()[0]
+    except (OSError, IndexError):
+        why = "not compiled when the package was installed"
+    return f"its {isa.label} kernels were {why} (reinstall with a C compiler: pip install .)"
+
+
+def openmp_runtimes() -> list[str]:
+    """The OpenMP runtime libraries mapped into this process (Linux), by real path."""
+    try:
+        with open("/proc/self/maps") as maps:
+            # address, perms, offset, device, inode, then the path (absent for anonymous maps)
+            fields = [line.split(None, 5) for line in maps]
+            paths = {f[5].strip() for f in fields if len(f) == 6}
+    except OSError:
+        return []
+    return sorted({os.path.realpath(p) for p in paths if _OPENMP.search(p)})
+
+
+def _open() -> Kernels | str:
+    if os.environ.get(SWITCH, "1") == "0":
+        return f"turned off by {SWITCH}=0"
     if platform.machine().lower() not in ("x86_64", "amd64"):
         return "its kernels are for x86-64 CPUs"
-    compiler = os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc")
-    if not compiler:
-        return "building its kernels needs a C compiler (cc); none was found"
-    digest = hashlib.sha256(" ".join((compiler, *CFLAGS)).encode())
-    for source in SOURCES:
-        digest.update(source.name.encode() + source.read_bytes())
-    library = cache_dir("kernels") / f"googlenet_kernels-{digest.hexdigest()[:16]}.so"
-    if not library.is_file():
-        try:
-            library.parent.mkdir(parents=True, exist_ok=True)
-            with atomic_path(library, suffix=".so") as tmp:
-                built = subprocess.run(
-                    [compiler, *CFLAGS, "-o", str(tmp), *map(str, SOURCES)],
-                    capture_output=True, text=True, check=False)
-                if built.returncode:
-                    raise _CompileError((built.stderr.strip().splitlines() or ["no message"])[0])
-        except _CompileError as err:
-            return f"{compiler} failed to build its kernels: {err}"
-        except FileNotFoundError as err:
-            if err.filename == compiler:
-                return f"building its kernels needs a C compiler; {compiler} was not found"
-            return f"cannot write its kernels to {library.parent}: {err.strerror}"
-        except (OSError, GoogLeNetError) as err:  # a read-only or missing cache folder
-            return f"cannot write its kernels to {library.parent}: {err}"
-    lib = ctypes.CDLL(str(library))
-    if not lib.kernels_cpu_supported():
-        return "its kernels need a CPU with AVX-512"
+    candidates = _candidates(cpu_flags())
+    if isinstance(candidates, str):
+        return candidates
+    found = [(isa, path) for isa in candidates if (path := library_file(isa)) is not None]
+    if not found:
+        return _not_built(candidates[0])
+    isa, path = found[0]
+    lib = ctypes.CDLL(str(path))
     for name, (args, result) in _SIGNATURES.items():
         getattr(lib, name).argtypes = args
         getattr(lib, name).restype = result
-    return lib
+    if not lib.kernels_cpu_supported():
+        return f"its {isa.label} kernels do not run on this CPU"
+    if lib.kernels_source_hash().decode() != source_digest():
+        return (f"{path.name} was built from other sources than those beside it; rebuild it "
+                "(pip install -e ., or python setup.py build_ext --inplace)")
+    runtimes = openmp_runtimes()
+    if len(runtimes) > 1:
+        reason = (f"a second OpenMP runtime is loaded ({', '.join(runtimes)}); the kernels "
+                  "would compete with PyTorch's threads, so the fused path runs instead")
+        warnings.warn(f"googlenet: {reason}", RuntimeWarning, stacklevel=3)
+        return reason
+    return Kernels(lib, isa, int(lib.winograd_rows()), path)
+
+
+@functools.cache
+def _load() -> Kernels | str:
+    """The loaded kernels, or why there are none (one line); decided once per process."""
+    try:
+        return _open()
+    except (OSError, AttributeError) as err:
+        # dlopen failed (a noexec mount, a missing OpenMP runtime) or a symbol is missing.
+        return f"its kernels could not be loaded: {err}"
 
 
 def unavailable_reason() -> str | None:
-    """Why the kernels cannot run here, or None if they can (builds them if needed)."""
-    built = _build()
-    return built if isinstance(built, str) else None
+    """Why the kernels cannot run here, or None if they can."""
+    loaded = _load()
+    return loaded if isinstance(loaded, str) else None
+
+
+def kernels() -> Kernels:
+    """The loaded kernels; raises RuntimeError with :func:`unavailable_reason`'s line."""
+    loaded = _load()
+    if isinstance(loaded, str):
+        raise RuntimeError(f"this package's CPU kernels are unavailable: {loaded}")
+    return loaded
 
 
 def library() -> ctypes.CDLL:
-    """The loaded kernels; raises RuntimeError with :func:`unavailable_reason`'s line."""
-    built = _build()
-    if isinstance(built, str):
-        raise RuntimeError(f"this package's CPU kernels are unavailable: {built}")
-    return built
+    """The loaded library's functions (see :func:`kernels`)."""
+    return kernels().lib
+
+
+def isa() -> str | None:
+    """The instruction set of the loaded kernels ("avx512", "avx2"), or None."""
+    loaded = _load()
+    return None if isinstance(loaded, str) else loaded.isa.name
 
 
 def reset() -> None:
-    """Forget the loaded library, so the next call builds or finds it again (tests)."""
-    _build.cache_clear()
+    """Forget the loaded library, so the next call looks again (tests; the switches are
+    read then)."""
+    _load.cache_clear()
+
+
+def check_batch(x: torch.Tensor, what: str) -> None:
+    """Refuse what the kernels cannot read: a ``what`` that is not a 4-d float32 CPU
+    tensor (a CUDA tensor would hand C a device pointer)."""
+    if x.dim() != 4:
+        raise ValueError(f"{what}: the kernels take a 4-d NCHW batch, not shape {tuple(x.shape)}")
+    if x.device.type != "cpu":
+        raise ValueError(f"{what}: the kernels run on the CPU; this tensor is on {x.device}")
+    if x.dtype != torch.float32:
+        raise ValueError(f"{what}: the kernels take float32, not {x.dtype}")
+
+
+def check_operand(t: torch.Tensor, what: str, shape: tuple[int, ...]) -> None:
+    """Refuse a weight or bias of another shape, dtype or device, or not contiguous."""
+    if tuple(t.shape) != shape:
+        raise ValueError(f"{what}: expected shape {shape}, got {tuple(t.shape)}")
+    if t.device.type != "cpu" or t.dtype != torch.float32:
+        raise ValueError(f"{what}: expected float32 on the CPU, got {t.dtype} on {t.device}")
+    if not t.is_contiguous():
+        raise ValueError(f"{what}: must be contiguous")
+
+
+def output(shape: tuple[int, int, int, int]) -> torch.Tensor:
+    """An uninitialised channels_last float32 CPU tensor for a kernel to write, whatever
+    the default dtype and device."""
+    return torch.empty(shape, dtype=torch.float32, device="cpu",
+                       memory_format=torch.channels_last)
 
 
 def pixel_major(x: torch.Tensor) -> bool:
     """Whether the 4-d ``x`` is NHWC in memory with pixels a fixed stride apart: a
     channels_last tensor or a channel slice of one (one branch of a merged 1x1's
-    output), which the kernels read in place. Copying such a slice first cost up to
-    40% of a Winograd layer's time."""
+    output), which the kernels read in place (a copy cost a large share of a Winograd
+    layer's time)."""
     n, c, h, w = x.shape
     pixel = x.stride(3)
     return x.stride(1) == 1 and pixel >= c and x.stride(2) == w * pixel \
@@ -122,10 +245,21 @@ def as_pixel_major(x: torch.Tensor) -> torch.Tensor:
     return x if pixel_major(x) else x.contiguous(memory_format=torch.channels_last)
 
 
+def _tracing() -> bool:
+    """``torch.jit.is_tracing()`` (which the stubs do not export): under
+    ``torch.jit.trace`` or the TorchScript ONNX exporter."""
+    return torch._C._get_tracing_state() is not None
+
+
 def runs_natively(x: torch.Tensor, *weights: torch.Tensor) -> bool:
-    """Whether a kernel may take ``x``: fp32 on the CPU, no autograd, not under a
-    tracer. Elsewhere the modules run the PyTorch ops they were made from."""
+    """Whether a kernel may take ``x``: the kernels loaded, fp32 on the CPU, no autograd,
+    not under a tracer (``torch.compile``/``torch.export``, ``torch.jit.trace`` and the
+    TorchScript ONNX exporter, which would record an opaque call as an empty tensor).
+    Elsewhere the modules run the PyTorch ops they were made from."""
     return x.device.type == "cpu" and x.dtype == torch.float32 \
-        and not torch.compiler.is_compiling() \
+        and not torch.compiler.is_compiling() and not _tracing() \
         and not (torch.is_grad_enabled() and (x.requires_grad
-                                               or any(w.requires_grad for w in weights)))
+                                               or any(w.requires_grad for w in weights))) \
+        and unavailable_reason() is None
+
+

@@ -1,9 +1,9 @@
 """Max pooling by this package's kernel (``kernels/max_pool.c``) for the ``winograd``
 inference path: fp32, NHWC, no argmax indices.
 
-PyTorch's CPU max pooling writes int64 indices beside its output even without autograd;
-pooling is bound by memory. On ten of googlenet_bn's pool shapes at batch 32 (a probe,
-BENCHMARKS.md's winograd section) PyTorch took 73 ms and this kernel 30.
+PyTorch's CPU max pooling writes int64 indices beside its output even without autograd,
+and pooling is bound by memory (BENCHMARKS.md, the winograd section, has the probe). A
+NaN in a window gives NaN, as in PyTorch.
 """
 
 from __future__ import annotations
@@ -17,20 +17,32 @@ from .fuse import ReusedIndexMaxPool2d, pooled_length
 
 
 def supports(pool: nn.MaxPool2d) -> bool:
-    """Whether the kernel computes ``pool``: no dilation, no indices returned."""
-    return pair(pool.dilation) == (1, 1) and not pool.return_indices
+    """Whether the kernel computes ``pool``: no dilation, no indices returned, padding at
+    most half the window (PyTorch refuses more)."""
+    kernel, padding = pair(pool.kernel_size), pair(pool.padding)
+    return pair(pool.dilation) == (1, 1) and not pool.return_indices \
+        and all(p <= k // 2 for p, k in zip(padding, kernel, strict=True))
 
 
 def max_pool(x: torch.Tensor, kernel: tuple[int, int], stride: tuple[int, int],
              padding: tuple[int, int], ceil_mode: bool,
              threads: int | None = None) -> torch.Tensor:
-    """``F.max_pool2d`` of the fp32 CPU batch ``x`` (dilation 1); returns channels_last."""
-    lib = native.library()
-    x = native.as_pixel_major(x)
+    """``F.max_pool2d`` of the fp32 CPU batch ``x`` (dilation 1); returns channels_last
+    float32. Raises ValueError for what the kernel cannot read (see
+    :func:`~googlenet.deploy.native.check_batch`) or a window PyTorch would refuse."""
+    native.check_batch(x, "max_pool input")
     n, c, h, w = x.shape
+    if min(*kernel, *stride) < 1 \
+            or any(p < 0 or p > k // 2 for p, k in zip(padding, kernel, strict=True)):
+        raise ValueError(f"max_pool: kernel {kernel}, stride {stride}, padding {padding}: "
+                         "sizes must be positive and padding at most half the kernel")
     oh = pooled_length(h, kernel[0], stride[0], padding[0], ceil_mode)
     ow = pooled_length(w, kernel[1], stride[1], padding[1], ceil_mode)
-    y = torch.empty((n, c, oh, ow), memory_format=torch.channels_last)
+    if oh < 1 or ow < 1:
+        raise ValueError(f"max_pool: a {h}x{w} input has no {kernel} window")
+    lib = native.library()
+    x = native.as_pixel_major(x)
+    y = native.output((n, c, oh, ow))
     lib.max_pool_nhwc(x.data_ptr(), y.data_ptr(), n, h, w, c, x.stride(3), c, *kernel,
                       *stride, *padding, oh, ow, threads or torch.get_num_threads())
     return y

@@ -20,10 +20,9 @@ import torch
 from torch import nn
 
 from ..errors import GoogLeNetError
-from . import native
+from . import heap, native
 from .export import export_onnx, onnx_session_runner
 from .fuse import FuseTarget, fuse_for_inference, strip_aux
-from .heap import keep_freed_memory
 from .native_pool import use_native_pools
 from .onnx_int8 import quantize_onnx_int8
 from .openvino_runner import openvino_available, openvino_runner
@@ -58,8 +57,8 @@ PATHS: dict[str, PathInfo] = {p.name: p for p in (
     PathInfo("eager", "fp32", "the model as trained: eager, fp32, NCHW (the baseline)"),
     PathInfo("channels_last", "fp32", "the model as trained, channels_last"),
     PathInfo("fused", "fp32", "BN folded, Inception 1x1s merged, LRN as matmul, channels_last"),
-    PathInfo("winograd", "fp32", "fused, with this package's AVX-512 kernels (built with "
-             "the C compiler on first use): 3x3 convolutions by Winograd F(4x4,3x3), "
+    PathInfo("winograd", "fp32", "fused, with this package's C kernels (AVX-512 or "
+             "AVX2 + FMA, compiled at install): 3x3 convolutions by Winograd F(4x4,3x3), "
              "max pooling without indices"),
     PathInfo("bf16", "bf16", "fused, bf16 weights and activations"),
     PathInfo("fp16", "fp16", "fused, fp16 weights and activations (CUDA)"),
@@ -178,17 +177,18 @@ def _module_runner(path: str, module: nn.Module, dtype: torch.dtype | None) -> I
 
 def build_path(
     path: str, model: nn.Module, example: torch.Tensor,
-    *, calibration: Iterable[torch.Tensor] | None = None,
+    *, calibration: Iterable[torch.Tensor] | None = None, keep_freed_memory: bool = False,
 ) -> InferenceRunner:
     """The runner for ``path``; ``model`` is not modified. ``example`` is a batch on the
     target device; ``calibration`` (int8 only) yields a few hundred images in batches.
-    On the CPU it also makes malloc keep freed memory for the next batch
-    (:func:`~googlenet.deploy.heap.keep_freed_memory`, process-wide)."""
+    ``keep_freed_memory``: on the CPU, also make malloc keep freed memory for the next
+    batch (:func:`~googlenet.deploy.heap.keep_freed_memory`: process-wide and lasting, the
+    process keeps its peak heap; the CLI's inference and training commands turn it on)."""
     reason = unavailable_reason(path, example.device)
     if reason:
         raise PathUnavailableError(f"path {path}: {reason}")
-    if example.device.type == "cpu":
-        keep_freed_memory()
+    if keep_freed_memory and example.device.type == "cpu":
+        heap.keep_freed_memory()
     model = model.eval()
     if needs_calibration(path) and calibration is None:
         raise PathUnavailableError(f"path {path}: needs calibration images")
@@ -256,21 +256,24 @@ def auto_path(
         return "int8"
     if allow_compile:
         return "compiled"
-    # winograd ran googlenet_bn 1.19-1.26x as fast as fused at batch 32, googlenet_mnist
-    # 1.23x at batch 256, and at batch 1 as fast (BENCHMARKS.md); it needs a C compiler.
+    # winograd ran faster than fused at batch 32 and as fast at batch 1 (BENCHMARKS.md,
+    # the winograd section); it needs the kernels compiled at install.
     return "winograd" if unavailable_reason("winograd") is None else "fused"
 
 
 def optimize_for_inference(
     model: nn.Module, example: torch.Tensor, path: str = "auto",
     *, calibration: Iterable[torch.Tensor] | None = None, allow_compile: bool = False,
+    keep_freed_memory: bool = False,
 ) -> tuple[InferenceRunner, str]:
     """A fast runner for ``model`` and the name of the path it uses.
 
     ``path="auto"`` picks with :func:`auto_path`. ``example``: one batch of the inputs
     to come, on the target device (its height and width fix the compiled shapes).
+    ``keep_freed_memory``: see :func:`build_path`.
     """
     if path == "auto":
         path = auto_path(example.device, allow_compile=allow_compile,
                          can_calibrate=calibration is not None)
-    return build_path(path, model, example, calibration=calibration), path
+    return build_path(path, model, example, calibration=calibration,
+                      keep_freed_memory=keep_freed_memory), path

@@ -2,12 +2,12 @@
 
 Two thirds of googlenet_bn's multiply-adds are 3x3 stride-1 convolutions. oneDNN runs
 them directly; F(4x4, 3x3) needs a quarter of the multiplies (36 per 4x4 output tile
-and channel pair instead of 144). The kernel is ``kernels/winograd_f43.c``, built by
-:mod:`googlenet.deploy.native`; why it does the matrix products itself is said at the
-top of the C file.
+and channel pair instead of 144). The kernel is ``kernels/winograd_f43.c``, compiled at
+install and loaded by :mod:`googlenet.deploy.native` (AVX-512 or AVX2); why it does the
+matrix products itself is said at the top of the C file.
 
-Accuracy: the transforms' rounding moves a layer's output by ~1e-6 of its norm
-(``tests/deploy/test_winograd.py`` checks layers and whole networks against oneDNN).
+Accuracy: the transforms' rounding error is bounded per output channel against a direct
+convolution in ``tests/deploy/test_winograd.py``, which also checks whole networks.
 """
 
 from __future__ import annotations
@@ -22,15 +22,34 @@ from .fuse import OneDNNConvReLU
 BLOCK_BYTES = 640 * 1024
 """What a block of tiles may take in transformed input and products (36 x tiles x
 (C + K) floats): about half of a core's L2 (1 MB here) so that the block stays there
-through all three stages. Over it, GoogLeNet's widest 3x3s (160->320 at 14x14) ran at
-~60% of their speed with a 16-tile block."""
+through all three stages; over it GoogLeNet's widest 3x3s ran much slower (BENCHMARKS.md,
+the winograd section)."""
+
+MIN_TILE_USE = 0.375
+"""The least share of a batch's 4x4 output tiles that must fall inside the output map.
+Full tiles do a quarter of the direct convolution's multiplies; a 2x2 map uses 4 of a
+tile's 16 outputs and so does as many as direct convolution, plus the transforms, and a
+1x1 map four times as many. At 0.375 Winograd still saves a third of the multiplies
+(3x3 maps use 0.56, 5x5 0.39, 7x7 0.77, 14x14 0.77)."""
+
+DEFAULT_ROWS = 8
+"""The register block of the AVX-512 build, for :func:`tile_block` when no library is
+loaded."""
 
 
-def tile_block(c: int, k: int) -> int:
-    """Tiles per block for ``c`` input and ``k`` output channels: a multiple of 8 (the
-    kernel's register block) from 8 to 32, within :data:`BLOCK_BYTES`."""
+def tile_rows() -> int:
+    """Tiles per register block of the loaded kernel's products (8 for AVX-512, 6 for
+    AVX2), or :data:`DEFAULT_ROWS`."""
+    return native.kernels().rows if native.unavailable_reason() is None else DEFAULT_ROWS
+
+
+def tile_block(c: int, k: int, rows: int | None = None) -> int:
+    """Tiles per block for ``c`` input and ``k`` output channels: a multiple of the
+    kernel's register block (``rows``, default :func:`tile_rows`) from one to four of
+    them, within :data:`BLOCK_BYTES`."""
+    rows = rows or tile_rows()
     fit = BLOCK_BYTES // (36 * 4 * (c + k))
-    return max(8, min(32, fit // 8 * 8))
+    return max(rows, min(4 * rows, fit // rows * rows))
 
 
 # G, the weight transform of F(4x4, 3x3) (Lavin & Gray, 2015), for U = G g G^T.
@@ -50,7 +69,7 @@ def supports(conv: nn.Conv2d) -> bool:
 def transform_weights(weight: torch.Tensor) -> torch.Tensor:
     """G g G^T for every (output, input) channel pair of a [K, C, 3, 3] weight, laid out
     [36, C, K] as the kernel reads it (computed in float64, stored as float32)."""
-    g = torch.tensor(_G, dtype=torch.float64)
+    g = torch.tensor(_G, dtype=torch.float64, device="cpu")
     u = torch.einsum("ai,kcij,bj->abck", g, weight.double().cpu(), g)
     return u.reshape(36, weight.shape[1], weight.shape[0]).float().contiguous()
 
@@ -58,21 +77,33 @@ def transform_weights(weight: torch.Tensor) -> torch.Tensor:
 def conv3x3(x: torch.Tensor, transformed: torch.Tensor, bias: torch.Tensor | None,
             padding: int, relu: bool, threads: int | None = None) -> torch.Tensor:
     """A 3x3 stride-1 convolution of the fp32 CPU batch ``x`` (NCHW shape, any memory
-    format) with weights from :func:`transform_weights`; returns channels_last."""
-    lib = native.library()
+    format) with weights from :func:`transform_weights`; returns channels_last float32.
+
+    Raises ValueError for what the kernel cannot read: ``x`` not a float32 CPU batch,
+    weights that do not fit it or are not contiguous float32, a bias not of length K."""
+    native.check_batch(x, "conv3x3 input")
     n, c, h, w = x.shape
-    k = transformed.shape[2]
+    k = transformed.shape[2] if transformed.dim() == 3 else -1
     if transformed.shape != (36, c, k) or k % 16:
         raise ValueError(f"Winograd weights {tuple(transformed.shape)} do not fit input "
                          f"{tuple(x.shape)} (need [36, {c}, K], K a multiple of 16)")
-    x = native.as_pixel_major(x)
+    native.check_operand(transformed, "Winograd weights", (36, c, k))
+    if bias is not None:
+        bias = bias.detach().contiguous()  # kept alive through the call
+        native.check_operand(bias, "conv3x3 bias", (k,))
+    if padding not in (0, 1):
+        raise ValueError(f"conv3x3: padding {padding}; the kernel pads by 0 or 1")
     oh, ow = h + 2 * padding - 2, w + 2 * padding - 2
-    y = torch.empty((n, k, oh, ow), memory_format=torch.channels_last)
+    if oh < 1 or ow < 1:
+        raise ValueError(f"conv3x3: a {h}x{w} input with padding {padding} has no output")
+    lib = native.library()
+    x = native.as_pixel_major(x)
+    y = native.output((n, k, oh, ow))
     tiles = _tiles(n, h, w, padding)
     block = tile_block(c, k)
     threads = max(1, min(threads or torch.get_num_threads(), -(-tiles // block)))
-    work = torch.empty(threads * lib.winograd_work_floats(c, k, block))
-    bias = bias.contiguous() if bias is not None else None  # kept alive through the call
+    work = torch.empty(threads * lib.winograd_work_floats(c, k, block), dtype=torch.float32,
+                       device="cpu")
     lib.winograd_f43(x.data_ptr(), transformed.data_ptr(),
                      bias.data_ptr() if bias is not None else None, y.data_ptr(),
                      work.data_ptr(), n, h, w, c, k, padding, int(relu), x.stride(3), k,
@@ -81,11 +112,15 @@ def conv3x3(x: torch.Tensor, transformed: torch.Tensor, bias: torch.Tensor | Non
 
 
 def worth_it(n: int, c: int, k: int, h: int, w: int, padding: int, threads: int) -> bool:
-    """Whether the kernel should take a layer: only when every thread gets a whole block
-    of tiles. Below that (a 7x7 map at batch 1 is 4 tiles) the threads idle and oneDNN's
-    direct convolution wins: googlenet_mnist at batch 1 ran 23 ms with every 3x3 in the
-    kernel against 17 ms without."""
-    return _tiles(n, h, w, padding) >= threads * tile_block(c, k)
+    """Whether the kernel should take a layer: only when the output map fills enough of
+    its tiles (:data:`MIN_TILE_USE`: never a 1x1 or 2x2 map) and every thread gets a
+    whole block of tiles. Below that (a 7x7 map at batch 1 is 4 tiles) the threads idle
+    and oneDNN's direct convolution wins (BENCHMARKS.md, the winograd section)."""
+    oh, ow = h + 2 * padding - 2, w + 2 * padding - 2
+    tiles = _tiles(n, h, w, padding)
+    if oh < 1 or ow < 1 or oh * ow * n < MIN_TILE_USE * 16 * tiles:
+        return False
+    return tiles >= threads * tile_block(c, k)
 
 
 def _tiles(n: int, h: int, w: int, padding: int) -> int:
@@ -110,7 +145,23 @@ class WinogradConv2d(nn.Module):
         self.relu = relu
         self.padding = int(conv.padding[0])
         self.register_buffer("transformed", transform_weights(conv.weight), persistent=False)
+        self._transformed_from = self._weight_key()
         self.direct: nn.Module = OneDNNConvReLU(conv) if relu else conv
+
+    def _weight_key(self) -> tuple[int, int]:
+        # load_state_dict and in-place updates bump the version; a new tensor (.to(),
+        # assigning a Parameter) has another address.
+        w = self.conv.weight
+        return w.data_ptr(), w._version
+
+    def current_transformed(self) -> torch.Tensor:
+        """:attr:`transformed`, recomputed first if the weight changed since (after
+        ``load_state_dict``, say), so that the kernel never runs old weights."""
+        key = self._weight_key()
+        if key != self._transformed_from or self.transformed.device.type != "cpu":
+            self.transformed = transform_weights(self.conv.weight)
+            self._transformed_from = key
+        return self.transformed
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         c = self.conv
@@ -122,7 +173,7 @@ class WinogradConv2d(nn.Module):
             direct: torch.Tensor = self.direct(x)
             return direct
         bias = c.bias.detach() if c.bias is not None else None
-        return conv3x3(x, self.transformed, bias, self.padding, self.relu)
+        return conv3x3(x, self.current_transformed(), bias, self.padding, self.relu)
 
 
 def use_winograd(model: nn.Module) -> int:

@@ -25,6 +25,7 @@ from googlenet.data import (
     to_float,
 )
 from googlenet.models import create_model
+from tests.deploy.kernels import isa, kernel  # noqa: F401  # fixtures for the kernel tests
 
 MODEL = "inception_a_net"
 TRAIN_STEPS = 200

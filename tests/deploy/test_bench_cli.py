@@ -28,6 +28,9 @@ def test_bench_json_reports_every_path_and_batch(capsys):
         assert r["images_per_s"] > 0 and r["ratio"] > 0 and r["tolerance"]
     assert rows[("eager", 4)]["ratio"] == 1.0
     assert rows[("fused", 4)]["passed"] is True and rows[("fused", 4)]["max_abs_diff"] < 1e-4
+    from googlenet.deploy import native
+
+    assert data["kernels"] == native.isa()  # which build the winograd path runs, or None
 
 
 def test_bench_text_and_weights(capsys, tmp_path):
@@ -43,6 +46,23 @@ def test_bench_text_and_weights(capsys, tmp_path):
     save_file(build_model(recipe).state_dict(), str(tmp_path / "bare.safetensors"))
     assert main(["bench", "--weights", str(tmp_path / "bare.safetensors")]) == 2
     assert "no googlenet metadata" in capsys.readouterr().err
+
+
+def test_bench_exits_1_when_a_path_fails_its_tolerance(capsys, monkeypatch):
+    from googlenet.deploy import bench
+
+    real = bench.check_outputs
+
+    def fused_fails(path, ref, out):
+        diff, agreement, passed = real(path, ref, out)
+        return diff, agreement, passed and path != "fused"
+
+    monkeypatch.setattr(bench, "check_outputs", fused_fails)
+    code = main(["bench", "inception_a_net", "--batch", "2", "--rounds", "1",
+                 "--paths", "fused", "--baseline", "none"])
+    captured = capsys.readouterr()
+    assert code == 1 and "FAIL" in captured.out
+    assert "fused at batch 2 is outside its tolerance (max |logit diff|" in captured.err
 
 
 def test_bench_bad_arguments_exit_2(capsys, tmp_path):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 import subprocess
@@ -46,12 +47,45 @@ def test_freed_memory_is_reused_without_page_faults():
     assert applied == "False"
 
 
-def test_cpu_paths_apply_it(monkeypatch):
+def test_the_python_api_leaves_malloc_alone_unless_asked(monkeypatch):
     import torch
 
-    from googlenet.deploy import optimize
+    from googlenet.deploy import heap, optimize
 
     calls: list[int] = []
-    monkeypatch.setattr(optimize, "keep_freed_memory", lambda: calls.append(1))
+    monkeypatch.setattr(heap, "keep_freed_memory", lambda: calls.append(1))
     optimize.build_path("eager", torch.nn.Identity(), torch.randn(1, 3, 8, 8))
-    assert calls == [1]
+    optimize.optimize_for_inference(torch.nn.Identity(), torch.randn(1, 3, 8, 8), "fused")
+    assert calls == []
+    optimize.build_path("eager", torch.nn.Identity(), torch.randn(1, 3, 8, 8),
+                        keep_freed_memory=True)
+    optimize.optimize_for_inference(torch.nn.Identity(), torch.randn(1, 3, 8, 8), "fused",
+                                    keep_freed_memory=True)
+    assert calls == [1, 1]
+
+
+@pytest.mark.parametrize("command,runs", [
+    ("predict", True), ("eval", True), ("bench", True), ("train", True),
+    ("finetune", True), ("demo", True), ("summary", False), ("cost", False)])
+def test_the_cli_applies_it_where_it_runs_inference_or_training(monkeypatch, command, runs):
+    import importlib
+
+    module = importlib.import_module(f"googlenet.commands.{command}")
+    calls: list[int] = []
+    monkeypatch.setattr(module, "keep_freed_memory", lambda: calls.append(1), raising=False)
+
+    class Stop(Exception):
+        pass
+
+    def stop(*args, **kwargs):
+        raise Stop
+
+    # Whatever the command does after the setting is cut short at its first helper.
+    run = module._run
+    for name in dir(module):
+        if name != "keep_freed_memory" and callable(getattr(module, name)) \
+                and getattr(getattr(module, name), "__module__", "").startswith("googlenet"):
+            monkeypatch.setattr(module, name, stop)
+    with contextlib.suppress(Stop, AttributeError):  # no real arguments: cut short
+        run(object())
+    assert calls == ([1] if runs else [])

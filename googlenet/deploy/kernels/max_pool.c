@@ -1,20 +1,19 @@
 /*
- * Max pooling for inference: fp32, NHWC, AVX-512, no argmax indices.
+ * Max pooling for inference: fp32, NHWC, no argmax indices (AVX-512 or AVX2, simd.h).
  *
  * Why it exists: PyTorch's CPU max pooling writes int64 argmax indices beside every
  * output even without autograd, three times the bytes of the output itself, and
- * pooling is bound by memory: on ten of googlenet_bn's pool shapes at batch 32 this
- * kernel took 30 ms where PyTorch took 73.
+ * pooling is bound by memory (BENCHMARKS.md, the winograd section, has the probe).
  *
  * Windows are clipped to the input, which is what PyTorch's implicit -inf padding and
  * ceil mode amount to (the caller computes the output size by PyTorch's rule, so no
  * window is empty). x and y are NHWC with pixel strides ldx and ldy: either may be a
- * channel slice of a wider channels_last tensor. Unlike PyTorch's, a NaN in a window
- * does not always make its output NaN.
+ * channel slice of a wider channels_last tensor. A NaN in a window makes its output NaN,
+ * as in PyTorch (max_nan).
  */
-#include <immintrin.h>
 #include <math.h>
 #include <omp.h>
+#include "simd.h"
 
 void max_pool_nhwc(const float *x, float *y, int n, int h, int w, int c, long ldx, long ldy,
                    int kh, int kw, int sh, int sw, int ph, int pw, int oh, int ow, int threads)
@@ -32,15 +31,14 @@ void max_pool_nhwc(const float *x, float *y, int n, int h, int w, int c, long ld
             x0 = x0 < 0 ? 0 : x0;
             x1 = x1 > w ? w : x1;
             float *q = y + ((b * oh + oy) * (long)ow + ox) * ldy;
-            for (int cb = 0; cb < c; cb += 16) {
-                int cw = c - cb < 16 ? c - cb : 16;
-                __mmask16 mask = (__mmask16)((1u << cw) - 1);
-                __m512 m = _mm512_set1_ps(-INFINITY);
+            for (int cb = 0; cb < c; cb += VW) {
+                vmask mask = tail_mask(c - cb < VW ? c - cb : VW);
+                vec m = V_SET1(-INFINITY);
                 for (int yy = y0; yy < y1; ++yy)
                     for (int xx = x0; xx < x1; ++xx)
-                        m = _mm512_max_ps(m, _mm512_maskz_loadu_ps(
-                            mask, x + ((b * h + yy) * (long)w + xx) * ldx + cb));
-                _mm512_mask_storeu_ps(q + cb, mask, m);
+                        m = max_nan(m, v_load_mask(
+                            x + ((b * h + yy) * (long)w + xx) * ldx + cb, mask));
+                v_store_mask(q + cb, mask, m);
             }
         }
     }

@@ -1,5 +1,5 @@
 /*
- * Winograd F(4x4, 3x3) convolution for the CPU: fp32, NHWC, AVX-512.
+ * Winograd F(4x4, 3x3) convolution for the CPU: fp32, NHWC, AVX-512 or AVX2 (simd.h).
  *
  * Why it exists: two thirds of googlenet_bn's multiply-adds are 3x3 stride-1
  * convolutions, and oneDNN runs them as direct convolutions. Winograd's F(4x4, 3x3)
@@ -8,12 +8,12 @@
  * products (tiles x C times C x K), which this file runs with its own register-blocked
  * kernel so that a block of tiles goes through input transform, products and output
  * transform while it is still in cache. (Handing the products to a batched sgemm
- * instead was slower than the direct convolution: ~100 GFLOP/s on these thin
- * matrices, and the intermediate tensors went through memory.)
+ * instead was slower than the direct convolution, and the intermediate tensors went
+ * through memory: BENCHMARKS.md, the winograd section.)
  *
  * The transforms are Lavin & Gray's (2015) for the points 0, 1, -1, 2, -2 and
- * infinity. Float rounding moves outputs by ~1e-6 of their norm against a direct
- * convolution.
+ * infinity. tests/deploy/test_winograd.py bounds the rounding error against a direct
+ * convolution. A NaN reaching the fused ReLU stays NaN (v_relu() in simd.h).
  *
  * Layouts: input x is NHWC with pixel stride ldx and output y NHWC with pixel stride
  * ldy (>= C and >= K: either may be a channel slice of a wider channels_last tensor,
@@ -21,20 +21,20 @@
  * pre-transformed to U[36][C][K] by the caller. K must be a multiple of 16; C may
  * be anything.
  */
-#include <immintrin.h>
 #include <omp.h>
+#include "simd.h"
 
-typedef __m512 v16;
-#define ADD _mm512_add_ps
-#define SUB _mm512_sub_ps
-#define SCALE(a, s) _mm512_mul_ps(a, _mm512_set1_ps(s))
-#define FMA(a, s, c) _mm512_fmadd_ps(a, _mm512_set1_ps(s), c)
+typedef vec v16; /* one vector: 16 floats (AVX-512) or 8 (AVX2); the name is historical */
+#define ADD V_ADD
+#define SUB V_SUB
+#define SCALE V_SCALE
+#define FMA V_FMAS
 #define TILE 4  /* output tile */
 #define ALPHA 6 /* input tile */
-#define MR 8    /* tiles per register block of the products */
+/* MR, the tiles per register block of the products, comes from simd.h */
 /* Floats between the 36 matrices of a block, beyond their size: with TB * K a multiple
  * of 1024 (K = 320, TB = 16) the output transform's 36 loads all fell in one L1 cache
- * set, and that layer ran 2x slower than its neighbours. */
+ * set, and that layer ran far slower than its neighbours. */
 #define SKEW 16
 
 /* B^T a, for 6 vectors a. */
@@ -81,17 +81,16 @@ static void input_transform(const shape_t *s, const float *x, float *V, long t0,
         int ty, tx;
         tile_origin(s, t0 + i, &n, &ty, &tx);
         int y0 = ty * TILE - s->pad, x0 = tx * TILE - s->pad;
-        for (int cb = 0; cb < s->c; cb += 16) {
-            int cw = s->c - cb < 16 ? s->c - cb : 16;
-            __mmask16 mask = (__mmask16)((1u << cw) - 1);
+        for (int cb = 0; cb < s->c; cb += VW) {
+            vmask mask = tail_mask(s->c - cb < VW ? s->c - cb : VW);
             v16 d[ALPHA][ALPHA], u[ALPHA][ALPHA], col[ALPHA], row[ALPHA];
             for (int a = 0; a < ALPHA; ++a) {
                 int y = y0 + a;
                 for (int b = 0; b < ALPHA; ++b) {
                     int xx = x0 + b;
                     d[a][b] = (y < 0 || y >= s->h || xx < 0 || xx >= s->w)
-                        ? _mm512_setzero_ps()
-                        : _mm512_maskz_loadu_ps(mask, x + ((n * s->h + y) * (long)s->w + xx) * s->ldx + cb);
+                        ? V_ZERO()
+                        : v_load_mask(x + ((n * s->h + y) * (long)s->w + xx) * s->ldx + cb, mask);
                 }
             }
             for (int b = 0; b < ALPHA; ++b) {
@@ -105,53 +104,54 @@ static void input_transform(const shape_t *s, const float *x, float *V, long t0,
             for (int a = 0; a < ALPHA; ++a) {
                 input_1d(u[a], row);
                 for (int b = 0; b < ALPHA; ++b)
-                    _mm512_mask_storeu_ps(q + (a * ALPHA + b) * s->vs, mask, row[b]);
+                    v_store_mask(q + (a * ALPHA + b) * s->vs, mask, row[b]);
             }
         }
     }
 }
 
-/* M[rows x k] = A[rows x c] B[c x k] for rows <= MR; 32 or 16 columns at a time. */
+/* M[rows x k] = A[rows x c] B[c x k] for rows <= MR; 2 vectors of columns at a time,
+ * then one (K is a multiple of 16, so of VW). */
 static inline void product_block(const float *A, int c, const float *B, int k, float *M, int rows)
 {
     int j = 0;
-    for (; j + 32 <= k; j += 32) {
+    for (; j + 2 * VW <= k; j += 2 * VW) {
         v16 acc0[MR], acc1[MR];
         for (int r = 0; r < MR; ++r)
-            acc0[r] = acc1[r] = _mm512_setzero_ps();
+            acc0[r] = acc1[r] = V_ZERO();
         for (int q = 0; q < c; ++q) {
-            v16 b0 = _mm512_loadu_ps(B + (long)q * k + j), b1 = _mm512_loadu_ps(B + (long)q * k + j + 16);
+            v16 b0 = V_LOAD(B + (long)q * k + j), b1 = V_LOAD(B + (long)q * k + j + VW);
             if (rows == MR) {
 #pragma GCC unroll 8
                 for (int r = 0; r < MR; ++r) {
-                    v16 a = _mm512_set1_ps(A[(long)r * c + q]);
-                    acc0[r] = _mm512_fmadd_ps(a, b0, acc0[r]);
-                    acc1[r] = _mm512_fmadd_ps(a, b1, acc1[r]);
+                    v16 a = V_SET1(A[(long)r * c + q]);
+                    acc0[r] = V_FMA(a, b0, acc0[r]);
+                    acc1[r] = V_FMA(a, b1, acc1[r]);
                 }
             } else {
                 for (int r = 0; r < rows; ++r) {
-                    v16 a = _mm512_set1_ps(A[(long)r * c + q]);
-                    acc0[r] = _mm512_fmadd_ps(a, b0, acc0[r]);
-                    acc1[r] = _mm512_fmadd_ps(a, b1, acc1[r]);
+                    v16 a = V_SET1(A[(long)r * c + q]);
+                    acc0[r] = V_FMA(a, b0, acc0[r]);
+                    acc1[r] = V_FMA(a, b1, acc1[r]);
                 }
             }
         }
         for (int r = 0; r < rows; ++r) {
-            _mm512_storeu_ps(M + (long)r * k + j, acc0[r]);
-            _mm512_storeu_ps(M + (long)r * k + j + 16, acc1[r]);
+            V_STORE(M + (long)r * k + j, acc0[r]);
+            V_STORE(M + (long)r * k + j + VW, acc1[r]);
         }
     }
-    for (; j < k; j += 16) {
+    for (; j < k; j += VW) {
         v16 acc[MR];
         for (int r = 0; r < MR; ++r)
-            acc[r] = _mm512_setzero_ps();
+            acc[r] = V_ZERO();
         for (int q = 0; q < c; ++q) {
-            v16 b0 = _mm512_loadu_ps(B + (long)q * k + j);
+            v16 b0 = V_LOAD(B + (long)q * k + j);
             for (int r = 0; r < rows; ++r)
-                acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(A[(long)r * c + q]), b0, acc[r]);
+                acc[r] = V_FMA(V_SET1(A[(long)r * c + q]), b0, acc[r]);
         }
         for (int r = 0; r < rows; ++r)
-            _mm512_storeu_ps(M + (long)r * k + j, acc[r]);
+            V_STORE(M + (long)r * k + j, acc[r]);
     }
 }
 
@@ -159,17 +159,17 @@ static inline void product_block(const float *A, int c, const float *B, int k, f
 static void output_transform(const shape_t *s, const float *M, const float *bias, int relu,
                              float *y, long ldy, long t0, int nt)
 {
-    v16 zero = _mm512_setzero_ps();
+    v16 zero = V_ZERO();
     for (int i = 0; i < nt; ++i) {
         long n;
         int ty, tx;
         tile_origin(s, t0 + i, &n, &ty, &tx);
-        for (int kb = 0; kb < s->k; kb += 16) {
+        for (int kb = 0; kb < s->k; kb += VW) {
             v16 m[ALPHA][ALPHA], u[TILE][ALPHA], col[ALPHA], out[TILE];
             const float *p = M + (long)i * s->k + kb;
             for (int a = 0; a < ALPHA; ++a)
                 for (int b = 0; b < ALPHA; ++b)
-                    m[a][b] = _mm512_loadu_ps(p + (a * ALPHA + b) * s->ms);
+                    m[a][b] = V_LOAD(p + (a * ALPHA + b) * s->ms);
             for (int b = 0; b < ALPHA; ++b) {
                 for (int a = 0; a < ALPHA; ++a)
                     col[a] = m[a][b];
@@ -177,7 +177,7 @@ static void output_transform(const shape_t *s, const float *M, const float *bias
                 for (int a = 0; a < TILE; ++a)
                     u[a][b] = out[a];
             }
-            v16 add = bias ? _mm512_loadu_ps(bias + kb) : zero;
+            v16 add = bias ? V_LOAD(bias + kb) : zero;
             for (int a = 0; a < TILE; ++a) {
                 int oy = ty * TILE + a;
                 if (oy >= s->oh)
@@ -189,8 +189,8 @@ static void output_transform(const shape_t *s, const float *M, const float *bias
                         break;
                     v16 o = ADD(out[b], add);
                     if (relu)
-                        o = _mm512_max_ps(o, zero);
-                    _mm512_storeu_ps(y + ((n * s->oh + oy) * (long)s->ow + ox) * ldy + kb, o);
+                        o = v_relu(o);
+                    V_STORE(y + ((n * s->oh + oy) * (long)s->ow + ox) * ldy + kb, o);
                 }
             }
         }
@@ -227,7 +227,7 @@ long winograd_work_floats(int c, int k, int tb)
  * asks for libgomp.so.1 by name, and the dynamic loader hands it the copy PyTorch has
  * already loaded: the kernel runs in PyTorch's own thread team. (Run from a second
  * thread pool, it competed with PyTorch's threads, which spin for a while after each of
- * PyTorch's parallel regions: in googlenet_bn its 3x3s took 1.5x as long as alone.)
+ * PyTorch's parallel regions, and googlenet_bn's 3x3s ran far slower.)
  * `work` holds winograd_work_floats(c, k, tb) floats per thread.
  */
 void winograd_f43(const float *x, const float *U, const float *bias, float *y, float *work,
