@@ -31,7 +31,6 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
 
 from googlenet.errors import DownloadError
 from googlenet.progress import TransferProgress
@@ -195,15 +194,14 @@ def _open(url: str, have: int, timeout: float) -> http.client.HTTPResponse | Non
         raise _Transient(str(exc) or type(exc).__name__) from None
 
 
-def _write(out: BinaryIO, chunk: bytes, part: Path) -> None:
-    try:
-        out.write(chunk)
-    except OSError as exc:
-        if exc.errno == errno.ENOSPC:
-            part.unlink(missing_ok=True)
-            raise DownloadError(f"{part.parent}: no space left on the device for "
-                                f"{part.name[1:-5]}; free some space and try again") from None
-        raise DownloadError(f"{part}: cannot write ({exc.strerror})") from None
+def _disk_error(exc: OSError, part: Path) -> DownloadError:
+    """A failed write of ``part`` in one line; a full disk also deletes what was written,
+    which no retry could finish."""
+    if exc.errno == errno.ENOSPC:
+        part.unlink(missing_ok=True)
+        return DownloadError(f"{part.parent}: no space left on the device for "
+                             f"{part.name[1:-5]}; free some space and try again")
+    return DownloadError(f"{part}: cannot write ({exc.strerror or exc})")
 
 
 def _fetch(url: str, part: Path, timeout: float, desc: str) -> None:
@@ -218,18 +216,21 @@ def _fetch(url: str, part: Path, timeout: float, desc: str) -> None:
         start = have if resumed else 0
         length = response.headers.get("Content-Length")
         total = start + int(length) if length and length.isdigit() else None
-        with part.open("ab" if resumed else "wb") as out, \
-                TransferProgress(total, desc, start=start) as bar:
-            while True:
-                try:
-                    chunk = response.read(CHUNK)
-                except (OSError, http.client.HTTPException) as exc:  # stalled or reset
-                    raise _Transient(f"transfer stopped ({exc or type(exc).__name__})") \
-                        from None
-                if not chunk:
-                    break
-                _write(out, chunk, part)
-                bar.advance(len(chunk))
+        try:
+            with part.open("ab" if resumed else "wb") as out, \
+                    TransferProgress(total, desc, start=start) as bar:
+                while True:
+                    try:
+                        chunk = response.read1(CHUNK)  # what has come: a stall keeps it
+                    except (OSError, http.client.HTTPException) as exc:  # stalled, reset
+                        raise _Transient(f"transfer stopped ({exc or type(exc).__name__})") \
+                            from None
+                    if not chunk:
+                        break
+                    out.write(chunk)
+                    bar.advance(len(chunk))
+        except OSError as exc:  # writing or closing the part (reads raise _Transient)
+            raise _disk_error(exc, part) from None
     got = part.stat().st_size
     if total is not None and got < total:
         raise _Transient(f"connection closed after {got} of {total} bytes")

@@ -73,7 +73,7 @@ class ConfigError(GoogLeNetError, ValueError):
         self.problem = problem or message
 
 
-class DownloadError(GoogLeNetError, OSError):
+class DownloadError(GoogLeNetError):
     """A download that failed: no network, a timeout, an HTTP error, a checksum mismatch,
     a full disk or a folder that cannot be written. Nothing half-written is left behind."""
 
