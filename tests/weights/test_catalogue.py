@@ -74,3 +74,10 @@ def test_the_issue_s_example_names_exist():
     assert get_release("googlenet.bvlc").checksum.algorithm == "sha1"
     with pytest.raises(UnknownReleaseError, match="did you mean googlenet_bn.tv_in1k"):
         get_release("googlenet_bn.tv_inik")
+
+
+def test_the_readme_names_every_release():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    assert [e.name for e in CATALOGUE if f"`{e.name}`" not in readme] == []
