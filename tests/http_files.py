@@ -113,3 +113,16 @@ def tmpfs(path: Path, options: str) -> Iterator[Path]:
         yield path
     finally:
         subprocess.run(["umount", str(path)], check=False)
+
+
+def point_catalogue(monkeypatch: object, name: str, checksum: object,
+                    **changes: object) -> None:
+    """Give release ``name`` another checksum (the served test file's) and any other
+    field ``changes``, for the test's duration (``monkeypatch``: pytest's fixture)."""
+    import dataclasses
+
+    from googlenet.weights import catalogue
+
+    entries = tuple(dataclasses.replace(e, checksum=checksum, **changes) if e.name == name
+                    else e for e in catalogue.CATALOGUE)
+    monkeypatch.setattr(catalogue, "CATALOGUE", entries)  # type: ignore[attr-defined]

@@ -105,8 +105,15 @@ def fetch_release(name: str, *, offline: bool | None = None,
             return target
         original = download(url, folder / entry.file, [entry.checksum],
                             manual=_manual_route(entry, url))
-        convert(original, target, entry.source, entry.model)
-        read_meta(target)  # the conversion is read back before the original goes
+        try:
+            convert(original, target, entry.source, entry.model)
+            read_meta(target)  # the conversion is read back before the original goes
+        except OSError as exc:  # a full disk while writing the converted file
+            raise DownloadError(f"{target}: cannot write the converted weights "
+                                f"({exc.strerror or exc}); {original} is kept") from None
+        except WeightsError:
+            target.unlink(missing_ok=True)  # never cache what does not read back
+            raise
         if not keep_original:
             original.unlink()
     return target

@@ -5,6 +5,7 @@ after a registry model."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
@@ -77,7 +78,5 @@ def test_the_issue_s_example_names_exist():
 
 
 def test_the_readme_names_every_release():
-    from pathlib import Path
-
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     assert [e.name for e in CATALOGUE if f"`{e.name}`" not in readme] == []

@@ -5,7 +5,6 @@ served file's own checksum."""
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import os
 import subprocess
@@ -24,7 +23,7 @@ from googlenet.errors import DownloadError, UnknownReleaseError, WeightsError
 from googlenet.weights import catalogue, load_model, read_meta
 from googlenet.weights.hub import cached_path, resolve_weights
 from googlenet.weights.torchvision_map import to_torchvision
-from tests.http_files import serve, tmpfs
+from tests.http_files import point_catalogue, serve, tmpfs
 
 NAME = "googlenet_bn.tv_in1k"
 FILE = "googlenet-1378be20.pth"
@@ -40,12 +39,6 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     return root, hashlib.sha256((root / FILE).read_bytes()).hexdigest()
 
 
-def _point_at(monkeypatch: pytest.MonkeyPatch, name: str, checksum: Checksum) -> None:
-    entries = tuple(dataclasses.replace(e, checksum=checksum) if e.name == name else e
-                    for e in catalogue.CATALOGUE)
-    monkeypatch.setattr(catalogue, "CATALOGUE", entries)
-
-
 @pytest.fixture
 def hub(published, tmp_path, monkeypatch):
     """The catalogue pointed at a live server; yields the server's behaviour."""
@@ -54,7 +47,7 @@ def hub(published, tmp_path, monkeypatch):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("GOOGLENET_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("GOOGLENET_DOWNLOAD_BACKOFF", "0.01")
-    _point_at(monkeypatch, NAME, Checksum("sha256", digest))
+    point_catalogue(monkeypatch, NAME, Checksum("sha256", digest))
     with serve(root) as (url, behaviour):
         monkeypatch.setenv("GOOGLENET_WEIGHTS_MIRROR", url)
         yield behaviour
@@ -121,7 +114,7 @@ def test_a_transfer_cut_halfway_is_resumed_with_range(hub):
 
 
 def test_a_checksum_mismatch_is_refused_and_leaves_nothing(hub, monkeypatch, tmp_path, capsys):
-    _point_at(monkeypatch, NAME, Checksum("sha256", "1378be20"))  # the real file's prefix
+    point_catalogue(monkeypatch, NAME, Checksum("sha256", "1378be20"))  # the real file's prefix
     assert main(["weights", "get", NAME]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "sha256 mismatch: got " in err
@@ -131,9 +124,8 @@ def test_a_checksum_mismatch_is_refused_and_leaves_nothing(hub, monkeypatch, tmp
 
 def test_404_is_one_line_exit_2(hub, monkeypatch, tmp_path, capsys):
     Image.new("RGB", (8, 8)).save(tmp_path / "a.png")
-    entries = tuple(dataclasses.replace(e, file="missing-12345678.pth") if e.name == NAME
-                    else e for e in catalogue.CATALOGUE)
-    monkeypatch.setattr(catalogue, "CATALOGUE", entries)
+    point_catalogue(monkeypatch, NAME, catalogue.get_release(NAME).checksum,
+                    file="missing-12345678.pth")
     assert main(["predict", str(tmp_path), "--weights", NAME]) == 2
     err = capsys.readouterr().err
     assert "missing-12345678.pth: download failed: HTTP 404" in err
@@ -224,3 +216,38 @@ def test_two_processes_at_once_download_once(hub, published, tmp_path):
     assert [p.returncode for p in procs] == [0, 0], outs
     assert outs[0][0] == outs[1][0] == f"{cached_path(NAME)}\n"
     assert hub.gets(FILE) == [None]
+
+
+@pytest.mark.parametrize("command", [
+    ["predict", "IMG", "--weights", NAME],
+    ["explain", "IMG", "--weights", NAME],
+    ["dream", "IMG", "--weights", NAME],
+    ["export", "--weights", NAME, "--out", "OUT/x.onnx"],
+    ["bench", "--weights", NAME],
+    ["finetune", "--weights", NAME, "--cut", "inception_4e", "--data", "OUT"],
+    ["train", "--weights", NAME, "--data", "OUT"],
+    ["eval", NAME, "--dataset", "folder", "--data", "OUT"],
+], ids=lambda c: c[0])
+def test_every_command_resolves_a_release_name(hub, command, tmp_path, capsys, monkeypatch):
+    """Offline with an empty cache, each command stops at the release name, in one line:
+    so each one does resolve it (a file path would go on)."""
+    Image.new("RGB", (8, 8)).save(tmp_path / "a.png")
+    monkeypatch.chdir(tmp_path)
+    argv = [str(tmp_path / "a.png") if a == "IMG" else a.replace("OUT", str(tmp_path))
+            for a in command]
+    assert main(["--offline", *argv]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1
+    assert f"{NAME}: not in the cache" in err and "offline mode" in err
+
+
+def test_a_full_disk_is_one_line_exit_2(hub, monkeypatch, tmp_path, capsys):
+    try:
+        with tmpfs(tmp_path / "small", "size=1m") as small:
+            monkeypatch.setenv("GOOGLENET_HOME", str(small))
+            assert main(["weights", "get", NAME]) == 2
+            err = capsys.readouterr().err
+            assert f"no space left on the device for {FILE}" in err
+            assert list((small / "weights").iterdir()) == []
+    except OSError as exc:
+        pytest.skip(f"cannot mount a small tmpfs here ({exc})")
