@@ -12,9 +12,12 @@ from pathlib import Path
 import pytest
 from image_folders import CLASSES, make_image_folder
 
+import googlenet
 from googlenet.cli import main
 from googlenet.download import Checksum
+from googlenet.weights import read_meta
 from googlenet.weights.catalogue import get_release
+from googlenet.weights.hub import resolve_weights
 from tests.http_files import point_catalogue, serve
 
 pytest.importorskip("h5py")
@@ -105,6 +108,23 @@ def test_keras_recipe_by_release_name(tmp_path: Path, capsys: pytest.CaptureFixt
     config = json.loads((tmp_path / "runs" / "ft" / "config.json").read_text())
     assert config["recipe"]["backbone"]["name"] == "inception_v3_keras"
     assert config["recipe"]["cut"] == "mixed7"
+
+
+def test_bvlc_release_by_name(tmp_path: Path, caffemodel: Path,
+                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """``googlenet.bvlc``: a caffemodel under its zoo name, checked by sha1 (the Caffe
+    zoo's algorithm), converted with Caffe's preprocessing, and the paper's model's
+    default release."""
+    assert caffemodel.name == get_release("googlenet.bvlc").file
+    digest = hashlib.sha1(caffemodel.read_bytes()).hexdigest()
+    point_catalogue(monkeypatch, "googlenet.bvlc", Checksum("sha1", digest))
+    monkeypatch.setenv("GOOGLENET_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("GOOGLENET_OFFLINE", raising=False)
+    monkeypatch.setenv("GOOGLENET_WEIGHTS_MIRROR", str(caffemodel.parent))  # a local folder
+    meta = read_meta(resolve_weights("googlenet.bvlc"))
+    assert meta.model == "googlenet" and meta.preprocessing.channel_order == "BGR"
+    model = googlenet.create_model("googlenet", pretrained=True, num_classes=3)
+    assert model.state_dict()["fc.weight"].shape[0] == 3
 
 
 def test_caffe_googlenet_finetune_python_api(tmp_path: Path, caffe_safetensors: Path,
