@@ -18,6 +18,7 @@ from typing import NoReturn
 from . import __version__
 from .commands import COMMANDS
 from .errors import GoogLeNetError
+from .weights.hub import OFFLINE_ENV
 
 
 class _Parser(argparse.ArgumentParser):
@@ -52,6 +53,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="GoogLeNet (Inception v1) and its successors: inspect, train, run.",
     )
     parser.add_argument("--version", action="version", version=f"googlenet {__version__}")
+    parser.add_argument("--offline", action="store_true", dest="global_offline",
+                        help="never download weights (as $GOOGLENET_OFFLINE=1): a release "
+                             "name must already be cached")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for register in COMMANDS:
         register(sub)
@@ -66,6 +70,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
     except SystemExit as done:  # --help, --version, or a one-line usage error
         return done.code if isinstance(done.code, int) else 2
+    if args.global_offline:  # read where weights are resolved (googlenet.weights.hub)
+        os.environ[OFFLINE_ENV] = "1"
     try:
         code = int(args.func(args) or 0)
         sys.stdout.flush()  # here, so that a closed pipe is caught below

@@ -71,3 +71,15 @@ class ConfigError(GoogLeNetError, ValueError):
         super().__init__(message)
         self.field = field
         self.problem = problem or message
+
+
+class DownloadError(GoogLeNetError):
+    """A download that failed: no network, a timeout, an HTTP error, a checksum mismatch,
+    a full disk or a folder that cannot be written. Nothing half-written is left behind."""
+
+
+class UnknownReleaseError(GoogLeNetError, KeyError):
+    """A weights release name that is not in the catalogue (``googlenet weights list``)."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""

@@ -3,7 +3,8 @@
 It redraws in place only on a terminal; when output goes to a file or a pipe (CI, logs)
 it stays quiet and the caller prints one summary line per epoch instead. Training,
 ``eval``, ``predict`` and ``bench`` count steps with :class:`ProgressBar`; ``export`` and
-``convert``, a few long steps of unlike length, name them with :class:`StageProgress`.
+``convert``, a few long steps of unlike length, name them with :class:`StageProgress`;
+downloads count bytes with :class:`TransferProgress`.
 """
 
 from __future__ import annotations
@@ -162,3 +163,43 @@ class StageProgress(ProgressBar):
                  tb: TracebackType | None) -> None:
         self.failed = err is not None and bool(self.status)
         self.close()
+
+
+def format_bytes(count: float) -> str:
+    """``1536`` -> ``1.5 KiB``, ``52428800`` -> ``50.0 MiB``."""
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if count < 1024 or unit == "GiB":
+            return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"
+        count /= 1024
+    return f"{count:.1f} GiB"  # unreachable: the loop returns at GiB
+
+
+class TransferProgress(ProgressBar):
+    """A download: bytes so far of ``total`` (None when the server does not say), the
+    rate and the ETA. ``start`` is what an earlier, resumed transfer already holds.
+
+    ``with TransferProgress(size, "googlenet-1378be20.pth") as bar: bar.advance(n)``
+    """
+
+    def __init__(self, total: int | None, desc: str = "", start: int = 0,
+                 enabled: bool = True, stream: TextIO | None = None) -> None:
+        super().__init__(total or 0, desc, enabled, stream)
+        self.known = total is not None
+        self.first = self.done = start
+
+    def advance(self, nbytes: int) -> None:
+        """``nbytes`` more arrived; redrawn at most every ``min_interval`` seconds."""
+        self.done += nbytes
+        now = time.perf_counter()
+        if now - self._last >= self.min_interval:
+            self._last = now
+            self._draw()
+
+    def line(self) -> str:
+        """``name [####....] 12.0 MiB/49.7 MiB 3.1 MiB/s ETA 0:12``."""
+        rate = (self.done - self.first) / self.elapsed if self.elapsed > 0 else 0.0
+        if not self.known:
+            return f"{self.desc} {format_bytes(self.done)} {format_bytes(rate)}/s"
+        eta = (self.total - self.done) / rate if rate > 0 else 0.0
+        return (f"{self.desc} {self._bar(self.done)} {format_bytes(self.done)}/"
+                f"{format_bytes(self.total)} {format_bytes(rate)}/s ETA {format_duration(eta)}")

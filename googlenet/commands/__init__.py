@@ -18,6 +18,7 @@ from . import (
     models,
     predict,
     summary,
+    weights,
 )
 from . import eval as eval_cmd
 from . import train as train_cmd
@@ -40,4 +41,5 @@ COMMANDS: list[Register] = [
     explain.register,
     diagram.register,
     dream.register,
+    weights.register,
 ]

@@ -11,6 +11,7 @@ from torch import nn
 from ..errors import InputSizeError, WeightsError
 from ..models import create_model, get_model_info
 from ..weights import WeightsMeta, load_model
+from ..weights.hub import resolve_weights
 
 
 def parse_size(text: str) -> tuple[int, ...]:
@@ -46,8 +47,10 @@ def add_model_args(p: argparse.ArgumentParser) -> None:
     """A model to run: a registry name (fresh weights), or any weights file."""
     p.add_argument("model", nargs="?",
                    help="registered model name (optional with --weights: the file says)")
-    p.add_argument("--weights", help="any googlenet .safetensors file: from convert, train "
-                                     "or finetune (default: random init)")
+    p.add_argument("--weights", help="a weights release (googlenet_bn.tv_in1k...: `googlenet "
+                                     "weights list`) or any googlenet .safetensors file: "
+                                     "from convert, train or finetune (default: random "
+                                     "init)")
     p.add_argument("--input-size", help="image size (default: the weights' or the model's)")
     p.add_argument("--num-classes", type=int,
                    help="classifier width of a fresh model (default: the model's)")
@@ -58,7 +61,7 @@ def model_from_args(args: argparse.Namespace) -> tuple[nn.Module, int, WeightsMe
     for a weights file, its metadata."""
     meta = None
     if args.weights:
-        model, meta = load_model(args.weights)
+        model, meta = load_model(resolve_weights(args.weights))
         if args.model and args.model != meta.model:
             raise WeightsError(f"{args.weights}: holds {meta.recipe.describe()}, not "
                                f"{args.model} weights")
@@ -68,7 +71,7 @@ def model_from_args(args: argparse.Namespace) -> tuple[nn.Module, int, WeightsMe
         model = create_model(args.model, aux_logits=False, **kwargs)
         size = get_model_info(args.model).input_size
     else:
-        raise InputSizeError("give a model name or --weights FILE")
+        raise InputSizeError("give a model name or --weights RELEASE_OR_FILE")
     if args.input_size:
         size = parse_size(args.input_size)[0]
     return model.eval(), size, meta

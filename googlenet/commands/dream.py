@@ -13,6 +13,7 @@ from ..explain.dream import DreamSettings, deep_dream, layer_objective, noise_im
 from ..explain.render import hstack, png_bytes, to_rgb
 from ..explain.subject import load_subject
 from ..weights._atomic import atomic_path, writable_file
+from ..weights.hub import resolve_weights
 from ._common import parse_size
 
 STRIP_HEIGHT = 160  # pixels: each octave's image in the strip
@@ -29,7 +30,7 @@ def _run(args: argparse.Namespace) -> int:
     out = writable_file(args.out, "dream.png")
     strip = out.with_name(f"{out.stem}-octaves.png")
     size = parse_size(args.size)[0] if args.size else None
-    subject = load_subject(args.weights, args.model, size)
+    subject = load_subject(args.weights and resolve_weights(args.weights), args.model, size)
     blocks = [name for name, _ in subject.features.blocks()]
     # The middle block by default: inception_4c in GoogLeNet, the classic choice.
     layer = args.layer or blocks[len(blocks) // 2]
@@ -57,8 +58,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                                      "by gradient ascent on the image")
     p.add_argument("image", nargs="?", help="the image to start from (or --noise)")
     source = p.add_mutually_exclusive_group(required=True)
-    source.add_argument("--weights", help="a .safetensors file from convert, train or "
-                                          "finetune")
+    source.add_argument("--weights", help="a weights release (googlenet.bvlc, ...: `googlenet "
+                                          "weights list`) or a .safetensors file from "
+                                          "convert, train or finetune")
     source.add_argument("--model", help="a registered model with random weights")
     p.add_argument("--noise", action="store_true", help="start from grey noise, not an image")
     p.add_argument("--layer", help="the feature to raise: a block (inception_4c), a branch "

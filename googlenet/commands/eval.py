@@ -25,6 +25,8 @@ from ..evaluate.metrics import top5_text
 from ..report.plots import plot_confusion
 from ..train.config import TrainConfig
 from ..weights import read_meta
+from ..weights.catalogue import find_release
+from ..weights.hub import resolve_weights
 from ._common import positive_int, print_json
 
 
@@ -78,6 +80,8 @@ def _stem(name: str, split: str, crops: int, checkpoints: list[str],
 def _run(args: argparse.Namespace) -> int:
     keep_freed_memory()  # this command runs inference or training: see deploy/heap.py
     check_views(args.crops, TTA() if args.tta else None)  # before any file is read
+    named = find_release(args.checkpoints[0]) is not None  # results go to ., not the cache
+    args.checkpoints = [str(resolve_weights(c)) for c in args.checkpoints]
     device = resolve_device(args.device)
     # The run's config says the dataset (without --dataset) and how TTA fills its shifts.
     cfg = _run_config(args) if not args.dataset or args.tta else None
@@ -89,7 +93,7 @@ def _run(args: argparse.Namespace) -> int:
     report = evaluate_checkpoints(args.checkpoints, dataset, crops=args.crops,
                                   batch_size=args.batch_size, device=device,
                                   inference_path=args.path, limit=args.limit, tta=tta)
-    out = Path(args.out) if args.out else Path(args.checkpoints[0]).parent
+    out = Path(args.out) if args.out else Path("." if named else args.checkpoints[0]).parent
     out.mkdir(parents=True, exist_ok=True)
     stem = _stem(name, split, args.crops, args.checkpoints, tta)
     views = views_label(args.crops, tta)
@@ -111,8 +115,11 @@ def _run(args: argparse.Namespace) -> int:
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("eval", help="evaluate checkpoints (multi-crop, ensembles)")
-    p.add_argument("checkpoints", nargs="+", help=".safetensors checkpoint(s); several = "
-                                                  "an ensemble")
+    p.add_argument("checkpoints", nargs="+", metavar="RELEASE_OR_CHECKPOINT",
+                   help="weights release(s) (googlenet_bn.tv_in1k...: `googlenet weights "
+                        "list`; `eval RELEASE --dataset folder --data imagenet/val` "
+                        "reproduces its published accuracy) or .safetensors checkpoint(s); "
+                        "several = an ensemble")
     p.add_argument("--dataset", help="dataset name (default: the run's config.json)")
     p.add_argument("--data", help="dataset root / folder")
     p.add_argument("--split", default="test")
@@ -129,6 +136,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                    help="inference path (default auto: the fastest within its tolerance "
                         "here, see `googlenet bench`)")
     p.add_argument("--out", help="folder for the JSON and confusion PNG "
-                                 "(default: the checkpoint's)")
+                                 "(default: the checkpoint's; . for a release)")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.set_defaults(func=_run)

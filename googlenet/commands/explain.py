@@ -7,6 +7,7 @@ import argparse
 import sys
 
 from ..explain.page import ExplainOptions, write_explain_page
+from ..weights.hub import resolve_weights
 from ._common import parse_size
 
 
@@ -14,7 +15,8 @@ def _run(args: argparse.Namespace) -> int:
     options = ExplainOptions(topk=args.topk, layers=tuple(args.layer or ()), maps=args.maps,
                              ig_steps=args.ig_steps)
     size = parse_size(args.input_size)[0] if args.input_size else None
-    page = write_explain_page(args.weights, args.images, args.out, options,
+    weights = resolve_weights(args.weights) if args.weights else None
+    page = write_explain_page(weights, args.images, args.out, options,
                               model=args.model, input_size=size)
     print(f"wrote {page}", file=sys.stderr)
     print(page)
@@ -25,13 +27,15 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "explain", help="an HTML page of what the network sees: Grad-CAM, integrated "
                         "gradients, every block's branches and their feature maps",
-        description="Explain images with a weights file (any: converted, trained, "
-                    "fine-tuned) or a registry model's random weights (--model).")
+        description="Explain images with a weights release (googlenet.bvlc) or file "
+                    "(any: converted, trained, fine-tuned) or a registry model's random "
+                    "weights (--model).")
     p.add_argument("images", nargs="+", metavar="IMAGE_OR_FOLDER",
                    help="image files, and folders to search recursively for images")
     source = p.add_mutually_exclusive_group(required=True)
-    source.add_argument("--weights", help="a .safetensors file from convert, train or "
-                                          "finetune")
+    source.add_argument("--weights", help="a weights release (googlenet.bvlc, ...: `googlenet "
+                                          "weights list`) or a .safetensors file from "
+                                          "convert, train or finetune")
     source.add_argument("--model", help="a registered model with random weights (the page "
                                         "says so)")
     p.add_argument("--out", default="explain", help="folder for explain.html (default: "

@@ -16,6 +16,7 @@ from ..predict import (
     write_csv,
 )
 from ..weights._atomic import writable_file
+from ..weights.hub import resolve_weights
 from ._common import positive_int, print_json
 
 
@@ -33,7 +34,7 @@ def _run(args: argparse.Namespace) -> int:
         _say(f"{args.path}: no --calibration given; calibrating on the input images")
     elif args.calibration and not needs_calibration(args.path):
         _say(f"--calibration ignored: path {args.path} does not calibrate")
-    predictor = Predictor.from_file(args.weights, inference_path=args.path,
+    predictor = Predictor.from_file(resolve_weights(args.weights), inference_path=args.path,
                                     calibration=args.calibration)
     result = predictor.predict(images, topk=args.topk)
     if args.calibration:  # calibrating on the inputs, their skips are reported below
@@ -59,11 +60,14 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("predict", help="classify images (files or folders) with a weights file")
+    p = sub.add_parser("predict", help="classify images (files or folders) with pretrained or "
+                                       "trained weights")
     p.add_argument("images", nargs="+", metavar="IMAGE_OR_FOLDER",
                    help="image files, and folders to search recursively for images")
     p.add_argument("--weights", required=True,
-                   help="a .safetensors file from `convert`, `train` or `finetune`")
+                   help="a weights release (googlenet_bn.tv_in1k, googlenet.bvlc...: "
+                        "`googlenet weights list`; fetched and cached on first use) or a "
+                        ".safetensors file from `convert`, `train` or `finetune`")
     p.add_argument("--topk", type=positive_int, default=5, help="labels per image (default 5)")
     p.add_argument("--path", default="auto", choices=("auto", *PATHS),
                    help="inference path (default auto: the fastest within its tolerance "

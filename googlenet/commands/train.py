@@ -19,6 +19,7 @@ from ..train.config import (
 )
 from ..train.presets import PRESETS, get_preset
 from ..train.runner import FitResult, fit, prepare_resume
+from ..weights.hub import resolve_weights
 
 
 def resume_dir(path: str) -> Path:
@@ -66,6 +67,8 @@ def apply_weights_defaults(args: argparse.Namespace) -> None:
     """``--weights`` without ``--model`` (or ``--cut``) means the file's."""
     if args.resume:
         return
+    if getattr(args, "weights", None):  # a release name becomes its cached file
+        args.weights = str(resolve_weights(args.weights))
     model, cut = recipe_flags_from_weights(getattr(args, "weights", None),
                                            getattr(args, "model", None),
                                            getattr(args, "cut", None))

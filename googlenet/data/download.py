@@ -1,23 +1,17 @@
-"""Checksummed, atomic downloads of the IDX datasets (for machines with a network).
-
-Each file is streamed into a temporary file beside its destination while being hashed,
-and only renamed into place (``os.replace``, atomic on POSIX) once every known digest
-matches, so an interrupted or corrupted download never leaves a file that looks valid.
+"""The IDX datasets' files, URLs and checksums, fetched (on machines with a network) by
+the package's one downloader, :mod:`googlenet.download`: streamed, resumed, verified and
+renamed into place atomically, so a file that looks valid always is.
 """
 
 from __future__ import annotations
 
-import hashlib
-import http.client
 import os
-import tempfile
-import urllib.error
-import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from googlenet.data.idx import IDX_DATASETS, cache_dir
-from googlenet.errors import DataError
+from googlenet.download import Checksum, Network, download, file_digest
+from googlenet.errors import DataError, DownloadError
 
 
 @dataclass(frozen=True)
@@ -73,40 +67,24 @@ RESOURCES: dict[str, tuple[str, tuple[FileSpec, ...]]] = {
 }
 
 
-def download_file(url: str, dest: Path, spec: FileSpec, timeout: float = 60.0) -> Path:
-    """Download ``url`` to ``dest`` atomically, checking every digest ``spec`` names.
+def download_file(url: str, dest: Path, spec: FileSpec, timeout: float | None = None) -> Path:
+    """Download ``url`` to ``dest`` with :func:`googlenet.download.download`, checking
+    every digest ``spec`` names.
 
     Raises :class:`DataError` on a network failure or a checksum mismatch; in both cases
-    nothing is left at ``dest`` or beside it.
+    nothing is left at ``dest``.
     """
-    if spec.sha256 is None and spec.md5 is None:
+    checksums = [Checksum(algo, digest.lower())
+                 for algo, digest in (("sha256", spec.sha256), ("md5", spec.md5)) if digest]
+    if not checksums:
         raise DataError(f"{dest}: refusing to download without a checksum")
-    dest = Path(dest)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    digests = {}
-    if spec.sha256:
-        digests["sha256"] = (hashlib.sha256(), spec.sha256)
-    if spec.md5:
-        # MD5 is only an integrity check against the published value, not security.
-        digests["md5"] = (hashlib.md5(usedforsecurity=False), spec.md5)
-    fd, tmp_name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
-    tmp = Path(tmp_name)
+    network = Network.from_env()
+    if timeout is not None:
+        network = replace(network, timeout=timeout)
     try:
-        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as resp:
-            while chunk := resp.read(1 << 20):
-                out.write(chunk)
-                for h, _ in digests.values():
-                    h.update(chunk)
-        for algo, (h, want) in digests.items():
-            if h.hexdigest() != want.lower():
-                raise DataError(f"{url}: {algo} mismatch: got {h.hexdigest()}, expected {want}")
-        os.replace(tmp, dest)
-    except (urllib.error.URLError, http.client.HTTPException, OSError) as exc:
-        # URLError covers HTTP errors; HTTPException a connection cut mid-file.
-        raise DataError(f"{url}: download failed ({exc})") from exc
-    finally:
-        tmp.unlink(missing_ok=True)
-    return dest
+        return download(url, dest, checksums, network=network)
+    except DownloadError as err:
+        raise DataError(str(err)) from None
 
 
 def download_idx_dataset(
@@ -135,8 +113,4 @@ def download_idx_dataset(
 
 def _matches(path: Path, spec: FileSpec) -> bool:
     algo, want = ("sha256", spec.sha256) if spec.sha256 else ("md5", spec.md5)
-    h = hashlib.new(algo, usedforsecurity=False)
-    with path.open("rb") as fh:
-        while chunk := fh.read(1 << 20):
-            h.update(chunk)
-    return h.hexdigest() == want
+    return file_digest(path, algo) == want

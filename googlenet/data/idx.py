@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from googlenet.data.base import TensorImageDataset
+from googlenet.download import cache_home
 from googlenet.errors import DataError
 
 IMAGES_MAGIC = 0x00000803
@@ -48,9 +49,9 @@ def idx_file_names(split: str) -> tuple[str, str]:
 
 
 def cache_dir(name: str) -> Path:
-    """``~/.cache/googlenet/<name>`` (honours ``$XDG_CACHE_HOME``), where downloads go."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "googlenet" / name
+    """``~/.cache/googlenet/<name>`` (``$GOOGLENET_HOME`` or ``$XDG_CACHE_HOME`` move
+    it), where downloads go."""
+    return cache_home() / name
 
 
 def _resolve(directory: Path, base: str) -> Path | None:

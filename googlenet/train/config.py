@@ -92,8 +92,9 @@ class TrainConfig:
     # -- model and data ---------------------------------------------------------------
     recipe: Recipe = field(default_factory=lambda: ModelRecipe("googlenet_mnist"),
                            metadata={"help": "what to train (flags: --model, --cut, ...)"})
-    weights: str | None = _f(None, "start from these weights (a .safetensors file from "
-                             "convert, train or finetune)")
+    weights: str | None = _f(None, "start from these weights: a release "
+                             "(inception_v3_keras.in1k_notop..., `googlenet weights list`) "
+                             "or a .safetensors file from convert, train or finetune")
     aux_weight: float = _f(0.3, "weight of each auxiliary loss (the paper's 0.3)", ge=0)
     dataset: str = _f("fashion-mnist", "fashion-mnist, mnist, cifar10, cifar100, folder, "
                       "synthetic")

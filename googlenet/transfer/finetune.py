@@ -24,6 +24,7 @@ from googlenet.errors import ConfigError
 from googlenet.recipe import Head, ModelRecipe, Pool, Recipe, TransferRecipe
 from googlenet.train.config import TrainConfig, recipe_flags_from_weights
 from googlenet.train.runner import FitResult, fit
+from googlenet.weights.hub import resolve_weights
 
 # keras ImageDataGenerator(rotation_range=40, width_shift_range=0.2, height_shift_range=0.2,
 # shear_range=0.2, zoom_range=0.2, horizontal_flip=True, fill_mode='nearest'): the seed's
@@ -68,7 +69,8 @@ def finetune(
     overwrite: bool = False,
     **options: Any,
 ) -> FitResult:
-    """Fine-tune the backbone of ``weights`` on the image folder ``data``.
+    """Fine-tune the backbone of ``weights`` (a release name such as
+    ``inception_v3_keras.in1k_notop``, or a weights file) on the image folder ``data``.
 
     ``data`` holds one sub-folder per class (or ``train/`` and ``test/`` folders that do;
     a single folder takes ``val_split=0.2`` to hold out a validation set). The head is
@@ -79,6 +81,7 @@ def finetune(
     ``val_split``, ``device``, ...), over the Keras tutorial's defaults
     (:data:`FINETUNE_DEFAULTS`).
     """
+    weights = resolve_weights(weights) if weights else None  # a release: its cached file
     name, cut = recipe_flags_from_weights(str(weights) if weights else None, model, cut)
     if name is None:
         raise ConfigError("give weights (a pretrained backbone) or model (start from "

@@ -5,13 +5,20 @@ through the Python API."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
 import pytest
 from image_folders import CLASSES, make_image_folder
 
+import googlenet
 from googlenet.cli import main
+from googlenet.download import Checksum
+from googlenet.weights import read_meta
+from googlenet.weights.catalogue import get_release
+from googlenet.weights.hub import resolve_weights
+from tests.http_files import point_catalogue, serve
 
 pytest.importorskip("h5py")
 
@@ -75,6 +82,49 @@ def test_keras_inception_v3_convert_finetune_predict(tmp_path: Path,
     acc = _holdout_accuracy(best, data / "holdout", capsys)
     print(f"keras inception_v3 mixed7 fine-tune: held-out accuracy {acc:.3f}")
     assert acc >= 0.75  # chance is 0.5
+
+
+def test_keras_recipe_by_release_name(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """The README's Keras recipe, ``--weights inception_v3_keras.in1k_notop``: the release
+    is served by a 127.0.0.1 server under its published file name, checked by md5 (Keras'
+    algorithm), converted, cached and fine-tuned, all from the one name."""
+    name = "inception_v3_keras.in1k_notop"
+    entry = get_release(name)
+    (tmp_path / "srv").mkdir()
+    h5 = _keras_notop(tmp_path / "srv" / entry.file)
+    point_catalogue(monkeypatch, name, Checksum("md5", hashlib.md5(h5.read_bytes()).hexdigest()))
+    monkeypatch.setenv("GOOGLENET_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("GOOGLENET_OFFLINE", raising=False)
+    data = make_image_folder(tmp_path / "data", {"train": 8, "test": 4}, size=80)
+    with serve(tmp_path / "srv") as (url, behaviour):
+        monkeypatch.setenv("GOOGLENET_WEIGHTS_MIRROR", url)
+        assert main(["finetune", "--weights", name, "--cut", "mixed7", "--head", "binary",
+                     "--pool", "flatten", "--hidden", "16", "--data", str(data),
+                     "--input-size", "75", "--epochs", "1", "--batch-size", "8",
+                     "--output", str(tmp_path / "runs"), "--name", "ft",
+                     "--progress", "false", "--report", "false"]) == 0
+    assert behaviour.gets(entry.file) == [None]
+    config = json.loads((tmp_path / "runs" / "ft" / "config.json").read_text())
+    assert config["recipe"]["backbone"]["name"] == "inception_v3_keras"
+    assert config["recipe"]["cut"] == "mixed7"
+
+
+def test_bvlc_release_by_name(tmp_path: Path, caffemodel: Path,
+                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """``googlenet.bvlc``: a caffemodel under its zoo name, checked by sha1 (the Caffe
+    zoo's algorithm), converted with Caffe's preprocessing, and the paper's model's
+    default release."""
+    assert caffemodel.name == get_release("googlenet.bvlc").file
+    digest = hashlib.sha1(caffemodel.read_bytes()).hexdigest()
+    point_catalogue(monkeypatch, "googlenet.bvlc", Checksum("sha1", digest))
+    monkeypatch.setenv("GOOGLENET_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("GOOGLENET_OFFLINE", raising=False)
+    monkeypatch.setenv("GOOGLENET_WEIGHTS_MIRROR", str(caffemodel.parent))  # a local folder
+    meta = read_meta(resolve_weights("googlenet.bvlc"))
+    assert meta.model == "googlenet" and meta.preprocessing.channel_order == "BGR"
+    model = googlenet.create_model("googlenet", pretrained=True, num_classes=3)
+    assert model.state_dict()["fc.weight"].shape[0] == 3
 
 
 def test_caffe_googlenet_finetune_python_api(tmp_path: Path, caffe_safetensors: Path,
