@@ -2,8 +2,15 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-# The CPU wheel of torch 2.13.0; asking pip for a plain `torch` would pull a multi-GB CUDA build.
+# torch is installed first, as the version the project is checked with. PyPI's Linux wheel
+# of torch is the CUDA build (several GB), so PyTorch's own index of CPU wheels is asked
+# beside pip's configured indexes and its `+cpu` build wins. For a CUDA build set
+# TORCH_INDEX to one of PyTorch's CUDA indexes (.../whl/cu126, say), or to nothing for
+# PyPI's default build. Where the index cannot be reached, pip warns, retries a few seconds
+# and takes torch from its other indexes (a local wheel, or PyPI).
 TORCH_SPEC ?= torch==2.13.0
+TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
+TORCH_INDEX_ARG = $(if $(TORCH_INDEX),--extra-index-url $(TORCH_INDEX))
 
 .PHONY: demo test test-all lint venv kernels clean
 
@@ -17,7 +24,7 @@ KERNEL_SOURCES := setup.py googlenet/deploy/kernel_sources.py \
 $(VENV)/.stamp-base: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q "$(TORCH_SPEC)"
+	$(PY) -m pip install -q "$(TORCH_SPEC)" $(TORCH_INDEX_ARG)
 	$(PY) -m pip install -q -e ".[plot]"
 	touch $@
 
