@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 
 from torch import nn
 
@@ -34,6 +35,18 @@ def positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
     return value
+
+
+def bounded_int(most: int) -> Callable[[str], int]:
+    """argparse ``type`` for a count of 1..``most`` (a batch, a worker count): a value
+    that would exhaust the machine is refused in one line that says the bound."""
+    def parse(text: str) -> int:
+        value = positive_int(text)
+        if value > most:
+            raise argparse.ArgumentTypeError(f"must be <= {most}, got {value}")
+        return value
+
+    return parse
 
 
 def print_json(obj: object) -> None:
