@@ -44,6 +44,12 @@ def atomic_path(path: str | os.PathLike[str], suffix: str = "") -> Iterator[Path
             os.fsync(handle.fileno())
         os.chmod(tmp, _default_mode())
         os.replace(tmp, final)
+    except OSError as err:
+        tmp.unlink(missing_ok=True)
+        if err.filename is not None:
+            raise
+        # A write that fails on a full disk does not say which file it was writing.
+        raise OSError(err.errno, err.strerror or str(err), str(final)) from err
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise

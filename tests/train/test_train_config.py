@@ -140,8 +140,10 @@ def test_a_bad_flag_is_named_as_a_flag():
     (["--width", "0"], "^--width must be > 0, got 0"),
     (["--width", "-1"], "^--width must be > 0, got -1"),
     (["--dropout", "1.5"], r"^--dropout must be >= 0 and < 1, got 1.5"),
-    (["--cut", "inception_4e", "--input-size", "0"], "^--input-size must be >= 1 and <= 2048, got 0"),
-        (["--cut", "inception_4e", "--input-size", "100000"], "^--input-size must be >= 1 and <= 2048, got 100000"),
+    (["--cut", "inception_4e", "--input-size", "0"],
+     "^--input-size must be >= 1 and <= 2048, got 0"),
+    (["--cut", "inception_4e", "--input-size", "100000"],
+     "^--input-size must be >= 1 and <= 2048, got 100000"),
 ])
 def test_recipe_flags_out_of_range_are_refused(flags, message):
     p = argparse.ArgumentParser()
