@@ -214,6 +214,10 @@ CASES = [
     pytest.param(Case(["export", TINY, "--format", "onnx", "--out", "{tmp}/m.pt2"],
                       "a onnx file must end in .onnx", absent=("m.pt2",)),
                  id="export-onnx-named-pt2"),
+    pytest.param(Case(["eval", "{tmp}/out/run"], "is a folder; give a checkpoint in it",
+                      run_config), id="eval-a-run-folder"),
+    pytest.param(Case(["convert", "{tmp}", "{tmp}/w.safetensors", "--from", "torchvision"],
+                      "is a directory; give the weights file"), id="convert-a-directory"),
     # -- images as people have them
     pytest.param(Case(["predict", "{tmp}/x.png", "--weights", W], "not a regular file", fifo),
                  id="predict-fifo"),

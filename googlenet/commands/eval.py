@@ -39,7 +39,11 @@ def _dataset_args(args: argparse.Namespace, cfg: TrainConfig | None) -> tuple[st
         return args.dataset, args.data
     if cfg is not None:
         return cfg.dataset, args.data or cfg.data
-    raise DataError(f"{args.checkpoints[0]}: no config.json beside it; give --dataset")
+    first = Path(args.checkpoints[0])
+    if first.is_dir():  # a run folder given for its checkpoint
+        raise DataError(f"{first}: is a folder; give a checkpoint in it (e.g. "
+                        f"{first / 'best.safetensors'})")
+    raise DataError(f"{first}: no config.json beside it; give --dataset")
 
 
 def _tta(args: argparse.Namespace, cfg: TrainConfig | None) -> TTA | None:
