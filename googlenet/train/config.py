@@ -41,8 +41,9 @@ FILL_MODES = tuple(AUGMENT_FILLS)  # what the training warp implements
 
 
 # Data-loader processes beyond a few per core only wait for the CPU; a typo (100000)
-# would try to fork that many processes.
-MAX_WORKERS = 4 * (os.cpu_count() or 1)
+# would try to fork that many processes. At least 32, so that a config.json written on a
+# larger machine still loads (to resume) on a small one.
+MAX_WORKERS = max(32, 4 * (os.cpu_count() or 1))
 
 
 def _field_error(name: str, problem: str) -> ConfigError:
@@ -176,7 +177,7 @@ class TrainConfig:
     device: str = _f("auto", "auto, cpu, cuda or cuda:N")
     threads: int | None = _f(None, "torch intra-op threads", ge=1)
     workers: int = _f(0, "data-loader processes (folder datasets; at most 4 per CPU core "
-                      "of this machine)", ge=0, le=MAX_WORKERS)
+                      "of this machine, or 32)", ge=0, le=MAX_WORKERS)
     # -- bookkeeping ------------------------------------------------------------------
     seed: int = _f(0, "random seed", ge=0)
     deterministic: bool = _f(True, "deterministic algorithms")
