@@ -133,6 +133,17 @@ def read_only(env: Env) -> None:
     env.mount("ro", "ro,size=1m")
 
 
+def read_only_run(env: Env) -> None:
+    """A run folder (its config.json) on a file system since made read-only."""
+    where = env.mount("ro", "size=1m")
+    (where / "run").mkdir()
+    (where / "run" / "config.json").write_text("{}\n")
+    done = subprocess.run(["mount", "-o", "remount,ro", str(where)], capture_output=True,
+                          text=True, check=False)
+    if done.returncode != 0:
+        pytest.skip(f"cannot remount the tmpfs read-only ({done.stderr.strip()})")
+
+
 def full_disk(env: Env) -> None:
     weights(env)
     env.mount("full", "size=64k")
@@ -246,6 +257,9 @@ CASES = [
     pytest.param(Case([*TRAIN, "--output", "{tmp}/ro/runs", "--name", "x"],
                       "{tmp}/ro/runs: Read-only file system", read_only),
                  id="train-read-only"),
+    pytest.param(Case(["train", "--resume", "{tmp}/ro/run"],
+                      "{tmp}/ro/run/.lock: Read-only file system", read_only_run),
+                 id="train-resume-read-only"),
     pytest.param(Case(["eval", W, "--dataset", "synthetic", "--limit", "16", "--out",
                        "{tmp}/ro/eval"], "Read-only file system", read_only,
                       stdout="top-1"), id="eval-read-only-prints-first"),
