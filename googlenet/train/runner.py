@@ -344,7 +344,7 @@ def stuck_at_chance(history: list[dict[str, float]], num_classes: int) -> bool:
 
 def _warn_stuck(run: Run) -> None:
     classes = len(run.data.classes)
-    if run.dist.is_main and stuck_at_chance(run.history, classes):
+    if stuck_at_chance(run.history, classes):
         print(f"WARNING: the training loss stayed at ln({classes}) = "
               f"{math.log(classes):.3f}, a uniform guess, in every epoch: the model learned "
               "nothing; try another --lr, more epochs, or check the data and labels",
@@ -455,9 +455,8 @@ def _train(run: Run, resume: bool) -> FitResult:
             stopped = run.train()
         except TrainingError as err:
             raise TrainingError(f"{err}; stopped, {_last_good(run.dir)}") from None
-    if stopped is None:
-        _warn_stuck(run)
     if stopped is None and dist.is_main:
+        _warn_stuck(run)
         if cfg.report:
             from ..report import finish_run
 
