@@ -93,3 +93,22 @@ def test_a_run_that_learns_nothing_warns(capsys):
 def test_a_run_that_learns_does_not_warn(tiny_config, capsys):
     fit(tiny_config(epochs=2, lr=0.05))
     assert "stayed at ln(" not in capsys.readouterr().err
+
+
+def test_the_confusion_matrix_title_fits_its_figure(tmp_path, monkeypatch):
+    from googlenet.report import plots
+
+    saved = []
+    real_save = plots._save
+
+    def keep(fig, path):
+        fig.canvas.draw()
+        title = fig.axes[0].title.get_window_extent()
+        saved.append((title.x0, title.x1, fig.bbox.x0, fig.bbox.x1))
+        return real_save(fig, path)
+
+    monkeypatch.setattr(plots, "_save", keep)
+    plots.plot_confusion([[5, 1], [2, 7]], ["a", "b"], tmp_path / "cm.png",
+                         "fashion_mnist/test, 1 crop(s): top-1 0.9123 (inference path fused)")
+    (t0, t1, f0, f1), = saved
+    assert f0 <= t0 and t1 <= f1
