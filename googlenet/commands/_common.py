@@ -11,6 +11,7 @@ from torch import nn
 
 from ..errors import InputSizeError, WeightsError
 from ..models import create_model, get_model_info
+from ..recipe import MAX_INPUT_SIZE
 from ..weights import WeightsMeta, load_model
 
 
@@ -84,4 +85,6 @@ def model_from_args(args: argparse.Namespace) -> tuple[nn.Module, int, WeightsMe
         raise InputSizeError("give a model name or --weights FILE")
     if args.input_size:
         size = parse_size(args.input_size)[0]
+        if size > MAX_INPUT_SIZE:  # every image would be resized to gigabytes
+            raise InputSizeError(f"--input-size {size}: at most {MAX_INPUT_SIZE}")
     return model.eval(), size, meta
