@@ -1,7 +1,8 @@
 """The ``googlenet`` command line: a thin layer over the library.
 
 Each subcommand lives in ``googlenet/commands/<name>.py`` and exposes ``register``.
-Errors the user can fix (:class:`GoogLeNetError`, and bad flags) print one line and exit
+Errors the user can fix (:class:`GoogLeNetError`, and bad flags) and errors of the
+environment (an ``OSError``: a full disk, a read-only folder) print one line and exit
 with status 2. Output piped into a reader that stops early (``googlenet summary googlenet
 | head -3``) ends the command quietly.
 """
@@ -47,6 +48,15 @@ def quiet_known_warnings() -> None:
         warnings.filterwarnings("ignore", message=message, category=category, module=module)
 
 
+def os_error_line(err: OSError) -> str:
+    """An operating-system error as one line naming the path: ``runs/x/last.safetensors:
+    No space left on device``. Nothing half-written is left behind: every file is
+    written through a temporary one (``googlenet.weights._atomic``)."""
+    what = err.strerror or str(err) or type(err).__name__
+    names = [str(n) for n in (err.filename, err.filename2) if n is not None]
+    return f"{' -> '.join(names)}: {what}" if names else what
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = _Parser(
         prog="googlenet",
@@ -83,6 +93,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 128 + 13  # what a shell reports for a process ended by SIGPIPE
     except GoogLeNetError as err:
         print(f"googlenet {args.command}: error: {err}", file=sys.stderr)
+        return 2
+    except OSError as err:  # the environment: a full disk, a read-only folder, a permission
+        print(f"googlenet {args.command}: error: {os_error_line(err)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"googlenet {args.command}: interrupted", file=sys.stderr)

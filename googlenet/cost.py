@@ -397,11 +397,19 @@ def reduction_cost(
     bad = next((f"{k}={v}" for k, v in sizes.items() if v < 1), None)
     if bad:
         raise SpecError(f"reduction_cost: every size must be >= 1, got {bad}")
+    # torch counts a tensor's elements in int64: beyond that no module can describe it.
+    largest = max(height * width * max(channels, filters, reduce),
+                  filters * max(channels, reduce) * kernel * kernel)
+    if largest >= 2**62:
+        raise SpecError(f"reduction_cost: sizes too large to count ({largest:.3g} elements "
+                        "in one tensor; at most 2**62)")
     pad = kernel // 2
-    direct = nn.Sequential(nn.Conv2d(channels, filters, kernel, padding=pad, bias=bias))
-    reduced = nn.Sequential(nn.Conv2d(channels, reduce, 1, bias=bias),
-                            nn.Conv2d(reduce, filters, kernel, padding=pad, bias=bias))
-    a = profile_model(direct, (height, width), channels)
-    b = profile_model(reduced, (height, width), channels)
+    # On the meta device: shapes and counts without memory, so any size can be asked.
+    with torch.device("meta"):
+        direct = nn.Sequential(nn.Conv2d(channels, filters, kernel, padding=pad, bias=bias))
+        reduced = nn.Sequential(nn.Conv2d(channels, reduce, 1, bias=bias),
+                                nn.Conv2d(reduce, filters, kernel, padding=pad, bias=bias))
+        a = profile_model(direct, (height, width), channels)
+        b = profile_model(reduced, (height, width), channels)
     return ReductionCost(sum(c.params for c in a), sum(c.macs for c in a),
                          sum(c.params for c in b), sum(c.macs for c in b))

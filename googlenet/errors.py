@@ -27,6 +27,10 @@ class InputSizeError(GoogLeNetError, ValueError):
     """An input tensor of the wrong rank, channel count or spatial size."""
 
 
+class NonFiniteInputError(GoogLeNetError, ValueError):
+    """Input images holding NaN or infinite values, which no inference path can answer."""
+
+
 class DataError(GoogLeNetError, ValueError):
     """A dataset file that is missing, truncated, corrupt or inconsistent."""
 

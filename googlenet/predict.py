@@ -36,6 +36,7 @@ from googlenet.data.folder import (
 )
 from googlenet.data.transforms import center_crop, resize
 from googlenet.deploy import PATHS, needs_calibration, optimize_for_inference
+from googlenet.deploy.fuse import check_float32
 from googlenet.errors import DataError, UnreadableImageError
 from googlenet.progress import ProgressBar
 from googlenet.weights import Preprocessing, WeightsMeta, load_model
@@ -142,6 +143,7 @@ class Predictor:
 
     def __init__(self, model: nn.Module, meta: WeightsMeta, inference_path: str = "eager",
                  calibration: Sequence[PathLike] | None = None) -> None:
+        check_float32(model)
         self.model = model.eval()
         # Resolved on the first batch: "auto" becomes the fastest path within tolerance.
         self.inference_path = inference_path

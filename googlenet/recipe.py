@@ -38,6 +38,10 @@ def _require(ok: bool, owner: str, field: str, problem: str) -> None:
         raise RecipeError(owner, field, problem)
 
 
+# The largest fine-tuning input size: ten times the family's largest native size (299),
+# where a typo (100000) would have every image resized to tens of gigabytes.
+MAX_INPUT_SIZE = 2048
+
 HEADS = ("classes", "binary")
 POOLS = ("avg", "flatten")
 Head = Literal["classes", "binary"]
@@ -134,8 +138,8 @@ class TransferRecipe:
         _require(self.hidden >= 0, owner, "hidden", f"must be >= 0, got {self.hidden}")
         _require(0 <= self.dropout < 1, owner, "dropout",
                  f"must be >= 0 and < 1, got {self.dropout}")
-        _require(self.input_size is None or self.input_size >= 1, owner, "input_size",
-                 f"must be >= 1, got {self.input_size}")
+        _require(self.input_size is None or 1 <= self.input_size <= MAX_INPUT_SIZE, owner,
+                 "input_size", f"must be >= 1 and <= {MAX_INPUT_SIZE}, got {self.input_size}")
         object.__setattr__(self, "unfreeze", tuple(self.unfreeze))
 
     @property

@@ -25,6 +25,7 @@ TRAIN = ["train", "--dataset", "synthetic", "--epochs", "1", "--train-limit", "6
          "--eval-limit", "32", "--output", "{tmp}/runs", "--progress", "false",
          "--report", "false"]
 COST = ["cost", "--input", "28x28x192", "--filters", "32", "--reduce", "16"]
+SCRATCH = ["finetune", "--from-scratch"]  # what the finetune cases below check comes after
 NO_CUDA = pytest.mark.skipif(torch.cuda.is_available(), reason="CUDA is available here")
 
 # (argv, a piece of the message that names the flag or file and the problem)
@@ -55,7 +56,7 @@ CASES = [
     ([*TRAIN, "--step-epochs", "0"], "--step-epochs must be > 0, got 0.0"),
     ([*TRAIN, "--threads", "-2"], "--threads must be >= 1, got -2"),
     ([*TRAIN, "--threads", "0"], "--threads must be >= 1, got 0"),
-    ([*TRAIN, "--workers", "-1"], "--workers must be >= 0, got -1"),
+    ([*TRAIN, "--workers", "-1"], "--workers must be >= 0 and <= "),
     ([*TRAIN, "--width", "0"], "--width must be > 0, got 0.0"),
     ([*TRAIN, "--width", "-1"], "--width must be > 0, got -1.0"),
     ([*TRAIN, "--weight-decay", "-1"], "--weight-decay must be >= 0"),
@@ -79,13 +80,13 @@ CASES = [
     (["predict", "{tmp}/cat.png", "--weights", "{trunc}", "--topk", "0"],
      "argument --topk: must be >= 1, got 0"),
     (["summary", "googlenet_bm"], "did you mean googlenet_bn"),
-    (["finetune", "--model", "googlenet_bn", "--cut", "inception_4e", "--data", "{tmp}",
-      "--input-size", "0"], "--input-size must be >= 1, got 0"),
-    (["finetune", "--model", "googlenet_bn", "--data", "{tmp}"], "--cut is required"),
+    ([*SCRATCH, "--model", "googlenet_bn", "--cut", "inception_4e", "--data", "{tmp}",
+      "--input-size", "0"], "--input-size must be >= 1 and <= 2048, got 0"),
+    ([*SCRATCH, "--model", "googlenet_bn", "--data", "{tmp}"], "--cut is required"),
     # The README's old example: mixed9 lies after the cut; refused before any data is read.
-    (["finetune", "--model", "inception_v3", "--cut", "mixed7", "--unfreeze", "mixed9",
+    ([*SCRATCH, "--model", "inception_v3", "--cut", "mixed7", "--unfreeze", "mixed9",
       "--unfreeze-epochs", "1", "--data", "{tmp}/nowhere"], "cannot unfreeze 'mixed9'"),
-    (["finetune", "--model", "googlenet", "--cut", "mixed7", "--data", "{tmp}/nowhere"],
+    ([*SCRATCH, "--model", "googlenet", "--cut", "mixed7", "--data", "{tmp}/nowhere"],
      "googlenet has no feature 'mixed7'"),
     (["convert", "{trunc}", "{tmp}/o.safetensors", "--from", "keras", "--model",
       "inception_v3"],

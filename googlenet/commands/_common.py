@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 
 from torch import nn
 
 from ..errors import InputSizeError, WeightsError
 from ..models import create_model, get_model_info
+from ..recipe import MAX_INPUT_SIZE
 from ..weights import WeightsMeta, load_model
 from ..weights.hub import resolve_weights
 
@@ -35,6 +37,18 @@ def positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
     return value
+
+
+def bounded_int(most: int) -> Callable[[str], int]:
+    """argparse ``type`` for a count of 1..``most`` (a batch, a worker count): a value
+    that would exhaust the machine is refused in one line that says the bound."""
+    def parse(text: str) -> int:
+        value = positive_int(text)
+        if value > most:
+            raise argparse.ArgumentTypeError(f"must be <= {most}, got {value}")
+        return value
+
+    return parse
 
 
 def print_json(obj: object) -> None:
@@ -74,4 +88,6 @@ def model_from_args(args: argparse.Namespace) -> tuple[nn.Module, int, WeightsMe
         raise InputSizeError("give a model name or --weights RELEASE_OR_FILE")
     if args.input_size:
         size = parse_size(args.input_size)[0]
+        if size > MAX_INPUT_SIZE:  # every image would be resized to gigabytes
+            raise InputSizeError(f"--input-size {size}: at most {MAX_INPUT_SIZE}")
     return model.eval(), size, meta

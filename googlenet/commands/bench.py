@@ -16,6 +16,10 @@ from ..errors import InputSizeError
 from ..models import create_model, get_model_info
 from ._common import add_model_args, model_from_args, positive_int, print_json
 
+# The largest batch timed: a fixed bound, said in the error, so that a mistyped size
+# (100000000) is refused instead of dying in the allocator.
+MAX_BATCH = 1024
+
 
 def parse_batches(text: str) -> list[int]:
     """``1,32`` -> [1, 32]."""
@@ -25,6 +29,8 @@ def parse_batches(text: str) -> list[int]:
         raise InputSizeError(f"--batch {text!r}: expected sizes like 1,32") from None
     if not batches or min(batches) < 1:
         raise InputSizeError(f"--batch {text!r}: sizes must be positive")
+    if max(batches) > MAX_BATCH:  # beyond it the allocator, not the path, is measured
+        raise InputSizeError(f"--batch {text!r}: sizes must be <= {MAX_BATCH}")
     return batches
 
 

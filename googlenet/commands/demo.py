@@ -8,15 +8,20 @@ curves, confusion matrix, report and checkpoint (googlenet/train/demo.py).
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from ..cost import human, profile_model, reduction_cost, render_table1, table1
 from ..deploy.heap import keep_freed_memory
+from ..errors import OutputError
 from ..models import create_model
 from ..models.inception_net import InceptionNet
 
 
 def _run(args: argparse.Namespace) -> int:
     keep_freed_memory()  # this command runs inference or training: see deploy/heap.py
+    output = Path(args.output)
+    if output.exists() and not output.is_dir():  # checked before minutes of tables
+        raise OutputError(f"--output {output}: is a file; give a folder for the run")
     _print_table1()
     if not args.no_train:
         from ..train.demo import demo_config, run_demo

@@ -8,7 +8,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..errors import InputSizeError
+from ..errors import InputSizeError, OutputError
 from ..explain.dream import DreamSettings, deep_dream, layer_objective, noise_image
 from ..explain.render import hstack, png_bytes, to_rgb
 from ..explain.subject import load_subject
@@ -27,6 +27,8 @@ def _write(path: Path, data: bytes) -> None:
 def _run(args: argparse.Namespace) -> int:
     if (args.image is None) == (not args.noise):
         raise InputSizeError("give an IMAGE to dream on, or --noise to start from noise")
+    if Path(args.out).suffix.lower() != ".png":  # the dream is written as PNG bytes
+        raise OutputError(f"--out {args.out}: the dream is written as PNG; name it .png")
     out = writable_file(args.out, "dream.png")
     strip = out.with_name(f"{out.stem}-octaves.png")
     size = parse_size(args.size)[0] if args.size else None

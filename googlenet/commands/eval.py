@@ -42,7 +42,11 @@ def _dataset_args(args: argparse.Namespace, cfg: TrainConfig | None) -> tuple[st
         return args.dataset, args.data
     if cfg is not None:
         return cfg.dataset, args.data or cfg.data
-    raise DataError(f"{args.checkpoints[0]}: no config.json beside it; give --dataset")
+    first = Path(args.checkpoints[0])
+    if first.is_dir():  # a run folder given for its checkpoint
+        raise DataError(f"{first}: is a folder; give a checkpoint in it (e.g. "
+                        f"{first / 'best.safetensors'})")
+    raise DataError(f"{first}: no config.json beside it; give --dataset")
 
 
 def _tta(args: argparse.Namespace, cfg: TrainConfig | None) -> TTA | None:
@@ -93,23 +97,27 @@ def _run(args: argparse.Namespace) -> int:
     report = evaluate_checkpoints(args.checkpoints, dataset, crops=args.crops,
                                   batch_size=args.batch_size, device=device,
                                   inference_path=args.path, limit=args.limit, tta=tta)
+    views = views_label(args.crops, tta)
+    # The result is printed before any file is written: a read-only or full disk then
+    # costs the files, not the minutes of evaluation.
+    if args.json:
+        print_json(report.as_dict())
+    else:
+        print(f"{name}/{split}: {report.count} images, {views}, "
+              f"{len(args.checkpoints)} model(s)")
+        print(f"top-1 {report.top1:.4f}{top5_text(report.top5, '  top-5 {:.4f}')}  "
+              f"(inference path: {report.inference_path})")
+        for cls, acc in report.per_class.items():
+            print(f"  {cls:>24s}  {'-' if acc is None else f'{acc:.4f}'}")
+    sys.stdout.flush()
     out = Path(args.out) if args.out else Path("." if named else args.checkpoints[0]).parent
     out.mkdir(parents=True, exist_ok=True)
     stem = _stem(name, split, args.crops, args.checkpoints, tta)
-    views = views_label(args.crops, tta)
     (out / f"{stem}.json").write_text(json.dumps(report.as_dict(), indent=1), encoding="utf-8")
     png = plot_confusion(report.confusion, report.classes, out / f"{stem}-confusion.png",
                          f"{name}/{args.split}, {views}: top-1 {report.top1:.4f}")
-    if args.json:
-        print_json(report.as_dict())
-        return 0
-    models = len(args.checkpoints)
-    print(f"{name}/{split}: {report.count} images, {views}, {models} model(s)")
-    print(f"top-1 {report.top1:.4f}{top5_text(report.top5, '  top-5 {:.4f}')}  "
-          f"(inference path: {report.inference_path})")
-    for cls, acc in report.per_class.items():
-        print(f"  {cls:>24s}  {'-' if acc is None else f'{acc:.4f}'}")
-    print(f"wrote {out / (stem + '.json')} and {png}")
+    if not args.json:
+        print(f"wrote {out / (stem + '.json')} and {png}")
     return 0
 
 

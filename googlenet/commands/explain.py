@@ -4,7 +4,6 @@ what the network does with each image (see :mod:`googlenet.explain.page`)."""
 from __future__ import annotations
 
 import argparse
-import sys
 
 from ..explain.page import ExplainOptions, write_explain_page
 from ..weights.hub import resolve_weights
@@ -18,8 +17,7 @@ def _run(args: argparse.Namespace) -> int:
     weights = resolve_weights(args.weights) if args.weights else None
     page = write_explain_page(weights, args.images, args.out, options,
                               model=args.model, input_size=size)
-    print(f"wrote {page}", file=sys.stderr)
-    print(page)
+    print(page)  # once, on stdout: what a script or a terminal reads
     return 0
 
 

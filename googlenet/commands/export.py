@@ -9,15 +9,24 @@ import torch
 from ..deploy.export import (
     EXPORT_STAGES,
     check_onnx,
+    check_program,
     export_onnx,
     export_program,
-    load_program,
 )
+from ..errors import OutputError
 from ..progress import StageProgress
-from ._common import add_model_args, model_from_args, positive_int, print_json
+from ..weights._atomic import writable_file
+from ._common import add_model_args, bounded_int, model_from_args, print_json
+
+# The example batch is traced once; the check runs a second batch of the same size.
+MAX_BATCH = 256
 
 
 def _run(args: argparse.Namespace) -> int:
+    suffix = writable_file(args.out, f"model.{args.format}").suffix.lower()
+    if suffix != f".{args.format}":
+        raise OutputError(f"--out {args.out}: a {args.format} file must end in "
+                          f".{args.format} (or give --format {suffix.lstrip('.') or '...'})")
     model, size, meta = model_from_args(args)
     in_chans = getattr(model, "in_chans", 3)
     example = torch.randn(args.batch, in_chans, size, size)
@@ -36,9 +45,7 @@ def _run(args: argparse.Namespace) -> int:
             path = export_program(model, args.out, example, fuse=fuse, metadata=metadata,
                                   progress=bar)
             bar.stage("checking")
-            with torch.no_grad():
-                probe = torch.randn_like(example)
-                diff = (load_program(path)(probe) - model(probe)).abs().max().item()
+            diff = check_program(model, path, torch.randn_like(example))
             check = f"reloaded program vs eager: max |logit diff| {diff:.2e}"
     if args.json:
         print_json({"model": meta.recipe.describe() if meta else args.model,
@@ -54,7 +61,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     add_model_args(p)
     p.add_argument("--format", choices=("onnx", "pt2"), default="onnx")
     p.add_argument("--out", required=True, help="output file (.onnx or .pt2)")
-    p.add_argument("--batch", type=positive_int, default=1, help="example batch size to trace with")
+    p.add_argument("--batch", type=bounded_int(MAX_BATCH), default=1,
+                   help=f"example batch size to trace with (1..{MAX_BATCH}; the exported "
+                        "graph takes any batch size)")
     p.add_argument("--no-fuse", action="store_true",
                    help="export the model as built, without BN folding and branch merging")
     p.add_argument("--json", action="store_true", help="machine-readable output")

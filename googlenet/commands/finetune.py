@@ -19,9 +19,15 @@ def _run(args: argparse.Namespace) -> int:
     keep_freed_memory()  # this command runs inference or training: see deploy/heap.py
     apply_weights_defaults(args)
     if not args.resume:
+        if not hasattr(args, "weights") and not args.from_scratch:
+            # A random backbone trains to chance accuracy and still writes a report.
+            raise ConfigError("give --weights FILE (a pretrained backbone), or "
+                              "--from-scratch --model NAME to train a random one")
+        if hasattr(args, "weights") and args.from_scratch:
+            raise ConfigError("--from-scratch trains a random backbone; drop it to start "
+                              f"from --weights {args.weights}")
         if not hasattr(args, "weights") and not hasattr(args, "model"):
-            raise ConfigError("give --weights (a pretrained backbone) or --model (start "
-                              "from scratch)")
+            raise ConfigError("--from-scratch needs --model NAME: the backbone to build")
         require_cut(getattr(args, "cut", None))
         if not hasattr(args, "data"):
             raise ConfigError("--data is required: the image folder to fine-tune on")
@@ -37,6 +43,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                     "FOLDER/<class>/*.jpg (or FOLDER/train and FOLDER/test; a single "
                     "folder takes --val-split 0.2). Every `train` flag works; the "
                     "defaults are the Keras tutorial's.")
+    p.add_argument("--from-scratch", action="store_true",
+                   help="train the backbone from random weights (without --weights); "
+                        "only worth it with plenty of data")
     add_run_flags(p, finetune_base(), {"model": "the --weights file's model",
                                        "cut": "required, or a fine-tuned --weights file's"})
     p.set_defaults(func=_run)

@@ -7,6 +7,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from ..errors import WeightsError
 from ..family import family_row, family_rows, render_markdown
 from ..models import get_model_info, list_models
 from ..weights import read_meta
@@ -32,9 +33,12 @@ def _info_dict(name: str) -> dict[str, Any]:
 
 def _file_dict(path: str) -> dict[str, Any]:
     meta = read_meta(path)
+    known = get_model_info(meta.model)  # a file of an unknown model is refused, as predict does
+    count = meta.recipe.num_classes
     out: dict[str, Any] = {"file": path, "recipe": meta.recipe.to_dict(),
                            "model": meta.recipe.describe(), "source": meta.source,
-                           "num_classes": len(meta.classes), "headless": meta.headless,
+                           "num_classes": known.num_classes if count is None else count,
+                           "headless": meta.headless,
                            "preprocessing": meta.preprocessing.to_dict()}
     if meta.training is not None:
         out["training"] = meta.training.to_dict()
@@ -59,7 +63,12 @@ def _run_list(args: argparse.Namespace) -> int:
 
 def _run_info(args: argparse.Namespace) -> int:
     # A weights file describes itself; a name describes a fresh registry model.
-    data = _file_dict(args.model) if Path(args.model).is_file() else _info_dict(args.model)
+    path = Path(args.model)
+    if path.is_dir():
+        raise WeightsError(f"{path}: is a directory; give a model name or a .safetensors file")
+    if not path.exists() and (path.suffix == ".safetensors" or len(path.parts) > 1):
+        raise WeightsError(f"{path}: no such weights file")
+    data = _file_dict(args.model) if path.is_file() else _info_dict(args.model)
     if args.json:
         print_json(data)
     else:

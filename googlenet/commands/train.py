@@ -23,9 +23,15 @@ from ..weights.hub import resolve_weights
 
 
 def resume_dir(path: str) -> Path:
-    """A run folder given directly or through one of its files."""
+    """The run folder ``--resume`` names; a file in it (``config.json``) is refused with
+    the folder to give instead, rather than taken for the folder."""
     p = Path(path)
-    return p.parent if p.is_file() else p
+    if p.is_symlink():  # its checkpoints would be written wherever the link points
+        raise ConfigError(f"--resume {path}: is a symbolic link; give the folder itself")
+    if p.exists() and not p.is_dir():
+        raise ConfigError(f"--resume {path}: is a file; give its run folder "
+                          f"(--resume {p.parent})")
+    return p
 
 
 def build_config(args: argparse.Namespace, base: TrainConfig) -> TrainConfig:

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import logging
 import os
+import stat
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
-from PIL import Image, features
+from PIL import Image, ImageOps, features
 from torch.utils.data import Dataset
 
 from googlenet.data.base import TensorImageDataset
@@ -43,15 +44,40 @@ def image_files(folder: str | os.PathLike[str]) -> list[Path]:
                   and not p.name.startswith("."))
 
 
-def load_image(path: str | os.PathLike[str], channels: int = 3) -> Image.Image:
-    """Open an image as RGB (``channels=3``) or L (``channels=1``).
+# 16-bit (and 32-bit integer) grey images: Pillow's convert("L"/"RGB") clips them at 255
+# instead of scaling, so a 16-bit PNG comes out almost white. Scaled by 255/65535 here.
+_WIDE_GREY = ("I;16", "I;16B", "I;16L", "I;16N", "I")
 
-    Transparent images (RGBA, LA, palette with a transparent colour) are composited on
-    white first: a plain ``convert("RGB")`` would expose whatever colour the transparent
-    pixels happen to store, often black.
+
+def _regular_file(path: str | os.PathLike[str]) -> None:
+    """Refuse what is not a regular file before opening it: opening a FIFO named
+    ``x.png`` would block until someone writes to it, a device would be read forever."""
+    mode = os.stat(path).st_mode  # follows symlinks: a link to an image is fine
+    if not stat.S_ISREG(mode):
+        raise ValueError("not a regular file (a folder, FIFO, socket or device)")
+
+
+def _scale_wide_grey(im: Image.Image) -> Image.Image:
+    values = np.asarray(im, dtype=np.float64)
+    return Image.fromarray(np.clip(np.rint(values * (255 / 65535)), 0, 255).astype(np.uint8),
+                           mode="L")
+
+
+def load_image(path: str | os.PathLike[str], channels: int = 3) -> Image.Image:
+    """Open an image as RGB (``channels=3``) or L (``channels=1``), the way it is shown.
+
+    Only regular files are opened (a FIFO would block). The EXIF orientation a camera
+    wrote is applied, so a phone photo is upright. 16-bit grey images are scaled to 8
+    bits, not clipped. Transparent images (RGBA, LA, palette with a transparent colour)
+    are composited on white first: a plain ``convert("RGB")`` would expose whatever
+    colour the transparent pixels happen to store, often black.
     """
+    _regular_file(path)
     with Image.open(path) as im:
         im.load()
+        ImageOps.exif_transpose(im, in_place=True)  # in place: no copy of every image
+        if im.mode in _WIDE_GREY:
+            im = _scale_wide_grey(im)
         if im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info):
             rgba = im.convert("RGBA")
             im = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
@@ -122,6 +148,7 @@ class ImageFolderDataset(Dataset[Any]):
         if not self.classes:
             raise DataError(f"{self.root}: no class sub-folders (expected root/<class>/*.jpg)")
         self.skipped: list[tuple[Path, str]] = []
+        self._bad: set[int] = set()  # samples that failed to decode at load time
         self.samples: list[tuple[Path, int]] = []
         for label, name in enumerate(self.classes):
             good = [p for p in image_files(self.root / name)
@@ -143,6 +170,18 @@ class ImageFolderDataset(Dataset[Any]):
     def _skip(self, path: Path, reason: str) -> None:
         self.skipped.append((path, reason))
         log.warning("skipping %s: %s", path, reason)
+
+    def _load_good(self, index: int) -> torch.Tensor | None:
+        """Item ``index``, or None for a file that failed to decode, which is recorded
+        and reported the first time only: every later epoch passes over it quietly."""
+        if index in self._bad:
+            return None
+        try:
+            return self.load(index)
+        except BAD_IMAGE_ERRORS as exc:
+            self._bad.add(index)
+            self._skip(self.samples[index][0], f"{type(exc).__name__}: {exc}")
+            return None
 
     def _check(self, path: Path, mode: str) -> bool:
         try:
@@ -173,10 +212,9 @@ class ImageFolderDataset(Dataset[Any]):
         # JPEG): record it and serve the next item instead of killing the epoch.
         for step in range(len(self.samples)):
             i = (index + step) % len(self.samples)
-            try:
-                return self.load(i), self.samples[i][1]
-            except BAD_IMAGE_ERRORS as exc:
-                self._skip(self.samples[i][0], f"{type(exc).__name__}: {exc}")
+            image = self._load_good(i)
+            if image is not None:
+                return image, self.samples[i][1]
         raise DataError(f"{self.root}: no image could be decoded")
 
     def to_memory(self) -> TensorImageDataset:

@@ -92,7 +92,8 @@ def check_outputs(path: str, ref: torch.Tensor, out: torch.Tensor) -> tuple[floa
         ok = diff <= FP32_ATOL * max(1.0, ref.abs().max().item() / 10)
     else:
         ok = agree >= TOP1_AGREEMENT
-    return diff, agree, ok
+    # NaN in either output agrees with nothing, whatever argmax made of it.
+    return diff, agree, ok and not math.isnan(diff)
 
 
 def _sample(runner: InferenceRunner, images: torch.Tensor, repeats: int) -> float:

@@ -8,6 +8,7 @@ height and width are fixed to the example's.
 from __future__ import annotations
 
 import copy
+import io
 import json
 import logging
 from collections.abc import Callable, Mapping
@@ -82,9 +83,27 @@ def export_program(
                                       dynamic_shapes=({0: batch_dim()},))
     bar.stage("saving")
     extra = {META_FILE: json.dumps(_metadata_strings(metadata))}
+    # Into memory first: torch.export.save writing a file aborts the interpreter from
+    # C++ when the disk is full, where Python's own write raises a catchable OSError.
+    buffer = io.BytesIO()
+    torch.export.save(program, buffer, extra_files=extra)
     with atomic_path(path, suffix=path.suffix) as tmp:
-        torch.export.save(program, tmp, extra_files=extra)
+        tmp.write_bytes(buffer.getbuffer())
     return path
+
+
+@torch.no_grad()
+def check_program(
+    model: nn.Module, path: str | Path, images: torch.Tensor, atol: float = 1e-4
+) -> float:
+    """Max abs logit difference between the reloaded program at ``path`` and eager
+    ``model``; raises :class:`ExportError` above ``atol`` or when it is NaN."""
+    model = model.eval()
+    diff = float((load_program(path)(images) - model(images)).float().abs().max())
+    if not diff <= atol:
+        raise ExportError(f"{path}: the reloaded program's logits differ from eager by "
+                          f"{diff:.3g} (> {atol:g})")
+    return diff
 
 
 def read_program_metadata(path: str | Path) -> dict[str, str]:
@@ -228,7 +247,7 @@ def check_onnx(
     raises :class:`ExportError` above ``atol``."""
     model = model.eval()
     diff = float((onnx_session_runner(path)(images) - model(images).float().cpu()).abs().max())
-    if diff > atol:
+    if not diff <= atol:  # NaN logits are no match either
         raise ExportError(f"{path}: onnxruntime logits differ from eager by {diff:.3g} "
                           f"(> {atol:g})")
     return diff

@@ -21,6 +21,7 @@ from typing import Literal
 import torch
 from torch import nn
 
+from ..errors import WeightsError
 from ..layers import ConvNormAct, InceptionBlock
 
 
@@ -317,6 +318,17 @@ def _lrn_channels(model: nn.Module, example: torch.Tensor) -> dict[int, int]:
     return found
 
 
+def check_float32(model: nn.Module) -> None:
+    """Refuse, up front and naming a tensor, a model held in another dtype than float32
+    (fp16, bf16, float64) rather than fail in the middle of a forward pass: fusion folds
+    BN into float32 weights and biases (the lower-precision paths cast the fused fp32
+    graph), and preprocessing hands every path float32 images."""
+    for name, tensor in [*model.named_parameters(), *model.named_buffers()]:
+        if tensor.is_floating_point() and tensor.dtype != torch.float32:
+            raise WeightsError(f"{name}: the model is held in {tensor.dtype}; inference "
+                               "takes a float32 model (model.float())")
+
+
 def fuse_for_inference(model: nn.Module, example: torch.Tensor,
                        target: FuseTarget = "eager") -> nn.Module:
     """An eval-mode copy of ``model``: aux heads removed, BN folded, Inception 1x1s merged.
@@ -330,6 +342,7 @@ def fuse_for_inference(model: nn.Module, example: torch.Tensor,
     :class:`FloorModeMaxPool2d`. ``example`` (one small batch) only serves to read LRN
     widths.
     """
+    check_float32(model)
     fused = strip_aux(copy.deepcopy(model)).eval()
     fold_all_bn(fused)
     channels = _lrn_channels(fused, example[:1])

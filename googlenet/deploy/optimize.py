@@ -19,7 +19,7 @@ from typing import Literal
 import torch
 from torch import nn
 
-from ..errors import GoogLeNetError
+from ..errors import GoogLeNetError, NonFiniteInputError
 from . import heap, native
 from .export import export_onnx, onnx_session_runner
 from .fuse import FuseTarget, fuse_for_inference, strip_aux
@@ -137,6 +137,11 @@ class InferenceRunner:
         self._fn = fn
 
     def __call__(self, images: torch.Tensor) -> torch.Tensor:
+        # Fused conv+ReLU kernels (oneDNN, winograd, bf16) turn NaN into finite logits
+        # where eager gives NaN: no path may answer for a broken input, so none runs one.
+        if not bool(torch.isfinite(images).all()):
+            raise NonFiniteInputError(f"{self.path}: the input images hold NaN or "
+                                      "infinite values")
         with torch.no_grad():
             return self._fn(images).float()
 

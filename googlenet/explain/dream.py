@@ -18,6 +18,7 @@ model's input, so a Caffe (BGR, 0..255) and a torchvision network dream alike.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import torch
@@ -42,9 +43,13 @@ class DreamSettings:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        if self.octaves < 1 or self.steps < 1 or self.octave_scale < 1 or self.step_size <= 0:
-            raise InputSizeError(f"dream needs octaves >= 1, steps >= 1, octave scale >= 1 "
-                                 f"and a positive step, got {self}")
+        # Written so that NaN fails each test (NaN <= 0 is false, so it passed before).
+        if not (self.octaves >= 1 and self.steps >= 1 and self.octave_scale >= 1
+                and math.isfinite(self.step_size) and self.step_size > 0
+                and math.isfinite(self.octave_scale) and self.jitter >= 0):
+            raise InputSizeError(f"dream needs octaves >= 1, steps >= 1, a finite octave "
+                                 f"scale >= 1, a finite positive step and jitter >= 0, "
+                                 f"got {self}")
 
 
 @dataclass

@@ -41,10 +41,12 @@ def _header(subject: Subject) -> str:
     meta = subject.meta
     pre = subject.preprocessing
     what = meta.recipe.describe() if meta is not None else f"{subject.name} (registry)"
+    # A grey model reads one channel, whatever order its preprocessing would give three.
+    colour = pre.channel_order if subject.in_chans == 3 else f"{subject.in_chans}-channel grey"
     lines = [f"<h1>Inside {escape(subject.name)}</h1>",
              f'<p class="meta">weights: <code>{escape(subject.source)}</code> &middot; '
              f"{escape(what)} &middot; input {pre.input_size}x{pre.input_size} "
-             f"{escape(pre.channel_order)}, mean {pre.mean}, std {pre.std}</p>"]
+             f"{escape(colour)}, mean {pre.mean}, std {pre.std}</p>"]
     if subject.random:
         lines.append('<p class="warning" id="random-weights">These are <b>random weights</b>: '
                      "nothing has been learned, so the predictions, heat maps and maps below "

@@ -7,6 +7,7 @@ with the Agg backend, so plotting works without a display.
 from __future__ import annotations
 
 import os
+import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -72,6 +73,10 @@ def plot_curves(history: Sequence[dict[str, float]], out_dir: str | os.PathLike[
 MAX_LABELLED_CLASSES = 40
 
 
+# Characters of a 10 pt title that fit one inch of figure (matplotlib's default font).
+TITLE_CHARS_PER_INCH = 9
+
+
 def plot_confusion(confusion: Sequence[Sequence[int]], classes: Sequence[str],
                    path: str | os.PathLike[str], title: str = "") -> Path:
     """A row-normalised confusion matrix (true class down, predicted across) with counts."""
@@ -95,6 +100,8 @@ def plot_confusion(confusion: Sequence[Sequence[int]], classes: Sequence[str],
                 ax.text(j, i, str(confusion[i][j]), ha="center", va="center", fontsize=6,
                         color="white" if norm[i][j] > 0.5 else "black")
     if title:
-        ax.set_title(title)
+        # Wrapped to the figure's width: a small matrix's title ran past both edges.
+        ax.set_title("\n".join(textwrap.wrap(title, width=int(TITLE_CHARS_PER_INCH * side))),
+                     fontsize=10)
     fig.colorbar(im, ax=ax, fraction=0.046)
     return _save(fig, path)

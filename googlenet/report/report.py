@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import os
 from pathlib import Path
@@ -28,6 +29,13 @@ def _table(rows: list[dict[str, float]]) -> str:
     return head + body
 
 
+def md_text(text: object) -> str:
+    """``text`` safe inside a Markdown table cell: HTML-escaped, since Markdown viewers
+    render inline HTML (a class named ``<img onerror=...>`` would run), as the HTML pages
+    escape it, and ``|`` escaped so that it cannot split the cell."""
+    return html.escape(str(text)).replace("|", "\\|")
+
+
 def _tta_text(ev: EvalReport, lead: str = " with ") -> str:
     """``lead`` + the TTA's description when the evaluation used TTA, else ""."""
     return f"{lead}{ev.views}" if ev.tta else ""
@@ -41,7 +49,7 @@ def write_report(run_dir: str | os.PathLike[str], config: dict[str, Any],
     d = Path(run_dir)
     best, rows = best_row(history), evaluated(history)
     every = int(config.get("eval_every", 1))
-    lines = [f"# Training report: {d.name}", ""]
+    lines = [f"# Training report: {md_text(d.name)}", ""]
     if rows:
         last = rows[-1]
         cadence = "each epoch" if every == 1 else f"every {every} epochs and after the last"
@@ -58,7 +66,7 @@ def write_report(run_dir: str | os.PathLike[str], config: dict[str, Any],
                   f"{_tta_text(evaluation)}",
                   "",
                   "| class | accuracy |", "|---|---|"]
-        lines += [f"| {c} | {a:.4f} |" if a is not None else f"| {c} | - |"
+        lines += [f"| {md_text(c)} | {a:.4f} |" if a is not None else f"| {md_text(c)} | - |"
                   for c, a in evaluation.per_class.items()]
         lines += ["", "![confusion matrix](confusion.png)", ""]
     lines += ["## Curves", "", "![loss](loss.png) ![accuracy](accuracy.png)", "",

@@ -90,6 +90,11 @@ class RunLock:
             self._fd = None
 
 
+def is_temporary(path: Path) -> bool:
+    """Whether ``path`` is a temporary file of :func:`atomic_path` (``.<name>.<random>.tmp``)."""
+    return path.name.startswith(".") and path.name.endswith(".tmp")
+
+
 def remove_stale_temporaries(run_dir: str | os.PathLike[str]) -> list[Path]:
     """Delete the temporary files a killed writer left (``.<name>.<random>.tmp``)."""
     removed = [p for p in Path(run_dir).glob(".*.tmp") if p.is_file()]

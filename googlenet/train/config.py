@@ -40,6 +40,12 @@ PRECISIONS = ("fp32", "bf16")
 FILL_MODES = tuple(AUGMENT_FILLS)  # what the training warp implements
 
 
+# Data-loader processes beyond a few per core only wait for the CPU; a typo (100000)
+# would try to fork that many processes. At least 32, so that a config.json written on a
+# larger machine still loads (to resume) on a small one.
+MAX_WORKERS = max(32, 4 * (os.cpu_count() or 1))
+
+
 def _field_error(name: str, problem: str) -> ConfigError:
     return ConfigError(f"{name} {problem}", field=name, problem=problem)
 
@@ -171,7 +177,8 @@ class TrainConfig:
     compile: bool = _f(False, "torch.compile the model")
     device: str = _f("auto", "auto, cpu, cuda or cuda:N")
     threads: int | None = _f(None, "torch intra-op threads", ge=1)
-    workers: int = _f(0, "data-loader processes (folder datasets)", ge=0)
+    workers: int = _f(0, "data-loader processes (folder datasets; at most 4 per CPU core "
+                      "of this machine, or 32)", ge=0, le=MAX_WORKERS)
     # -- bookkeeping ------------------------------------------------------------------
     seed: int = _f(0, "random seed", ge=0)
     deterministic: bool = _f(True, "deterministic algorithms")
@@ -207,6 +214,10 @@ class TrainConfig:
                                          and self.recipe.unfreeze):
             raise ConfigError("unfreeze_epochs needs a transfer recipe with blocks to "
                               "unfreeze (--cut ... --unfreeze BLOCK,...)")
+        if isinstance(self.recipe, TransferRecipe) and self.recipe.unfreeze \
+                and not self.unfreeze_epochs:  # else the blocks would silently stay frozen
+            raise ConfigError("--unfreeze opens blocks in a second phase; give its length "
+                              "with --unfreeze-epochs N")
         if self.whiten_stem and self.weights:
             raise ConfigError("whiten_stem initialises a new model's stem; with weights it "
                               "would overwrite the pretrained one", field="whiten_stem",

@@ -116,6 +116,10 @@ def build_run_data(cfg: TrainConfig, pre: Preprocessing, in_chans: int) -> RunDa
         fill_mode=cfg.fill_mode, mean=pre.mean, std=pre.std,
     )
     classes = list(getattr(train, "classes", [str(i) for i in range(10)]))
+    if len(classes) < 2:  # every prediction would be right: accuracy 1.0 that means nothing
+        raise ConfigError(f"{cfg.data or cfg.dataset}: {len(classes)} class "
+                          f"({', '.join(classes)}); a classifier needs at least 2 classes "
+                          "(one sub-folder per class)")
     return RunData(train, evals, classes, chans, pre, augment, label, on_train)
 
 

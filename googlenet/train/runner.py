@@ -330,6 +330,27 @@ def _last_good(run_dir: Path) -> str:
     return "no checkpoint with a finite loss was written"
 
 
+# How near ln(classes) a training loss must stay, relatively, to count as chance level.
+CHANCE_TOLERANCE = 0.02
+
+
+def stuck_at_chance(history: list[dict[str, float]], num_classes: int) -> bool:
+    """Whether every epoch's training loss stayed at ln(``num_classes``), the loss of a
+    uniform guess: a run that learned nothing, whatever its report says."""
+    chance = math.log(max(num_classes, 2))
+    losses = [row["train_loss"] for row in history if "train_loss" in row]
+    return bool(losses) and all(abs(x - chance) <= CHANCE_TOLERANCE * chance for x in losses)
+
+
+def _warn_stuck(run: Run) -> None:
+    classes = len(run.data.classes)
+    if stuck_at_chance(run.history, classes):
+        print(f"WARNING: the training loss stayed at ln({classes}) = "
+              f"{math.log(classes):.3f}, a uniform guess, in every epoch: the model learned "
+              "nothing; try another --lr, more epochs, or check the data and labels",
+              file=sys.stderr, flush=True)
+
+
 def _warn_eval_on_train(run: Run) -> None:
     if run.data.eval_is_train and run.dist.is_main:
         print(f"WARNING: {run.cfg.data or run.cfg.dataset} has no '{run.cfg.eval_split}' "
@@ -347,9 +368,40 @@ def prepare_resume(run_dir: str | Path) -> list[str]:
         return ckpt.reconcile(run_dir)
 
 
+# What a run folder may hold and still count as empty: the lock a failed start of an
+# older version left (temporary files of a killed writer are removed on open).
+_NOT_A_RUN = (".lock",)
+
+
+def check_run_folder(cfg: TrainConfig, resume: bool, overwrite: bool) -> Path:
+    """The run folder, checked before anything is written: it must stay inside
+    ``cfg.output`` once resolved (a symlinked run folder could put checkpoints, and with
+    ``overwrite`` deletions, anywhere), and a folder that holds anything needs
+    ``resume`` or ``overwrite``, so no user file is replaced without asking."""
+    d = Path(cfg.run_dir)
+    if d.is_symlink():
+        raise ConfigError(f"{d}: the run folder is a symbolic link; refusing to write "
+                          f"through it (give another --name)")
+    output = Path(cfg.output).resolve()
+    if output not in d.resolve().parents:
+        raise ConfigError(f"{d}: the run folder resolves to {d.resolve()}, outside "
+                          f"--output {cfg.output}")
+    if d.exists() and not d.is_dir():
+        raise ConfigError(f"{d}: exists and is not a folder; give another --name")
+    if resume or overwrite or not d.is_dir():
+        return d
+    held = sorted(p.name for p in d.iterdir()
+                  if p.name not in _NOT_A_RUN and not ckpt.is_temporary(p))
+    if held:
+        raise ConfigError(f"{d}: already holds files ({', '.join(held[:3])}"
+                          f"{', ...' if len(held) > 3 else ''}); use --resume to continue "
+                          f"a run, --overwrite to start over or --name for a new folder")
+    return d
+
+
 def _open_folder(cfg: TrainConfig, resume: bool, overwrite: bool) -> None:
     """Rank 0, under the lock: check the folder fits the request, tidy it."""
-    d = Path(cfg.run_dir)
+    d = check_run_folder(cfg, resume, overwrite)
     ckpt.remove_stale_temporaries(d)
     last = ckpt.checkpoint_path(d, ckpt.LAST)
     if resume:
@@ -358,9 +410,6 @@ def _open_folder(cfg: TrainConfig, resume: bool, overwrite: bool) -> None:
             raise WeightsError(f"{last}: no checkpoint to resume from")
     elif overwrite:
         ckpt.clear_run(d)
-    elif last.exists():
-        raise ConfigError(f"{d}: already holds a run; use --resume to continue it, "
-                          f"--overwrite to start over or --name for a new folder")
 
 
 def fit(cfg: TrainConfig, resume: bool = False, overwrite: bool = False) -> FitResult:
@@ -369,7 +418,9 @@ def fit(cfg: TrainConfig, resume: bool = False, overwrite: bool = False) -> FitR
     ``resume`` continues the run in ``cfg.run_dir`` exactly where it stopped (the same
     weights, optimizer, EMA, schedule position and data order). A NaN/inf loss raises
     :class:`TrainingError` naming the last good checkpoint. A second run on the same
-    folder at the same time is refused.
+    folder at the same time is refused. A new run is built (model, data, cut, batch
+    size all checked) before its folder is created, so a run that cannot start leaves
+    no folder behind.
     """
     setup_torch(cfg)
     check_tensorboard(cfg.tensorboard)
@@ -377,19 +428,23 @@ def fit(cfg: TrainConfig, resume: bool = False, overwrite: bool = False) -> FitR
     dist = init_distributed(device)
     if device.type == "cuda" and dist.enabled:
         device = torch.device("cuda", dist.local_rank)
-    lock = ckpt.RunLock(cfg.run_dir) if dist.is_main else contextlib.nullcontext()
     try:
+        if dist.is_main:
+            check_run_folder(cfg, resume, overwrite)
+        # A resumed run is built from its folder, after the folder is repaired.
+        run = None if resume else Run(cfg, dist, device)
+        lock = ckpt.RunLock(cfg.run_dir) if dist.is_main else contextlib.nullcontext()
         with lock:
             if dist.is_main:
                 _open_folder(cfg, resume, overwrite)
             barrier(dist)
-            return _train(cfg, dist, device, resume)
+            return _train(run or Run(cfg, dist, device, resume), resume)
     finally:
         cleanup_distributed()
 
 
-def _train(cfg: TrainConfig, dist: DistInfo, device: torch.device, resume: bool) -> FitResult:
-    run = Run(cfg, dist, device, resume)
+def _train(run: Run, resume: bool) -> FitResult:
+    cfg, dist = run.cfg, run.dist
     if resume:
         run.restore()
     elif dist.is_main:
@@ -401,6 +456,7 @@ def _train(cfg: TrainConfig, dist: DistInfo, device: torch.device, resume: bool)
         except TrainingError as err:
             raise TrainingError(f"{err}; stopped, {_last_good(run.dir)}") from None
     if stopped is None and dist.is_main:
+        _warn_stuck(run)
         if cfg.report:
             from ..report import finish_run
 

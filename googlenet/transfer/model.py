@@ -30,6 +30,7 @@ from torch import nn
 
 from googlenet.errors import InputSizeError, SpecError
 from googlenet.models.features import NamedFeatures
+from googlenet.models.grid import min_input_size
 from googlenet.models.inception_net import InceptionNet, InceptionOutputs
 from googlenet.recipe import TransferRecipe
 
@@ -57,6 +58,10 @@ def check_transfer_names(recipe: TransferRecipe) -> None:
     cut = backbone.resolve_feature(recipe.cut)
     blocks = list(backbone.feature_names[: backbone.feature_names.index(cut) + 1])
     _blocks_to_unfreeze(blocks, cut, recipe.unfreeze)
+    smallest = min_input_size(info.spec, cut)
+    if recipe.input_size is not None and recipe.input_size < smallest:
+        raise InputSizeError(f"--input-size {recipe.input_size}: {recipe.backbone.name} cut "
+                             f"at {cut} takes at least {smallest}x{smallest} images")
 
 
 def _head(recipe: TransferRecipe, num_classes: int, channels: int,

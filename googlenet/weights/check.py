@@ -43,10 +43,10 @@ def check_state_dict(
     """Check ``state`` against ``expected`` (a model, its state dict, or key -> shape) and
     return it in ``expected``'s key order, with absent BN counters filled with 0.
 
-    Raises :class:`WeightsError` on the first missing key, unexpected key or shape
-    mismatch, prefixed by ``source`` (the file). ``name_of`` gives the file's own name for
-    one of our keys (a torchvision or Keras name), for messages that the user can find in
-    their file.
+    Raises :class:`WeightsError` on the first missing key, unexpected key, shape
+    mismatch, or weight that is not floating point or holds NaN/inf, prefixed by
+    ``source`` (the file). ``name_of`` gives the file's own name for one of our keys (a
+    torchvision or Keras name), for messages that the user can find in their file.
     """
     want = _shapes(expected)
     name = name_of or str
@@ -72,8 +72,21 @@ def check_state_dict(
         if got != shape:
             raise WeightsError(f"{source}: shape mismatch for {said(key)}: file has {got}, "
                                f"model expects {shape}")
+        if not key.endswith(OPTIONAL_SUFFIXES):
+            _check_values(state[key], f"{source}: tensor {said(key)}")
         out[key] = state[key]
     return out
+
+
+def _check_values(tensor: torch.Tensor, where: str) -> None:
+    """A weight must be floating point and finite: one NaN weight makes every answer NaN
+    on the eager path and a confident wrong one on the fused paths, and integer weights
+    give flat scores; neither is a model to run."""
+    if not tensor.is_floating_point():
+        raise WeightsError(f"{where} is {str(tensor.dtype).removeprefix('torch.')}, not "
+                           "floating point")
+    if not bool(torch.isfinite(tensor).all()):
+        raise WeightsError(f"{where} holds NaN or infinite values")
 
 
 def load_strict(model: nn.Module, state: Mapping[str, torch.Tensor], *, source: str) -> None:

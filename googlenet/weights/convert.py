@@ -213,6 +213,8 @@ def import_weights(
     ``progress`` is the caller's stage bar, on which "reading" and "mapping" are marked."""
     if source not in _IMPORTERS:
         raise WeightsError(f"{path}: unknown source {source!r} (one of {', '.join(SOURCES)})")
+    if os.path.isdir(path):
+        raise WeightsError(f"{path}: is a directory; give the weights file in it")
     if not os.path.isfile(path):
         raise WeightsError(f"{path}: no such file")
     if model is not None:  # a model the source cannot fill: say so before reading the file

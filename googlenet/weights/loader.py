@@ -90,10 +90,18 @@ def load_model(
     path: str | os.PathLike[str], device: torch.device | str | None = None
 ) -> tuple[nn.Module, WeightsMeta]:
     """Rebuild the model any googlenet weights file describes and load its weights,
-    strictly (eval mode, on ``device``)."""
+    strictly (eval mode, float32, on ``device``): a missing, extra, misshapen, non-float
+    or non-finite tensor, or class names that do not match the classifier, is a one-line
+    :class:`WeightsError`."""
     state, meta = load_state_dict(path)
-    model = build_model(meta.recipe)
+    # float32 whatever torch's default dtype: preprocessing hands the model float32.
+    model = build_model(meta.recipe).float()
     model.load_state_dict(check_state_dict(state, model, source=str(path)))
+    classes = meta.recipe.num_classes
+    classes = getattr(model, "num_classes", None) if classes is None else classes
+    if meta.classes and classes is not None and len(meta.classes) != classes:
+        raise WeightsError(f"{path}: {len(meta.classes)} class names for a "
+                           f"{classes}-class model")
     if device is not None:
         model.to(device)
     return model.eval(), meta

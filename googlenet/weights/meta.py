@@ -115,15 +115,21 @@ class WeightsMeta:
             return _legacy(meta, path)
         try:
             training = meta.get("training")
-            return cls(recipe=recipe_from_dict(meta["recipe"], f"{path}: recipe"),
-                       classes=tuple(str(c) for c in meta["class_names"]),
-                       preprocessing=Preprocessing.from_dict(meta, str(path)),
-                       source=str(meta.get("source", "")),
-                       training=TrainingInfo(**training) if training else None)
+            out = cls(recipe=recipe_from_dict(meta["recipe"], f"{path}: recipe"),
+                      classes=tuple(str(c) for c in meta["class_names"]),
+                      preprocessing=Preprocessing.from_dict(meta, str(path)),
+                      source=str(meta.get("source", "")),
+                      training=TrainingInfo(**training) if training else None)
         except (KeyError, TypeError, ValueError) as err:
             if isinstance(err, GoogLeNetError):
                 raise
             raise WeightsError(f"{path}: damaged weights metadata ({err!r})") from None
+        # Names for another class count would be silently replaced by class_0...: refuse.
+        count = out.recipe.num_classes
+        if out.classes and count is not None and len(out.classes) != count:
+            raise WeightsError(f"{path}: {len(out.classes)} class names for a "
+                               f"{count}-class model")
+        return out
 
 
 def _legacy(meta: Mapping[str, Any], path: str | os.PathLike[str]) -> WeightsMeta:

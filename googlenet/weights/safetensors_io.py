@@ -23,6 +23,7 @@ import json
 import math
 import os
 import pickle
+import re
 import zipfile
 from collections.abc import Callable, Mapping
 from numbers import Real
@@ -124,6 +125,7 @@ def save_safetensors(
     Tensors are copied to contiguous CPU tensors first: safetensors refuses tensors that
     share storage (tied weights, views), and a state dict may contain either.
     """
+    from safetensors import SafetensorError
     from safetensors.torch import save_file
 
     encoded = _encode_metadata(metadata or {})
@@ -133,7 +135,15 @@ def save_safetensors(
             raise WeightsError(f"{path}: state dict entry {key!r} is not a tensor")
         tensors[key] = value.detach().to("cpu", copy=True).contiguous()
     with atomic_path(path) as tmp:
-        save_file(tensors, str(tmp), metadata=encoded)
+        try:
+            save_file(tensors, str(tmp), metadata=encoded)
+        except SafetensorError as err:
+            # safetensors reports a failed write (a full disk) in its own exception type:
+            # made the OSError it is, so the CLI says it in one line naming the file.
+            code = re.search(r"os error (\d+)", str(err))
+            if code is None:
+                raise
+            raise OSError(int(code[1]), os.strerror(int(code[1])), str(path)) from err
 
 
 def _safe_open_error(path: Path, exc: Exception) -> WeightsError:

@@ -58,7 +58,8 @@ def test_cut_flags_make_a_transfer_recipe_and_head_flags_need_a_cut():
     p = argparse.ArgumentParser()
     add_config_flags(p)
     args = p.parse_args(["--model", "googlenet_bn", "--cut", "inception_4e", "--hidden", "32",
-                         "--unfreeze", "inception_4d, inception_4e", "--head", "binary"])
+                         "--unfreeze", "inception_4d, inception_4e", "--head", "binary",
+                         "--unfreeze-epochs", "1"])
     cfg = config_from_args(args)
     assert cfg.recipe == TransferRecipe(ModelRecipe("googlenet_bn", aux_logits=False),
                                         "inception_4e", head="binary", hidden=32,
@@ -139,7 +140,10 @@ def test_a_bad_flag_is_named_as_a_flag():
     (["--width", "0"], "^--width must be > 0, got 0"),
     (["--width", "-1"], "^--width must be > 0, got -1"),
     (["--dropout", "1.5"], r"^--dropout must be >= 0 and < 1, got 1.5"),
-    (["--cut", "inception_4e", "--input-size", "0"], "^--input-size must be >= 1, got 0"),
+    (["--cut", "inception_4e", "--input-size", "0"],
+     "^--input-size must be >= 1 and <= 2048, got 0"),
+    (["--cut", "inception_4e", "--input-size", "100000"],
+     "^--input-size must be >= 1 and <= 2048, got 100000"),
 ])
 def test_recipe_flags_out_of_range_are_refused(flags, message):
     p = argparse.ArgumentParser()

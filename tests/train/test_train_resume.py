@@ -67,7 +67,7 @@ def test_run_folder_contents(tiny_config):
 
 def test_existing_run_needs_resume_or_overwrite(tiny_config):
     fit(tiny_config(epochs=1))
-    with pytest.raises(Exception, match="already holds a run; use --resume"):
+    with pytest.raises(Exception, match="already holds files .*; use --resume"):
         fit(tiny_config(epochs=1))
 
 
