@@ -43,6 +43,10 @@ class UnreadableImageError(DataError):
         self.path, self.reason = path, reason
 
 
+class UsageError(GoogLeNetError, ValueError):
+    """Command-line arguments that do not fit together: no model named, or two."""
+
+
 class OutputError(GoogLeNetError, ValueError):
     """A destination that cannot be written: a missing folder, a directory in the way."""
 

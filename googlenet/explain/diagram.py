@@ -21,6 +21,7 @@ from torch import nn
 from ..errors import InputSizeError
 from ..layers import InceptionBlock
 from ..models.features import NamedFeatures
+from ..models.network import as_network
 from ..specs.blocks import BlockSpec, Branch, Conv, Identity, Op, pair
 from .modules import fmt_shape, model_rows
 
@@ -239,7 +240,7 @@ def model_svg(model: nn.Module, input_size: int, block: str | None = None,
     figure, (bw, bh) = _Svg([]), (0.0, 0.0)
     if chosen is not None:
         at = [r.name for r in rows].index(chosen)
-        in_shape = rows[at - 1].shape if at else (int(getattr(model, "in_chans", 3)),
+        in_shape = rows[at - 1].shape if at else (as_network(model).in_chans,
                                                   input_size, input_size)
         bw, bh = _draw_block(figure, blocks[chosen].spec, chosen, 0, 0,
                              f"previous layer {fmt_shape(in_shape)}",

@@ -25,6 +25,7 @@ import torch.nn.functional as F
 
 from ..errors import InputSizeError
 from ..models.features import NamedFeatures
+from ..models.network import as_network
 from ..weights import Preprocessing
 from .gradcam import evaluating
 
@@ -108,10 +109,9 @@ def deep_dream(model: NamedFeatures, pre: Preprocessing, start: torch.Tensor, la
     if channel is not None and not 0 <= channel < width:
         raise InputSizeError(f"{layer} has channels 0..{width - 1}, not {channel}")
     size = start.shape[-1]
-    spec = getattr(model, "spec", None)
-    fixed = bool(getattr(spec, "fixed_input_size", False))
+    net = as_network(model)
     # A network that takes one input size only dreams at that size (one octave).
-    smallest = size if fixed else max(int(getattr(model, "min_input_size", 1)), 1)
+    smallest = size if net.fixed_input_size else max(net.min_input_size, 1)
     gen = torch.Generator().manual_seed(settings.seed)
     base = start.float()
     detail = torch.zeros(0)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from html import escape
 
 from ..models.features import BRANCH_SEP
+from ..weights.loaded import LoadedModel
 from .anatomy import layer_count
 from .branches import BlockView
 from .diagram import block_svg
@@ -19,7 +20,6 @@ from .htmlkit import bar, document, figure
 from .modules import fmt_shape
 from .page import ExplainOptions, ImageExplained
 from .render import data_uri, map_strip, overlay, to_rgb, upscale
-from .subject import Subject
 
 CSS = """
 section.image, section#architecture { background: #fff; border: 1px solid #ddd;
@@ -37,7 +37,7 @@ def _pct(share: float) -> str:
     return f"{share:.0%}"
 
 
-def _header(subject: Subject) -> str:
+def _header(subject: LoadedModel) -> str:
     meta = subject.meta
     pre = subject.preprocessing
     what = meta.recipe.describe() if meta is not None else f"{subject.name} (registry)"
@@ -56,21 +56,19 @@ def _header(subject: Subject) -> str:
     return "\n".join(lines)
 
 
-def _architecture(subject: Subject, diagram: str) -> str:
-    spec = getattr(subject.model, "spec", None) or getattr(subject.model, "backbone_spec", None)
-    count = f"<p>{escape(layer_count(spec).text())} (counted as the paper does).</p>" \
-        if spec is not None else ""
+def _architecture(subject: LoadedModel, diagram: str) -> str:
+    count = f"<p>{escape(layer_count(subject.net.spec).text())} (counted as the paper does).</p>"
     return (f'<section id="architecture"><h2>Architecture</h2>{count}'
             f'<div class="diagram">{diagram}</div></section>')
 
 
-def _cam_caption(cam: Heatmap, subject: Subject) -> str:
+def _cam_caption(cam: Heatmap, subject: LoadedModel) -> str:
     cls = subject.classes[cam.target] if cam.target < len(subject.classes) else str(cam.target)
     where = f"at {cam.layer}" if cam.layer != "input" else "on the pixels"
     return f"{cam.method} {where} for '{cls}'"
 
 
-def _attention(item: ImageExplained, subject: Subject) -> str:
+def _attention(item: ImageExplained, subject: LoadedModel) -> str:
     if not item.cams:
         return ""
     base = to_rgb(item.image)
@@ -127,7 +125,7 @@ def _block_section(view: BlockView, key: str, figure: str) -> str:
             f'<div class="maps">{maps}</div></section>')
 
 
-def _image_section(index: int, item: ImageExplained, subject: Subject,
+def _image_section(index: int, item: ImageExplained, subject: LoadedModel,
                    figures: dict[str, str]) -> str:
     key = f"image-{index + 1}"
     view = upscale(to_rgb(item.image), 224, smooth=True)
@@ -147,7 +145,7 @@ def _image_section(index: int, item: ImageExplained, subject: Subject,
             "branch\"])</code>.</p>" + blocks + "</section>")
 
 
-def render_explain_page(subject: Subject, items: list[ImageExplained], diagram: str,
+def render_explain_page(subject: LoadedModel, items: list[ImageExplained], diagram: str,
                         options: ExplainOptions) -> str:
     """The whole page (see the module docstring)."""
     figures: dict[str, str] = {}

@@ -130,6 +130,11 @@ class InceptionNet(NamedFeatures, nn.Module):
         if not torch.compiler.is_compiling():  # a traced graph was checked when run eagerly
             self.check_grid(int(h), int(w))
 
+    @property
+    def fixed_input_size(self) -> bool:
+        """True when the network takes one input size only (its head flattens a map)."""
+        return self.spec.fixed_input_size
+
     def check_grid(self, height: int, width: int, upto: str | None = None) -> None:
         """Raise :class:`InputSizeError` when a ``height`` x ``width`` input cannot go
         through the feature modules (up to module ``upto``), as BN-Inception's stride-2

@@ -30,6 +30,7 @@ from ..devices import resolve_device
 from ..errors import ConfigError, TrainingError, WeightsError
 from ..evaluate.metrics import top5_text
 from ..models import get_model_info
+from ..models.network import as_network
 from ..recipe import Recipe, TransferRecipe, build_model
 from ..weights import (
     Preprocessing,
@@ -142,7 +143,7 @@ class Run:
             raise ConfigError(f"batch_size {cfg.batch_size} is not divisible by the "
                               f"{dist.world_size} processes")
         self.model, self.recipe = self._build(last, last_path)
-        model_chans = int(getattr(self.model, "in_chans", self.data.in_chans))
+        model_chans = as_network(self.model).in_chans
         if model_chans != self.data.in_chans:
             raise ConfigError(f"{cfg.weights or cfg.model}: the model takes {model_chans}-"
                               f"channel images, {cfg.dataset} has {self.data.in_chans}")

@@ -108,9 +108,10 @@ class TransferModel(NamedFeatures, nn.Module):
         self.feature_aliases = {a: t for a, t in backbone.spec.feature_aliases.items()
                                 if t in self.feature_channels}
         self.model_name = f"{backbone.spec.name} cut at {self.cut}"
-        # The architecture the backbone was built from, and which of its rows made which
-        # of the modules kept (for diagrams of the model).
-        self.backbone_spec = backbone.spec
+        # The architecture the backbone was built from (the network's spec, see
+        # models.network.Network), and which of its rows made which of the modules kept
+        # (for diagrams of the model).
+        self.spec = backbone.spec
         self.row_modules = {row: mods for row, mods in backbone.row_modules.items()
                             if mods and all(m in self.feature_channels for m in mods)}
         self.in_chans = backbone.in_chans
@@ -131,6 +132,11 @@ class TransferModel(NamedFeatures, nn.Module):
         self.frozen: set[str] = set()
         self._check_block_names(recipe.unfreeze)
         self.freeze_backbone()
+
+    @property
+    def fixed_input_size(self) -> bool:
+        """True for a head that flattens the map at the cut: one input size only."""
+        return self.recipe.pool == "flatten"
 
     # -- freezing -----------------------------------------------------------------------
     def _check_block_names(self, names: Iterable[str]) -> list[str]:
