@@ -8,8 +8,7 @@ import sys
 from pathlib import Path
 
 from ..explain.diagram import model_svg
-from ..models import create_model, get_model_info
-from ..recipe import build_model
+from ..models import build_model, create_model, get_model_info
 from ..weights import read_meta
 from ..weights._atomic import atomic_path, writable_file
 from ._common import parse_size
