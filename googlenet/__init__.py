@@ -13,12 +13,13 @@ from .models import (
     InceptionNet,
     InceptionOutputs,
     ModelInfo,
-    create_model,
+    build_model,
     get_model_info,
     list_models,
 )
-from .recipe import ModelRecipe, TransferRecipe, build_model
-from .weights import Preprocessing, WeightsMeta, load_model, read_meta, resolve_preprocessing
+from .preprocessing import Preprocessing
+from .recipe import ModelRecipe, TransferRecipe
+from .weights import WeightsMeta, create_model, load_model, read_meta, resolve_preprocessing
 
 __version__ = "0.1.0"
 

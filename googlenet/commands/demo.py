@@ -12,13 +12,12 @@ import argparse
 from ..cost import human, profile_model, reduction_cost, render_table1, table1
 from ..models import create_model
 from ..models.inception_net import InceptionNet
+from ..train.demo import demo_config, run_demo
 
 
 def _run(args: argparse.Namespace) -> int:
     _print_table1()
     if not args.no_train:
-        from ..train.demo import demo_config, run_demo
-
         run_demo(demo_config(args.output, data=args.data))
     return 0
 

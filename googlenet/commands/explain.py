@@ -6,7 +6,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..explain.page import ExplainOptions, write_explain_page
+from ..explain.html import write_explain_page
+from ..explain.page import ExplainOptions
 from ._common import add_model_argument, loaded_from_args
 
 

@@ -30,6 +30,7 @@ from . import native
 from .export import export_onnx, onnx_session_runner
 from .fuse import FuseTarget, fuse_for_inference, strip_aux
 from .heap import keep_freed_memory
+from .inductor import compile_frozen
 from .native_pool import use_native_pools
 from .onnx_int8 import quantize_onnx_int8
 from .openvino_runner import openvino_available, openvino_runner
@@ -136,23 +137,6 @@ def _all(*checks: Requirement) -> Requirement:
 def _cl(x: torch.Tensor, dtype: torch.dtype | None = None) -> torch.Tensor:
     x = x.to(dtype) if dtype is not None else x
     return x.contiguous(memory_format=torch.channels_last)
-
-
-def compile_frozen(module: nn.Module) -> nn.Module:
-    """``torch.compile`` with Inductor freezing: weights become constants, so Inductor
-    pre-packs them and folds conv+bias+ReLU chains (and int8 quantize/dequantize pairs).
-
-    Freezing is switched on globally: passed as ``options={"freezing": True}`` it does
-    not reach the pass that pre-packs int8 convolutions in torch 2.13 (the compile then
-    fails on ``onednn.qconv_prepack``). It only affects graphs run without autograd.
-    """
-    torch._inductor.config.freezing = True
-    # Every compiled InceptionNet shares one `forward` code object, so Dynamo's per-code
-    # cache (8 entries) fills after a few paths x batch sizes and falls back to eager.
-    torch._dynamo.config.recompile_limit = max(torch._dynamo.config.recompile_limit, 64)
-    # torch types compile()'s result as a callable; for a module it is an OptimizedModule.
-    compiled: nn.Module = torch.compile(module, dynamic=False)  # type: ignore[assignment]  # see above
-    return compiled
 
 
 def to_channels_last(module: nn.Module) -> nn.Module:

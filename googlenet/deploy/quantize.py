@@ -18,6 +18,8 @@ import torch
 from torch import nn
 
 from ..errors import GoogLeNetError
+from .export import batch_dim, traceable
+from .inductor import compile_frozen
 
 _PT2E = ("torchao.quantization.pt2e.quantize_pt2e", "torch.ao.quantization.quantize_pt2e")
 _X86 = ("torchao.quantization.pt2e.quantizer.x86_inductor_quantizer",
@@ -83,8 +85,6 @@ def _quantized_graph(model: nn.Module, example: torch.Tensor, batches: list[torc
                      keep_float: list[str]) -> nn.Module:
     pt2e = _import_first(_PT2E)
     x86 = _import_first(_X86)
-    from .export import batch_dim, traceable
-
     graph = torch.export.export(model, (traceable(example),),
                                 dynamic_shapes=({0: batch_dim()},)).module()
     quantizer = x86.X86InductorQuantizer()
@@ -139,8 +139,6 @@ def quantize_int8(
         converted = _quantized_graph(model, example, batches, last)
     if not compile:
         return converted
-    from .optimize import compile_frozen
-
     compiled = compile_frozen(converted)
     check_compiled(compiled, converted, batches[0])
     return compiled

@@ -31,8 +31,8 @@ from collections.abc import Sequence
 import torch
 
 from ..data import center_crop, five_crop, resize, ten_crop
-from ..data.transforms import eval_resize_size
 from ..errors import ConfigError, InputSizeError
+from ..preprocessing import eval_resize_size
 from .tta import TTA, tta_views
 
 CROP_SCHEMES = (1, 2, 10, 144)

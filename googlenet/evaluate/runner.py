@@ -21,12 +21,12 @@ from torch.utils.data import Dataset
 
 from ..data import build_dataset, make_loader
 from ..data.base import dataset_len
+from ..data.registry import dataset_kwargs
 from ..deploy import needs_calibration, optimize_for_inference
 from ..deploy.calibration import CALIBRATION_BATCH, CALIBRATION_IMAGES, in_batches, spread
 from ..errors import WeightsError
+from ..preprocessing import Preprocessing
 from ..progress import ProgressBar
-from ..train.inputs import dataset_kwargs
-from ..weights import Preprocessing
 from ..weights.loaded import LoadedModel, resolve_model
 from .crops import check_views, crop_views, load_size, view_count, views_label
 from .metrics import EvalReport, summarize

@@ -4,21 +4,32 @@ URIs, no script and no network.
 Sections a browser test (and a reader) can find: ``#architecture``, one
 ``section.image`` per image, and inside it one ``section.block[data-block=NAME]`` per
 block of the model.
+
+>>> from googlenet.explain.html import write_explain_page
+>>> from googlenet.weights.loaded import resolve_model
+>>> write_explain_page(resolve_model("bvlc.safetensors"), ["cat.jpg"], "explain/")  # doctest: +SKIP
+PosixPath('explain/explain.html')
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Sequence
 from html import escape
+from pathlib import Path
 
+from ..errors import OutputError
 from ..models.features import BRANCH_SEP
+from ..predict import collect_images
+from ..weights._atomic import atomic_path
 from ..weights.loaded import LoadedModel
 from .anatomy import layer_count
-from .branches import BlockView
-from .diagram import block_svg
+from .branches import BlockView, block_costs
+from .diagram import block_svg, model_svg
 from .gradcam import Heatmap
 from .htmlkit import bar, document, figure
 from .modules import fmt_shape
-from .page import ExplainOptions, ImageExplained
+from .page import ExplainOptions, ImageExplained, cam_layers, explain_image
 from .render import data_uri, map_strip, overlay, to_rgb, upscale
 
 CSS = """
@@ -160,3 +171,30 @@ def render_explain_page(subject: LoadedModel, items: list[ImageExplained], diagr
                     f'<p class="meta">Grad-CAM at the last block and at: {escape(layers)}; '
                     f"integrated gradients with {options.ig_steps} steps; {options.maps} maps "
                     "per branch. Written by <code>googlenet explain</code>.</p>")
+
+
+PAGE_NAME = "explain.html"
+
+
+def write_explain_page(subject: LoadedModel, images: Sequence[str | os.PathLike[str]],
+                       out_dir: str | os.PathLike[str],
+                       options: ExplainOptions | None = None) -> Path:
+    """Explain ``images`` (files or folders) with the loaded model ``subject`` (trained
+    weights, or a registry model's random weights, which the page says) and write
+    ``out_dir/explain.html``, which needs no other file."""
+    options = options or ExplainOptions()
+    files = collect_images(images)
+    dest = Path(out_dir)
+    try:  # before the work: a folder that cannot be made costs no minutes
+        dest.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise OutputError(f"{dest}: cannot make the output folder ({err.strerror})") from None
+    cam_layers(subject, options)  # checked before the first image's work
+    size = subject.preprocessing.input_size
+    costs = block_costs(subject.features, (size, size), subject.in_chans)
+    explained = [explain_image(subject, f, options, costs) for f in files]
+    html = render_explain_page(subject, explained, model_svg(subject.network, size), options)
+    page = dest / PAGE_NAME
+    with atomic_path(page) as tmp:
+        Path(tmp).write_text(html, encoding="utf-8")
+    return page

@@ -4,32 +4,24 @@ For each image: the crop the model sees, its top-k classes, Grad-CAM over the la
 and over any chosen features, integrated gradients, and every block's branches (what
 they cost, which scale carried the response, their strongest maps). For the model: its
 diagram and the paper's layer count. :mod:`googlenet.explain.html` lays it out as one
-self-contained HTML file.
-
->>> from googlenet.explain.page import write_explain_page
->>> from googlenet.weights.loaded import resolve_model
->>> write_explain_page(resolve_model("bvlc.safetensors"), ["cat.jpg"], "explain/")  # doctest: +SKIP
-PosixPath('explain/explain.html')
+self-contained HTML file, and :func:`~googlenet.explain.html.write_explain_page` does
+it all.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
 
-from ..errors import InputSizeError, OutputError
-from ..predict import collect_images, read_image
-from ..weights._atomic import atomic_path
+from ..errors import InputSizeError
+from ..predict import read_image
 from ..weights.loaded import LoadedModel
 from .attributions import Attribution, integrated_gradients
-from .branches import BlockCosts, BlockView, analyse_blocks, block_costs
+from .branches import BlockCosts, BlockView, analyse_blocks
 from .gradcam import Heatmap, grad_cam
-
-PAGE_NAME = "explain.html"
 
 
 @dataclass(frozen=True)
@@ -92,30 +84,3 @@ def explain_image(subject: LoadedModel, path: str | os.PathLike[str],
     out.attribution = integrated_gradients(subject.network, x, baseline, target,
                                            steps=options.ig_steps)
     return out
-
-
-def write_explain_page(subject: LoadedModel, images: Sequence[str | os.PathLike[str]],
-                       out_dir: str | os.PathLike[str],
-                       options: ExplainOptions | None = None) -> Path:
-    """Explain ``images`` (files or folders) with the loaded model ``subject`` (trained
-    weights, or a registry model's random weights, which the page says) and write
-    ``out_dir/explain.html``, which needs no other file."""
-    from .diagram import model_svg
-    from .html import render_explain_page
-
-    options = options or ExplainOptions()
-    files = collect_images(images)
-    dest = Path(out_dir)
-    try:  # before the work: a folder that cannot be made costs no minutes
-        dest.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise OutputError(f"{dest}: cannot make the output folder ({err.strerror})") from None
-    cam_layers(subject, options)  # checked before the first image's work
-    size = subject.preprocessing.input_size
-    costs = block_costs(subject.features, (size, size), subject.in_chans)
-    explained = [explain_image(subject, f, options, costs) for f in files]
-    html = render_explain_page(subject, explained, model_svg(subject.network, size), options)
-    page = dest / PAGE_NAME
-    with atomic_path(page) as tmp:
-        Path(tmp).write_text(html, encoding="utf-8")
-    return page

@@ -33,6 +33,7 @@ from ..recipe import (
     TransferRecipe,
     recipe_from_dict,
 )
+from ..weights import read_meta
 
 OPTIMIZERS = ("sgd", "rmsprop", "adamw")
 SCHEDULES = ("paper", "cosine", "onecycle", "constant")
@@ -445,8 +446,6 @@ def recipe_flags_from_weights(weights: str | None, model: str | None, cut: str |
     fine-tuned file's cut (to go on training it, e.g. on new classes)."""
     if not weights or (model is not None and cut is not None):
         return model, cut
-    from ..weights import read_meta
-
     recipe = read_meta(weights).recipe
     if cut is None and isinstance(recipe, TransferRecipe) and model in (None, recipe.model_name):
         cut = recipe.cut

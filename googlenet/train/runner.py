@@ -29,14 +29,17 @@ from ..deploy.optimize import to_channels_last
 from ..devices import resolve_device
 from ..errors import ConfigError, TrainingError, WeightsError
 from ..evaluate.metrics import top5_text
-from ..models import get_model_info
+from ..models import TransferModel, build_model, get_model_info
 from ..models.network import as_network
-from ..recipe import Recipe, TransferRecipe, build_model
+from ..models.transfer import check_transfer_names
+from ..recipe import Recipe, TransferRecipe
+from ..report import finish_run
 from ..weights import (
     Preprocessing,
     TrainingInfo,
     WeightsMeta,
     init_from_weights,
+    load_strict,
     read_meta,
     recipe_from_weights,
 )
@@ -132,8 +135,6 @@ class Run:
         self.cfg, self.dist, self.device = cfg, dist, device
         self.dir = Path(cfg.run_dir)
         if isinstance(cfg.recipe, TransferRecipe):
-            from ..transfer.model import check_transfer_names  # transfer imports the trainer
-
             check_transfer_names(cfg.recipe)
         last_path = ckpt.checkpoint_path(self.dir, ckpt.LAST)
         last = read_meta(last_path) if resume else None
@@ -200,8 +201,6 @@ class Run:
         """Open the recipe's ``unfreeze`` blocks once the first phase's epochs are done."""
         if self.unfrozen or self.epoch < self.cfg.epochs or not self.cfg.unfreeze_epochs:
             return
-        from ..transfer.model import TransferModel  # transfer imports the trainer
-
         assert isinstance(self.model, TransferModel)  # validated by TrainConfig
         self.model.unfreeze()
         self.ctx.forward = self._forward()
@@ -241,8 +240,6 @@ class Run:
         tensors, _, state = ckpt.load_last(self.dir)
         path = ckpt.checkpoint_path(self.dir, ckpt.LAST)
         raw = state["model"] if state["model"] is not None else tensors
-        from ..weights import load_strict
-
         load_strict(self.model, raw, source=str(path))
         if self.ctx.ema is not None:
             if state["ema"] is None:
@@ -403,8 +400,6 @@ def _train(cfg: TrainConfig, dist: DistInfo, device: torch.device, resume: bool)
             raise TrainingError(f"{err}; stopped, {_last_good(run.dir)}") from None
     if stopped is None and dist.is_main:
         if cfg.report:
-            from ..report import finish_run
-
             finish_run(run.dir, run.data, cfg)
         if not cfg.keep_last:
             ckpt.checkpoint_path(run.dir, ckpt.LAST).unlink(missing_ok=True)

@@ -29,13 +29,12 @@ import torch
 from torch import nn
 
 from ..errors import InputSizeError, WeightsError
-from ..models import MODELS, create_model, get_model_info
+from ..models import MODELS, build_model, create_model, get_model_info
 from ..models.features import NamedFeatures
 from ..models.network import Network, as_network
-from ..recipe import build_model
+from ..preprocessing import Preprocessing
 from .loader import load_model, read_meta
 from .meta import WeightsMeta, default_class_names
-from .preprocessing import Preprocessing
 
 RANDOM_WEIGHTS = "random weights"
 """The :attr:`LoadedModel.source` of a registry model built with fresh weights."""
@@ -134,10 +133,6 @@ def _weights_file(text: str) -> Path:
     raise AssertionError("unreachable: a registered name is resolved before")
 
 
-def _classes(network: nn.Module, meta: WeightsMeta) -> tuple[str, ...]:
-    return () if meta.headless else meta.class_names(as_network(network).num_classes)
-
-
 def resolve_model(
     source: Source, *, device: torch.device | str | None = None,
     aux_logits: bool = True, num_classes: int | None = None, expect: str | None = None,
@@ -150,14 +145,14 @@ def resolve_model(
     The network is in eval mode, on ``device`` when given."""
     text = os.fspath(source)
     if is_registry_name(text):
-        network = create_model(text, aux_logits=aux_logits, num_classes=num_classes)
+        fresh = create_model(text, aux_logits=aux_logits, num_classes=num_classes)
         if device is not None:
-            network.to(device)
-        info = get_model_info(text)
-        classes = default_class_names(as_network(network).num_classes)
-        return LoadedModel(network.eval(), info.preprocessing, classes,
-                           as_network(network).in_chans, text, RANDOM_WEIGHTS)
+            fresh.to(device)
+        return LoadedModel(fresh.eval(), get_model_info(text).preprocessing,
+                           default_class_names(fresh.num_classes), fresh.in_chans, text,
+                           RANDOM_WEIGHTS)
     path = _weights_file(text)
+    network: nn.Module
     if with_weights:
         network, meta = load_model(path, device)
     else:
@@ -166,5 +161,6 @@ def resolve_model(
     if expect is not None and expect != meta.model:
         raise WeightsError(f"{text}: holds {meta.recipe.describe()}, not {expect} weights")
     net = as_network(network)
-    return LoadedModel(network, meta.preprocessing, _classes(network, meta), net.in_chans,
-                       meta.model, text, meta)
+    classes = () if meta.headless else meta.class_names(net.num_classes)
+    return LoadedModel(network, meta.preprocessing, classes, net.in_chans, meta.model, text,
+                       meta)

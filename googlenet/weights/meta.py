@@ -9,7 +9,7 @@ enough about itself to rebuild and run its model with no other file:
 - ``class_names``: one name per output (empty for a backbone without a classifier);
 - ``source``: where the weights came from ("torchvision:googlenet-1378be20.pth",
   "googlenet train: runs/fmnist");
-- the preprocessing (:class:`~googlenet.weights.preprocessing.Preprocessing`) as the
+- the preprocessing (:class:`~googlenet.preprocessing.Preprocessing`) as the
   standard keys of :mod:`googlenet.weights.safetensors_io`: ``mean``, ``std``, ``scale``,
   ``channel_order``, ``input_size``, ``resize_size``;
 - ``training`` (checkpoints of a run only): :class:`TrainingInfo`. A run's ``last``
@@ -29,10 +29,10 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
-from googlenet.data.transforms import eval_resize_size
 from googlenet.errors import GoogLeNetError, WeightsError
+from googlenet.preprocessing import Preprocessing, eval_resize_size
 from googlenet.recipe import ModelRecipe, Recipe, TransferRecipe, recipe_from_dict
-from googlenet.weights.preprocessing import Preprocessing
+from googlenet.weights.imagenet import imagenet_class_names
 
 FORMAT = "googlenet-weights/2"
 FORMAT_KEY = "googlenet.format"
@@ -161,7 +161,5 @@ def _legacy(meta: Mapping[str, Any], path: str | os.PathLike[str]) -> WeightsMet
 def default_class_names(num_classes: int) -> tuple[str, ...]:
     """ImageNet's names for 1000 classes, else ``class_0``, ``class_1``, ..."""
     if num_classes == 1000:
-        from googlenet.weights.imagenet import imagenet_class_names
-
         return tuple(imagenet_class_names())
     return tuple(f"class_{i}" for i in range(num_classes))

@@ -159,7 +159,8 @@ def test_grid_arithmetic_is_pytorchs():
 
 
 def test_a_cut_backbone_checks_only_its_own_grid():
-    from googlenet.recipe import ModelRecipe, TransferRecipe, build_model
+    from googlenet.models import build_model
+    from googlenet.recipe import ModelRecipe, TransferRecipe
 
     def cut(at: str) -> TransferRecipe:
         return TransferRecipe(ModelRecipe("bn_inception", aux_logits=False), cut=at,

@@ -25,8 +25,8 @@ from googlenet.evaluate import (
     topk_accuracy,
 )
 from googlenet.evaluate.crops import load_size
-from googlenet.models import get_model_info
-from googlenet.recipe import ModelRecipe, build_model
+from googlenet.models import build_model, get_model_info
+from googlenet.recipe import ModelRecipe
 from googlenet.train import fit
 from googlenet.weights import Preprocessing, WeightsMeta
 from tests.train.members import member

@@ -7,7 +7,8 @@ import torch
 from torch import nn
 
 from googlenet.errors import InputSizeError, SpecError
-from googlenet.recipe import ModelRecipe, TransferRecipe, build_model, recipe_from_dict
+from googlenet.models import build_model
+from googlenet.recipe import ModelRecipe, TransferRecipe, recipe_from_dict
 
 
 def _recipe(**kw: object) -> TransferRecipe:

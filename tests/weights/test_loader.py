@@ -9,7 +9,8 @@ import torch
 
 import googlenet
 from googlenet.errors import WeightsError
-from googlenet.recipe import ModelRecipe, TransferRecipe, build_model
+from googlenet.models import build_model
+from googlenet.recipe import ModelRecipe, TransferRecipe
 from googlenet.weights import (
     Preprocessing,
     TrainingInfo,

@@ -31,6 +31,7 @@ from torch import nn
 from googlenet.errors import InputSizeError, SpecError
 from googlenet.models.features import NamedFeatures
 from googlenet.models.inception_net import InceptionNet, InceptionOutputs
+from googlenet.models.registry import get_model_info
 from googlenet.recipe import TransferRecipe
 
 
@@ -47,8 +48,6 @@ def check_transfer_names(recipe: TransferRecipe) -> None:
     """Check the cut and the blocks to unfreeze against the backbone's feature names
     without building its weights (a meta-device model): a typo fails before the data set
     is read and long before the second phase would have found it."""
-    from googlenet.models import get_model_info
-
     info = get_model_info(recipe.backbone.name)
     with torch.device("meta"):
         backbone = InceptionNet(info.spec, **{k: v for k, v in recipe.backbone.kwargs().items()
