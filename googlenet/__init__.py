@@ -20,12 +20,13 @@ from .models import (
 from .preprocessing import Preprocessing
 from .recipe import ModelRecipe, TransferRecipe
 from .weights import WeightsMeta, create_model, load_model, read_meta, resolve_preprocessing
+from .weights.loaded import LoadedModel, resolve_model
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "GoogLeNetError", "InceptionNet", "InceptionOutputs", "ModelInfo", "ModelRecipe",
-    "Preprocessing", "TransferRecipe", "WeightsMeta", "build_model", "create_model",
-    "get_model_info", "list_models", "load_model", "read_meta", "resolve_preprocessing",
-    "__version__",
+    "GoogLeNetError", "InceptionNet", "InceptionOutputs", "LoadedModel", "ModelInfo",
+    "ModelRecipe", "Preprocessing", "TransferRecipe", "WeightsMeta", "build_model",
+    "create_model", "get_model_info", "list_models", "load_model", "read_meta",
+    "resolve_model", "resolve_preprocessing", "__version__",
 ]
