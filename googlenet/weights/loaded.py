@@ -8,7 +8,8 @@ from any of
   the value says (:attr:`LoadedModel.random`);
 - a googlenet weights file, whoever wrote it (``convert``, ``train``, ``finetune``): the
   model its metadata describes, with its tensors, classes and preprocessing;
-- a release name: through :func:`_weights_file`, the one place a name becomes a file.
+- a release name: through :func:`_weights_file`, the one place a source becomes a file
+  (the weights catalogue, ``weights.hub``, plugs in there; until then only a path).
 
 Every command that runs a model (predict, eval, explain, dream, bench, export, diagram)
 takes it from here, so they read the same sources the same way.
@@ -124,6 +125,9 @@ def _weights_file(text: str) -> Path:
     """The local weights file ``text`` names. Release names: see weights.hub, whose
     ``resolve_weights(text)`` downloads or converts a known release once and returns its
     cached file; this function is the one place a source becomes a file."""
+    # Release names: see weights.hub. Wiring it is one line here, `return
+    # resolve_weights(text)` (it takes local files too); a text it does not know should
+    # still end in the registry's "did you mean" below, since it may be a mistyped name.
     path = Path(text)
     if path.is_file():
         return path
