@@ -27,6 +27,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from googlenet.atomic import atomic_path, writable_file
 from googlenet.data.folder import (
     BAD_IMAGE_ERRORS,
     IMAGE_EXTENSIONS,
@@ -39,7 +40,6 @@ from googlenet.deploy import PATHS, needs_calibration, optimize_for_inference
 from googlenet.errors import DataError, UnreadableImageError
 from googlenet.progress import ProgressBar
 from googlenet.weights import Preprocessing, WeightsMeta, load_model
-from googlenet.weights._atomic import atomic_path, writable_file
 
 CALIBRATION_IMAGES = 256
 """Images int8 calibrates on (``googlenet bench``'s default): a few hundred settle the

@@ -7,10 +7,10 @@ import argparse
 import sys
 from pathlib import Path
 
+from ..atomic import atomic_path, writable_file
 from ..explain.diagram import model_svg
 from ..models import build_model, create_model, get_model_info
 from ..weights import read_meta
-from ..weights._atomic import atomic_path, writable_file
 from ._common import parse_size
 
 

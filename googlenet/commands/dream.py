@@ -8,11 +8,11 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..errors import InputSizeError
+from ..atomic import atomic_path, writable_file
+from ..errors import UsageError
 from ..explain.dream import DreamSettings, deep_dream, layer_objective, noise_image
 from ..explain.render import hstack, png_bytes, to_rgb
 from ..explain.subject import load_subject
-from ..weights._atomic import atomic_path, writable_file
 from ._common import parse_size
 
 STRIP_HEIGHT = 160  # pixels: each octave's image in the strip
@@ -25,7 +25,7 @@ def _write(path: Path, data: bytes) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     if (args.image is None) == (not args.noise):
-        raise InputSizeError("give an IMAGE to dream on, or --noise to start from noise")
+        raise UsageError("give an IMAGE to dream on, or --noise to start from noise")
     out = writable_file(args.out, "dream.png")
     strip = out.with_name(f"{out.stem}-octaves.png")
     size = parse_size(args.size)[0] if args.size else None

@@ -19,9 +19,9 @@ import numpy
 import torch
 from torch import nn
 
+from ..atomic import atomic_path, writable_file
 from ..errors import GoogLeNetError, WeightsError
 from ..progress import StageProgress
-from ..weights._atomic import atomic_path, writable_file
 from .fuse import fuse_for_inference, strip_aux
 
 INPUT_NAME = "images"

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import torch
 
-from ..errors import InputSizeError
+from ..errors import UsageError
 from .attributions import Attribution, integrated_gradients
 from .branches import BlockCosts, BlockView, analyse_blocks
 from .gradcam import Heatmap, grad_cam
@@ -35,7 +35,7 @@ class ExplainOptions:
 
     def __post_init__(self) -> None:
         if self.topk < 1 or self.maps < 1 or self.ig_steps < 1:
-            raise InputSizeError(f"--topk, --maps and --ig-steps must be >= 1, got "
+            raise UsageError(f"--topk, --maps and --ig-steps must be >= 1, got "
                                  f"{self.topk}, {self.maps}, {self.ig_steps}")
 
 

@@ -30,6 +30,7 @@ from typing import Any
 
 import torch
 
+from ..atomic import atomic_path
 from ..errors import ConfigError, WeightsError
 from ..weights import (
     WeightsMeta,
@@ -38,7 +39,6 @@ from ..weights import (
     read_meta,
     save_weights,
 )
-from ..weights._atomic import atomic_path
 
 LAST, BEST = "last", "best"
 STATE_FORMAT = "googlenet-train-state/2"
