@@ -148,7 +148,7 @@ class Stages:
         if self.final_conv is not None:
             out = (c[0], c[1], self.final_conv) if c else None
             rows.append(Row("conv_7b", "conv", patch=1, stride=1, out_size=out, depth=1,
-                            padding=0, options={"out": self.final_conv}))
+                            padding=0, out=self.final_conv))
         return tuple(rows)
 
 
@@ -257,7 +257,7 @@ def _unsized(row: Row) -> Row:
     """``row`` without its printed 299x299 size, its depth kept as an explicit width."""
     if row.out_size is None:
         return row
-    return replace(row, out_size=None, options={**row.options, "out": row.out_size[2]})
+    return replace(row, out_size=None, out=row.out_size[2])
 
 
 # FaceNet's images are (x - 127.5) / 128: facenet's prewhiten / fixed_image_standardization.
@@ -272,7 +272,7 @@ INCEPTION_RESNET_V1_FACENET = replace(
     # embedding. It has no classifier (num_classes 0); training adds one on the embedding.
     rows=tuple(_unsized(r) for r in V1_STEM) + replace(V1_STAGES, linear_last=True).rows(None)
     + (Row("avgpool", "global_avg_pool"), Row("dropout", "dropout"),
-       Row("embedding", "embedding", options={"features": 512}),
+       Row("embedding", "embedding", features=512),
        Row("fc", "linear", depth=1)),
     num_classes=0,
     # Faces aligned and cropped to 160x160 (facenet's align_dataset_mtcnn default).

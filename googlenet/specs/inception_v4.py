@@ -101,12 +101,12 @@ INCEPTION_C = BlockSpec((
 
 def _conv(name: str, stride: int, out: tuple[int, int, int], padding: int) -> Row:
     return Row(name, "conv", patch=3, stride=stride, out_size=out, depth=1, padding=padding,
-               options={"stage": "stem"})
+               cells={"stage": "stem"})
 
 
 def _blocks(stage: str, names: list[str], block: BlockSpec, out: tuple[int, int, int],
             ) -> tuple[Row, ...]:
-    return tuple(Row(name, "block", out_size=out, block=block, options={"stage": stage})
+    return tuple(Row(name, "block", out_size=out, block=block, cells={"stage": stage})
                  for name in names)
 
 
@@ -128,10 +128,10 @@ ROWS: tuple[Row, ...] = (
     *_blocks("Reduction-B", ["reduction_b"], REDUCTION_B, (8, 8, 1536)),
     *_blocks("3 x Inception-C", _numbered("inception_c", 3), INCEPTION_C, (8, 8, 1536)),
     Row("avgpool", "global_avg_pool", patch=8, stride=1, out_size=(1, 1, 1536),
-        options={"stage": "Average Pooling"}),
-    Row("dropout", "dropout", out_size=(1, 1, 1536), options={"stage": "Dropout (keep 0.8)"}),
-    Row("fc", "linear", out_size=(1, 1, 1000), depth=1, options={"stage": "Softmax"}),
-    Row("softmax", "softmax", out_size=(1, 1, 1000), options={"stage": "Softmax"}),
+        cells={"stage": "Average Pooling"}),
+    Row("dropout", "dropout", out_size=(1, 1, 1536), cells={"stage": "Dropout (keep 0.8)"}),
+    Row("fc", "linear", out_size=(1, 1, 1000), depth=1, cells={"stage": "Softmax"}),
+    Row("softmax", "softmax", out_size=(1, 1, 1000), cells={"stage": "Softmax"}),
 )
 
 SLIM_NAMES: dict[str, str] = dict(zip(

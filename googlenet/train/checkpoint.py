@@ -67,7 +67,7 @@ class RunLock:
         path = self.dir / ".lock"
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
-            import fcntl
+            import fcntl  # a POSIX platform module
         except ImportError:  # no flock (Windows): run unlocked rather than not at all
             self._fd = fd
             return self
