@@ -27,6 +27,17 @@ class InputSizeError(GoogLeNetError, ValueError):
     """An input tensor of the wrong rank, channel count or spatial size."""
 
 
+class UnknownFeatureError(GoogLeNetError, ValueError):
+    """A feature, block or branch name the model does not have (a tap, a cut, a block to
+    unfreeze or to draw); the message lists the valid names."""
+
+
+class UsageError(GoogLeNetError, ValueError):
+    """An option out of its range, or options that do not go together (``--topk 0``,
+    neither an IMAGE nor ``--noise``, no model named or two): the user's arguments, not a
+    file or a tensor."""
+
+
 class DataError(GoogLeNetError, ValueError):
     """A dataset file that is missing, truncated, corrupt or inconsistent."""
 
@@ -41,10 +52,6 @@ class UnreadableImageError(DataError):
     def __init__(self, path: object, reason: str) -> None:
         super().__init__(f"{path}: {reason}")
         self.path, self.reason = path, reason
-
-
-class UsageError(GoogLeNetError, ValueError):
-    """Command-line arguments that do not fit together: no model named, or two."""
 
 
 class OutputError(GoogLeNetError, ValueError):

@@ -29,6 +29,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from googlenet.atomic import atomic_path, writable_file
 from googlenet.data.folder import (
     BAD_IMAGE_ERRORS,
     IMAGE_EXTENSIONS,
@@ -42,7 +43,6 @@ from googlenet.deploy.calibration import CALIBRATION_IMAGES, in_batches, spread
 from googlenet.errors import DataError, UnreadableImageError
 from googlenet.progress import ProgressBar
 from googlenet.weights import Preprocessing, WeightsMeta
-from googlenet.weights._atomic import atomic_path, writable_file
 from googlenet.weights.loaded import LoadedModel, resolve_model
 
 PathLike = str | os.PathLike[str]

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict
 
 from googlenet.errors import SpecError
 
@@ -42,6 +42,17 @@ HEADS = ("classes", "binary")
 POOLS = ("avg", "flatten")
 Head = Literal["classes", "binary"]
 Pool = Literal["avg", "flatten"]
+
+
+class ModelArgs(TypedDict, total=False):
+    """The arguments of :func:`googlenet.models.create_model` beside the name: the fields
+    of :class:`ModelRecipe` (``googlenet.create_model`` passes them on as they are)."""
+
+    num_classes: int | None
+    in_chans: int | None
+    aux_logits: bool
+    width: float | None
+    dropout: float | None
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from torch import nn
 from ..deploy.bench import benchmark, render
 from ..deploy.optimize import PATHS, PathUnavailableError
 from ..devices import resolve_device
-from ..errors import InputSizeError
+from ..errors import UsageError
 from ..models import create_model, get_model_info
 from ..weights.loaded import LoadedModel
 from ._common import add_model_argument, loaded_from_args, positive_int, print_json
@@ -23,9 +23,9 @@ def parse_batches(text: str) -> list[int]:
     try:
         batches = [int(b) for b in text.split(",") if b.strip()]
     except ValueError:
-        raise InputSizeError(f"--batch {text!r}: expected sizes like 1,32") from None
+        raise UsageError(f"--batch {text!r}: expected sizes like 1,32") from None
     if not batches or min(batches) < 1:
-        raise InputSizeError(f"--batch {text!r}: sizes must be positive")
+        raise UsageError(f"--batch {text!r}: sizes must be positive")
     return batches
 
 

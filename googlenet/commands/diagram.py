@@ -6,8 +6,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ..atomic import atomic_path, writable_file
 from ..explain.diagram import model_svg
-from ..weights._atomic import atomic_path, writable_file
 from ._common import add_model_argument, loaded_from_args
 
 

@@ -8,11 +8,11 @@ import argparse
 import sys
 from pathlib import Path
 
+from ..atomic import atomic_path, writable_file
 from ..errors import UsageError
 from ..explain.dream import DreamSettings, deep_dream, layer_objective, noise_image
 from ..explain.render import hstack, png_bytes, to_rgb
 from ..predict import read_image
-from ..weights._atomic import atomic_path, writable_file
 from ._common import add_model_argument, loaded_from_args
 
 STRIP_HEIGHT = 160  # pixels: each octave's image in the strip

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ..atomic import writable_file
 from ..deploy import PATHS, needs_calibration
 from ..predict import (
     Predictor,
@@ -14,7 +15,6 @@ from ..predict import (
     nothing_read_error,
     write_csv,
 )
-from ..weights._atomic import writable_file
 from ._common import add_model_argument, loaded_from_args, positive_int, print_json
 
 

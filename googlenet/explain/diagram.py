@@ -18,7 +18,7 @@ from html import escape
 
 from torch import nn
 
-from ..errors import InputSizeError
+from ..errors import UnknownFeatureError
 from ..layers import InceptionBlock
 from ..models.features import NamedFeatures
 from ..models.network import as_network
@@ -213,7 +213,7 @@ def model_svg(model: nn.Module, input_size: int, block: str | None = None,
     blocks = dict(model.blocks())
     chosen = next(iter(blocks), None) if block is None else model.resolve_feature(block)
     if chosen is not None and chosen not in blocks:
-        raise InputSizeError(f"{block!r} is not a block of {model.model_name}; blocks: "
+        raise UnknownFeatureError(f"{block!r} is not a block of {model.model_name}; blocks: "
                              f"{', '.join(blocks)}")
     svg = _Svg([])
     heading = title or str(getattr(model, "model_name", type(model).__name__))

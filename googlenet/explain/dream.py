@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import torch
 import torch.nn.functional as F
 
-from ..errors import InputSizeError
+from ..errors import UsageError
 from ..models.features import NamedFeatures
 from ..models.network import as_network
 from ..weights import Preprocessing
@@ -44,7 +44,7 @@ class DreamSettings:
 
     def __post_init__(self) -> None:
         if self.octaves < 1 or self.steps < 1 or self.octave_scale < 1 or self.step_size <= 0:
-            raise InputSizeError(f"dream needs octaves >= 1, steps >= 1, octave scale >= 1 "
+            raise UsageError(f"dream needs octaves >= 1, steps >= 1, octave scale >= 1 "
                                  f"and a positive step, got {self}")
 
 
@@ -107,7 +107,7 @@ def deep_dream(model: NamedFeatures, pre: Preprocessing, start: torch.Tensor, la
     settings = settings or DreamSettings()
     width = layer_width(model, layer)
     if channel is not None and not 0 <= channel < width:
-        raise InputSizeError(f"{layer} has channels 0..{width - 1}, not {channel}")
+        raise UsageError(f"{layer} has channels 0..{width - 1}, not {channel}")
     size = start.shape[-1]
     net = as_network(model)
     # A network that takes one input size only dreams at that size (one octave).

@@ -18,16 +18,16 @@ from collections.abc import Sequence
 from html import escape
 from pathlib import Path
 
+from ..atomic import atomic_path
 from ..errors import OutputError
+from ..html_page import bar, document, figure
 from ..models.features import BRANCH_SEP
 from ..predict import collect_images
-from ..weights._atomic import atomic_path
 from ..weights.loaded import LoadedModel
 from .anatomy import layer_count
 from .branches import BlockView, block_costs
 from .diagram import block_svg, model_svg
 from .gradcam import Heatmap
-from .htmlkit import bar, document, figure
 from .modules import fmt_shape
 from .page import ExplainOptions, ImageExplained, cam_layers, explain_image
 from .render import data_uri, map_strip, overlay, to_rgb, upscale

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import torch
 
-from ..errors import InputSizeError
+from ..errors import UsageError
 from ..predict import read_image
 from ..weights.loaded import LoadedModel
 from .attributions import Attribution, integrated_gradients
@@ -36,7 +36,7 @@ class ExplainOptions:
 
     def __post_init__(self) -> None:
         if self.topk < 1 or self.maps < 1 or self.ig_steps < 1:
-            raise InputSizeError(f"--topk, --maps and --ig-steps must be >= 1, got "
+            raise UsageError(f"--topk, --maps and --ig-steps must be >= 1, got "
                                  f"{self.topk}, {self.maps}, {self.ig_steps}")
 
 

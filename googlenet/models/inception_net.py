@@ -89,7 +89,9 @@ class InceptionNet(NamedFeatures, nn.Module):
         # FaceNet's embedding between dropout and the classifier (the classifier reads it).
         self.embedding: Embedding | None = None
         for row in (r for r in spec.rows if r.type == "embedding"):
-            self.embedding = Embedding(in_features, int(row.options["features"]),
+            if row.features is None:
+                raise SpecError(f"row {row.name}: an embedding row needs its features")
+            self.embedding = Embedding(in_features, row.features,
                                        bn_eps=spec.bn_eps)
             in_features = self.embedding.out_features
         self.head_in_features = in_features

@@ -28,7 +28,7 @@ from collections.abc import Iterable
 import torch
 from torch import nn
 
-from googlenet.errors import InputSizeError, SpecError
+from googlenet.errors import InputSizeError, SpecError, UnknownFeatureError
 from googlenet.models.features import NamedFeatures
 from googlenet.models.inception_net import InceptionNet, InceptionOutputs
 from googlenet.models.registry import get_model_info
@@ -39,7 +39,7 @@ def _blocks_to_unfreeze(blocks: list[str], cut: str, names: Iterable[str]) -> li
     """``names`` if each is a block up to the cut; else a one-line error listing them."""
     for name in names:
         if name not in blocks:
-            raise InputSizeError(f"cannot unfreeze {name!r}: the model cut at {cut} has "
+            raise UnknownFeatureError(f"cannot unfreeze {name!r}: the model cut at {cut} has "
                                  f"blocks {', '.join(blocks)}")
     return list(names)
 

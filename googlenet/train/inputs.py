@@ -59,11 +59,6 @@ class RunData:
         n = dataset_len(self.train)
         return min(n, cfg.train_limit) if cfg.train_limit else n
 
-    def num_eval(self, cfg: TrainConfig) -> int:
-        n = dataset_len(self.eval)
-        return min(n, cfg.eval_limit) if cfg.eval_limit else n
-
-
 def _channels(ds: Dataset[Any]) -> int:
     return int(ds[0][0].shape[0])
 

@@ -81,8 +81,8 @@ def setup_torch(cfg: TrainConfig) -> None:
     if cfg.deterministic:
         # warn_only: a few CUDA kernels have no deterministic variant; CPU ones all do.
         torch.use_deterministic_algorithms(True, warn_only=True)
-        # ... but do not NaN-fill every new tensor: that alone cost ~20% of a CPU step,
-        # and it only helps to find reads of uninitialised memory.
+        # ... but do not NaN-fill every new tensor: that alone is a large share of a CPU
+        # step, and it only helps to find reads of uninitialised memory.
         torch.utils.deterministic.fill_uninitialized_memory = False  # type: ignore[attr-defined]  # a module attribute the stubs lack
         torch.backends.cudnn.benchmark = False
     torch.manual_seed(cfg.seed)

@@ -34,12 +34,12 @@ from typing import Any
 import torch
 from torch import nn
 
+from googlenet.atomic import writable_file
 from googlenet.errors import WeightsError
 from googlenet.models import create_model
 from googlenet.models.inception_net import InceptionNet
 from googlenet.progress import StageProgress
 from googlenet.recipe import ModelRecipe
-from googlenet.weights._atomic import writable_file
 from googlenet.weights.caffe import read_caffemodel
 from googlenet.weights.caffe_map import caffe_entries, caffe_num_classes, has_aux_heads
 from googlenet.weights.keras_h5 import layers_of_kind, read_keras_h5

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import nn
@@ -26,7 +26,7 @@ from googlenet.errors import WeightsError
 from googlenet.models import build_model, get_model_info
 from googlenet.models import create_model as create_fresh_model
 from googlenet.preprocessing import Preprocessing, as_rgb
-from googlenet.recipe import ModelRecipe, Recipe, TransferRecipe
+from googlenet.recipe import ModelArgs, ModelRecipe, Recipe, TransferRecipe
 from googlenet.weights.check import check_state_dict
 from googlenet.weights.meta import WeightsMeta
 from googlenet.weights.safetensors_io import (
@@ -35,6 +35,9 @@ from googlenet.weights.safetensors_io import (
     save_safetensors,
 )
 from googlenet.weights.tree import flatten_tree, unflatten_tree
+
+if TYPE_CHECKING:  # typing.Unpack is Python 3.11+; torch requires typing_extensions
+    from typing_extensions import Unpack
 
 TRAINING_PREFIX = "training."
 _TRAINING_STATE = "training.state"  # metadata key of the training state's JSON skeleton
@@ -197,27 +200,19 @@ def _new_parts(model: nn.Module) -> tuple[str, ...]:
     return ("fc.", *aux)
 
 
-def create_model(
-    name: str,
-    *,
-    num_classes: int | None = None,
-    in_chans: int | None = None,
-    aux_logits: bool = True,
-    width: float | None = None,
-    dropout: float | None = None,
-    weights: str | os.PathLike[str] | None = None,
-) -> nn.Module:
-    """Build a registered model: freshly initialised (:func:`googlenet.models.create_model`),
-    or from a weights file. This is ``googlenet.create_model``.
+def create_model(name: str, *, weights: str | os.PathLike[str] | None = None,
+                 **args: Unpack[ModelArgs]) -> nn.Module:
+    """Build a registered model: freshly initialised, with the arguments of
+    :func:`googlenet.models.create_model` (``num_classes``, ``in_chans``, ``aux_logits``,
+    ``width``, ``dropout``), or from a weights file. This is ``googlenet.create_model``.
 
     With ``weights`` (any googlenet weights file of this model: converted, trained), the
     file's tensors are loaded; a ``num_classes`` that differs from the file's gets a new
     classifier, and an ``in_chans`` or ``width`` the file does not have is an error.
     """
     if weights is None:
-        return create_fresh_model(name, num_classes=num_classes, in_chans=in_chans,
-                                  aux_logits=aux_logits, width=width, dropout=dropout)
-    asked = ModelRecipe(name, num_classes, in_chans, aux_logits, width, dropout)
+        return create_fresh_model(name, **args)
+    asked = ModelRecipe(name, **args)
     model, built, _ = init_from_weights(asked, weights)
     assert isinstance(built, ModelRecipe)  # a registry recipe resolves to one
     for key in ("in_chans", "width"):

@@ -33,8 +33,8 @@ import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 
+from googlenet.atomic import atomic_path
 from googlenet.errors import WeightsError
-from googlenet.weights._atomic import atomic_path
 from googlenet.weights.check import check_state_dict
 
 __all__ = [

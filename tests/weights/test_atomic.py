@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from googlenet.weights._atomic import atomic_path
+from googlenet.atomic import atomic_path
 
 
 def test_replaces_with_normal_mode(tmp_path: Path) -> None:
