@@ -119,7 +119,8 @@ def final_tta(cfg: TrainConfig, weights: Path) -> dict[str, Any]:
     """The final weights on the test set with the preset's TTA (or 1 crop without)."""
     t0 = time.perf_counter()
     tta = TTA(cfg.tta, cfg.fill_mode) if cfg.tta else None
-    dataset = build_eval_dataset(cfg.dataset, "test", cfg.data, [read_meta(weights)])
+    dataset = build_eval_dataset(cfg.dataset, "test", cfg.data,
+                                 [read_meta(weights).preprocessing])
     res = evaluate_checkpoints([weights], dataset,
                                crops=1, inference_path=eval_path(cfg.precision), tta=tta,
                                batch_size=cfg.eval_batch_size, limit=cfg.eval_limit)

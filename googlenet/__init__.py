@@ -14,18 +14,27 @@ from .models import (
     InceptionNet,
     InceptionOutputs,
     ModelInfo,
+    build_model,
     get_model_info,
     list_models,
 )
-from .recipe import ModelRecipe, TransferRecipe, build_model
-from .weights import Preprocessing, WeightsMeta, load_model, read_meta, resolve_preprocessing
-from .weights.hub import create_model, resolve_weights
+from .preprocessing import Preprocessing
+from .recipe import ModelRecipe, TransferRecipe
+from .weights import (
+    WeightsMeta,
+    create_model,
+    load_model,
+    read_meta,
+    resolve_preprocessing,
+    resolve_weights,
+)
+from .weights.loaded import LoadedModel, resolve_model
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "GoogLeNetError", "InceptionNet", "InceptionOutputs", "ModelInfo", "ModelRecipe",
-    "Preprocessing", "TransferRecipe", "WeightsMeta", "build_model", "create_model",
-    "get_model_info", "list_models", "load_model", "read_meta", "resolve_preprocessing",
-    "resolve_weights", "__version__",
+    "GoogLeNetError", "InceptionNet", "InceptionOutputs", "LoadedModel", "ModelInfo",
+    "ModelRecipe", "Preprocessing", "TransferRecipe", "WeightsMeta", "build_model",
+    "create_model", "get_model_info", "list_models", "load_model", "read_meta",
+    "resolve_model", "resolve_preprocessing", "resolve_weights", "__version__",
 ]

@@ -51,7 +51,7 @@ def quiet_known_warnings() -> None:
 def os_error_line(err: OSError) -> str:
     """An operating-system error as one line naming the path: ``runs/x/last.safetensors:
     No space left on device``. Nothing half-written is left behind: every file is
-    written through a temporary one (``googlenet.weights._atomic``)."""
+    written through a temporary one (``googlenet.atomic``)."""
     what = err.strerror or str(err) or type(err).__name__
     names = [str(n) for n in (err.filename, err.filename2) if n is not None]
     return f"{' -> '.join(names)}: {what}" if names else what

@@ -168,7 +168,7 @@ _TYPE_LABEL = {
 DIFF_TOLERANCE = 0.05
 COMPUTED_FIELDS = ("label", "output_size", "depth", "branches")
 """Column fields computed from the built network; any other field is a Row attribute or,
-failing that, a key of ``Row.options`` (where a family keeps columns Table 1 lacks)."""
+failing that, a key of ``Row.cells`` (a family's own printed columns)."""
 
 
 @dataclass
@@ -258,7 +258,7 @@ def model_table(
         }
         cells = {c.field: computed[c.field] if c.field in COMPUTED_FIELDS
                  else getattr(row, c.field) if hasattr(row, c.field)
-                 else row.options.get(c.field) for c in spec.table.columns}
+                 else row.cells.get(c.field) for c in spec.table.columns}
         out.append(TableRow(
             row.name, str(computed["label"]), size, paper_size, params, macs,
             row.paper_params, row.paper_ops,

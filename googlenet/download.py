@@ -42,15 +42,6 @@ CHUNK = 1 << 16  # bytes per read: small enough that a stall is noticed at once
 _HEX_LENGTH = {"sha256": 64, "sha1": 40, "md5": 32}
 
 
-def cache_home() -> Path:
-    """Where googlenet keeps what it downloads: ``$GOOGLENET_HOME``, else
-    ``$XDG_CACHE_HOME/googlenet``, else ``~/.cache/googlenet``."""
-    if os.environ.get("GOOGLENET_HOME"):
-        return Path(os.environ["GOOGLENET_HOME"]).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base).expanduser() / "googlenet"
-
-
 @dataclass(frozen=True)
 class Checksum:
     """A published digest: the publisher's algorithm and its hex value (lower case), or

@@ -31,6 +31,17 @@ class NonFiniteInputError(GoogLeNetError, ValueError):
     """Input images holding NaN or infinite values, which no inference path can answer."""
 
 
+class UnknownFeatureError(GoogLeNetError, ValueError):
+    """A feature, block or branch name the model does not have (a tap, a cut, a block to
+    unfreeze or to draw); the message lists the valid names."""
+
+
+class UsageError(GoogLeNetError, ValueError):
+    """An option out of its range, or options that do not go together (``--topk 0``,
+    neither an IMAGE nor ``--noise``, no model named or two): the user's arguments, not a
+    file or a tensor."""
+
+
 class DataError(GoogLeNetError, ValueError):
     """A dataset file that is missing, truncated, corrupt or inconsistent."""
 

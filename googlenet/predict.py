@@ -1,9 +1,11 @@
-"""Classify image files with any googlenet weights file: top-k labels with probabilities.
+"""Classify image files with any googlenet model: top-k labels with probabilities.
 
-The weights' metadata says everything: the model to build, the class names (ImageNet's
-1000, shipped with the package, when the file has none) and the preprocessing (resize,
-center crop, channel order, pixel scale, mean/std), so imported Caffe, Keras and
-torchvision weights and fine-tuned models all run the same way.
+The model is a :class:`~googlenet.weights.loaded.LoadedModel`: a weights file, a release
+name, or a registry name (fresh weights). A weights file's metadata says everything: the
+model to build, the class names (ImageNet's 1000, shipped with the package, when the file
+has none) and the preprocessing (resize, center crop, channel order, pixel scale,
+mean/std), so imported Caffe, Keras and torchvision weights and fine-tuned models all run
+the same way.
 
 Inputs are files and folders (every image under a folder, recursively, in sorted order).
 A file that cannot be read is skipped and reported in :attr:`Predictions.skipped`; it
@@ -27,6 +29,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from googlenet.atomic import atomic_path, writable_file
 from googlenet.data.folder import (
     BAD_IMAGE_ERRORS,
     IMAGE_EXTENSIONS,
@@ -36,15 +39,12 @@ from googlenet.data.folder import (
 )
 from googlenet.data.transforms import center_crop, resize
 from googlenet.deploy import PATHS, needs_calibration, optimize_for_inference
+from googlenet.deploy.calibration import CALIBRATION_IMAGES, in_batches, spread
 from googlenet.deploy.fuse import check_float32
 from googlenet.errors import DataError, UnreadableImageError
 from googlenet.progress import ProgressBar
-from googlenet.weights import Preprocessing, WeightsMeta, load_model
-from googlenet.weights._atomic import atomic_path, writable_file
-
-CALIBRATION_IMAGES = 256
-"""Images int8 calibrates on (``googlenet bench``'s default): a few hundred settle the
-activation ranges, and more only lengthen a build that already takes a while."""
+from googlenet.weights import Preprocessing, WeightsMeta
+from googlenet.weights.loaded import LoadedModel, resolve_model
 
 PathLike = str | os.PathLike[str]
 
@@ -109,13 +109,6 @@ def read_images(paths: Sequence[PathLike], pre: Preprocessing, channels: int = 3
     return read, tensors, skipped
 
 
-def spread(items: Sequence[Path], count: int) -> list[Path]:
-    """At most ``count`` of ``items``, evenly spaced: a sorted folder of class
-    sub-folders then gives every class a share, not only the first ones."""
-    n = min(count, len(items))
-    return [items[i * len(items) // n] for i in range(n)]
-
-
 @dataclass
 class Predictions:
     """What :meth:`Predictor.predict` returns.
@@ -133,7 +126,7 @@ class Predictions:
 
 
 class Predictor:
-    """A model, its class names and its preprocessing, ready to classify images.
+    """A loaded model (network, class names, preprocessing) ready to classify images.
 
     ``calibration``: image files or folders that paths needing calibration (int8, see
     :func:`googlenet.deploy.needs_calibration`) calibrate on; without them, the first
@@ -141,30 +134,48 @@ class Predictor:
     as the inputs, and at most :data:`CALIBRATION_IMAGES` of them, evenly spread, are read.
     """
 
-    def __init__(self, model: nn.Module, meta: WeightsMeta, inference_path: str = "eager",
+    def __init__(self, loaded: LoadedModel, inference_path: str = "eager",
                  calibration: Sequence[PathLike] | None = None) -> None:
-        check_float32(model)
-        self.model = model.eval()
+        loaded.require_classifier()
+        check_float32(loaded.network)
+        self.loaded = loaded
         # Resolved on the first batch: "auto" becomes the fastest path within tolerance.
         self.inference_path = inference_path
         self._runner: Callable[[torch.Tensor], torch.Tensor] | None = (
             self.model if inference_path == "eager" else None)
         self._batch = 0  # the batch size a compiled runner was specialised to
-        self.meta = meta
-        self.preprocessing = meta.preprocessing
-        num_classes = int(getattr(model, "num_classes", len(meta.classes)))
-        self.classes = list(meta.class_names(num_classes))
-        self.in_chans = int(getattr(model, "in_chans", 3))
         self.calibration = list(calibration) if calibration is not None else None
         self.calibration_skipped: list[tuple[Path, str]] = []
 
     @classmethod
-    def from_file(cls, path: PathLike, inference_path: str = "eager",
+    def from_file(cls, source: PathLike, inference_path: str = "eager",
                   calibration: Sequence[PathLike] | None = None) -> Predictor:
-        """Load a weights file (imported, trained or fine-tuned)."""
-        model, meta = load_model(path)
-        meta.require_classifier(path)
-        return cls(model, meta, inference_path, calibration)
+        """Load a model: a weights file (imported, trained or fine-tuned), a release
+        name, or a registry name (fresh weights), by
+        :func:`~googlenet.weights.loaded.resolve_model`."""
+        return cls(resolve_model(source), inference_path, calibration)
+
+    @property
+    def model(self) -> nn.Module:
+        """The network (eval mode)."""
+        return self.loaded.network
+
+    @property
+    def meta(self) -> WeightsMeta | None:
+        """The weights' metadata (None for fresh weights)."""
+        return self.loaded.meta
+
+    @property
+    def preprocessing(self) -> Preprocessing:
+        return self.loaded.preprocessing
+
+    @property
+    def classes(self) -> tuple[str, ...]:
+        return self.loaded.classes
+
+    @property
+    def in_chans(self) -> int:
+        return self.loaded.in_chans
 
     def calibration_batches(self, sources: Sequence[PathLike],
                             batch_size: int = 32) -> list[torch.Tensor]:
@@ -178,8 +189,8 @@ class Predictor:
         if not tensors:
             raise DataError(f"no calibration image could be read "
                             f"({_skips(self.calibration_skipped)})")
-        return [self.preprocessing.normalize(torch.stack(tensors[i:i + batch_size]))
-                for i in range(0, len(tensors), batch_size)]
+        return [self.preprocessing.normalize(b)
+                for b in in_batches(torch.stack(tensors), batch_size)]
 
     def _run(self, x: torch.Tensor, inputs: Sequence[PathLike]) -> torch.Tensor:
         """Logits of the normalised batch ``x``; builds the runner on the first call."""

@@ -4,9 +4,11 @@ A recipe is either a registry model with its ``create_model`` arguments
 (:class:`ModelRecipe`) or a pretrained backbone cut at a named feature with a new head
 (:class:`TransferRecipe`). The same value is held by :class:`~googlenet.train.TrainConfig`,
 written to a run's ``config.json``, and recorded in every checkpoint and every weights
-file's metadata; :func:`build_model` is the one function that turns it into a module.
+file's metadata; :func:`googlenet.models.build_model` is the one function that turns it
+into a module. Pure data at the bottom of the package (see ARCHITECTURE.md).
 
->>> from googlenet.recipe import ModelRecipe, TransferRecipe, build_model
+>>> from googlenet.recipe import ModelRecipe, TransferRecipe
+>>> from googlenet.models import build_model
 >>> model = build_model(ModelRecipe("googlenet_cifar", num_classes=10, width=0.25))
 >>> tr = TransferRecipe(ModelRecipe("inception_v3", aux_logits=False), cut="mixed7",
 ...                     num_classes=2, input_size=150)
@@ -16,9 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any, Literal
-
-from torch import nn
+from typing import Any, Literal, TypedDict
 
 from googlenet.errors import SpecError
 
@@ -46,6 +46,17 @@ HEADS = ("classes", "binary")
 POOLS = ("avg", "flatten")
 Head = Literal["classes", "binary"]
 Pool = Literal["avg", "flatten"]
+
+
+class ModelArgs(TypedDict, total=False):
+    """The arguments of :func:`googlenet.models.create_model` beside the name: the fields
+    of :class:`ModelRecipe` (``googlenet.create_model`` passes them on as they are)."""
+
+    num_classes: int | None
+    in_chans: int | None
+    aux_logits: bool
+    width: float | None
+    dropout: float | None
 
 
 @dataclass(frozen=True)
@@ -186,20 +197,3 @@ def recipe_from_dict(data: Mapping[str, Any], source: str = "recipe") -> Recipe:
         raise SpecError(f"unknown recipe kind {kind!r}")
     except (TypeError, KeyError, AttributeError, SpecError) as err:
         raise SpecError(f"{source}: not a valid model recipe ({err})") from None
-
-
-def build_model(recipe: Recipe) -> nn.Module:
-    """A freshly initialised model as ``recipe`` describes it (train mode).
-
-    Pretrained weights come on top: :func:`googlenet.weights.init_from_weights`, or
-    :func:`googlenet.weights.load_model` for a file that records its own recipe.
-    """
-    from googlenet.models import InceptionNet, create_model
-
-    if isinstance(recipe, ModelRecipe):
-        return create_model(recipe.name, **recipe.kwargs())
-    from googlenet.transfer.model import TransferModel
-
-    backbone = create_model(recipe.backbone.name, **recipe.backbone.kwargs())
-    assert isinstance(backbone, InceptionNet)  # every registry model is one
-    return TransferModel(backbone, recipe)

@@ -24,8 +24,8 @@ import torch
 from PIL import Image
 
 from googlenet.cli import main
-from googlenet.models import get_model_info
-from googlenet.recipe import ModelRecipe, build_model
+from googlenet.models import build_model, get_model_info
+from googlenet.recipe import ModelRecipe
 from googlenet.weights import WeightsMeta, save_weights
 
 # A tiny run: a case whose check is missing fails fast instead of training for long.

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from googlenet import InceptionOutputs, create_model, get_model_info, list_models
-from googlenet.errors import InputSizeError, SpecError, UnknownModelError
+from googlenet.errors import InputSizeError, SpecError, UnknownFeatureError, UnknownModelError
 from googlenet.models.grid import min_input_size
 from tests.large_models import cases
 
@@ -144,7 +144,7 @@ def test_named_feature_errors_and_aliases():
     with torch.no_grad():
         out = model.forward_intermediates(torch.randn(1, 1, 96, 96), ["b3", "b5"])
     assert out["b3"].shape == (1, 480, 6, 6) and out["b5"].shape == (1, 1024, 3, 3)
-    with pytest.raises(InputSizeError, match="no feature 'mixed7'"):
+    with pytest.raises(UnknownFeatureError, match="no feature 'mixed7'"):
         model.forward_intermediates(torch.randn(1, 1, 96, 96), ["mixed7"])
 
 

@@ -16,9 +16,9 @@ from PIL import Image
 
 from googlenet.cli import main
 from googlenet.deploy import unavailable_reason
-from googlenet.models import get_model_info
+from googlenet.models import build_model, get_model_info
 from googlenet.predict import Predictor, read_image
-from googlenet.recipe import ModelRecipe, build_model
+from googlenet.recipe import ModelRecipe
 from googlenet.weights import WeightsMeta, save_weights
 
 NO_INT8 = unavailable_reason("int8")

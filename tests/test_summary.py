@@ -108,7 +108,7 @@ def test_a_family_adds_its_table_as_data():
 
     layout = TableLayout("a made-up family's table", (
         Column("layer", "name"), Column("fig.", "figure"), Column("out", "output_size")))
-    rows = tuple(replace(r, options={**r.options, "figure": "Fig. 1"}) if r.block else r
+    rows = tuple(replace(r, cells={**r.cells, "figure": "Fig. 1"}) if r.block else r
                  for r in INCEPTION_A_NET.rows)
     model = InceptionNet(replace(INCEPTION_A_NET, rows=rows, table=layout))
     table = model_table(model, branches=True)

@@ -7,13 +7,11 @@ import json
 import sys
 from collections.abc import Callable
 
-from torch import nn
+import torch
 
-from ..errors import InputSizeError, WeightsError
-from ..models import create_model, get_model_info
+from ..errors import InputSizeError, UsageError
 from ..recipe import MAX_INPUT_SIZE
-from ..weights import WeightsMeta, load_model
-from ..weights.hub import resolve_weights
+from ..weights.loaded import LoadedModel, is_registry_name, resolve_model
 
 
 def parse_size(text: str) -> tuple[int, ...]:
@@ -57,37 +55,88 @@ def print_json(obj: object) -> None:
     sys.stdout.write("\n")
 
 
-def add_model_args(p: argparse.ArgumentParser) -> None:
-    """A model to run: a registry name (fresh weights), or any weights file."""
-    p.add_argument("model", nargs="?",
-                   help="registered model name (optional with --weights: the file says)")
-    p.add_argument("--weights", help="a weights release (googlenet_bn.tv_in1k...: `googlenet "
-                                     "weights list`) or any googlenet .safetensors file: "
-                                     "from convert, train or finetune (default: random "
-                                     "init)")
-    p.add_argument("--input-size", help="image size (default: the weights' or the model's)")
-    p.add_argument("--num-classes", type=int,
-                   help="classifier width of a fresh model (default: the model's)")
+MODEL_HELP = ("a weights release (googlenet_bn.tv_in1k, googlenet.bvlc...: `googlenet "
+              "weights list`), a .safetensors weights file from convert, train or finetune, "
+              "or a registered model name (random weights: `googlenet list`)")
 
 
-def model_from_args(args: argparse.Namespace) -> tuple[nn.Module, int, WeightsMeta | None]:
-    """The model ``add_model_args`` names (eval mode, no aux heads), its input size and,
-    for a weights file, its metadata."""
-    meta = None
-    if args.weights:
-        model, meta = load_model(resolve_weights(args.weights))
-        if args.model and args.model != meta.model:
-            raise WeightsError(f"{args.weights}: holds {meta.recipe.describe()}, not "
-                               f"{args.model} weights")
-        size = meta.preprocessing.input_size
-    elif args.model:
-        kwargs = {"num_classes": args.num_classes} if args.num_classes else {}
-        model = create_model(args.model, aux_logits=False, **kwargs)
-        size = get_model_info(args.model).input_size
-    else:
-        raise InputSizeError("give a model name or --weights RELEASE_OR_FILE")
-    if args.input_size:
-        size = parse_size(args.input_size)[0]
-        if size > MAX_INPUT_SIZE:  # every image would be resized to gigabytes
-            raise InputSizeError(f"--input-size {size}: at most {MAX_INPUT_SIZE}")
-    return model.eval(), size, meta
+def add_model_argument(p: argparse.ArgumentParser, *, positional: str | None = None,
+                       many: bool = False, input_size: str | None = None,
+                       num_classes: bool = False) -> None:
+    """The model a command runs, spelled the same way by every command:
+    ``--model MODEL`` (:data:`MODEL_HELP`), read by :func:`loaded_from_args`.
+
+    Older spellings stay as aliases: ``--weights FILE`` everywhere, and ``positional``
+    (its metavar) where a command took its model as a positional argument (bench, export,
+    diagram, summary: MODEL; eval: CHECKPOINT). ``many``: several models (an ensemble).
+    ``input_size``: the help of an ``--input-size N`` option, if the command has one.
+    ``num_classes``: ``--num-classes N`` for a fresh model's classifier.
+    """
+    ensemble = "; repeat it for an ensemble" if many else ""
+    if positional:
+        p.add_argument("model_positional", nargs="*" if many else "?", metavar=positional,
+                       help=f"the model{'s' if many else ''}, as --model takes it "
+                            "(an alias of --model)")
+    p.add_argument("--model", action="append", dest="model_flag", metavar="MODEL",
+                   help=MODEL_HELP + ensemble)
+    p.add_argument("--weights", action="append", dest="weights_flag", metavar="FILE",
+                   help="an alias of --model (its older spelling, for weights files)")
+    if input_size is not None:
+        p.add_argument("--input-size", help=input_size)
+    if num_classes:
+        p.add_argument("--num-classes", type=int,
+                       help="classifier width of a fresh model (default: the model's)")
+
+
+def model_sources(args: argparse.Namespace) -> list[str]:
+    """Every model the command line names, by any spelling of
+    :func:`add_model_argument`, in the order: positional, ``--model``, ``--weights``."""
+    positional = getattr(args, "model_positional", None) or []
+    given = positional if isinstance(positional, list) else [positional]
+    return [*given, *(args.model_flag or []), *(args.weights_flag or [])]
+
+
+def loaded_from_args(args: argparse.Namespace, *, aux_logits: bool = True,
+                     with_weights: bool = True) -> LoadedModel:
+    """The one model the command line names, loaded
+    (:func:`~googlenet.weights.loaded.resolve_model`), at ``--input-size`` if given.
+
+    A registry name and a weights file together (``bench googlenet --weights g.safetensors``,
+    the older spelling) mean that file, which must hold that model.
+    """
+    sources = model_sources(args)
+    if not sources:
+        raise UsageError("no model given: name one with --model (a registered name, a "
+                         "release name or a weights file)")
+    names = [s for s in sources if is_registry_name(s)]
+    expect = None
+    if len(sources) == 2 and len(names) == 1:
+        expect = names[0]
+        sources = [s for s in sources if s != expect]
+    if len(sources) > 1:
+        raise UsageError(f"{sources[0]} and {sources[1]}: give one model (--model)")
+    num_classes = getattr(args, "num_classes", None)
+    loaded = resolve_model(sources[0], expect=expect, aux_logits=aux_logits,
+                           num_classes=num_classes or None, with_weights=with_weights)
+    return loaded.at_input_size(input_size_from_args(args))
+
+
+def loaded_all_from_args(args: argparse.Namespace,
+                         device: torch.device | None = None) -> list[LoadedModel]:
+    """Every model the command line names (an ensemble), loaded on ``device``."""
+    sources = model_sources(args)
+    if not sources:
+        raise UsageError("no model given: name one or more with --model (registered "
+                         "names, release names or weights files)")
+    return [resolve_model(s, device=device) for s in sources]
+
+
+def input_size_from_args(args: argparse.Namespace) -> int | None:
+    """``--input-size N`` (None without it)."""
+    text = getattr(args, "input_size", None)
+    if not text:
+        return None
+    size = parse_size(text)[0]
+    if size > MAX_INPUT_SIZE:  # every image would be resized to gigabytes
+        raise InputSizeError(f"--input-size {size}: at most {MAX_INPUT_SIZE}")
+    return size

@@ -1,4 +1,5 @@
-"""``googlenet bench MODEL``: every inference path timed side by side against eager fp32."""
+"""``googlenet bench --model MODEL`` (or ``bench MODEL``): every inference path timed side
+by side against eager fp32."""
 
 from __future__ import annotations
 
@@ -12,9 +13,10 @@ from ..deploy.bench import benchmark, render
 from ..deploy.heap import keep_freed_memory
 from ..deploy.optimize import PATHS, PathUnavailableError
 from ..devices import resolve_device
-from ..errors import InputSizeError
+from ..errors import UsageError
 from ..models import create_model, get_model_info
-from ._common import add_model_args, model_from_args, positive_int, print_json
+from ..weights.loaded import LoadedModel
+from ._common import add_model_argument, loaded_from_args, positive_int, print_json
 
 # The largest batch timed: a fixed bound, said in the error, so that a mistyped size
 # (100000000) is refused instead of dying in the allocator.
@@ -26,11 +28,11 @@ def parse_batches(text: str) -> list[int]:
     try:
         batches = [int(b) for b in text.split(",") if b.strip()]
     except ValueError:
-        raise InputSizeError(f"--batch {text!r}: expected sizes like 1,32") from None
+        raise UsageError(f"--batch {text!r}: expected sizes like 1,32") from None
     if not batches or min(batches) < 1:
-        raise InputSizeError(f"--batch {text!r}: sizes must be positive")
+        raise UsageError(f"--batch {text!r}: sizes must be positive")
     if max(batches) > MAX_BATCH:  # beyond it the allocator, not the path, is measured
-        raise InputSizeError(f"--batch {text!r}: sizes must be <= {MAX_BATCH}")
+        raise UsageError(f"--batch {text!r}: sizes must be <= {MAX_BATCH}")
     return batches
 
 
@@ -49,14 +51,13 @@ def _run(args: argparse.Namespace) -> int:
     device = resolve_device(args.device)
     if args.threads:
         torch.set_num_threads(args.threads)
-    model, size, meta = model_from_args(args)
-    name = meta.recipe.describe() if meta else args.model
-    report = benchmark(model, name=name, paths=_paths(args.paths),
-                       batches=parse_batches(args.batch), input_size=size,
+    loaded = loaded_from_args(args, aux_logits=False)
+    report = benchmark(loaded.network, name=loaded.describe(), paths=_paths(args.paths),
+                       batches=parse_batches(args.batch), input_size=loaded.input_size,
                        device=str(device),
                        rounds=args.rounds, calibration_images=args.calibration_images,
-                       trained_weights=bool(args.weights),
-                       baseline=baseline_reference(args.baseline, model, size))
+                       trained_weights=not loaded.random,
+                       baseline=baseline_reference(args.baseline, loaded))
     if args.json:
         print_json(report.as_dict())
     else:
@@ -68,14 +69,14 @@ def _run(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def baseline_reference(name: str, model: nn.Module, size: int,
-                       ) -> tuple[str, nn.Module] | None:
+def baseline_reference(name: str, loaded: LoadedModel) -> tuple[str, nn.Module] | None:
     """The second reference (``--baseline``), or None when it was turned off or cannot take
-    the same inputs (a 1-channel model, an input below its minimum): said on stderr."""
+    the same inputs as ``loaded`` (a 1-channel model, an input below its minimum): said on
+    stderr."""
     if name == "none":
         return None
     info = get_model_info(name)
-    in_chans = getattr(model, "in_chans", 3)
+    in_chans, size = loaded.in_chans, loaded.input_size
     if info.in_chans != in_chans or size < info.min_input_size:
         print(f"googlenet bench: no baseline: {name} takes {info.in_chans}-channel inputs of "
               f"at least {info.min_input_size}x{info.min_input_size}, this model "
@@ -87,7 +88,8 @@ def baseline_reference(name: str, model: nn.Module, size: int,
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("bench", help="inference speed of every path, as ratios to eager fp32")
-    add_model_args(p)
+    add_model_argument(p, positional="MODEL", num_classes=True,
+                       input_size="image size (default: the model's)")
     p.add_argument("--batch", default="1,32", help="batch sizes, comma-separated (1,32)")
     p.add_argument("--paths", help=f"comma-separated subset of: {', '.join(PATHS)} (default: "
                                    "all that run here; compiled ones take minutes on 2 cores)")

@@ -15,6 +15,7 @@ from ..deploy.heap import keep_freed_memory
 from ..errors import OutputError
 from ..models import create_model
 from ..models.inception_net import InceptionNet
+from ..train.demo import demo_config, run_demo
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -24,8 +25,6 @@ def _run(args: argparse.Namespace) -> int:
         raise OutputError(f"--output {output}: is a file; give a folder for the run")
     _print_table1()
     if not args.no_train:
-        from ..train.demo import demo_config, run_demo
-
         run_demo(demo_config(args.output, data=args.data))
     return 0
 

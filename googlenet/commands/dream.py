@@ -1,4 +1,4 @@
-"""``googlenet dream IMAGE --weights W --layer inception_4c [--channel N]``: DeepDream,
+"""``googlenet dream IMAGE --model M --layer inception_4c [--channel N]``: DeepDream,
 the classic GoogLeNet demo (see :mod:`googlenet.explain.dream`). Writes the dream as a
 PNG and, beside it, a strip of its octaves."""
 
@@ -8,13 +8,12 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..errors import InputSizeError, OutputError
+from ..atomic import atomic_path, writable_file
+from ..errors import OutputError, UsageError
 from ..explain.dream import DreamSettings, deep_dream, layer_objective, noise_image
 from ..explain.render import hstack, png_bytes, to_rgb
-from ..explain.subject import load_subject
-from ..weights._atomic import atomic_path, writable_file
-from ..weights.hub import resolve_weights
-from ._common import parse_size
+from ..predict import read_image
+from ._common import add_model_argument, loaded_from_args
 
 STRIP_HEIGHT = 160  # pixels: each octave's image in the strip
 
@@ -26,19 +25,18 @@ def _write(path: Path, data: bytes) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     if (args.image is None) == (not args.noise):
-        raise InputSizeError("give an IMAGE to dream on, or --noise to start from noise")
+        raise UsageError("give an IMAGE to dream on, or --noise to start from noise")
     if Path(args.out).suffix.lower() != ".png":  # the dream is written as PNG bytes
         raise OutputError(f"--out {args.out}: the dream is written as PNG; name it .png")
     out = writable_file(args.out, "dream.png")
     strip = out.with_name(f"{out.stem}-octaves.png")
-    size = parse_size(args.size)[0] if args.size else None
-    subject = load_subject(args.weights and resolve_weights(args.weights), args.model, size)
+    subject = loaded_from_args(args)
     blocks = [name for name, _ in subject.features.blocks()]
     # The middle block by default: inception_4c in GoogLeNet, the classic choice.
     layer = args.layer or blocks[len(blocks) // 2]
     pre = subject.preprocessing
     start = noise_image(subject.in_chans, pre.input_size, args.seed) if args.noise \
-        else subject.read(args.image)
+        else read_image(args.image, pre, subject.in_chans)
     settings = DreamSettings(octaves=args.octaves, steps=args.steps, step_size=args.step_size,
                              jitter=args.jitter, seed=args.seed)
     dream = deep_dream(subject.features, pre, start, layer, args.channel, settings)
@@ -59,11 +57,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("dream", help="DeepDream: raise a layer's (or one unit's) response "
                                      "by gradient ascent on the image")
     p.add_argument("image", nargs="?", help="the image to start from (or --noise)")
-    source = p.add_mutually_exclusive_group(required=True)
-    source.add_argument("--weights", help="a weights release (googlenet.bvlc, ...: `googlenet "
-                                          "weights list`) or a .safetensors file from "
-                                          "convert, train or finetune")
-    source.add_argument("--model", help="a registered model with random weights")
+    add_model_argument(p)
     p.add_argument("--noise", action="store_true", help="start from grey noise, not an image")
     p.add_argument("--layer", help="the feature to raise: a block (inception_4c), a branch "
                                    "(inception_4c.branch_5x5)... (default: the middle block)")
@@ -71,7 +65,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                                                "looks for")
     p.add_argument("--out", default="dream.png",
                    help="PNG to write; the octaves go beside it as NAME-octaves.png")
-    p.add_argument("--size", help="dream at this size (default: the weights' input size)")
+    p.add_argument("--input-size", "--size", dest="input_size",
+                   help="dream at this size (default: the model's input size); --size is "
+                        "its older spelling")
     p.add_argument("--octaves", type=int, default=4, help="scales, 1.4x apart (default 4)")
     p.add_argument("--steps", type=int, default=10, help="ascent steps per octave (default 10)")
     p.add_argument("--step-size", type=float, default=1.5,

@@ -1,4 +1,5 @@
-"""``googlenet eval CKPT [CKPT ...]``: top-1/top-5, per-class accuracy, confusion matrix.
+"""``googlenet eval --model CKPT [--model CKPT ...]`` (or ``googlenet eval CKPT [CKPT ...]``):
+top-1/top-5, per-class accuracy, confusion matrix.
 
 Several checkpoints form an ensemble (softmax averaged); ``--crops 2`` adds the mirror
 image, ``--crops 10`` or ``144`` is the paper's multi-crop testing, ``--tta`` the flip +
@@ -18,34 +19,38 @@ from ..data.registry import has_split
 from ..deploy import PATHS
 from ..deploy.heap import keep_freed_memory
 from ..devices import DEVICE_NAMES, resolve_device
-from ..errors import DataError
+from ..errors import DataError, UsageError
 from ..evaluate import CROP_SCHEMES, TTA, build_eval_dataset, check_views, evaluate_checkpoints
 from ..evaluate.crops import views_label
 from ..evaluate.metrics import top5_text
 from ..report.plots import plot_confusion
 from ..train.config import TrainConfig
-from ..weights import read_meta
 from ..weights.catalogue import find_release
-from ..weights.hub import resolve_weights
-from ._common import positive_int, print_json
+from ._common import (
+    add_model_argument,
+    loaded_all_from_args,
+    model_sources,
+    positive_int,
+    print_json,
+)
 
 
-def _run_config(args: argparse.Namespace) -> TrainConfig | None:
-    """The training config beside the first checkpoint, if it has one."""
-    cfg_path = Path(args.checkpoints[0]).parent / "config.json"
-    return TrainConfig.load(cfg_path) if cfg_path.is_file() else None
+def _run_config(first: str) -> TrainConfig | None:
+    """The training config beside the first checkpoint, if it is a file and has one."""
+    cfg_path = Path(first).parent / "config.json"
+    return TrainConfig.load(cfg_path) if Path(first).is_file() and cfg_path.is_file() else None
 
 
-def _dataset_args(args: argparse.Namespace, cfg: TrainConfig | None) -> tuple[str, str | None]:
+def _dataset_args(args: argparse.Namespace, first: str,
+                  cfg: TrainConfig | None) -> tuple[str, str | None]:
     """--dataset/--data, or the training config beside the first checkpoint."""
     if args.dataset:
         return args.dataset, args.data
     if cfg is not None:
         return cfg.dataset, args.data or cfg.data
-    first = Path(args.checkpoints[0])
-    if first.is_dir():  # a run folder given for its checkpoint
+    if Path(first).is_dir():  # a run folder given for its checkpoint
         raise DataError(f"{first}: is a folder; give a checkpoint in it (e.g. "
-                        f"{first / 'best.safetensors'})")
+                        f"{Path(first) / 'best.safetensors'})")
     raise DataError(f"{first}: no config.json beside it; give --dataset")
 
 
@@ -84,17 +89,19 @@ def _stem(name: str, split: str, crops: int, checkpoints: list[str],
 def _run(args: argparse.Namespace) -> int:
     keep_freed_memory()  # this command runs inference or training: see deploy/heap.py
     check_views(args.crops, TTA() if args.tta else None)  # before any file is read
-    named = find_release(args.checkpoints[0]) is not None  # results go to ., not the cache
-    args.checkpoints = [str(resolve_weights(c)) for c in args.checkpoints]
     device = resolve_device(args.device)
+    sources = model_sources(args)
+    if not sources:
+        raise UsageError("no checkpoint given: name one or more with --model")
     # The run's config says the dataset (without --dataset) and how TTA fills its shifts.
-    cfg = _run_config(args) if not args.dataset or args.tta else None
-    name, root = _dataset_args(args, cfg)
+    cfg = _run_config(sources[0]) if not args.dataset or args.tta else None
+    name, root = _dataset_args(args, sources[0], cfg)
     tta = _tta(args, cfg)
-    metas = [read_meta(p) for p in args.checkpoints]
+    models = loaded_all_from_args(args, device)
     split = _split_label(name, args.split, root)
-    dataset = build_eval_dataset(name, args.split, root, metas, args.crops)
-    report = evaluate_checkpoints(args.checkpoints, dataset, crops=args.crops,
+    dataset = build_eval_dataset(name, args.split, root, [m.preprocessing for m in models],
+                                 args.crops)
+    report = evaluate_checkpoints(models, dataset, crops=args.crops,
                                   batch_size=args.batch_size, device=device,
                                   inference_path=args.path, limit=args.limit, tta=tta)
     views = views_label(args.crops, tta)
@@ -103,16 +110,17 @@ def _run(args: argparse.Namespace) -> int:
     if args.json:
         print_json(report.as_dict())
     else:
-        print(f"{name}/{split}: {report.count} images, {views}, "
-              f"{len(args.checkpoints)} model(s)")
+        print(f"{name}/{split}: {report.count} images, {views}, {len(models)} model(s)")
         print(f"top-1 {report.top1:.4f}{top5_text(report.top5, '  top-5 {:.4f}')}  "
               f"(inference path: {report.inference_path})")
         for cls, acc in report.per_class.items():
             print(f"  {cls:>24s}  {'-' if acc is None else f'{acc:.4f}'}")
     sys.stdout.flush()
-    out = Path(args.out) if args.out else Path("." if named else args.checkpoints[0]).parent
+    # A release's results go to the working folder, not into the weights cache.
+    named = find_release(sources[0]) is not None
+    out = Path(args.out) if args.out else Path("." if named else sources[0]).parent
     out.mkdir(parents=True, exist_ok=True)
-    stem = _stem(name, split, args.crops, args.checkpoints, tta)
+    stem = _stem(name, split, args.crops, sources, tta)
     (out / f"{stem}.json").write_text(json.dumps(report.as_dict(), indent=1), encoding="utf-8")
     png = plot_confusion(report.confusion, report.classes, out / f"{stem}-confusion.png",
                          f"{name}/{args.split}, {views}: top-1 {report.top1:.4f}")
@@ -123,11 +131,7 @@ def _run(args: argparse.Namespace) -> int:
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("eval", help="evaluate checkpoints (multi-crop, ensembles)")
-    p.add_argument("checkpoints", nargs="+", metavar="RELEASE_OR_CHECKPOINT",
-                   help="weights release(s) (googlenet_bn.tv_in1k...: `googlenet weights "
-                        "list`; `eval RELEASE --dataset folder --data imagenet/val` "
-                        "reproduces its published accuracy) or .safetensors checkpoint(s); "
-                        "several = an ensemble")
+    add_model_argument(p, positional="CHECKPOINT", many=True)
     p.add_argument("--dataset", help="dataset name (default: the run's config.json)")
     p.add_argument("--data", help="dataset root / folder")
     p.add_argument("--split", default="test")

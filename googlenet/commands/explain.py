@@ -1,22 +1,19 @@
-"""``googlenet explain IMAGE... --weights W [--out DIR]``: one self-contained HTML page of
+"""``googlenet explain IMAGE... --model M [--out DIR]``: one self-contained HTML page of
 what the network does with each image (see :mod:`googlenet.explain.page`)."""
 
 from __future__ import annotations
 
 import argparse
 
-from ..explain.page import ExplainOptions, write_explain_page
-from ..weights.hub import resolve_weights
-from ._common import parse_size
+from ..explain.html import write_explain_page
+from ..explain.page import ExplainOptions
+from ._common import add_model_argument, loaded_from_args
 
 
 def _run(args: argparse.Namespace) -> int:
     options = ExplainOptions(topk=args.topk, layers=tuple(args.layer or ()), maps=args.maps,
                              ig_steps=args.ig_steps)
-    size = parse_size(args.input_size)[0] if args.input_size else None
-    weights = resolve_weights(args.weights) if args.weights else None
-    page = write_explain_page(weights, args.images, args.out, options,
-                              model=args.model, input_size=size)
+    page = write_explain_page(loaded_from_args(args), args.images, args.out, options)
     print(page)  # once, on stdout: what a script or a terminal reads
     return 0
 
@@ -25,17 +22,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "explain", help="an HTML page of what the network sees: Grad-CAM, integrated "
                         "gradients, every block's branches and their feature maps",
-        description="Explain images with a weights release (googlenet.bvlc) or file "
-                    "(any: converted, trained, fine-tuned) or a registry model's random "
-                    "weights (--model).")
+        description="Explain images with a weights file (any: converted, trained, "
+                    "fine-tuned), a release name, or a registry model's random weights "
+                    "(the page says so).")
     p.add_argument("images", nargs="+", metavar="IMAGE_OR_FOLDER",
                    help="image files, and folders to search recursively for images")
-    source = p.add_mutually_exclusive_group(required=True)
-    source.add_argument("--weights", help="a weights release (googlenet.bvlc, ...: `googlenet "
-                                          "weights list`) or a .safetensors file from "
-                                          "convert, train or finetune")
-    source.add_argument("--model", help="a registered model with random weights (the page "
-                                        "says so)")
+    add_model_argument(p, input_size="run at this size (default: the model's)")
     p.add_argument("--out", default="explain", help="folder for explain.html (default: "
                                                     "./explain)")
     p.add_argument("--layer", action="append", metavar="FEATURE",
@@ -46,5 +38,4 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                    help="strongest channels shown per branch (default 8)")
     p.add_argument("--ig-steps", type=int, default=16,
                    help="integrated-gradient samples along the path (default 16)")
-    p.add_argument("--input-size", help="run at this size (default: the weights')")
     p.set_defaults(func=_run)

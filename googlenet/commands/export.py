@@ -1,4 +1,4 @@
-"""``googlenet export MODEL --format onnx|pt2``: the inference graph as a file."""
+"""``googlenet export --model MODEL --format onnx|pt2``: the inference graph as a file."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import argparse
 
 import torch
 
+from ..atomic import writable_file
 from ..deploy.export import (
     EXPORT_STAGES,
     check_onnx,
@@ -15,8 +16,7 @@ from ..deploy.export import (
 )
 from ..errors import OutputError
 from ..progress import StageProgress
-from ..weights._atomic import writable_file
-from ._common import add_model_args, bounded_int, model_from_args, print_json
+from ._common import add_model_argument, bounded_int, loaded_from_args, print_json
 
 # The example batch is traced once; the check runs a second batch of the same size.
 MAX_BATCH = 256
@@ -27,9 +27,9 @@ def _run(args: argparse.Namespace) -> int:
     if suffix != f".{args.format}":
         raise OutputError(f"--out {args.out}: a {args.format} file must end in "
                           f".{args.format} (or give --format {suffix.lstrip('.') or '...'})")
-    model, size, meta = model_from_args(args)
-    in_chans = getattr(model, "in_chans", 3)
-    example = torch.randn(args.batch, in_chans, size, size)
+    loaded = loaded_from_args(args, aux_logits=False)
+    model, size, meta = loaded.network, loaded.input_size, loaded.meta
+    example = torch.randn(args.batch, loaded.in_chans, size, size)
     fuse = not args.no_fuse
     # The file carries what a user of the graph needs: classes and preprocessing.
     metadata = meta.replace(training=None).to_metadata() if meta else None
@@ -48,7 +48,7 @@ def _run(args: argparse.Namespace) -> int:
             diff = check_program(model, path, torch.randn_like(example))
             check = f"reloaded program vs eager: max |logit diff| {diff:.2e}"
     if args.json:
-        print_json({"model": meta.recipe.describe() if meta else args.model,
+        print_json({"model": loaded.describe(),
                     "format": args.format, "path": str(path),
                     "input_size": size, "fused": fuse, "max_abs_diff": diff})
     else:
@@ -58,7 +58,8 @@ def _run(args: argparse.Namespace) -> int:
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("export", help="export the inference graph (aux heads removed)")
-    add_model_args(p)
+    add_model_argument(p, positional="MODEL", num_classes=True,
+                       input_size="image size (default: the model's)")
     p.add_argument("--format", choices=("onnx", "pt2"), default="onnx")
     p.add_argument("--out", required=True, help="output file (.onnx or .pt2)")
     p.add_argument("--batch", type=bounded_int(MAX_BATCH), default=1,

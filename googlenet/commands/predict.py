@@ -1,4 +1,4 @@
-"""``googlenet predict IMAGE_OR_FOLDER... --weights W [--topk 5] [--csv FILE]``: top-k labels
+"""``googlenet predict IMAGE_OR_FOLDER... --model M [--topk 5] [--csv FILE]``: top-k labels
 with probabilities; folders are searched recursively, unreadable files skipped and counted."""
 
 from __future__ import annotations
@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ..atomic import writable_file
 from ..deploy import PATHS, needs_calibration
 from ..deploy.heap import keep_freed_memory
 from ..predict import (
@@ -15,9 +16,7 @@ from ..predict import (
     nothing_read_error,
     write_csv,
 )
-from ..weights._atomic import writable_file
-from ..weights.hub import resolve_weights
-from ._common import positive_int, print_json
+from ._common import add_model_argument, loaded_from_args, positive_int, print_json
 
 
 def _say(text: str) -> None:
@@ -34,8 +33,11 @@ def _run(args: argparse.Namespace) -> int:
         _say(f"{args.path}: no --calibration given; calibrating on the input images")
     elif args.calibration and not needs_calibration(args.path):
         _say(f"--calibration ignored: path {args.path} does not calibrate")
-    predictor = Predictor.from_file(resolve_weights(args.weights), inference_path=args.path,
-                                    calibration=args.calibration)
+    predictor = Predictor(loaded_from_args(args), inference_path=args.path,
+                          calibration=args.calibration)
+    if predictor.loaded.random:
+        _say(f"{predictor.loaded.name}: random weights (a model name, not a weights file): "
+             "the classes below mean nothing")
     result = predictor.predict(images, topk=args.topk)
     if args.calibration:  # calibrating on the inputs, their skips are reported below
         for path, reason in predictor.calibration_skipped:
@@ -60,14 +62,10 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser("predict", help="classify images (files or folders) with pretrained or "
-                                       "trained weights")
+    p = sub.add_parser("predict", help="classify images (files or folders) with a model")
     p.add_argument("images", nargs="+", metavar="IMAGE_OR_FOLDER",
                    help="image files, and folders to search recursively for images")
-    p.add_argument("--weights", required=True,
-                   help="a weights release (googlenet_bn.tv_in1k, googlenet.bvlc...: "
-                        "`googlenet weights list`; fetched and cached on first use) or a "
-                        ".safetensors file from `convert`, `train` or `finetune`")
+    add_model_argument(p)
     p.add_argument("--topk", type=positive_int, default=5, help="labels per image (default 5)")
     p.add_argument("--path", default="auto", choices=("auto", *PATHS),
                    help="inference path (default auto: the fastest within its tolerance "

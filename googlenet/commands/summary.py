@@ -14,19 +14,19 @@ from __future__ import annotations
 import argparse
 
 from ..cost import as_dicts, model_table, profile_model, render_layers, render_table
-from ..errors import InputSizeError
+from ..errors import InputSizeError, UsageError
 from ..explain.anatomy import compare_naive, layer_count
 from ..explain.learner import add_receptive_fields, naive_items, render_naive
-from ..models import create_model, get_model_info
 from ..models.inception_net import InceptionNet
-from ._common import parse_size, print_json
+from ._common import add_model_argument, loaded_from_args, print_json
 
 
 def _run(args: argparse.Namespace) -> int:
-    info = get_model_info(args.model)
-    size = parse_size(args.input_size)[0] if args.input_size else info.input_size
-    model = create_model(args.model, aux_logits=args.aux)
-    assert isinstance(model, InceptionNet)
+    loaded = loaded_from_args(args, aux_logits=args.aux, with_weights=False)
+    model, size, name = loaded.network, loaded.input_size, loaded.name
+    if not isinstance(model, InceptionNet):
+        raise UsageError(f"{loaded.source} holds {loaded.describe()}: summary draws a "
+                         f"registered model's table; try its backbone, {name}")
     layout = model.spec.table
     try:
         if args.compare == "naive":
@@ -49,19 +49,19 @@ def _run(args: argparse.Namespace) -> int:
         raise
     depth = layer_count(model.spec)
     if args.json:
-        print_json({"model": args.model, "input_size": size, "unit": "MACs (multiply-adds)",
+        print_json({"model": name, "input_size": size, "unit": "MACs (multiply-adds)",
                     "layers_with_params": depth.with_params,
                     "layers_with_pooling": depth.with_pooling, key: items})
     else:
-        print(f"{args.model}: {title}\n{depth.text()} (the paper's count: the deepest "
+        print(f"{name}: {title}\n{depth.text()} (the paper's count: the deepest "
               f"path, a block as its longest chain of convolutions)\n\n{text}")
     return 0
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("summary", help="the family's table / per-layer params and multiply-adds")
-    p.add_argument("model")
-    p.add_argument("--input-size", help="measure at this size (default: the model's)")
+    add_model_argument(p, positional="MODEL", input_size="measure at this size (default: "
+                                                         "the model's)")
     p.add_argument("--layers", action="store_true",
                    help="per-layer table instead of the family's table")
     p.add_argument("--branches", action="store_true",

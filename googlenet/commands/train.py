@@ -11,15 +11,11 @@ from pathlib import Path
 
 from ..deploy.heap import keep_freed_memory
 from ..errors import ConfigError
-from ..train.config import (
-    TrainConfig,
-    add_config_flags,
-    config_from_args,
-    recipe_flags_from_weights,
-)
+from ..train.config import TrainConfig, recipe_flags_from_weights
 from ..train.presets import PRESETS, get_preset
 from ..train.runner import FitResult, fit, prepare_resume
 from ..weights.hub import resolve_weights
+from ._train_flags import add_config_flags, config_from_args
 
 
 def resume_dir(path: str) -> Path:

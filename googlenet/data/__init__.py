@@ -13,7 +13,7 @@ from googlenet.data.base import TensorImageDataset
 from googlenet.data.cifar import CIFARDataset, SafeUnpickler, read_cifar_batch, safe_load_pickle
 from googlenet.data.download import RESOURCES, FileSpec, download_file, download_idx_dataset
 from googlenet.data.folder import IMAGE_EXTENSIONS, ImageFolderDataset, load_image
-from googlenet.data.idx import IDXDataset, cache_dir, find_idx_dataset, read_idx, search_dirs
+from googlenet.data.idx import IDXDataset, find_idx_dataset, read_idx, search_dirs
 from googlenet.data.loaders import TensorBatchLoader, collate_uint8, make_loader, shard_indices
 from googlenet.data.mix import cutmix, mixup, smooth_targets, soft_target_cross_entropy
 from googlenet.data.registry import (
@@ -43,7 +43,7 @@ __all__ = [
     "BatchAugment", "CIFARDataset", "FileSpec", "IDXDataset", "ImageFolderDataset",
     "Normalize", "SafeUnpickler", "SyntheticDataset", "TensorBatchLoader",
     "TensorImageDataset",
-    "build_dataset", "cache_dir", "center_crop", "collate_uint8", "cutmix",
+    "build_dataset", "center_crop", "collate_uint8", "cutmix",
     "default_dataset", "default_dataset_name", "download_file", "download_idx_dataset",
     "eval_transform", "find_idx_dataset", "five_crop", "hflip", "list_datasets",
     "load_image", "make_loader", "mixup", "read_cifar_batch", "read_idx", "resize",

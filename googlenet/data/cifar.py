@@ -18,8 +18,8 @@ import numpy as np
 import torch
 
 from googlenet.data.base import TensorImageDataset
-from googlenet.data.idx import cache_dir
 from googlenet.errors import DataError
+from googlenet.paths import data_cache_dir
 
 # (module, name) pairs a CIFAR batch may reference. numpy moved numpy.core to numpy._core in
 # 2.0, and pickles written by either name exist, so both spellings are listed.
@@ -104,7 +104,7 @@ def find_cifar(name: str, root: str | os.PathLike[str] | None = None) -> Path:
         bases = [Path(root).expanduser()]
     else:
         env = os.environ.get("GOOGLENET_DATA")
-        bases = ([Path(env).expanduser()] if env else []) + [cache_dir(name)]
+        bases = ([Path(env).expanduser()] if env else []) + [data_cache_dir(name)]
     searched = []
     for base in bases:
         for directory in (base, base / layout["folder"], base / name / layout["folder"]):

@@ -9,9 +9,9 @@ import os
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from googlenet.data.idx import IDX_DATASETS, cache_dir
 from googlenet.download import Checksum, Network, download, file_digest
 from googlenet.errors import DataError, DownloadError
+from googlenet.paths import data_cache_dir
 
 
 @dataclass(frozen=True)
@@ -96,13 +96,13 @@ def download_idx_dataset(
     ``$GOOGLENET_DATA_URL``), e.g. for an internal mirror or a test server.
     Files already present with the right checksum are not fetched again.
     """
-    if name not in IDX_DATASETS:
-        raise DataError(f"unknown IDX dataset {name!r}: expected one of {list(IDX_DATASETS)}")
+    if name not in RESOURCES:
+        raise DataError(f"unknown IDX dataset {name!r}: expected one of {list(RESOURCES)}")
     default_url, files = RESOURCES[name]
     base = base_url or os.environ.get("GOOGLENET_DATA_URL") or default_url
     if not base.endswith("/"):
         base += "/"
-    dest_dir = Path(dest_dir) if dest_dir is not None else cache_dir(name)
+    dest_dir = Path(dest_dir) if dest_dir is not None else data_cache_dir(name)
     for spec in files:
         target = dest_dir / spec.name
         if target.is_file() and _matches(target, spec):

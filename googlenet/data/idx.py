@@ -17,8 +17,9 @@ import numpy as np
 import torch
 
 from googlenet.data.base import TensorImageDataset
-from googlenet.download import cache_home
+from googlenet.data.download import download_idx_dataset
 from googlenet.errors import DataError
+from googlenet.paths import data_cache_dir
 
 IMAGES_MAGIC = 0x00000803
 LABELS_MAGIC = 0x00000801
@@ -46,12 +47,6 @@ def idx_file_names(split: str) -> tuple[str, str]:
         raise DataError(f"unknown split {split!r}: expected one of {sorted(SPLIT_PREFIX)}")
     prefix = SPLIT_PREFIX[split]
     return f"{prefix}-images-idx3-ubyte", f"{prefix}-labels-idx1-ubyte"
-
-
-def cache_dir(name: str) -> Path:
-    """``~/.cache/googlenet/<name>`` (``$GOOGLENET_HOME`` or ``$XDG_CACHE_HOME`` move
-    it), where downloads go."""
-    return cache_home() / name
 
 
 def _resolve(directory: Path, base: str) -> Path | None:
@@ -82,7 +77,7 @@ def search_dirs(name: str, root: str | os.PathLike[str] | None = None) -> list[P
     env = os.environ.get("GOOGLENET_DATA")
     if env:
         dirs += _candidates(Path(env).expanduser(), name)
-    dirs.append(cache_dir(name))
+    dirs.append(data_cache_dir(name))
     dirs += SYSTEM_DIRS[name]
     return dirs
 
@@ -178,8 +173,6 @@ class IDXDataset(TensorImageDataset):
         except DataError:
             if not download:
                 raise
-            from googlenet.data.download import download_idx_dataset
-
             directory = download_idx_dataset(name, Path(root) if root else None)
         img_name, lbl_name = idx_file_names(split)
         img_path, lbl_path = _resolve(directory, img_name), _resolve(directory, lbl_name)

@@ -93,3 +93,13 @@ def has_split(name: str, split: str, root: str | os.PathLike[str] | None = None)
     if name == "folder":
         return root is not None and os.path.isdir(os.path.join(root, split))
     return True
+
+
+def dataset_kwargs(name: str, input_size: int, in_chans: int) -> dict[str, Any]:
+    """What :func:`build_dataset` needs to fit a model: the synthetic set is drawn at the
+    model's size and channel count, folders are resized to it."""
+    if name == "synthetic":
+        return {"image_size": input_size, "channels": in_chans}
+    if name == "folder":
+        return {"size": input_size, "channels": in_chans}
+    return {}

@@ -12,20 +12,10 @@ import torch
 import torch.nn.functional as F
 
 from googlenet.errors import DataError
+from googlenet.preprocessing import eval_resize_size
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
-# GoogLeNet's usual eval recipe: resize the shorter side to size/0.875 (224 -> 256), then
-# center-crop size x size.
-EVAL_CROP_FRACTION = 0.875
-
-
-def eval_resize_size(size: int) -> int:
-    """The shorter side an image is resized to before the central ``size`` crop (256 for
-    224, 342 for 299)."""
-    return round(size / EVAL_CROP_FRACTION)
-
-
 def _check_batch(x: torch.Tensor) -> None:
     if x.ndim != 4:
         raise DataError(f"expected a (B, C, H, W) batch, got shape {tuple(x.shape)}")

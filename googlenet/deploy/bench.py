@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass, field
 import torch
 from torch import nn
 
+from ..models.network import as_network
 from ..progress import ProgressBar
 from . import native
 from .optimize import FP32_ATOL, PATHS, TOP1_AGREEMENT, InferenceRunner, build_path
@@ -195,7 +196,7 @@ def benchmark(
         torch.backends.cudnn.allow_tf32 = False
         torch.backends.cuda.matmul.allow_tf32 = False
     gen = torch.Generator().manual_seed(seed)
-    in_chans = getattr(model, "in_chans", 3)
+    in_chans = as_network(model).in_chans
     model = model.eval().to(device)
     report = BenchReport(name, input_size, device, torch.get_num_threads(), torch.__version__,
                          platform.processor() or platform.machine(), trained_weights,

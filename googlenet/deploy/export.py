@@ -20,9 +20,9 @@ import numpy
 import torch
 from torch import nn
 
+from ..atomic import atomic_path, writable_file
 from ..errors import GoogLeNetError, WeightsError
 from ..progress import StageProgress
-from ..weights._atomic import atomic_path, writable_file
 from .fuse import fuse_for_inference, strip_aux
 
 INPUT_NAME = "images"
@@ -154,7 +154,7 @@ def export_onnx(
             )
         bar.stage("saving")
         if metadata:
-            import onnx
+            import onnx  # optional: the onnx extra
 
             proto = onnx.load(str(tmp))
             for key, value in _metadata_strings(metadata).items():
@@ -165,7 +165,7 @@ def export_onnx(
 
 def read_onnx_metadata(path: str | Path) -> dict[str, str]:
     """The ``metadata_props`` of an ONNX file."""
-    import onnx
+    import onnx  # optional: the onnx extra
 
     return {p.key: p.value for p in onnx.load(str(path), load_external_data=False)
             .metadata_props}
@@ -180,7 +180,7 @@ def onnx_session(
     under that prefix by ``session.end_profiling()``. ``content``: the file's bytes,
     read before, for a session made after the file is gone."""
     try:
-        import onnxruntime as ort
+        import onnxruntime as ort  # optional: the onnx extra
     except ImportError:
         raise ExportError("onnxruntime is not installed: pip install 'googlenet[onnx]'") from None
     options = ort.SessionOptions()

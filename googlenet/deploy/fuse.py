@@ -24,6 +24,10 @@ from torch import nn
 from ..errors import WeightsError
 from ..layers import ConvNormAct, InceptionBlock
 
+# Re-exported: deploy/native_pool.py imports the rule from here.
+from ..models.grid import pooled_length as pooled_length
+from ..specs.blocks import pair
+
 
 @torch.no_grad()
 def fold_bn(conv: nn.Conv2d, bn: nn.BatchNorm2d) -> nn.Conv2d:
@@ -116,8 +120,9 @@ def inverse_power_(base: torch.Tensor, beta: float) -> torch.Tensor:
     """``base ** -beta`` for positive ``base``, which it may overwrite.
 
     A fractional ``pow`` runs as exp(beta * log) per element and, at 0.75 (every
-    GoogLeNet LRN), took ~70% of the LRN's time; 0.75 and 0.5 have exact forms in
-    vectorised square roots (``b**0.75 = b * sqrt(b)`` under a reciprocal square root).
+    GoogLeNet LRN), was most of the LRN's time (BENCHMARKS.md, "Inference, CPU": what
+    changed); 0.75 and 0.5 have exact forms in vectorised square roots
+    (``b**0.75 = b * sqrt(b)`` under a reciprocal square root).
     """
     if beta == 0.75:
         return base.sqrt().mul_(base).rsqrt_()
@@ -178,8 +183,9 @@ class ReusedIndexMaxPool2d(nn.Module):
 
     PyTorch's CPU max pooling always computes int64 indices, twice the size of the
     output, even without autograd; allocating them afresh each call (page faults on
-    tens of MB at batch 32) made pooling take twice as long (measured 38 vs 21 ms on a
-    32x256x28x28 input). The buffer is per thread, so concurrent calls cannot share it.
+    tens of MB at batch 32) was a large part of pooling's time (BENCHMARKS.md,
+    "Inference, CPU": what changed). The buffer is per thread, so concurrent calls
+    cannot share it.
     """
 
     def __init__(self, pool: nn.MaxPool2d) -> None:
@@ -206,8 +212,8 @@ class ReusedIndexMaxPool2d(nn.Module):
         indices.resize_(0)
         out = x.new_empty(0)
         torch.ops.aten.max_pool2d_with_indices.out(
-            x, _pair(p.kernel_size), _pair(p.stride), _pair(p.padding),
-            _pair(p.dilation), p.ceil_mode, out=out, indices=indices)
+            x, pair(p.kernel_size), pair(p.stride), pair(p.padding),
+            pair(p.dilation), p.ceil_mode, out=out, indices=indices)
         return out
 
     def __getstate__(self) -> dict[str, object]:  # deepcopy/pickle: thread-locals cannot
@@ -218,10 +224,6 @@ class ReusedIndexMaxPool2d(nn.Module):
     def __setstate__(self, state: dict[str, object]) -> None:
         super().__setstate__(state)  # type: ignore[no-untyped-call]  # untyped in torch
         self._local = threading.local()
-
-
-def _pair(v: int | tuple[int, ...]) -> list[int]:
-    return [v, v] if isinstance(v, int) else list(v)
 
 
 def _reuse_pool_indices(module: nn.Module) -> None:
@@ -246,24 +248,14 @@ def merge_blocks(model: nn.Module) -> int:
                if isinstance(m, InceptionBlock))
 
 
-def pooled_length(n: int, kernel: int, stride: int, padding: int, ceil_mode: bool,
-                  dilation: int = 1) -> int:
-    """PyTorch's pooled length of an input of length ``n``: in ceil mode the last
-    window must still start inside the input or its left padding."""
-    span = n + 2 * padding - dilation * (kernel - 1) - 1
-    out = (-(-span // stride) if ceil_mode else span // stride) + 1
-    if ceil_mode and (out - 1) * stride >= n + padding:
-        out -= 1
-    return out
-
-
 class FloorModeMaxPool2d(nn.Module):
     """``nn.MaxPool2d`` with ``ceil_mode=True`` computed as floor mode on an input padded
     with -inf at the bottom and right: the same windows, the same output.
 
     For int8 graphs: torch 2.13's Inductor lowers a quantized max pool with its ceil_mode
     dropped (112x112 pooled to 55x55 instead of 56x56), which shrank every later layer
-    and moved googlenet_bn's int8 logits by 7% of their norm. A pool whose input needs no
+    and moved googlenet_bn's int8 logits (BENCHMARKS.md, "Against what users would
+    otherwise run: googlenet_bn eager"). A pool whose input needs no
     padding is left a plain int8 pool; one that does runs in float, as the pad between
     it and its quantized input keeps the quantizer from matching it.
     """
@@ -272,8 +264,8 @@ class FloorModeMaxPool2d(nn.Module):
         super().__init__()
         if pool.return_indices or not pool.ceil_mode:
             raise ValueError("FloorModeMaxPool2d stands for a ceil-mode pool without indices")
-        self.kernel, self.stride = _pair(pool.kernel_size), _pair(pool.stride or pool.kernel_size)
-        self.padding, self.dilation = _pair(pool.padding), _pair(pool.dilation)
+        self.kernel, self.stride = pair(pool.kernel_size), pair(pool.stride or pool.kernel_size)
+        self.padding, self.dilation = pair(pool.padding), pair(pool.dilation)
 
     def _extra(self, n: int, i: int) -> int:
         """Pixels to add after an input of length ``n`` on axis ``i``, so that floor mode

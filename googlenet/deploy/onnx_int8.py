@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
 
 def _graph_nodes(path: Path) -> list[onnx.NodeProto]:
-    import onnx
+    import onnx  # optional: the onnx extra
 
     return list(onnx.load(str(path), load_external_data=False).graph.node)
 
@@ -53,7 +53,7 @@ def quantize_onnx_int8(source: str | Path, target: str | Path,
     calibrated on ``calibration``, batches of NCHW float images as the model takes them.
     ``share_scales``, ``correct_bias``: the two passes after the quantizer (module
     docstring); off, the quantizer's own output."""
-    from onnxruntime.quantization import (
+    from onnxruntime.quantization import (  # optional: the onnx extra
         CalibrationDataReader,
         QuantFormat,
         QuantType,
@@ -101,8 +101,8 @@ def correct_classifier_bias(source: str | Path, target: str | Path,
     its norm on a random-init googlenet_bn, whose near-tied logits it reordered for 4%
     of images (``benchmarks/int8_anatomy.py`` measures it). The classifier is float, so
     the offset comes off exactly, and only what the calibration images share is removed."""
-    import onnx
-    from onnx import numpy_helper
+    import onnx  # optional: the onnx extra
+    from onnx import numpy_helper  # optional: the onnx extra
 
     model = onnx.load(str(target))
     initializers = {i.name: i for i in model.graph.initializer}
@@ -142,8 +142,8 @@ def share_concat_scales(path: str | Path) -> int:
     the type's minimum: tensors after a ReLU). The quantizer drops a ReLU or Clip and
     lets the Q node's saturation do its work, so moving a range's lower end would undo
     a ReLU; callers keep graphs with a Clip (ReLU6, whose top end is a clamp too) away."""
-    import onnx
-    from onnx import numpy_helper
+    import onnx  # optional: the onnx extra
+    from onnx import numpy_helper  # optional: the onnx extra
 
     model = onnx.load(str(path))
     graph = model.graph

@@ -67,7 +67,7 @@ def openvino_runner(
 ) -> Callable[[torch.Tensor], torch.Tensor]:
     """A function running the ONNX model at ``path`` in OpenVINO on CPU: NCHW float tensor
     in, float32 logits tensor out. The model is read now; the file may go afterwards."""
-    import openvino
+    import openvino  # optional: the openvino extra
 
     threads = threads or torch.get_num_threads()
     core = openvino.Core()

@@ -5,6 +5,12 @@ graph in channels_last, lower precision, Inductor-compiled, int8, onnxruntime,
 OpenVINO. Each builds an :class:`InferenceRunner`: NCHW float images in, float32 logits
 out, whatever happens inside. Each path has a tolerance against the eager model
 (:data:`PATHS`), which the tests and ``googlenet bench`` check.
+
+:data:`PATHS` is the one table: an entry says what the path requires of the machine
+(``requires(device) -> reason | None``) and how it is built (``build``).
+:func:`build_path` looks a path up; ``auto`` walks :data:`AUTO_PREFERENCE`, an ordered
+list over the table. Adding a path is one entry here (and one in the preference list if
+``auto`` should ever pick it).
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from ..errors import GoogLeNetError, NonFiniteInputError
 from . import heap, native
 from .export import export_onnx, onnx_session_runner
 from .fuse import FuseTarget, fuse_for_inference, strip_aux
+from .inductor import compile_frozen
 from .native_pool import use_native_pools
 from .onnx_int8 import quantize_onnx_int8
 from .openvino_runner import openvino_available, openvino_runner
@@ -36,14 +43,29 @@ FP32_ATOL = 1e-4
 TOP1_AGREEMENT = 0.99
 """Lower-precision paths: share of images whose top-1 class matches eager."""
 
+Requirement = Callable[[torch.device], "str | None"]
+"""Why a path cannot run on a device here, or None if it can."""
+Builder = Callable[[str, nn.Module, torch.Tensor, "Iterable[torch.Tensor] | None"],
+                   "InferenceRunner"]
+"""Builds a path's runner from (path name, eval-mode model, example batch, calibration
+batches or None); the model is not modified. :func:`build_path` has checked the
+requirement and, for int8 paths, that calibration images were given."""
+
+
+class PathUnavailableError(GoogLeNetError, RuntimeError):
+    """A path this machine or installation cannot run."""
+
 
 @dataclass(frozen=True)
 class PathInfo:
-    """What a path does and how it is checked against the eager model."""
+    """One inference path: what it does, what it needs, how it is built and how it is
+    checked against the eager model."""
 
     name: str
     precision: Precision
     description: str
+    requires: Requirement
+    build: Builder
     compiled: bool = False
 
     @property
@@ -53,36 +75,184 @@ class PathInfo:
         return f"top-1 agreement >= {TOP1_AGREEMENT:.0%}"
 
 
+# --- requirements: each says why not, in one line, or None ---
+
+def _anywhere(device: torch.device) -> str | None:
+    return None
+
+
+def _cuda_fp16(device: torch.device) -> str | None:
+    return None if device.type == "cuda" else "fp16 is for CUDA (CPU fp16 convolutions are slow)"
+
+
+def _bf16(device: torch.device) -> str | None:
+    if device.type != "cuda" and not torch.cpu._is_avx512_bf16_supported():
+        return "this CPU has no bf16 instructions"
+    return None
+
+
+def _cpu_only(path: str) -> Requirement:
+    def check(device: torch.device) -> str | None:
+        return f"{path} runs on CPU here" if device.type == "cuda" else None
+    return check
+
+
+def _pt2e(device: torch.device) -> str | None:
+    return None if pt2e_available() else "PT2E quantization needs torchao (pip install torchao)"
+
+
+def _onnxruntime(device: torch.device) -> str | None:
+    try:
+        # Optional dependency (googlenet[onnx]): exports check with it; int8 quantizes with it.
+        import onnxruntime  # noqa: F401
+    except ImportError:
+        return "onnxruntime is not installed"
+    return None
+
+
+def _openvino(device: torch.device) -> str | None:
+    return None if openvino_available() else (
+        "OpenVINO is not installed (pip install 'googlenet[openvino]')")
+
+
+def _kernels(device: torch.device) -> str | None:
+    # Looked up at call time: the installed kernels are checked once per process.
+    return native.unavailable_reason()
+
+
+def _all(*checks: Requirement) -> Requirement:
+    """The first reason any of ``checks`` gives, in order."""
+    def check(device: torch.device) -> str | None:
+        for c in checks:
+            reason = c(device)
+            if reason is not None:
+                return reason
+        return None
+    return check
+
+
+# --- builders ---
+
+def _cl(x: torch.Tensor, dtype: torch.dtype | None = None) -> torch.Tensor:
+    x = x.to(dtype) if dtype is not None else x
+    return x.contiguous(memory_format=torch.channels_last)
+
+
+def to_channels_last(module: nn.Module) -> nn.Module:
+    """``module`` with its 4-d parameters and buffers in channels_last, in place."""
+    return module.to(memory_format=torch.channels_last)  # type: ignore[call-overload,no-any-return]  # Module.to takes memory_format; the stubs do not list it
+
+
+def _module_runner(path: str, module: nn.Module, dtype: torch.dtype | None) -> InferenceRunner:
+    return InferenceRunner(path, lambda x: module(_cl(x, dtype)), module)
+
+
+def _build_eager(path: str, model: nn.Module, example: torch.Tensor,
+                 calibration: Iterable[torch.Tensor] | None) -> InferenceRunner:
+    return InferenceRunner(path, model, model)
+
+
+def _build_channels_last(path: str, model: nn.Module, example: torch.Tensor,
+                         calibration: Iterable[torch.Tensor] | None) -> InferenceRunner:
+    return _module_runner(path, to_channels_last(strip_aux(copy.deepcopy(model))), None)
+
+
+def _fused(model: nn.Module, example: torch.Tensor, target: FuseTarget,
+           dtype: torch.dtype | None) -> nn.Module:
+    fused = to_channels_last(fuse_for_inference(model, example, target))
+    return fused.to(dtype) if dtype is not None else fused
+
+
+def _build_fused(dtype: torch.dtype | None = None, *, kernels: bool = False) -> Builder:
+    """The fused graph in ``dtype``; with ``kernels``, its 3x3 convolutions and max pools
+    run by this package's native kernels."""
+    def build(path: str, model: nn.Module, example: torch.Tensor,
+              calibration: Iterable[torch.Tensor] | None) -> InferenceRunner:
+        fused = _fused(model, example, "eager", dtype)
+        if kernels:
+            use_winograd(fused)
+            use_native_pools(fused)
+        return _module_runner(path, fused, dtype)
+    return build
+
+
+def _build_compiled(dtype: torch.dtype | None = None) -> Builder:
+    """The fused graph for Inductor, in ``dtype``, compiled with freezing."""
+    def build(path: str, model: nn.Module, example: torch.Tensor,
+              calibration: Iterable[torch.Tensor] | None) -> InferenceRunner:
+        return _module_runner(path, compile_frozen(_fused(model, example, "graph", dtype)), dtype)
+    return build
+
+
+def _build_int8(path: str, model: nn.Module, example: torch.Tensor,
+                calibration: Iterable[torch.Tensor] | None) -> InferenceRunner:
+    assert calibration is not None  # build_path checks it
+    fused = _fused(model, example, "int8", None)
+    quantized = quantize_int8(fused, (_cl(b) for b in calibration), _cl(example))
+    return _module_runner(path, quantized, None)
+
+
+def _build_onnx(runtime: Literal["onnxruntime", "openvino"], *, int8: bool) -> Builder:
+    """The exported graph run by ``runtime``, int8-quantized (QDQ, by onnxruntime's
+    quantizer) with ``int8``; the files live until the runtime has read them."""
+    def build(path: str, model: nn.Module, example: torch.Tensor,
+              calibration: Iterable[torch.Tensor] | None) -> InferenceRunner:
+        with tempfile.TemporaryDirectory() as tmp:
+            onnx_path = export_onnx(model, Path(tmp) / "model.onnx", example.cpu())
+            if int8:
+                assert calibration is not None  # build_path checks it
+                onnx_path = quantize_onnx_int8(onnx_path, Path(tmp) / "model.int8.onnx",
+                                               calibration)
+            run = (openvino_runner if runtime == "openvino" else onnx_session_runner)(onnx_path)
+        return InferenceRunner(path, run)
+    return build
+
+
 PATHS: dict[str, PathInfo] = {p.name: p for p in (
-    PathInfo("eager", "fp32", "the model as trained: eager, fp32, NCHW (the baseline)"),
-    PathInfo("channels_last", "fp32", "the model as trained, channels_last"),
-    PathInfo("fused", "fp32", "BN folded, Inception 1x1s merged, LRN as matmul, channels_last"),
+    PathInfo("eager", "fp32", "the model as trained: eager, fp32, NCHW (the baseline)",
+             _anywhere, _build_eager),
+    PathInfo("channels_last", "fp32", "the model as trained, channels_last",
+             _anywhere, _build_channels_last),
+    PathInfo("fused", "fp32", "BN folded, Inception 1x1s merged, LRN as matmul, channels_last",
+             _anywhere, _build_fused()),
     PathInfo("winograd", "fp32", "fused, with this package's C kernels (AVX-512 or "
              "AVX2 + FMA, compiled at install): 3x3 convolutions by Winograd F(4x4,3x3), "
-             "max pooling without indices"),
-    PathInfo("bf16", "bf16", "fused, bf16 weights and activations"),
-    PathInfo("fp16", "fp16", "fused, fp16 weights and activations (CUDA)"),
-    PathInfo("compiled", "fp32", "fused, torch.compile with freezing", compiled=True),
+             "max pooling without indices",
+             _all(_cpu_only("winograd"), _kernels), _build_fused(kernels=True)),
+    PathInfo("bf16", "bf16", "fused, bf16 weights and activations",
+             _bf16, _build_fused(torch.bfloat16)),
+    PathInfo("fp16", "fp16", "fused, fp16 weights and activations (CUDA)",
+             _cuda_fp16, _build_fused(torch.float16)),
+    PathInfo("compiled", "fp32", "fused, torch.compile with freezing",
+             _anywhere, _build_compiled(), compiled=True),
     PathInfo("compiled_bf16", "bf16", "fused, bf16, torch.compile with freezing",
-             compiled=True),
+             _bf16, _build_compiled(torch.bfloat16), compiled=True),
     PathInfo("compiled_fp16", "fp16", "fused, fp16, torch.compile with freezing (CUDA)",
-             compiled=True),
+             _cuda_fp16, _build_compiled(torch.float16), compiled=True),
     PathInfo("int8", "int8", "fused for int8 (1x1s unmerged), PT2E int8 "
-             "(X86InductorQuantizer), compiled with freezing", compiled=True),
-    PathInfo("onnxruntime", "fp32", "fused graph exported to ONNX, run by onnxruntime"),
+             "(X86InductorQuantizer), compiled with freezing",
+             _all(_cpu_only("int8"), _pt2e), _build_int8, compiled=True),
+    PathInfo("onnxruntime", "fp32", "fused graph exported to ONNX, run by onnxruntime",
+             _all(_cpu_only("onnxruntime"), _onnxruntime),
+             _build_onnx("onnxruntime", int8=False)),
     PathInfo("onnxruntime_int8", "int8", "fused graph exported to ONNX, static int8 (QDQ) "
-             "by onnxruntime's quantizer, run by onnxruntime"),
-    PathInfo("openvino", "fp32", "fused graph exported to ONNX, run by OpenVINO"),
-    PathInfo("openvino_int8", "int8", "the onnxruntime_int8 graph (QDQ), run by OpenVINO"),
+             "by onnxruntime's quantizer, run by onnxruntime",
+             _all(_cpu_only("onnxruntime_int8"), _onnxruntime),
+             _build_onnx("onnxruntime", int8=True)),
+    PathInfo("openvino", "fp32", "fused graph exported to ONNX, run by OpenVINO",
+             _all(_cpu_only("openvino"), _onnxruntime, _openvino),
+             _build_onnx("openvino", int8=False)),
+    PathInfo("openvino_int8", "int8", "the onnxruntime_int8 graph (QDQ), run by OpenVINO",
+             _all(_cpu_only("openvino_int8"), _onnxruntime, _openvino),
+             _build_onnx("openvino", int8=True)),
 )}
+"""Every inference path, by name."""
 
 
-ONNX_PATHS = ("onnxruntime", "onnxruntime_int8", "openvino", "openvino_int8")
-"""The paths that run the ONNX export, in onnxruntime or OpenVINO."""
-
-
-class PathUnavailableError(GoogLeNetError, RuntimeError):
-    """A path this machine or installation cannot run."""
+def _path(path: str) -> PathInfo:
+    if path not in PATHS:
+        raise PathUnavailableError(f"unknown inference path {path!r}; valid: {', '.join(PATHS)}")
+    return PATHS[path]
 
 
 def needs_calibration(path: str) -> bool:
@@ -94,34 +264,13 @@ def needs_calibration(path: str) -> bool:
 
 def cpu_has_fast_bf16() -> bool:
     """AMX tiles make bf16 convolutions several times faster than fp32; AVX512-BF16
-    alone does not (measured: bf16 matmuls ran at ~0.6x fp32 on such a CPU)."""
+    alone does not (BENCHMARKS.md, the machine note at its top)."""
     return bool(torch.cpu._is_amx_tile_supported())
 
 
 def unavailable_reason(path: str, device: torch.device | str = "cpu") -> str | None:
     """Why ``path`` cannot run on ``device`` here, or None if it can."""
-    if path not in PATHS:
-        raise PathUnavailableError(f"unknown inference path {path!r}; valid: {', '.join(PATHS)}")
-    cuda = torch.device(device).type == "cuda"
-    info = PATHS[path]
-    if info.precision == "fp16" and not cuda:
-        return "fp16 is for CUDA (CPU fp16 convolutions are slow)"
-    if info.precision == "bf16" and not cuda and not torch.cpu._is_avx512_bf16_supported():
-        return "this CPU has no bf16 instructions"
-    if (path in ("int8", "winograd") or path in ONNX_PATHS) and cuda:
-        return f"{path} runs on CPU here"
-    if path == "int8" and not pt2e_available():
-        return "PT2E quantization needs torchao (pip install torchao)"
-    if path in ONNX_PATHS:
-        try:
-            import onnxruntime  # noqa: F401  # exports check with it; int8 quantizes with it
-        except ImportError:
-            return "onnxruntime is not installed"
-    if path.startswith("openvino") and not openvino_available():
-        return "OpenVINO is not installed (pip install 'googlenet[openvino]')"
-    if path == "winograd":
-        return native.unavailable_reason()
-    return None
+    return _path(path).requires(torch.device(device))
 
 
 class InferenceRunner:
@@ -149,37 +298,6 @@ class InferenceRunner:
         return f"InferenceRunner({self.path!r}: {self.info.description})"
 
 
-def _cl(x: torch.Tensor, dtype: torch.dtype | None = None) -> torch.Tensor:
-    x = x.to(dtype) if dtype is not None else x
-    return x.contiguous(memory_format=torch.channels_last)
-
-
-def compile_frozen(module: nn.Module) -> nn.Module:
-    """``torch.compile`` with Inductor freezing: weights become constants, so Inductor
-    pre-packs them and folds conv+bias+ReLU chains (and int8 quantize/dequantize pairs).
-
-    Freezing is switched on globally: passed as ``options={"freezing": True}`` it does
-    not reach the pass that pre-packs int8 convolutions in torch 2.13 (the compile then
-    fails on ``onednn.qconv_prepack``). It only affects graphs run without autograd.
-    """
-    torch._inductor.config.freezing = True
-    # Every compiled InceptionNet shares one `forward` code object, so Dynamo's per-code
-    # cache (8 entries) fills after a few paths x batch sizes and falls back to eager.
-    torch._dynamo.config.recompile_limit = max(torch._dynamo.config.recompile_limit, 64)
-    # torch types compile()'s result as a callable; for a module it is an OptimizedModule.
-    compiled: nn.Module = torch.compile(module, dynamic=False)  # type: ignore[assignment]  # see above
-    return compiled
-
-
-def to_channels_last(module: nn.Module) -> nn.Module:
-    """``module`` with its 4-d parameters and buffers in channels_last, in place."""
-    return module.to(memory_format=torch.channels_last)  # type: ignore[call-overload,no-any-return]  # Module.to takes memory_format; the stubs do not list it
-
-
-def _module_runner(path: str, module: nn.Module, dtype: torch.dtype | None) -> InferenceRunner:
-    return InferenceRunner(path, lambda x: module(_cl(x, dtype)), module)
-
-
 def build_path(
     path: str, model: nn.Module, example: torch.Tensor,
     *, calibration: Iterable[torch.Tensor] | None = None, keep_freed_memory: bool = False,
@@ -189,7 +307,8 @@ def build_path(
     ``keep_freed_memory``: on the CPU, also make malloc keep freed memory for the next
     batch (:func:`~googlenet.deploy.heap.keep_freed_memory`: process-wide and lasting, the
     process keeps its peak heap; the CLI's inference and training commands turn it on)."""
-    reason = unavailable_reason(path, example.device)
+    info = _path(path)
+    reason = info.requires(example.device)
     if reason:
         raise PathUnavailableError(f"path {path}: {reason}")
     if keep_freed_memory and example.device.type == "cpu":
@@ -197,73 +316,69 @@ def build_path(
     model = model.eval()
     if needs_calibration(path) and calibration is None:
         raise PathUnavailableError(f"path {path}: needs calibration images")
-    if path == "eager":
-        return InferenceRunner(path, model, model)
-    if path in ONNX_PATHS:
-        return _onnx_runner(path, model, example, calibration)
-    if path == "channels_last":
-        module = to_channels_last(strip_aux(copy.deepcopy(model)))
-        return _module_runner(path, module, None)
-    target: FuseTarget = ("int8" if needs_calibration(path)
-                          else "graph" if PATHS[path].compiled else "eager")
-    fused = to_channels_last(fuse_for_inference(model, example, target))
-    dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(PATHS[path].precision)
-    if dtype is not None:
-        fused = fused.to(dtype)
-    if path == "winograd":
-        use_winograd(fused)
-        use_native_pools(fused)
-    if path in ("fused", "winograd", "bf16", "fp16"):
-        return _module_runner(path, fused, dtype)
-    if path in ("compiled", "compiled_bf16", "compiled_fp16"):
-        return _module_runner(path, compile_frozen(fused), dtype)
-    assert calibration is not None  # int8, checked above
-    quantized = quantize_int8(fused, (_cl(b) for b in calibration), _cl(example))
-    return _module_runner(path, quantized, None)
-
-
-def _onnx_runner(path: str, model: nn.Module, example: torch.Tensor,
-                 calibration: Iterable[torch.Tensor] | None) -> InferenceRunner:
-    """onnxruntime or OpenVINO on the exported graph, int8-quantized (by onnxruntime's
-    quantizer) for the int8 paths; the files live until the runtime has read them."""
-    with tempfile.TemporaryDirectory() as tmp:
-        onnx_path = export_onnx(model, Path(tmp) / "model.onnx", example.cpu())
-        if needs_calibration(path):
-            assert calibration is not None  # build_path checks it
-            onnx_path = quantize_onnx_int8(onnx_path, Path(tmp) / "model.int8.onnx",
-                                           calibration)
-        runtime = openvino_runner if path.startswith("openvino") else onnx_session_runner
-        run = runtime(onnx_path)
-    return InferenceRunner(path, run)
+    return info.build(path, model, example, calibration)
 
 
 def eval_path(precision: str) -> str:
     """The path a training run scores its model on: the fused graph, in bf16 when it
-    trains in bf16. For the 28x28 ``fmnist-fast`` model one pass over the 10k test images
-    runs 1.3x (random init) to 1.9x (trained) as fast as the unfused model under bf16
-    autocast (``benchmarks/eval_pass.py``); fp32 stays within :data:`FP32_ATOL` of eager,
-    so the numbers mean the same."""
+    trains in bf16 (faster than the unfused model under bf16 autocast: BENCHMARKS.md,
+    "The preset at 40 epochs, before", ``benchmarks/eval_pass.py``); fp32 stays within
+    :data:`FP32_ATOL` of eager, so the numbers mean the same."""
     return "bf16" if precision == "bf16" else "fused"
+
+
+def _fast_bf16_cpu(device: torch.device) -> bool:
+    return device.type != "cuda" and cpu_has_fast_bf16()
+
+
+def _always(device: torch.device) -> bool:
+    return True
+
+
+@dataclass(frozen=True)
+class AutoChoice:
+    """One step of ``auto``'s preference: ``path`` if it can run here, ``when`` holds,
+    and the caller allows what it needs (a compile; calibration images)."""
+
+    path: str
+    why: str
+    when: Callable[[torch.device], bool] = _always
+
+
+AUTO_PREFERENCE: tuple[AutoChoice, ...] = (
+    AutoChoice("compiled_fp16", "CUDA: half precision, compiled"),
+    AutoChoice("fp16", "CUDA: half precision"),
+    AutoChoice("compiled_bf16", "a CPU with AMX: bf16 beats fp32", _fast_bf16_cpu),
+    AutoChoice("bf16", "a CPU with AMX: bf16 beats fp32", _fast_bf16_cpu),
+    AutoChoice("int8", "CPU int8 is the fastest path that meets its tolerance "
+               "(BENCHMARKS.md, \"Inference, CPU\")"),
+    AutoChoice("compiled", "Inductor's fp32 graph (BENCHMARKS.md, \"Inference, CPU\")"),
+    AutoChoice("winograd", "faster than fused where the kernels build (BENCHMARKS.md, "
+               "\"The `winograd` path\")"),
+    AutoChoice("fused", "runs everywhere"),
+)
+"""``auto``'s choice, best first, from ``googlenet bench`` results: the first entry whose
+path can run on the device, whose ``when`` holds, and that the caller affords."""
 
 
 def auto_path(
     device: torch.device | str = "cpu", *, allow_compile: bool = False,
     can_calibrate: bool = False,
 ) -> str:
-    """The fastest path meeting its tolerance on this machine, from ``googlenet bench``
-    results: Inductor paths only when the caller can afford a compile (a minute or more
-    on 2 cores, worth it for evaluating a dataset, not for a few images)."""
-    if torch.device(device).type == "cuda":
-        return "compiled_fp16" if allow_compile else "fp16"
-    if cpu_has_fast_bf16():
-        return "compiled_bf16" if allow_compile else "bf16"
-    if allow_compile and can_calibrate and unavailable_reason("int8") is None:
-        return "int8"
-    if allow_compile:
-        return "compiled"
-    # winograd ran faster than fused at batch 32 and as fast at batch 1 (BENCHMARKS.md,
-    # the winograd section); it needs the kernels compiled at install.
-    return "winograd" if unavailable_reason("winograd") is None else "fused"
+    """The fastest path meeting its tolerance on this machine: the first of
+    :data:`AUTO_PREFERENCE` that runs here. Inductor paths only when the caller can
+    afford a compile (a minute or more on 2 cores, worth it for evaluating a dataset, not
+    for a few images); int8 paths only when it has calibration images."""
+    dev = torch.device(device)
+    for choice in AUTO_PREFERENCE:
+        info = PATHS[choice.path]
+        if info.compiled and not allow_compile:
+            continue
+        if needs_calibration(choice.path) and not can_calibrate:
+            continue
+        if choice.when(dev) and info.requires(dev) is None:
+            return choice.path
+    return "eager"  # unreachable: "fused" runs everywhere
 
 
 def optimize_for_inference(

@@ -18,6 +18,8 @@ import torch
 from torch import nn
 
 from ..errors import GoogLeNetError
+from .export import batch_dim, traceable
+from .inductor import compile_frozen
 
 _PT2E = ("torchao.quantization.pt2e.quantize_pt2e", "torch.ao.quantization.quantize_pt2e")
 _X86 = ("torchao.quantization.pt2e.quantizer.x86_inductor_quantizer",
@@ -69,10 +71,11 @@ def float_layer_choices(model: nn.Module) -> list[list[str]]:
     """Layers to keep in float, tried in this order: the last linear layer alone (it
     decides the class), then the first convolution too.
 
-    The first convolution sees raw pixels; kept in fp32 it took a quarter of GoogLeNet's
-    int8 time at batch 32 (a 3-channel convolution uses the vector units poorly), and
-    quantizing it kept top-1 agreement at 99.75% on a trained Fashion-MNIST GoogLeNet,
-    but lowered it from 99.1% to 98.8% on the small Inception-A MNIST network.
+    The first convolution sees raw pixels; kept in fp32 it was the largest float part of
+    GoogLeNet's int8 graph (a 3-channel convolution uses the vector units poorly), and
+    quantizing it keeps top-1 agreement on a trained GoogLeNet but not on the small
+    Inception-A MNIST network (BENCHMARKS.md, "Inference, CPU": what changed; both cases
+    in ``tests/deploy/test_precision.py``).
     """
     convs = [n for n, m in model.named_modules() if isinstance(m, nn.Conv2d)]
     linears = [n for n, m in model.named_modules() if isinstance(m, nn.Linear)]
@@ -83,8 +86,6 @@ def _quantized_graph(model: nn.Module, example: torch.Tensor, batches: list[torc
                      keep_float: list[str]) -> nn.Module:
     pt2e = _import_first(_PT2E)
     x86 = _import_first(_X86)
-    from .export import batch_dim, traceable
-
     graph = torch.export.export(model, (traceable(example),),
                                 dynamic_shapes=({0: batch_dim()},)).module()
     quantizer = x86.X86InductorQuantizer()
@@ -120,8 +121,8 @@ def quantize_int8(
     merged: the quantizer keeps a concat, and the max pool that reads it, in
     int8 only when every input comes straight from a quantized op, and a merged 1x1's
     split is not one. Merged, googlenet_bn's blocks concatenated and pooled in fp32, with
-    a quantize/dequantize at every branch, and ran at 60% of the unmerged speed
-    (BENCHMARKS.md).
+    a quantize/dequantize at every branch, and ran slower (BENCHMARKS.md, "Against what
+    users would otherwise run: googlenet_bn eager").
     """
     model = model.eval()
     batches = list(calibration)
@@ -139,8 +140,6 @@ def quantize_int8(
         converted = _quantized_graph(model, example, batches, last)
     if not compile:
         return converted
-    from .optimize import compile_frozen
-
     compiled = compile_frozen(converted)
     check_compiled(compiled, converted, batches[0])
     return compiled
@@ -153,8 +152,9 @@ def check_compiled(compiled: nn.Module, reference: nn.Module, images: torch.Tens
 
     The quantized graph was checked against the float model; this checks the compiler.
     It found one fault: torch 2.13's Inductor dropped ceil_mode from quantized max pools,
-    and the paper's googlenet (random init, close logits) kept ~10% of its decisions,
-    before :class:`~googlenet.deploy.fuse.FloorModeMaxPool2d` took those pools' place.
+    and the paper's googlenet (random init, close logits) lost most of its decisions
+    (BENCHMARKS.md, "Against what users would otherwise run: googlenet_bn eager"), before
+    :class:`~googlenet.deploy.fuse.FloorModeMaxPool2d` took those pools' place.
     """
     agree = (compiled(images).argmax(1) == reference(images).argmax(1)).float().mean().item()
     if agree < SELF_CHECK_AGREEMENT:

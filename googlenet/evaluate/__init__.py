@@ -15,7 +15,7 @@ from .crops import (
 )
 from .metrics import EvalReport, confusion_matrix, per_class_accuracy, summarize, topk_accuracy
 from .runner import (
-    LoadedModel,
+    Member,
     build_eval_dataset,
     crop_probs,
     evaluate_checkpoints,
@@ -25,7 +25,7 @@ from .runner import (
 from .tta import TTA, TTA_FILLS, shifted_center_crop, tta_views
 
 __all__ = [
-    "CROP_SCHEMES", "TTA", "TTA_FILLS", "EvalReport", "LoadedModel", "build_eval_dataset",
+    "CROP_SCHEMES", "TTA", "TTA_FILLS", "EvalReport", "Member", "build_eval_dataset",
     "check_views", "confusion_matrix", "crop_probs", "crop_views", "evaluate_checkpoints",
     "load_models", "mirror_crops", "one_crop", "paper_crops", "per_class_accuracy",
     "predict_dataset", "scales_for", "shifted_center_crop", "summarize", "ten_crops",

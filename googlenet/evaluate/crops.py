@@ -31,8 +31,8 @@ from collections.abc import Sequence
 import torch
 
 from ..data import center_crop, five_crop, resize, ten_crop
-from ..data.transforms import eval_resize_size
-from ..errors import ConfigError, InputSizeError
+from ..errors import ConfigError, UsageError
+from ..preprocessing import eval_resize_size
 from .tta import TTA, tta_views
 
 CROP_SCHEMES = (1, 2, 10, 144)
@@ -105,7 +105,7 @@ def check_views(crops: int, tta: TTA | None = None) -> None:
     or 144 crops, or TTA on the 1-crop view (TTA adds its own mirror and shifts; with 2,
     10 or 144 crops it would flip and shift zoomed crops no model was tested on)."""
     if crops not in CROP_SCHEMES:
-        raise InputSizeError(f"crops must be one of {CROP_SCHEMES}, got {crops}")
+        raise UsageError(f"crops must be one of {CROP_SCHEMES}, got {crops}")
     if tta is not None and crops != 1:
         raise ConfigError(f"--tta flips and shifts the 1-crop view (its own mirror included); "
                           f"it does not combine with --crops {crops}: give one of the two")

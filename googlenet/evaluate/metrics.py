@@ -7,6 +7,9 @@ from typing import Any
 
 import torch
 
+from .crops import views_label
+from .tta import TTA
+
 
 def reports_top5(num_classes: int) -> bool:
     """Whether top-5 accuracy means anything: with 5 classes or fewer every target is in
@@ -57,9 +60,6 @@ class EvalReport:
     @property
     def views(self) -> str:
         """How each image was seen, for reports: "1 crop(s)", or the TTA's description."""
-        from .crops import views_label
-        from .tta import TTA
-
         tta = TTA(self.tta["shift"], self.tta["fill"]) if self.tta else None
         return views_label(self.crops, tta)
 

@@ -18,9 +18,10 @@ from html import escape
 
 from torch import nn
 
-from ..errors import InputSizeError
+from ..errors import UnknownFeatureError
 from ..layers import InceptionBlock
 from ..models.features import NamedFeatures
+from ..models.network import as_network
 from ..specs.blocks import BlockSpec, Branch, Conv, Identity, Op, pair
 from .modules import fmt_shape, model_rows
 
@@ -212,7 +213,7 @@ def model_svg(model: nn.Module, input_size: int, block: str | None = None,
     blocks = dict(model.blocks())
     chosen = next(iter(blocks), None) if block is None else model.resolve_feature(block)
     if chosen is not None and chosen not in blocks:
-        raise InputSizeError(f"{block!r} is not a block of {model.model_name}; blocks: "
+        raise UnknownFeatureError(f"{block!r} is not a block of {model.model_name}; blocks: "
                              f"{', '.join(blocks)}")
     svg = _Svg([])
     heading = title or str(getattr(model, "model_name", type(model).__name__))
@@ -239,7 +240,7 @@ def model_svg(model: nn.Module, input_size: int, block: str | None = None,
     figure, (bw, bh) = _Svg([]), (0.0, 0.0)
     if chosen is not None:
         at = [r.name for r in rows].index(chosen)
-        in_shape = rows[at - 1].shape if at else (int(getattr(model, "in_chans", 3)),
+        in_shape = rows[at - 1].shape if at else (as_network(model).in_chans,
                                                   input_size, input_size)
         bw, bh = _draw_block(figure, blocks[chosen].spec, chosen, 0, 0,
                              f"previous layer {fmt_shape(in_shape)}",

@@ -24,8 +24,9 @@ from dataclasses import dataclass, field
 import torch
 import torch.nn.functional as F
 
-from ..errors import InputSizeError
+from ..errors import UsageError
 from ..models.features import NamedFeatures
+from ..models.network import as_network
 from ..weights import Preprocessing
 from .gradcam import evaluating
 
@@ -47,9 +48,9 @@ class DreamSettings:
         if not (self.octaves >= 1 and self.steps >= 1 and self.octave_scale >= 1
                 and math.isfinite(self.step_size) and self.step_size > 0
                 and math.isfinite(self.octave_scale) and self.jitter >= 0):
-            raise InputSizeError(f"dream needs octaves >= 1, steps >= 1, a finite octave "
-                                 f"scale >= 1, a finite positive step and jitter >= 0, "
-                                 f"got {self}")
+            raise UsageError(f"dream needs octaves >= 1, steps >= 1, a finite octave "
+                             f"scale >= 1, a finite positive step and jitter >= 0, "
+                             f"got {self}")
 
 
 @dataclass
@@ -111,12 +112,11 @@ def deep_dream(model: NamedFeatures, pre: Preprocessing, start: torch.Tensor, la
     settings = settings or DreamSettings()
     width = layer_width(model, layer)
     if channel is not None and not 0 <= channel < width:
-        raise InputSizeError(f"{layer} has channels 0..{width - 1}, not {channel}")
+        raise UsageError(f"{layer} has channels 0..{width - 1}, not {channel}")
     size = start.shape[-1]
-    spec = getattr(model, "spec", None)
-    fixed = bool(getattr(spec, "fixed_input_size", False))
+    net = as_network(model)
     # A network that takes one input size only dreams at that size (one octave).
-    smallest = size if fixed else max(int(getattr(model, "min_input_size", 1)), 1)
+    smallest = size if net.fixed_input_size else max(net.min_input_size, 1)
     gen = torch.Generator().manual_seed(settings.seed)
     base = start.float()
     detail = torch.zeros(0)

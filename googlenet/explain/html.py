@@ -4,22 +4,33 @@ URIs, no script and no network.
 Sections a browser test (and a reader) can find: ``#architecture``, one
 ``section.image`` per image, and inside it one ``section.block[data-block=NAME]`` per
 block of the model.
+
+>>> from googlenet.explain.html import write_explain_page
+>>> from googlenet.weights.loaded import resolve_model
+>>> write_explain_page(resolve_model("bvlc.safetensors"), ["cat.jpg"], "explain/")  # doctest: +SKIP
+PosixPath('explain/explain.html')
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Sequence
 from html import escape
+from pathlib import Path
 
+from ..atomic import atomic_path
+from ..errors import OutputError
+from ..html_page import bar, document, figure
 from ..models.features import BRANCH_SEP
+from ..predict import collect_images
+from ..weights.loaded import LoadedModel
 from .anatomy import layer_count
-from .branches import BlockView
-from .diagram import block_svg
+from .branches import BlockView, block_costs
+from .diagram import block_svg, model_svg
 from .gradcam import Heatmap
-from .htmlkit import bar, document, figure
 from .modules import fmt_shape
-from .page import ExplainOptions, ImageExplained
+from .page import ExplainOptions, ImageExplained, cam_layers, explain_image
 from .render import data_uri, map_strip, overlay, to_rgb, upscale
-from .subject import Subject
 
 CSS = """
 section.image, section#architecture { background: #fff; border: 1px solid #ddd;
@@ -37,7 +48,7 @@ def _pct(share: float) -> str:
     return f"{share:.0%}"
 
 
-def _header(subject: Subject) -> str:
+def _header(subject: LoadedModel) -> str:
     meta = subject.meta
     pre = subject.preprocessing
     what = meta.recipe.describe() if meta is not None else f"{subject.name} (registry)"
@@ -58,21 +69,19 @@ def _header(subject: Subject) -> str:
     return "\n".join(lines)
 
 
-def _architecture(subject: Subject, diagram: str) -> str:
-    spec = getattr(subject.model, "spec", None) or getattr(subject.model, "backbone_spec", None)
-    count = f"<p>{escape(layer_count(spec).text())} (counted as the paper does).</p>" \
-        if spec is not None else ""
+def _architecture(subject: LoadedModel, diagram: str) -> str:
+    count = f"<p>{escape(layer_count(subject.net.spec).text())} (counted as the paper does).</p>"
     return (f'<section id="architecture"><h2>Architecture</h2>{count}'
             f'<div class="diagram">{diagram}</div></section>')
 
 
-def _cam_caption(cam: Heatmap, subject: Subject) -> str:
+def _cam_caption(cam: Heatmap, subject: LoadedModel) -> str:
     cls = subject.classes[cam.target] if cam.target < len(subject.classes) else str(cam.target)
     where = f"at {cam.layer}" if cam.layer != "input" else "on the pixels"
     return f"{cam.method} {where} for '{cls}'"
 
 
-def _attention(item: ImageExplained, subject: Subject) -> str:
+def _attention(item: ImageExplained, subject: LoadedModel) -> str:
     if not item.cams:
         return ""
     base = to_rgb(item.image)
@@ -129,7 +138,7 @@ def _block_section(view: BlockView, key: str, figure: str) -> str:
             f'<div class="maps">{maps}</div></section>')
 
 
-def _image_section(index: int, item: ImageExplained, subject: Subject,
+def _image_section(index: int, item: ImageExplained, subject: LoadedModel,
                    figures: dict[str, str]) -> str:
     key = f"image-{index + 1}"
     view = upscale(to_rgb(item.image), 224, smooth=True)
@@ -149,7 +158,7 @@ def _image_section(index: int, item: ImageExplained, subject: Subject,
             "branch\"])</code>.</p>" + blocks + "</section>")
 
 
-def render_explain_page(subject: Subject, items: list[ImageExplained], diagram: str,
+def render_explain_page(subject: LoadedModel, items: list[ImageExplained], diagram: str,
                         options: ExplainOptions) -> str:
     """The whole page (see the module docstring)."""
     figures: dict[str, str] = {}
@@ -164,3 +173,30 @@ def render_explain_page(subject: Subject, items: list[ImageExplained], diagram: 
                     f'<p class="meta">Grad-CAM at the last block and at: {escape(layers)}; '
                     f"integrated gradients with {options.ig_steps} steps; {options.maps} maps "
                     "per branch. Written by <code>googlenet explain</code>.</p>")
+
+
+PAGE_NAME = "explain.html"
+
+
+def write_explain_page(subject: LoadedModel, images: Sequence[str | os.PathLike[str]],
+                       out_dir: str | os.PathLike[str],
+                       options: ExplainOptions | None = None) -> Path:
+    """Explain ``images`` (files or folders) with the loaded model ``subject`` (trained
+    weights, or a registry model's random weights, which the page says) and write
+    ``out_dir/explain.html``, which needs no other file."""
+    options = options or ExplainOptions()
+    files = collect_images(images)
+    dest = Path(out_dir)
+    try:  # before the work: a folder that cannot be made costs no minutes
+        dest.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise OutputError(f"{dest}: cannot make the output folder ({err.strerror})") from None
+    cam_layers(subject, options)  # checked before the first image's work
+    size = subject.preprocessing.input_size
+    costs = block_costs(subject.features, (size, size), subject.in_chans)
+    explained = [explain_image(subject, f, options, costs) for f in files]
+    html = render_explain_page(subject, explained, model_svg(subject.network, size), options)
+    page = dest / PAGE_NAME
+    with atomic_path(page) as tmp:
+        Path(tmp).write_text(html, encoding="utf-8")
+    return page

@@ -18,6 +18,7 @@ from torch.nn.modules.utils import _pair
 from ..cost import measure
 from ..layers import ConvNormAct, InceptionBlock
 from ..models.inception_net import InceptionNet
+from ..models.network import as_network
 from ..specs.types import NetSpec
 
 
@@ -120,7 +121,8 @@ def _rows(spec: NetSpec, row_modules: dict[str, list[str]],
 
 def model_rows(model: nn.Module, input_size: int) -> tuple[list[RowInfo], list[AuxInfo]]:
     """The rows of ``model`` at ``input_size`` and its auxiliary heads."""
-    chans = int(getattr(model, "in_chans", 3))
+    net = as_network(model)
+    chans = net.in_chans
     if isinstance(model, InceptionNet):
         shapes = measure(model, input_size, chans).shapes
         rows = _rows(model.spec, model.row_modules, model.get_submodule, shapes, False)
@@ -130,9 +132,8 @@ def model_rows(model: nn.Module, input_size: int) -> tuple[list[RowInfo], list[A
     # A backbone cut with a new head (TransferModel): the backbone's rows, then the head.
     features, head = model.get_submodule("features"), model.get_submodule("head")
     shapes = measure(features, input_size, chans).shapes
-    spec: NetSpec = getattr(model, "backbone_spec")  # noqa: B009 - any model with one
     row_modules: dict[str, list[str]] = getattr(model, "row_modules")  # noqa: B009
-    rows = _rows(spec, row_modules, features.get_submodule, shapes, True)
-    classes = int(getattr(model, "num_classes", 0))
-    rows.append(RowInfo("head", "new head: " + describe_module(head), (classes,), "head"))
+    rows = _rows(net.spec, row_modules, features.get_submodule, shapes, True)
+    rows.append(RowInfo("head", "new head: " + describe_module(head), (net.num_classes,),
+                        "head"))
     return rows, []

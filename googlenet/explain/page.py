@@ -4,31 +4,24 @@ For each image: the crop the model sees, its top-k classes, Grad-CAM over the la
 and over any chosen features, integrated gradients, and every block's branches (what
 they cost, which scale carried the response, their strongest maps). For the model: its
 diagram and the paper's layer count. :mod:`googlenet.explain.html` lays it out as one
-self-contained HTML file.
-
->>> from googlenet.explain.page import write_explain_page
->>> write_explain_page("bvlc.safetensors", ["cat.jpg"], "explain/")  # doctest: +SKIP
-PosixPath('explain/explain.html')
+self-contained HTML file, and :func:`~googlenet.explain.html.write_explain_page` does
+it all.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
 
-from ..errors import InputSizeError, OutputError
-from ..predict import collect_images
-from ..weights._atomic import atomic_path
+from ..errors import UsageError
+from ..predict import read_image
+from ..weights.loaded import LoadedModel
 from .attributions import Attribution, integrated_gradients
-from .branches import BlockCosts, BlockView, analyse_blocks, block_costs
+from .branches import BlockCosts, BlockView, analyse_blocks
 from .gradcam import Heatmap, grad_cam
-from .subject import Subject, load_subject
-
-PAGE_NAME = "explain.html"
 
 
 @dataclass(frozen=True)
@@ -43,7 +36,7 @@ class ExplainOptions:
 
     def __post_init__(self) -> None:
         if self.topk < 1 or self.maps < 1 or self.ig_steps < 1:
-            raise InputSizeError(f"--topk, --maps and --ig-steps must be >= 1, got "
+            raise UsageError(f"--topk, --maps and --ig-steps must be >= 1, got "
                                  f"{self.topk}, {self.maps}, {self.ig_steps}")
 
 
@@ -59,7 +52,7 @@ class ImageExplained:
     blocks: list[BlockView] = field(default_factory=list)
 
 
-def cam_layers(subject: Subject, options: ExplainOptions) -> list[str]:
+def cam_layers(subject: LoadedModel, options: ExplainOptions) -> list[str]:
     """The features Grad-CAM reads: the last block, then ``options.layers``, each checked
     (a typo is a one-line error before any work)."""
     blocks = subject.features.blocks()
@@ -69,11 +62,11 @@ def cam_layers(subject: Subject, options: ExplainOptions) -> list[str]:
     return list(dict.fromkeys([*last, *options.layers]))
 
 
-def explain_image(subject: Subject, path: str | os.PathLike[str], options: ExplainOptions,
-                  costs: BlockCosts | None = None) -> ImageExplained:
+def explain_image(subject: LoadedModel, path: str | os.PathLike[str],
+                  options: ExplainOptions, costs: BlockCosts | None = None) -> ImageExplained:
     """Everything the page shows for one image (``costs``: the blocks' measured costs,
     the same for every image, see :func:`~googlenet.explain.branches.block_costs`)."""
-    image = subject.read(path)
+    image = read_image(path, subject.preprocessing, subject.in_chans)
     x = subject.normalize(image[None])
     out = ImageExplained(Path(path), image)
     out.blocks, logits = analyse_blocks(subject.features, x, options.maps, costs)
@@ -88,34 +81,6 @@ def explain_image(subject: Subject, path: str | os.PathLike[str], options: Expla
                 for layer in cam_layers(subject, options)]
     # The baseline is a black image, preprocessed as any other image.
     baseline = subject.normalize(torch.zeros_like(image)[None])
-    out.attribution = integrated_gradients(subject.model, x, baseline, target,
+    out.attribution = integrated_gradients(subject.network, x, baseline, target,
                                            steps=options.ig_steps)
     return out
-
-
-def write_explain_page(weights: str | os.PathLike[str] | None,
-                       images: Sequence[str | os.PathLike[str]],
-                       out_dir: str | os.PathLike[str], options: ExplainOptions | None = None,
-                       model: str | None = None, input_size: int | None = None) -> Path:
-    """Explain ``images`` (files or folders) with ``weights`` (or ``model``'s random
-    weights) and write ``out_dir/explain.html``, which needs no other file."""
-    from .diagram import model_svg
-    from .html import render_explain_page
-
-    options = options or ExplainOptions()
-    files = collect_images(images)
-    dest = Path(out_dir)
-    try:  # before the work: a folder that cannot be made costs no minutes
-        dest.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise OutputError(f"{dest}: cannot make the output folder ({err.strerror})") from None
-    subject = load_subject(weights, model, input_size)
-    cam_layers(subject, options)  # checked before the first image's work
-    size = subject.preprocessing.input_size
-    costs = block_costs(subject.features, (size, size), subject.in_chans)
-    explained = [explain_image(subject, f, options, costs) for f in files]
-    html = render_explain_page(subject, explained, model_svg(subject.model, size), options)
-    page = dest / PAGE_NAME
-    with atomic_path(page) as tmp:
-        Path(tmp).write_text(html, encoding="utf-8")
-    return page

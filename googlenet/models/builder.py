@@ -42,11 +42,11 @@ def _with_lrn(row: Row, spec: NetSpec, modules: list[tuple[str, nn.Module]]) -> 
 
 
 def _conv(row: Row, in_ch: int, spec: NetSpec) -> Built:
-    out = row.options.get("out") or row.n3x3 or (row.out_size[2] if row.out_size else None)
+    out = row.out or row.n3x3 or (row.out_size[2] if row.out_size else None)
     if out is None or row.patch is None:
         raise SpecError(f"row {row.name}: a conv row needs a patch size and an output depth")
     conv = conv_factory(spec)
-    act = row.options.get("act", True)
+    act = row.act
     modules: list[tuple[str, nn.Module]] = []
     if row.n3x3_reduce:
         reduce = spec.scaled(row.n3x3_reduce)

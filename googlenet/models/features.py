@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from ..errors import InputSizeError
+from ..errors import UnknownFeatureError
 from ..layers import InceptionBlock
 
 BRANCH_SEP = "."
@@ -117,7 +117,7 @@ class NamedFeatures:
         target = self.feature_aliases.get(name, name)
         if target not in self.feature_channels:
             valid = ", ".join(self.feature_info())
-            raise InputSizeError(f"{self.model_name} has no feature {name!r}; valid: {valid}")
+            raise UnknownFeatureError(f"{self.model_name} has no feature {name!r}; valid: {valid}")
         return target
 
     def resolve_tap(self, name: str) -> Tap:
@@ -130,7 +130,7 @@ class NamedFeatures:
         names = [b.name for b in block.spec.branches] if isinstance(block, InceptionBlock) else []
         if branch not in names:
             valid = ", ".join(f"{head}{BRANCH_SEP}{n}" for n in names) or "none: not a block"
-            raise InputSizeError(f"{self.model_name} has no branch {name!r}; branches of "
+            raise UnknownFeatureError(f"{self.model_name} has no branch {name!r}; branches of "
                                  f"{head}: {valid}")
         return Tap(module, names.index(branch))
 

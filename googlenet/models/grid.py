@@ -41,14 +41,17 @@ def conv_size(size: int, kernel: int, stride: int, padding: int) -> int:
     return span // stride + 1 if span >= 0 else 0
 
 
-def pool_size(size: int, kernel: int, stride: int, padding: int, ceil: bool) -> int:
-    """A pooling's output length as PyTorch computes it (0: none); in ceil mode the last
-    window must start inside the input or its left padding."""
-    span = size + 2 * padding - kernel
-    if span < 0 and not ceil:
+def pooled_length(n: int, kernel: int, stride: int, padding: int, ceil_mode: bool,
+                  dilation: int = 1) -> int:
+    """PyTorch's pooled length of an input of length ``n`` (0: the window does not fit);
+    in ceil mode the last window must still start inside the input or its left padding.
+    The one copy of the rule: the spec arithmetic here and the inference graph's pools
+    (:mod:`googlenet.deploy.fuse`, :mod:`googlenet.deploy.native_pool`) use it."""
+    span = n + 2 * padding - dilation * (kernel - 1) - 1
+    if span < 0 and not ceil_mode:
         return 0
-    out = -(-span // stride) + 1 if ceil else span // stride + 1
-    if ceil and (out - 1) * stride >= size + padding:
+    out = (-(-span // stride) if ceil_mode else span // stride) + 1
+    if ceil_mode and (out - 1) * stride >= n + padding:
         out -= 1
     return max(out, 0)
 
@@ -63,8 +66,8 @@ def _op(op: Op, grid: Grid, spec: NetSpec) -> Grid:
     if isinstance(op, Pool):
         margin = same_padding(op.kernel, op.padding)[0]
         ceil = spec.pool_ceil_mode if op.ceil_mode is None else op.ceil_mode
-        return (pool_size(grid[0], op.kernel, op.stride, margin, ceil),
-                pool_size(grid[1], op.kernel, op.stride, margin, ceil))
+        return (pooled_length(grid[0], op.kernel, op.stride, margin, ceil),
+                pooled_length(grid[1], op.kernel, op.stride, margin, ceil))
     return grid
 
 

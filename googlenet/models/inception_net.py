@@ -89,7 +89,9 @@ class InceptionNet(NamedFeatures, nn.Module):
         # FaceNet's embedding between dropout and the classifier (the classifier reads it).
         self.embedding: Embedding | None = None
         for row in (r for r in spec.rows if r.type == "embedding"):
-            self.embedding = Embedding(in_features, int(row.options["features"]),
+            if row.features is None:
+                raise SpecError(f"row {row.name}: an embedding row needs its features")
+            self.embedding = Embedding(in_features, row.features,
                                        bn_eps=spec.bn_eps)
             in_features = self.embedding.out_features
         self.head_in_features = in_features
@@ -129,6 +131,11 @@ class InceptionNet(NamedFeatures, nn.Module):
             raise InputSizeError(f"{name}: input {h}x{w} is below the minimum {m}x{m}")
         if not torch.compiler.is_compiling():  # a traced graph was checked when run eagerly
             self.check_grid(int(h), int(w))
+
+    @property
+    def fixed_input_size(self) -> bool:
+        """True when the network takes one input size only (its head flattens a map)."""
+        return self.spec.fixed_input_size
 
     def check_grid(self, height: int, width: int, upto: str | None = None) -> None:
         """Raise :class:`InputSizeError` when a ``height`` x ``width`` input cannot go

@@ -2,7 +2,7 @@
 
 Entries are listed explicitly in :data:`MODELS` (no registration by import side effects).
 The metadata is data a user can rely on without building the model (input size, minimum
-input size, normalisation, parameter counts); ``tests/test_registry.py`` builds every
+input size, normalisation, parameter counts); ``tests/test_models.py`` builds every
 model and checks each figure.
 """
 
@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import difflib
 import fnmatch
-import os
 from dataclasses import dataclass, replace
 
 from torch import nn
 
-from ..data.transforms import eval_resize_size
-from ..errors import SpecError, UnknownModelError, WeightsError
+from ..errors import SpecError, UnknownModelError
+from ..preprocessing import Preprocessing, eval_resize_size
 from ..specs import (
     BN_INCEPTION,
     D2L_GOOGLENET,
@@ -37,7 +36,6 @@ from ..specs import (
     INCEPTION_V4,
     NetSpec,
 )
-from ..weights.preprocessing import Preprocessing
 from .inception_net import InceptionNet
 
 
@@ -193,28 +191,15 @@ def create_model(
     aux_logits: bool = True,
     width: float | None = None,
     dropout: float | None = None,
-    weights: str | os.PathLike[str] | None = None,
-) -> nn.Module:
-    """Build a registered model: freshly initialised, or from a weights file.
+) -> InceptionNet:
+    """Build a registered model, freshly initialised.
 
     ``width`` scales every channel count (small-input variants are meant for it);
     ``aux_logits=False`` leaves the auxiliary heads out; ``num_classes=0`` leaves the
-    classifier out (``model(x)`` returns the pooled features). With ``weights`` (any
-    googlenet weights file of this model: converted, trained), the file's tensors are
-    loaded; a ``num_classes`` that differs from the file's gets a new classifier.
+    classifier out (``model(x)`` returns the pooled features). To start from a weights
+    file, :func:`googlenet.create_model` (:func:`googlenet.weights.create_model`) takes
+    ``weights=`` too.
     """
-    if weights is not None:
-        from ..recipe import ModelRecipe
-        from ..weights.loader import init_from_weights
-
-        asked = ModelRecipe(name, num_classes, in_chans, aux_logits, width, dropout)
-        model, built, _ = init_from_weights(asked, weights)
-        assert isinstance(built, ModelRecipe)
-        for key in ("in_chans", "width"):
-            if getattr(asked, key) not in (None, getattr(built, key)):
-                raise WeightsError(f"{weights}: the weights fix {key}={getattr(built, key)}, "
-                                   f"not {getattr(asked, key)}")
-        return model
     info = get_model_info(name)
     spec = info.spec
     if width is not None and not width > 0:  # width 0 would still build: 618 parameters

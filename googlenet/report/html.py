@@ -2,7 +2,7 @@
 
 Curves, the confusion matrix, the per-class table, a grid of evaluated images with their
 predictions, the most confidently wrong ones, and the model's diagram. Self-contained
-(:mod:`googlenet.explain.htmlkit`): the PNG figures of the run folder and the thumbnails
+(:mod:`googlenet.html_page`): the PNG figures of the run folder and the thumbnails
 are inline, so the page can be mailed or moved alone.
 
 Sections a browser test (and a reader) can find by id: ``curves``, ``confusion``,
@@ -20,10 +20,10 @@ from pathlib import Path
 
 import torch
 
+from ..atomic import atomic_path
 from ..evaluate.metrics import EvalReport, top5_text
-from ..explain.htmlkit import bar, document, figure
 from ..explain.render import data_uri, to_rgb, upscale
-from ..weights._atomic import atomic_path
+from ..html_page import bar, document, figure
 from .history import best_row, cell
 
 SAMPLES, WRONG, THUMB = 24, 12, 96  # images in the grid, mistakes shown, thumbnail pixels

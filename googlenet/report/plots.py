@@ -18,11 +18,11 @@ from .history import evaluated
 
 def _pyplot() -> Any:  # the pyplot module (typed as Any: its API is used loosely here)
     try:
-        import matplotlib
+        import matplotlib  # optional: the plot extra
     except ImportError:
         raise GoogLeNetError("plots need matplotlib: pip install 'googlenet[plot]'") from None
     matplotlib.use("Agg", force=True)
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # optional: the plot extra
 
     return plt
 
@@ -36,7 +36,7 @@ def _save(fig: Any, path: str | os.PathLike[str]) -> Path:
 
 def _epoch_axis(ax: Any, title: str) -> None:  # noqa: ANN401 - a matplotlib Axes
     """Whole-epoch ticks (an epoch is the unit the curves are sampled at) and the title."""
-    from matplotlib.ticker import MaxNLocator
+    from matplotlib.ticker import MaxNLocator  # optional: the plot extra
 
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("epoch")

@@ -7,16 +7,50 @@ import html
 import json
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
+from torch.utils.data import Dataset
+
+from ..deploy.optimize import eval_path
 from ..evaluate.metrics import EvalReport, top5_text
+from ..evaluate.runner import evaluate_predictions
+from ..evaluate.tta import TTA
+from ..explain.diagram import model_svg
+from ..weights.loaded import resolve_model
 from .history import best_row, cell, evaluated
 from .html import write_html_report
 from .plots import plot_confusion, plot_curves
 
-if TYPE_CHECKING:
-    from ..train.config import TrainConfig
-    from ..train.inputs import RunData
+
+class RunSettings(Protocol):
+    """What the report reads of a run's settings: a
+    :class:`~googlenet.train.TrainConfig` is one (the trainer sits above this package)."""
+
+    @property
+    def model(self) -> str: ...
+    @property
+    def dataset(self) -> str: ...
+    @property
+    def tta(self) -> int: ...
+    @property
+    def fill_mode(self) -> str: ...
+    @property
+    def precision(self) -> str: ...
+    @property
+    def eval_batch_size(self) -> int: ...
+    @property
+    def eval_limit(self) -> int | None: ...
+    def to_dict(self) -> dict[str, Any]: ...
+
+
+class RunEvalData(Protocol):
+    """What the report reads of a run's data: a :class:`~googlenet.train.inputs.RunData`
+    is one."""
+
+    @property
+    def eval(self) -> Dataset[Any]: ...
+    @property
+    def eval_label(self) -> str: ...
 
 
 def _table(rows: list[dict[str, float]]) -> str:
@@ -77,14 +111,10 @@ def write_report(run_dir: str | os.PathLike[str], config: dict[str, Any],
     return path
 
 
-def finish_run(run_dir: str | os.PathLike[str], data: RunData, cfg: TrainConfig,
+def finish_run(run_dir: str | os.PathLike[str], data: RunEvalData, cfg: RunSettings,
                limit: int | None = None) -> Path:
     """Plots, the best checkpoint's confusion matrix and per-class accuracy, report.md and
     report.html (with sample predictions, the most confident mistakes, the diagram)."""
-    from ..deploy.optimize import eval_path
-    from ..evaluate.runner import evaluate_predictions
-    from ..evaluate.tta import TTA
-
     d = Path(run_dir)
     best = d / "best.safetensors"
     history = json.loads((d / "metrics.json").read_text(encoding="utf-8"))
@@ -107,10 +137,5 @@ def finish_run(run_dir: str | os.PathLike[str], data: RunData, cfg: TrainConfig,
 
 def _diagram(weights: Path) -> str:
     """The SVG diagram of the model a checkpoint holds, at its input size."""
-    from ..explain.diagram import model_svg
-    from ..recipe import build_model
-    from ..weights import read_meta
-
-    meta = read_meta(weights)
-    return model_svg(build_model(meta.recipe).eval(), meta.preprocessing.input_size,
-                     title=meta.recipe.describe())
+    loaded = resolve_model(weights, with_weights=False)  # a drawing needs no tensors
+    return model_svg(loaded.network, loaded.input_size, title=loaded.describe())

@@ -53,9 +53,8 @@ def figure5_block(row: Row) -> BlockSpec:
     ``stride=2`` (3c, 4e) strides its last 3x3s and pools 3x3/2 without padding, the
     pooled input passed through when "Pool +proj" says so.
     """
-    columns = (row.n1x1, row.n3x3_reduce, row.n3x3, row.options.get("double_3x3_reduce"),
-               row.options.get("double_3x3"))
-    pool = row.options.get("pool")
+    columns = (row.n1x1, row.n3x3_reduce, row.n3x3, row.double_3x3_reduce, row.double_3x3)
+    pool = row.pool
     if any(c is None for c in columns) or not isinstance(pool, str):
         raise SpecError(f"row {row.name}: a Figure 5 row needs #1x1, #3x3 reduce, #3x3, "
                         "double #3x3 reduce, double #3x3 and 'Pool +proj'")
@@ -88,7 +87,7 @@ def _module(name: str, out: tuple[int, int, int], widths: tuple[int, int, int, i
     n1, r3, n3, rd, nd = widths
     return Row(name, "bn_inception", stride=stride, out_size=out, depth=3, n1x1=n1,
                n3x3_reduce=r3, n3x3=n3, deviation=deviation,
-               options={"double_3x3_reduce": rd, "double_3x3": nd, "pool": pool})
+               double_3x3_reduce=rd, double_3x3=nd, pool=pool)
 
 
 _STRIDE_2 = ("Figure 5 prints the module's input grid, {0}x{0}; its stride-2 branches "

@@ -48,6 +48,7 @@ from dataclasses import dataclass, replace
 from .blocks import BlockSpec, Branch, Conv, Op, Pool, Residual
 from .inception_v3 import INCEPTION_V3_KERAS
 from .inception_v3 import STEM as V3_STEM
+from .slim import MAX_VALID, valid
 from .types import BLOCK_TABLE, Row
 
 PAPER = "Szegedy et al. 2016, Inception-v4, Inception-ResNet and the Impact of Residual " \
@@ -62,14 +63,6 @@ def _branch(index: int, *ops: Op) -> Branch:
     if len(ops) == 1:
         return Branch(name, (replace(ops[0], name=name),))
     return Branch(name, tuple(replace(op, name=f"{name}.{j}") for j, op in enumerate(ops)))
-
-
-def _valid(out: int) -> Conv:
-    # Grid reductions: 3x3/2 'valid' convolutions ("V" in the paper's figures).
-    return Conv(out, 3, stride=2, padding=0)
-
-
-_MAX_VALID = Pool("max", 3, 2, padding=0)
 
 
 def resnet_a(b0: int, b1: tuple[int, int], b2: tuple[int, int, int], scale: float,
@@ -101,19 +94,19 @@ def resnet_c(b0: int, b1: tuple[int, int, int], scale: float, label: str) -> Blo
 def reduction_a(k: int, l: int, m: int, n: int) -> BlockSpec:  # noqa: E741 - the paper's l
     """35 -> 17 (Figure 7), with the paper's Table 1 filter counts k, l, m, n."""
     return BlockSpec((
-        _branch(0, _valid(n)),
-        _branch(1, Conv(k, 1), Conv(l, 3), _valid(m)),
-        _branch(2, _MAX_VALID),
+        _branch(0, valid(n)),
+        _branch(1, Conv(k, 1), Conv(l, 3), valid(m)),
+        _branch(2, MAX_VALID),
     ), label="Reduction-A (Figure 7)")
 
 
 def reduction_b(b0: int, b1: int, b2: tuple[int, int], label: str) -> BlockSpec:
     """17 -> 8: three 1x1 256 reductions before strided 3x3s, beside a strided max pool."""
     return BlockSpec((
-        _branch(0, Conv(256, 1), _valid(b0)),
-        _branch(1, Conv(256, 1), _valid(b1)),
-        _branch(2, Conv(256, 1), Conv(b2[0], 3), _valid(b2[1])),
-        _branch(3, _MAX_VALID),
+        _branch(0, Conv(256, 1), valid(b0)),
+        _branch(1, Conv(256, 1), valid(b1)),
+        _branch(2, Conv(256, 1), Conv(b2[0], 3), valid(b2[1])),
+        _branch(3, MAX_VALID),
     ), label=label)
 
 
@@ -155,7 +148,7 @@ class Stages:
         if self.final_conv is not None:
             out = (c[0], c[1], self.final_conv) if c else None
             rows.append(Row("conv_7b", "conv", patch=1, stride=1, out_size=out, depth=1,
-                            padding=0, options={"out": self.final_conv}))
+                            padding=0, out=self.final_conv))
         return tuple(rows)
 
 
@@ -264,7 +257,7 @@ def _unsized(row: Row) -> Row:
     """``row`` without its printed 299x299 size, its depth kept as an explicit width."""
     if row.out_size is None:
         return row
-    return replace(row, out_size=None, options={**row.options, "out": row.out_size[2]})
+    return replace(row, out_size=None, out=row.out_size[2])
 
 
 # FaceNet's images are (x - 127.5) / 128: facenet's prewhiten / fixed_image_standardization.
@@ -279,7 +272,7 @@ INCEPTION_RESNET_V1_FACENET = replace(
     # embedding. It has no classifier (num_classes 0); training adds one on the embedding.
     rows=tuple(_unsized(r) for r in V1_STEM) + replace(V1_STAGES, linear_last=True).rows(None)
     + (Row("avgpool", "global_avg_pool"), Row("dropout", "dropout"),
-       Row("embedding", "embedding", options={"features": 512}),
+       Row("embedding", "embedding", features=512),
        Row("fc", "linear", depth=1)),
     num_classes=0,
     # Faces aligned and cropped to 160x160 (facenet's align_dataset_mtcnn default).

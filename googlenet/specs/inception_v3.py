@@ -14,7 +14,8 @@ Names, a public format (state-dict keys):
 - inside blocks: the TF-slim / torchvision names. A branch's convolutions are
   ``<branch>_1``, ``<branch>_2`` ... (``<branch>`` alone when it has one), and the arms of
   a split take the next number with ``a`` / ``b`` (``branch3x3_2a``, ``branch3x3_2b``):
-  :func:`slim_branch` applies that rule, so the tables below carry widths only.
+  :func:`~googlenet.specs.slim.slim_branch` applies that rule, so the tables below carry
+  widths only.
 
 Blocks, named by the letters torchvision and TF-slim use, as branch tables that read like
 the paper's figures: A (35x35, Figure 5), B (35 -> 17 grid reduction, Figure 10), C
@@ -27,37 +28,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from .blocks import BlockSpec, Branch, Conv, Op, Pool
+from .blocks import BlockSpec, Conv
+from .slim import AVG_SAME, MAX_VALID, slim_branch, valid
 from .types import BLOCK_TABLE, AuxSpec, NetSpec, Row
 
 
 def _conv(name: str, patch: int, stride: int, out: tuple[int, int, int], padding: int) -> Row:
     return Row(name, "conv", patch=patch, stride=stride, out_size=out, depth=1, padding=padding)
-
-
-def slim_branch(name: str, *ops: Op, split: tuple[Conv, ...] = ()) -> Branch:
-    """A branch with TF-slim's module names (see the module docstring)."""
-    numbered = sum(isinstance(op, Conv) for op in ops) + bool(split) > 1
-    named: list[Op] = []
-    k = 0
-    for op in ops:
-        if isinstance(op, Conv):
-            k += 1
-            op = replace(op, name=f"{name}_{k}" if numbered else name)
-        named.append(op)
-    arms = tuple(replace(op, name=f"{name}_{k + 1}{'abcdefgh'[i]}") for i, op in enumerate(split))
-    return Branch(name, tuple(named), arms)
-
-
-# Average pools in front of a 1x1 projection: 3x3/1 'same'. Whether the padded zeros
-# count in the average is the network's choice (NetSpec.avg_pool_count_include_pad).
-_AVG = Pool("avg", 3, 1)
-# Grid reductions: 3x3/2 'valid' max pooling and convolutions.
-_MAX_VALID = Pool("max", 3, 2, padding=0)
-
-
-def _valid(out: int, kernel: int = 3) -> Conv:
-    return Conv(out, kernel, stride=2, padding=0)
 
 
 def block_a(pool_features: int) -> BlockSpec:
@@ -66,14 +43,14 @@ def block_a(pool_features: int) -> BlockSpec:
         slim_branch("branch1x1", Conv(64, 1)),
         slim_branch("branch5x5", Conv(48, 1), Conv(64, 5)),
         slim_branch("branch3x3dbl", Conv(64, 1), Conv(96, 3), Conv(96, 3)),
-        slim_branch("branch_pool", _AVG, Conv(pool_features, 1)),
+        slim_branch("branch_pool", AVG_SAME, Conv(pool_features, 1)),
     ), label="Inception A (Figure 5)")
 
 
 BLOCK_B = BlockSpec((
-    slim_branch("branch3x3", _valid(384)),
-    slim_branch("branch3x3dbl", Conv(64, 1), Conv(96, 3), _valid(96)),
-    slim_branch("branch_pool", _MAX_VALID),
+    slim_branch("branch3x3", valid(384)),
+    slim_branch("branch3x3dbl", Conv(64, 1), Conv(96, 3), valid(96)),
+    slim_branch("branch_pool", MAX_VALID),
 ), label="reduction B (Figure 10)")
 """35 -> 17 grid reduction: strided convolutions beside a strided pool."""
 
@@ -85,14 +62,14 @@ def block_c(c7: int) -> BlockSpec:
         slim_branch("branch7x7", Conv(c7, 1), Conv(c7, (1, 7)), Conv(192, (7, 1))),
         slim_branch("branch7x7dbl", Conv(c7, 1), Conv(c7, (7, 1)), Conv(c7, (1, 7)),
                 Conv(c7, (7, 1)), Conv(192, (1, 7))),
-        slim_branch("branch_pool", _AVG, Conv(192, 1)),
+        slim_branch("branch_pool", AVG_SAME, Conv(192, 1)),
     ), label="Inception C (Figure 6)")
 
 
 BLOCK_D = BlockSpec((
-    slim_branch("branch3x3", Conv(192, 1), _valid(320)),
-    slim_branch("branch7x7x3", Conv(192, 1), Conv(192, (1, 7)), Conv(192, (7, 1)), _valid(192)),
-    slim_branch("branch_pool", _MAX_VALID),
+    slim_branch("branch3x3", Conv(192, 1), valid(320)),
+    slim_branch("branch7x7x3", Conv(192, 1), Conv(192, (1, 7)), Conv(192, (7, 1)), valid(192)),
+    slim_branch("branch_pool", MAX_VALID),
 ), label="reduction D")
 """17 -> 8 grid reduction."""
 
@@ -101,7 +78,7 @@ BLOCK_E = BlockSpec((
     slim_branch("branch3x3", Conv(384, 1), split=(Conv(384, (1, 3)), Conv(384, (3, 1)))),
     slim_branch("branch3x3dbl", Conv(448, 1), Conv(384, 3),
             split=(Conv(384, (1, 3)), Conv(384, (3, 1)))),
-    slim_branch("branch_pool", _AVG, Conv(192, 1)),
+    slim_branch("branch_pool", AVG_SAME, Conv(192, 1)),
 ), label="Inception E (Figure 7)")
 """8x8 with expanded filter banks: 3x3 outputs split into parallel 1x3 and 3x1."""
 

@@ -19,7 +19,7 @@ Names, a public format (state-dict keys):
   are feature aliases;
 - inside blocks: TF-slim / torchvision-style branch names by what the branch computes
   (``branch1x1``, ``branch3x3dbl_2``, ``branch7x7_3``, split arms ``branch3x3_2a`` /
-  ``_2b``), numbered by :func:`~googlenet.specs.inception_v3.slim_branch`.
+  ``_2b``), numbered by :func:`~googlenet.specs.slim.slim_branch`.
 
 timm names the blocks ``features.0`` .. ``features.21`` and the branches by position;
 :mod:`googlenet.weights.timm_map` maps those names onto these, from the tables.
@@ -30,36 +30,26 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from .blocks import BlockSpec, Conv, Pool
-from .inception_v3 import slim_branch
+from .blocks import BlockSpec, Conv
+from .slim import AVG_SAME, MAX_VALID, slim_branch, valid
 from .types import BLOCK_TABLE, Column, NetSpec, Row
 
-# 'same' 3x3 average pooling in front of a 1x1 projection; whether padded zeros count is
-# the network's choice (NetSpec.avg_pool_count_include_pad).
-_AVG = Pool("avg", 3, 1)
-_MAX_V = Pool("max", 3, 2, padding=0)  # 3x3/2 V
-
-
-def _v(out: int, stride: int = 1, kernel: int = 3) -> Conv:
-    """An unpadded ('V') convolution."""
-    return Conv(out, kernel, stride=stride, padding=0)
-
-
 STEM_3A = BlockSpec((
-    slim_branch("branch_pool", _MAX_V),
-    slim_branch("branch3x3", _v(96, stride=2)),
+    slim_branch("branch_pool", MAX_VALID),
+    slim_branch("branch3x3", valid(96)),
 ), label="stem (Figure 3)")
 """147 -> 73: a 3x3/2 max pool beside a 3x3/2 convolution."""
 
 STEM_4A = BlockSpec((
-    slim_branch("branch3x3", Conv(64, 1), _v(96)),
-    slim_branch("branch7x7x3", Conv(64, 1), Conv(64, (1, 7)), Conv(64, (7, 1)), _v(96)),
+    slim_branch("branch3x3", Conv(64, 1), valid(96, stride=1)),
+    slim_branch("branch7x7x3", Conv(64, 1), Conv(64, (1, 7)), Conv(64, (7, 1)),
+                valid(96, stride=1)),
 ), label="stem (Figure 3)")
 """73 -> 71: two towers ending in 3x3 V convolutions, one through a factorised 7x7."""
 
 STEM_5A = BlockSpec((
-    slim_branch("branch3x3", _v(192, stride=2)),
-    slim_branch("branch_pool", _MAX_V),
+    slim_branch("branch3x3", valid(192)),
+    slim_branch("branch_pool", MAX_VALID),
 ), label="stem (Figure 3)")
 """71 -> 35: a 3x3/2 convolution beside a 3x3/2 max pool."""
 
@@ -67,7 +57,7 @@ INCEPTION_A = BlockSpec((
     slim_branch("branch1x1", Conv(96, 1)),
     slim_branch("branch3x3", Conv(64, 1), Conv(96, 3)),
     slim_branch("branch3x3dbl", Conv(64, 1), Conv(96, 3), Conv(96, 3)),
-    slim_branch("branch_pool", _AVG, Conv(96, 1)),
+    slim_branch("branch_pool", AVG_SAME, Conv(96, 1)),
 ), label="Inception-A (Figure 4)")
 """35x35: 1x1, 3x3 and double 3x3 beside an average pool, 96 channels each."""
 
@@ -76,9 +66,9 @@ def reduction_a(k: int, l: int, m: int, n: int) -> BlockSpec:  # noqa: E741  (th
     """35 -> 17 (Figure 7): a 3x3/2 convolution with ``n`` filters, 1x1 ``k`` -> 3x3 ``l``
     -> 3x3/2 ``m``, and a 3x3/2 max pool. The paper's Table 1 gives k, l, m, n per network."""
     return BlockSpec((
-        slim_branch("branch3x3", _v(n, stride=2)),
-        slim_branch("branch3x3dbl", Conv(k, 1), Conv(l, 3), _v(m, stride=2)),
-        slim_branch("branch_pool", _MAX_V),
+        slim_branch("branch3x3", valid(n)),
+        slim_branch("branch3x3dbl", Conv(k, 1), Conv(l, 3), valid(m)),
+        slim_branch("branch_pool", MAX_VALID),
     ), label="Reduction-A (Figure 7)")
 
 
@@ -87,15 +77,15 @@ INCEPTION_B = BlockSpec((
     slim_branch("branch7x7", Conv(192, 1), Conv(224, (1, 7)), Conv(256, (7, 1))),
     slim_branch("branch7x7dbl", Conv(192, 1), Conv(192, (7, 1)), Conv(224, (1, 7)),
                 Conv(224, (7, 1)), Conv(256, (1, 7))),
-    slim_branch("branch_pool", _AVG, Conv(128, 1)),
+    slim_branch("branch_pool", AVG_SAME, Conv(128, 1)),
 ), label="Inception-B (Figure 5)")
 """17x17: 7x7 and double 7x7 factorised into 1x7 and 7x1."""
 
 REDUCTION_B = BlockSpec((
-    slim_branch("branch3x3", Conv(192, 1), _v(192, stride=2)),
+    slim_branch("branch3x3", Conv(192, 1), valid(192)),
     slim_branch("branch7x7x3", Conv(256, 1), Conv(256, (1, 7)), Conv(320, (7, 1)),
-                _v(320, stride=2)),
-    slim_branch("branch_pool", _MAX_V),
+                valid(320)),
+    slim_branch("branch_pool", MAX_VALID),
 ), label="Reduction-B (Figure 8)")
 """17 -> 8."""
 
@@ -104,19 +94,19 @@ INCEPTION_C = BlockSpec((
     slim_branch("branch3x3", Conv(384, 1), split=(Conv(256, (1, 3)), Conv(256, (3, 1)))),
     slim_branch("branch3x3dbl", Conv(384, 1), Conv(448, (3, 1)), Conv(512, (1, 3)),
                 split=(Conv(256, (1, 3)), Conv(256, (3, 1)))),
-    slim_branch("branch_pool", _AVG, Conv(256, 1)),
+    slim_branch("branch_pool", AVG_SAME, Conv(256, 1)),
 ), label="Inception-C (Figure 6)")
 """8x8: outputs expanded by parallel 1x3 and 3x1 convolutions."""
 
 
 def _conv(name: str, stride: int, out: tuple[int, int, int], padding: int) -> Row:
     return Row(name, "conv", patch=3, stride=stride, out_size=out, depth=1, padding=padding,
-               options={"stage": "stem"})
+               cells={"stage": "stem"})
 
 
 def _blocks(stage: str, names: list[str], block: BlockSpec, out: tuple[int, int, int],
             ) -> tuple[Row, ...]:
-    return tuple(Row(name, "block", out_size=out, block=block, options={"stage": stage})
+    return tuple(Row(name, "block", out_size=out, block=block, cells={"stage": stage})
                  for name in names)
 
 
@@ -138,10 +128,10 @@ ROWS: tuple[Row, ...] = (
     *_blocks("Reduction-B", ["reduction_b"], REDUCTION_B, (8, 8, 1536)),
     *_blocks("3 x Inception-C", _numbered("inception_c", 3), INCEPTION_C, (8, 8, 1536)),
     Row("avgpool", "global_avg_pool", patch=8, stride=1, out_size=(1, 1, 1536),
-        options={"stage": "Average Pooling"}),
-    Row("dropout", "dropout", out_size=(1, 1, 1536), options={"stage": "Dropout (keep 0.8)"}),
-    Row("fc", "linear", out_size=(1, 1, 1000), depth=1, options={"stage": "Softmax"}),
-    Row("softmax", "softmax", out_size=(1, 1, 1000), options={"stage": "Softmax"}),
+        cells={"stage": "Average Pooling"}),
+    Row("dropout", "dropout", out_size=(1, 1, 1536), cells={"stage": "Dropout (keep 0.8)"}),
+    Row("fc", "linear", out_size=(1, 1, 1000), depth=1, cells={"stage": "Softmax"}),
+    Row("softmax", "softmax", out_size=(1, 1, 1000), cells={"stage": "Softmax"}),
 )
 
 SLIM_NAMES: dict[str, str] = dict(zip(

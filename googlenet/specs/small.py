@@ -39,7 +39,7 @@ def _small_stem() -> tuple[Row, ...]:
     # pool2 then halves it, so stages 3/4/5 see 1/2, 1/4, 1/8 of the input as in
     # Table 1 (28, 14, 7 out of 224).
     return (
-        Row("conv1", "conv", patch=3, stride=1, depth=1, options={"out": 64}),
+        Row("conv1", "conv", patch=3, stride=1, depth=1, out=64),
         Row("conv2", "conv", patch=3, stride=1, depth=1, n3x3=192),
         Row("pool2", "max_pool", patch=3, stride=2),
     )
@@ -64,7 +64,7 @@ def _strided_stem() -> tuple[Row, ...]:
     # full-resolution conv2 is a quarter of googlenet_mnist's multiply-adds
     # (`googlenet summary googlenet_mnist`), which this spec spends on wider stages.
     return (
-        Row("conv1", "conv", patch=3, stride=1, depth=1, options={"out": 64}),
+        Row("conv1", "conv", patch=3, stride=1, depth=1, out=64),
         Row("conv2", "conv", patch=3, stride=2, depth=1, n3x3=192),
     )
 
@@ -101,12 +101,12 @@ INCEPTION_A_NET = NetSpec(
     name="inception_a_net",
     rows=(
         Row("conv1", "conv", patch=5, stride=1, padding=0, depth=1,
-            options={"out": 10, "act": False}),
+            out=10, act=False),
         Row("pool1", "max_pool", patch=2, stride=2),
         Row("relu1", "relu"),
         Row("incep1", "block", block=INCEPTION_A),
         Row("conv2", "conv", patch=5, stride=1, padding=0, depth=1,
-            options={"out": 20, "act": False}),
+            out=20, act=False),
         Row("pool2", "max_pool", patch=2, stride=2),
         Row("relu2", "relu"),
         Row("incep2", "block", block=INCEPTION_A),
@@ -126,7 +126,7 @@ def _d2l_rows() -> tuple[Row, ...]:
         if r.type == "max_pool":
             r = replace(r, padding=1)
         if r.name == "conv1":  # the printed sizes hold at 224 only; keep the depth
-            r = replace(r, options={"out": 64})
+            r = replace(r, out=64)
         rows.append(replace(r, out_size=None, lrn_after=False))
     return tuple(rows)
 
@@ -145,8 +145,8 @@ def _inception_resnet_rows() -> tuple[Row, ...]:
     # Two 3x3/1 convolutions and mixed_5b at full resolution stand in for the released
     # stem, which takes 299 down to 35; the grid reductions then give 28 -> 13 -> 6.
     stem = (
-        Row("conv1", "conv", patch=3, stride=1, depth=1, options={"out": 64}),
-        Row("conv2", "conv", patch=3, stride=1, depth=1, options={"out": 192}),
+        Row("conv1", "conv", patch=3, stride=1, depth=1, out=64),
+        Row("conv2", "conv", patch=3, stride=1, depth=1, out=192),
         Row("mixed_5b", "block", block=MIXED_5B),
     )
     # Two, four and two of the release's 10/20/10 blocks; no linear last block and no

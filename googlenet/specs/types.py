@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal
 
 from .blocks import BlockSpec
 
@@ -47,7 +47,19 @@ class Row:
     paper_ops: int | None = None
     padding: int | None = None
     lrn_after: bool = False
-    options: Mapping[str, Any] = field(default_factory=dict)
+    # A conv row's width where no "#3x3" column gives it (and no printed size does), and
+    # whether a ReLU follows it (False: the small nets' conv > pool > ReLU stems).
+    out: int | None = None
+    act: bool = True
+    # BN-Inception's Figure 5 columns: the double-3x3 branch and the pool ("avg + 32",
+    # "max + pass through").
+    double_3x3_reduce: int | None = None
+    double_3x3: int | None = None
+    pool: str | None = None
+    # An "embedding" row's width (FaceNet's bottleneck).
+    features: int | None = None
+    # A family's own printed columns that nothing is built from (Inception v4's "stage").
+    cells: Mapping[str, str] = field(default_factory=dict)
     # The branch table of a "block" row.
     block: BlockSpec | None = None
     # How the built row departs from the printed one: an inconsistency in the paper (BN-
@@ -78,14 +90,14 @@ class Row:
 HEAD_TYPES = frozenset({"global_avg_pool", "flatten", "dropout", "embedding", "linear",
                         "softmax"})
 """Head row types. ``embedding`` is FaceNet's bottleneck: a linear layer without bias and
-a BN to ``options["features"]`` dimensions, between dropout and the classifier."""
+a BN to ``Row.features`` dimensions, between dropout and the classifier."""
 
 
 @dataclass(frozen=True)
 class Column:
     """One column of a printed table: its header and the :class:`Row` attribute it shows
-    (or key of ``Row.options``, for a family's own columns such as BN-Inception's "double
-    #3x3"), or one of the values ``googlenet.cost`` computes from the built network
+    (or key of ``Row.cells``, for a family's own printed columns such as v4's "stage"), or
+    one of the values ``googlenet.cost`` computes from the built network
     (``label``, ``output_size``, ``depth``, ``branches``)."""
 
     header: str

@@ -31,7 +31,7 @@ SAMPLE_IMAGES = 16
 def summary_writer_class() -> Any:  # noqa: ANN401 - torch's SummaryWriter
     """torch's ``SummaryWriter``, or a one-line error saying what to install."""
     try:
-        from torch.utils.tensorboard import SummaryWriter
+        from torch.utils.tensorboard import SummaryWriter  # optional: the tensorboard extra
     except ImportError:
         raise ConfigError("--tensorboard needs the tensorboard package: pip install "
                           "'googlenet[tensorboard]'") from None

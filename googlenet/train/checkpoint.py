@@ -30,6 +30,7 @@ from typing import Any
 
 import torch
 
+from ..atomic import atomic_path
 from ..errors import ConfigError, WeightsError
 from ..weights import (
     WeightsMeta,
@@ -38,7 +39,6 @@ from ..weights import (
     read_meta,
     save_weights,
 )
-from ..weights._atomic import atomic_path
 
 LAST, BEST = "last", "best"
 STATE_FORMAT = "googlenet-train-state/2"
@@ -67,7 +67,7 @@ class RunLock:
         path = self.dir / ".lock"
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
-            import fcntl
+            import fcntl  # a POSIX platform module
         except ImportError:  # no flock (Windows): run unlocked rather than not at all
             self._fd = fd
             return self

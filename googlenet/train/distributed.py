@@ -64,21 +64,7 @@ def all_reduce_sum(values: list[float], info: DistInfo, device: torch.device) ->
     return t.tolist()
 
 
-def broadcast_flag(flag: bool, info: DistInfo, device: torch.device) -> bool:
-    """True on every rank if it is true on any (e.g. "stop": a NaN loss, Ctrl-C)."""
-    if not info.enabled:
-        return flag
-    t = torch.tensor([1.0 if flag else 0.0], device=device)
-    dist.all_reduce(t, op=dist.ReduceOp.MAX)
-    return bool(t.item() > 0)
-
-
 def barrier(info: DistInfo) -> None:
     """Wait for every rank (e.g. until rank 0 has written a checkpoint)."""
     if info.enabled:
         dist.barrier()
-
-
-def eval_indices(n: int, info: DistInfo) -> torch.Tensor:
-    """This rank's share of an evaluation set: no padding, so each item counts once."""
-    return torch.arange(n)[info.rank::info.world_size]

@@ -16,11 +16,11 @@ from googlenet.data.base import dataset_len
 
 from ..data import BatchAugment, build_dataset, eval_transform, make_loader, shard_indices
 from ..data.loaders import Loader
-from ..data.registry import has_split
+from ..data.registry import dataset_kwargs, has_split
 from ..data.split import split_dataset
 from ..data.transforms import to_float
 from ..errors import ConfigError
-from ..weights.preprocessing import Preprocessing
+from ..preprocessing import Preprocessing
 from .config import TrainConfig
 from .distributed import DistInfo
 
@@ -59,11 +59,6 @@ class RunData:
         n = dataset_len(self.train)
         return min(n, cfg.train_limit) if cfg.train_limit else n
 
-    def num_eval(self, cfg: TrainConfig) -> int:
-        n = dataset_len(self.eval)
-        return min(n, cfg.eval_limit) if cfg.eval_limit else n
-
-
 def _channels(ds: Dataset[Any]) -> int:
     return int(ds[0][0].shape[0])
 
@@ -71,16 +66,6 @@ def _channels(ds: Dataset[Any]) -> int:
 def _norm(values: tuple[float, ...], channels: int) -> tuple[float, ...]:
     # A model's 3-channel statistics do not apply to 1-channel data (and vice versa).
     return values if len(values) == channels else (0.5,) * channels
-
-
-def dataset_kwargs(name: str, input_size: int, in_chans: int) -> dict[str, Any]:
-    """What :func:`build_dataset` needs to fit a model: the synthetic set is drawn at the
-    model's size and channel count, folders are resized to it."""
-    if name == "synthetic":
-        return {"image_size": input_size, "channels": in_chans}
-    if name == "folder":
-        return {"size": input_size, "channels": in_chans}
-    return {}
 
 
 def _eval_data(cfg: TrainConfig, train: Dataset[Any], kwargs: dict[str, Any]

@@ -29,13 +29,17 @@ from ..deploy.optimize import to_channels_last
 from ..devices import resolve_device
 from ..errors import ConfigError, TrainingError, WeightsError
 from ..evaluate.metrics import top5_text
-from ..models import get_model_info
-from ..recipe import Recipe, TransferRecipe, build_model
+from ..models import TransferModel, build_model, get_model_info
+from ..models.network import as_network
+from ..models.transfer import check_transfer_names
+from ..recipe import Recipe, TransferRecipe
+from ..report import finish_run
 from ..weights import (
     Preprocessing,
     TrainingInfo,
     WeightsMeta,
     init_from_weights,
+    load_strict,
     read_meta,
     recipe_from_weights,
 )
@@ -77,8 +81,8 @@ def setup_torch(cfg: TrainConfig) -> None:
     if cfg.deterministic:
         # warn_only: a few CUDA kernels have no deterministic variant; CPU ones all do.
         torch.use_deterministic_algorithms(True, warn_only=True)
-        # ... but do not NaN-fill every new tensor: that alone cost ~20% of a CPU step,
-        # and it only helps to find reads of uninitialised memory.
+        # ... but do not NaN-fill every new tensor: that alone is a large share of a CPU
+        # step, and it only helps to find reads of uninitialised memory.
         torch.utils.deterministic.fill_uninitialized_memory = False  # type: ignore[attr-defined]  # a module attribute the stubs lack
         torch.backends.cudnn.benchmark = False
     torch.manual_seed(cfg.seed)
@@ -131,8 +135,6 @@ class Run:
         self.cfg, self.dist, self.device = cfg, dist, device
         self.dir = Path(cfg.run_dir)
         if isinstance(cfg.recipe, TransferRecipe):
-            from ..transfer.model import check_transfer_names  # transfer imports the trainer
-
             check_transfer_names(cfg.recipe)
         last_path = ckpt.checkpoint_path(self.dir, ckpt.LAST)
         last = read_meta(last_path) if resume else None
@@ -142,7 +144,7 @@ class Run:
             raise ConfigError(f"batch_size {cfg.batch_size} is not divisible by the "
                               f"{dist.world_size} processes")
         self.model, self.recipe = self._build(last, last_path)
-        model_chans = int(getattr(self.model, "in_chans", self.data.in_chans))
+        model_chans = as_network(self.model).in_chans
         if model_chans != self.data.in_chans:
             raise ConfigError(f"{cfg.weights or cfg.model}: the model takes {model_chans}-"
                               f"channel images, {cfg.dataset} has {self.data.in_chans}")
@@ -199,8 +201,6 @@ class Run:
         """Open the recipe's ``unfreeze`` blocks once the first phase's epochs are done."""
         if self.unfrozen or self.epoch < self.cfg.epochs or not self.cfg.unfreeze_epochs:
             return
-        from ..transfer.model import TransferModel  # transfer imports the trainer
-
         assert isinstance(self.model, TransferModel)  # validated by TrainConfig
         self.model.unfreeze()
         self.ctx.forward = self._forward()
@@ -240,8 +240,6 @@ class Run:
         tensors, _, state = ckpt.load_last(self.dir)
         path = ckpt.checkpoint_path(self.dir, ckpt.LAST)
         raw = state["model"] if state["model"] is not None else tensors
-        from ..weights import load_strict
-
         load_strict(self.model, raw, source=str(path))
         if self.ctx.ema is not None:
             if state["ema"] is None:
@@ -458,8 +456,6 @@ def _train(run: Run, resume: bool) -> FitResult:
     if stopped is None and dist.is_main:
         _warn_stuck(run)
         if cfg.report:
-            from ..report import finish_run
-
             finish_run(run.dir, run.data, cfg)
         if not cfg.keep_last:
             ckpt.checkpoint_path(run.dir, ckpt.LAST).unlink(missing_ok=True)

@@ -8,7 +8,6 @@ continues on exactly the same curve.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
 from typing import Any
 
 import torch
@@ -106,9 +105,3 @@ def set_lr(optimizer: torch.optim.Optimizer, lr: float) -> None:
     """Set every parameter group's learning rate (times the group's ``lr_scale``)."""
     for group in optimizer.param_groups:
         group["lr"] = lr * group.get("lr_scale", 1.0)
-
-
-def lr_curve(cfg: TrainConfig, steps_per_epoch: int) -> Iterable[float]:
-    """The whole schedule, one value per step (for plots and tests)."""
-    return (lr_at(s, steps_per_epoch, cfg)
-            for s in range(cfg.total_epochs * steps_per_epoch))

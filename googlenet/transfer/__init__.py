@@ -3,14 +3,15 @@
 The architecture is a :class:`~googlenet.recipe.TransferRecipe`; fine-tuning is ordinary
 training with such a recipe (:func:`finetune`, ``googlenet finetune``).
 
->>> from googlenet.recipe import ModelRecipe, TransferRecipe, build_model
+>>> from googlenet.models import build_model
+>>> from googlenet.recipe import ModelRecipe, TransferRecipe
 >>> model = build_model(TransferRecipe(ModelRecipe("googlenet_bn", aux_logits=False),
 ...                                    cut="inception_4e", num_classes=2, input_size=64))
 """
 
 from __future__ import annotations
 
+from googlenet.models.transfer import TransferModel
 from googlenet.transfer.finetune import FINETUNE_DEFAULTS, finetune, finetune_base
-from googlenet.transfer.model import TransferModel
 
 __all__ = ["FINETUNE_DEFAULTS", "TransferModel", "finetune", "finetune_base"]

@@ -29,9 +29,9 @@ from typing import NamedTuple
 
 import numpy as np
 
+from googlenet.atomic import atomic_path
 from googlenet.errors import WeightsError
 from googlenet.specs.googlenet import TABLE1
-from googlenet.weights._atomic import atomic_path
 
 __all__ = [
     "GOOGLENET_BLOCKS",

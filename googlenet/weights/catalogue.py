@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from googlenet.download import Checksum
 from googlenet.errors import UnknownReleaseError
-from googlenet.weights.preprocessing import Preprocessing
+from googlenet.preprocessing import Preprocessing
 from googlenet.weights.sources import Release, release
 
 

@@ -34,16 +34,23 @@ from typing import Any
 import torch
 from torch import nn
 
+from googlenet.atomic import writable_file
 from googlenet.errors import WeightsError
 from googlenet.models import create_model
 from googlenet.models.inception_net import InceptionNet
 from googlenet.progress import StageProgress
 from googlenet.recipe import ModelRecipe
-from googlenet.weights._atomic import writable_file
+from googlenet.weights.caffe import read_caffemodel
+from googlenet.weights.caffe_map import caffe_entries, caffe_num_classes, has_aux_heads
+from googlenet.weights.keras_h5 import layers_of_kind, read_keras_h5
+from googlenet.weights.keras_map import keras_model_of, load_keras_weights
 from googlenet.weights.keymap import fill_state_dict
 from googlenet.weights.loader import save_weights
 from googlenet.weights.meta import WeightsMeta, default_class_names
+from googlenet.weights.safetensors_io import load_safetensors, load_torch_state_dict
 from googlenet.weights.sources import SOURCES, release
+from googlenet.weights.timm_map import from_timm, timm_model
+from googlenet.weights.torchvision_map import from_torchvision
 
 PathLike = str | os.PathLike[str]
 
@@ -66,15 +73,7 @@ def _imported(net: nn.Module, recipe: ModelRecipe, source: str, path: PathLike,
     return ImportedWeights(net.eval(), net.state_dict(), meta)
 
 
-def _read_caffe(path: PathLike) -> Any:
-    from googlenet.weights.caffe import read_caffemodel
-
-    return read_caffemodel(path)
-
-
 def _map_caffe(layers: Any, path: PathLike, model: str | None) -> ImportedWeights:
-    from googlenet.weights.caffe_map import caffe_entries, caffe_num_classes, has_aux_heads
-
     name = release("caffe", model or "googlenet").model
     aux = has_aux_heads(layers, path)
     num_classes = caffe_num_classes(layers, path)
@@ -82,12 +81,6 @@ def _map_caffe(layers: Any, path: PathLike, model: str | None) -> ImportedWeight
     net = create_model(name, **recipe.kwargs())
     fill_state_dict(net, caffe_entries(layers, path, aux=aux), path)
     return _imported(net, recipe, "caffe", path)
-
-
-def import_caffe(path: PathLike, model: str | None = None) -> ImportedWeights:
-    """Read a BVLC GoogLeNet caffemodel into the paper's ``googlenet`` (aux heads included
-    when the file has them: the release is the train_val net and does)."""
-    return _map_caffe(_read_caffe(path), path, model)
 
 
 def _torchvision_model(state: dict[str, torch.Tensor], path: PathLike) -> str:
@@ -99,12 +92,6 @@ def _torchvision_model(state: dict[str, torch.Tensor], path: PathLike) -> str:
     first = next(iter(state), "nothing")
     raise WeightsError(f"{path}: neither torchvision's googlenet nor inception_v3 "
                        f"(first key {first!r}); give --model to say which")
-
-
-def _read_torchvision(path: PathLike) -> Any:
-    from googlenet.weights.safetensors_io import load_torch_state_dict
-
-    return load_torch_state_dict(path)
 
 
 def _from_state(state: dict[str, torch.Tensor], name: str, source: str, path: PathLike,
@@ -121,30 +108,12 @@ def _from_state(state: dict[str, torch.Tensor], name: str, source: str, path: Pa
 
 
 def _map_torchvision(raw: Any, path: PathLike, model: str | None) -> ImportedWeights:
-    from googlenet.weights.torchvision_map import from_torchvision
-
     name = release("torchvision", model or _torchvision_model(raw, path)).model
     return _from_state(from_torchvision(raw, name, source=str(path)), name, "torchvision",
                        path)
 
 
-def import_torchvision(path: PathLike, model: str | None = None) -> ImportedWeights:
-    """Read a torchvision ``.pth`` state dict (``weights_only=True``: no pickle code runs)
-    into ``googlenet_bn`` or ``inception_v3`` (told apart by the keys when ``model`` is
-    None); aux heads are kept when the file has them."""
-    return _map_torchvision(_read_torchvision(path), path, model)
-
-
-def _read_keras(path: PathLike) -> Any:
-    from googlenet.weights.keras_h5 import read_keras_h5
-
-    return read_keras_h5(path)
-
-
 def _map_keras(layers: Any, path: PathLike, model: str | None) -> ImportedWeights:
-    from googlenet.weights.keras_h5 import layers_of_kind
-    from googlenet.weights.keras_map import keras_model_of, load_keras_weights
-
     name = release("keras", model or keras_model_of(layers, source=str(path))).model
     dense = layers_of_kind(layers, "dense")
     # A "notop" file has no classifier: the model is built without one (num_classes=0).
@@ -155,42 +124,16 @@ def _map_keras(layers: Any, path: PathLike, model: str | None) -> ImportedWeight
     return _imported(net, recipe, "keras", path)
 
 
-def import_keras(path: PathLike, model: str | None = None) -> ImportedWeights:
-    """Read a Keras InceptionV3 or InceptionResNetV2 HDF5 weight file (legacy layout or
-    Keras 3 ``.weights.h5``, with or without the top) into ``inception_v3_keras`` (whose
-    branch average pools leave the padding out as Keras does) or ``inception_resnet_v2``,
-    whichever the file's layers fit when ``model`` is None. ``inception_v3``
-    (torchvision's pooling, which counts the padding) is refused: its features would be
-    ~0.3 away from Keras' own.
-
-    A "notop" file has no classifier: the recipe says ``num_classes=0`` and no class
-    names are claimed, so ``predict`` refuses it while ``finetune`` uses it as it should.
-    """
-    return _map_keras(_read_keras(path), path, model)
-
-
 def _read_timm(path: PathLike) -> Any:
     # timm's hub files are plain safetensors; its older releases and Cadene's are .pth.
     if Path(path).suffix == ".safetensors":
-        from googlenet.weights.safetensors_io import load_safetensors
-
         return load_safetensors(path)[0]
-    return _read_torchvision(path)
+    return load_torch_state_dict(path)
 
 
 def _map_timm(raw: Any, path: PathLike, model: str | None) -> ImportedWeights:
-    from googlenet.weights.timm_map import from_timm, timm_model
-
     name = release("timm", model or timm_model(raw, str(path))).model
     return _from_state(from_timm(raw, name, source=str(path)), name, "timm", path)
-
-
-def import_timm(path: PathLike, model: str | None = None) -> ImportedWeights:
-    """Read a timm or Cadene (pretrainedmodels) state dict, ``.pth`` or ``.safetensors``,
-    into ``inception_v4``, ``bn_inception``, ``inception_v3`` or ``inception_resnet_v2``
-    (told apart by the keys when ``model`` is None); a TF-origin file's 1001st
-    "background" class is dropped."""
-    return _map_timm(_read_timm(path), path, model)
 
 
 # Each source is read (parsing the file: most of a large file's time) and then mapped
@@ -198,9 +141,9 @@ def import_timm(path: PathLike, model: str | None = None) -> ImportedWeights:
 _Reader = Callable[[PathLike], Any]
 _Mapper = Callable[[Any, PathLike, str | None], ImportedWeights]
 _IMPORTERS: dict[str, tuple[_Reader, _Mapper]] = {
-    "caffe": (_read_caffe, _map_caffe),
-    "torchvision": (_read_torchvision, _map_torchvision),
-    "keras": (_read_keras, _map_keras),
+    "caffe": (read_caffemodel, _map_caffe),
+    "torchvision": (load_torch_state_dict, _map_torchvision),
+    "keras": (read_keras_h5, _map_keras),
     "timm": (_read_timm, _map_timm),
 }
 

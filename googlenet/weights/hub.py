@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from torch import nn
 
-from googlenet.download import cache_home, download, file_lock, writable_folder
+from googlenet.download import download, file_lock, writable_folder
 from googlenet.errors import DownloadError, UnknownReleaseError, WeightsError
-from googlenet.models import create_model as create_fresh_model
+from googlenet.paths import weights_cache_dir
+from googlenet.recipe import ModelArgs
 from googlenet.weights.catalogue import (
     PublishedWeights,
     default_release,
@@ -30,7 +32,11 @@ from googlenet.weights.catalogue import (
     release_hint,
 )
 from googlenet.weights.convert import convert
+from googlenet.weights.loader import create_model as create_from_file
 from googlenet.weights.loader import read_meta
+
+if TYPE_CHECKING:  # typing.Unpack is Python 3.11+; torch requires typing_extensions
+    from typing_extensions import Unpack
 
 OFFLINE_ENV = "GOOGLENET_OFFLINE"
 MIRROR_ENV = "GOOGLENET_WEIGHTS_MIRROR"
@@ -41,7 +47,7 @@ _FILE_SUFFIXES = (".safetensors", ".pth", ".pt", ".h5", ".caffemodel", ".bin")
 
 def weights_cache() -> Path:
     """The folder of converted releases."""
-    return cache_home() / "weights"
+    return weights_cache_dir()
 
 
 def cached_path(name: str) -> Path:
@@ -138,20 +144,17 @@ def create_model(
     name: str,
     pretrained: bool = False,
     *,
-    num_classes: int | None = None,
-    in_chans: int | None = None,
-    aux_logits: bool = True,
-    width: float | None = None,
-    dropout: float | None = None,
     weights: str | os.PathLike[str] | None = None,
+    **args: Unpack[ModelArgs],
 ) -> nn.Module:
     """:func:`googlenet.models.create_model` (every argument the same), plus pretrained
-    weights by name.
+    weights by name. This is ``googlenet.create_model``.
 
     ``pretrained=True`` loads the model's default release (``googlenet_bn`` ->
     ``googlenet_bn.tv_in1k``); ``weights`` takes a release name or any googlenet weights
-    file. ``name`` may itself be a release name (``create_model("googlenet.bvlc")``). A
-    ``num_classes`` that differs from the weights' gets a new classifier.
+    file (:func:`googlenet.weights.loader.create_model` loads it). ``name`` may itself be
+    a release name (``create_model("googlenet.bvlc")``). A ``num_classes`` that differs
+    from the weights' gets a new classifier.
     """
     release = find_release(name)
     if release is not None:
@@ -162,6 +165,5 @@ def create_model(
             raise WeightsError(f"{name}: no pretrained release in the catalogue (see "
                                "`googlenet weights list`)")
         weights = default.name
-    return create_fresh_model(
-        name, num_classes=num_classes, in_chans=in_chans, aux_logits=aux_logits, width=width,
-        dropout=dropout, weights=resolve_weights(weights) if weights is not None else None)
+    return create_from_file(
+        name, weights=resolve_weights(weights) if weights is not None else None, **args)

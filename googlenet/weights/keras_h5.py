@@ -234,7 +234,7 @@ def _read_keras3(layers_group: Any, path: Path, prefix: str = "") -> list[KerasL
 
 def _open(path: Path) -> Any:
     try:
-        import h5py
+        import h5py  # optional: the keras extra
     except ImportError:
         raise WeightsError(
             f"{path}: reading Keras weights needs h5py (pip install 'googlenet[keras]')"

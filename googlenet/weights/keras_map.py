@@ -41,6 +41,7 @@ from torch import nn
 from ..errors import WeightsError
 from ..layers import ConvNormAct, InceptionBlock
 from ..models.inception_net import InceptionNet
+from ..models.registry import create_model
 from ..specs.blocks import BlockSpec, Conv, Op, Pool, op_paths
 from ..specs.inception_resnet import INCEPTION_RESNET_V2
 from ..specs.inception_v3 import INCEPTION_V3_KERAS
@@ -153,8 +154,6 @@ def keras_layers_to_state_dict(
 
 @functools.cache
 def _conv_count(name: str) -> int:
-    from ..models.registry import create_model  # the registry imports this package
-
     with torch.device("meta"):  # shapes only: nothing allocated or initialised
         return len(keras_conv_order(create_model(name, num_classes=0)))
 

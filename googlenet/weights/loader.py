@@ -16,22 +16,28 @@ A run's ``last`` checkpoint holds its training state too, under ``training.`` ke
 from __future__ import annotations
 
 import os
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import nn
 
 from googlenet.errors import WeightsError
-from googlenet.recipe import ModelRecipe, Recipe, TransferRecipe, build_model
+from googlenet.models import build_model, get_model_info
+from googlenet.models import create_model as create_fresh_model
+from googlenet.preprocessing import Preprocessing, as_rgb
+from googlenet.recipe import ModelArgs, ModelRecipe, Recipe, TransferRecipe
 from googlenet.weights.check import check_state_dict
 from googlenet.weights.meta import WeightsMeta
-from googlenet.weights.preprocessing import Preprocessing, as_rgb
 from googlenet.weights.safetensors_io import (
     load_safetensors,
     read_safetensors_metadata,
     save_safetensors,
 )
 from googlenet.weights.tree import flatten_tree, unflatten_tree
+
+if TYPE_CHECKING:  # typing.Unpack is Python 3.11+; torch requires typing_extensions
+    from typing_extensions import Unpack
 
 TRAINING_PREFIX = "training."
 _TRAINING_STATE = "training.state"  # metadata key of the training state's JSON skeleton
@@ -44,6 +50,20 @@ def _is_model_key(key: str) -> bool:
 def read_meta(path: str | os.PathLike[str]) -> WeightsMeta:
     """The metadata of a weights file, without reading its tensors."""
     return WeightsMeta.from_metadata(read_safetensors_metadata(path), path)
+
+
+def resolve_preprocessing(model_or_weights: str | os.PathLike[str]) -> Preprocessing:
+    """The preprocessing of a weights file (its metadata), or of a fresh registry model.
+
+    A path that exists is read as a weights file; anything else is looked up in the
+    registry (an unknown name raises with the closest matches).
+
+    >>> resolve_preprocessing("googlenet_bn").mean      # a fresh registry model
+    (0.5, 0.5, 0.5)
+    """
+    if Path(model_or_weights).is_file():
+        return read_meta(model_or_weights).preprocessing
+    return get_model_info(str(model_or_weights)).preprocessing
 
 
 def load_state_dict(path: str | os.PathLike[str]) -> tuple[dict[str, torch.Tensor], WeightsMeta]:
@@ -186,3 +206,25 @@ def _new_parts(model: nn.Module) -> tuple[str, ...]:
         return ("head.",)
     aux = tuple(f"{name}.classifier." for name in getattr(model, "aux_after", {}))
     return ("fc.", *aux)
+
+
+def create_model(name: str, *, weights: str | os.PathLike[str] | None = None,
+                 **args: Unpack[ModelArgs]) -> nn.Module:
+    """Build a registered model: freshly initialised, with the arguments of
+    :func:`googlenet.models.create_model` (``num_classes``, ``in_chans``, ``aux_logits``,
+    ``width``, ``dropout``), or from a weights file. This is ``googlenet.create_model``.
+
+    With ``weights`` (any googlenet weights file of this model: converted, trained), the
+    file's tensors are loaded; a ``num_classes`` that differs from the file's gets a new
+    classifier, and an ``in_chans`` or ``width`` the file does not have is an error.
+    """
+    if weights is None:
+        return create_fresh_model(name, **args)
+    asked = ModelRecipe(name, **args)
+    model, built, _ = init_from_weights(asked, weights)
+    assert isinstance(built, ModelRecipe)  # a registry recipe resolves to one
+    for key in ("in_chans", "width"):
+        if getattr(asked, key) not in (None, getattr(built, key)):
+            raise WeightsError(f"{weights}: the weights fix {key}={getattr(built, key)}, "
+                               f"not {getattr(asked, key)}")
+    return model

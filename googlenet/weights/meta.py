@@ -9,30 +9,26 @@ enough about itself to rebuild and run its model with no other file:
 - ``class_names``: one name per output (empty for a backbone without a classifier);
 - ``source``: where the weights came from ("torchvision:googlenet-1378be20.pth",
   "googlenet train: runs/fmnist");
-- the preprocessing (:class:`~googlenet.weights.preprocessing.Preprocessing`) as the
+- the preprocessing (:class:`~googlenet.preprocessing.Preprocessing`) as the
   standard keys of :mod:`googlenet.weights.safetensors_io`: ``mean``, ``std``, ``scale``,
   ``channel_order``, ``input_size``, ``resize_size``;
 - ``training`` (checkpoints of a run only): :class:`TrainingInfo`. A run's ``last``
   checkpoint also holds the training state (optimizer, EMA, RNG, history) as tensors under
   ``training.`` keys (see :mod:`googlenet.weights.loader`), so one file, written
   atomically, is one resumable checkpoint.
-
-Files written before this schema (``model`` / ``model_kwargs`` / ``transfer`` keys) are
-read too, by :func:`_legacy`.
 """
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
-from googlenet.data.transforms import eval_resize_size
 from googlenet.errors import GoogLeNetError, WeightsError
-from googlenet.recipe import ModelRecipe, Recipe, TransferRecipe, recipe_from_dict
-from googlenet.weights.preprocessing import Preprocessing
+from googlenet.preprocessing import Preprocessing
+from googlenet.recipe import ModelRecipe, Recipe, recipe_from_dict
+from googlenet.weights.imagenet import imagenet_class_names
 
 FORMAT = "googlenet-weights/2"
 FORMAT_KEY = "googlenet.format"
@@ -112,7 +108,8 @@ class WeightsMeta:
             if FORMAT_KEY in meta:
                 raise WeightsError(f"{path}: written by a newer googlenet "
                                    f"({meta[FORMAT_KEY]}); upgrade the package")
-            return _legacy(meta, path)
+            raise WeightsError(f"{path}: no googlenet metadata (recipe, preprocessing); "
+                               "convert foreign weights with `googlenet convert` first")
         try:
             training = meta.get("training")
             out = cls(recipe=recipe_from_dict(meta["recipe"], f"{path}: recipe"),
@@ -132,42 +129,8 @@ class WeightsMeta:
         return out
 
 
-def _legacy(meta: Mapping[str, Any], path: str | os.PathLike[str]) -> WeightsMeta:
-    """Metadata of files written before :data:`FORMAT`: imported weights
-    (``model``, ``model_kwargs``, ``transfer``) and run checkpoints
-    (``googlenet.checkpoint: googlenet-checkpoint/1``)."""
-    if not isinstance(meta.get("model"), str) or "mean" not in meta:
-        raise WeightsError(f"{path}: no googlenet metadata (recipe, preprocessing); "
-                           "convert foreign weights with `googlenet convert` first")
-    try:
-        recipe: Recipe = ModelRecipe(meta["model"], **dict(meta.get("model_kwargs", {})))
-        transfer = meta.get("transfer")
-        if transfer:
-            t = dict(transfer)
-            backbone = ModelRecipe(t.pop("backbone"), **dict(t.pop("backbone_kwargs") or {}))
-            recipe = TransferRecipe(backbone, **t)
-        run = meta.get("googlenet.checkpoint")
-        size = int(meta.get("input_size", 224))
-        # Runs fed images at the input size itself; imported weights said their resize.
-        resize = int(meta.get("resize_size", size if run else eval_resize_size(size)))
-        pre = Preprocessing.from_dict({**meta, "input_size": size, "resize_size": resize},
-                                      str(path))
-        training = (TrainingInfo("", int(meta["epoch"]), int(meta["step"]),
-                                 dict(meta.get("metrics", {}))) if run else None)
-        if meta.get("headless") and isinstance(recipe, ModelRecipe):
-            recipe = replace(recipe, num_classes=0)
-        return WeightsMeta(recipe, tuple(meta.get("class_names", ())), pre,
-                           str(meta.get("source", "")), training)
-    except (KeyError, TypeError, ValueError, json.JSONDecodeError) as err:
-        if isinstance(err, GoogLeNetError):
-            raise
-        raise WeightsError(f"{path}: damaged weights metadata ({err!r})") from None
-
-
 def default_class_names(num_classes: int) -> tuple[str, ...]:
     """ImageNet's names for 1000 classes, else ``class_0``, ``class_1``, ..."""
     if num_classes == 1000:
-        from googlenet.weights.imagenet import imagenet_class_names
-
         return tuple(imagenet_class_names())
     return tuple(f"class_{i}" for i in range(num_classes))

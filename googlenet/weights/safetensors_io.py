@@ -31,9 +31,11 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from safetensors import SafetensorError, safe_open
+from safetensors.torch import save_file
 
+from googlenet.atomic import atomic_path
 from googlenet.errors import WeightsError
-from googlenet.weights._atomic import atomic_path
 from googlenet.weights.check import check_state_dict
 
 __all__ = [
@@ -125,9 +127,6 @@ def save_safetensors(
     Tensors are copied to contiguous CPU tensors first: safetensors refuses tensors that
     share storage (tied weights, views), and a state dict may contain either.
     """
-    from safetensors import SafetensorError
-    from safetensors.torch import save_file
-
     encoded = _encode_metadata(metadata or {})
     tensors = {}
     for key, value in state_dict.items():
@@ -153,8 +152,6 @@ def _safe_open_error(path: Path, exc: Exception) -> WeightsError:
 
 def read_safetensors_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:
     """Return only the metadata of a safetensors file (cheap: reads the header)."""
-    from safetensors import SafetensorError, safe_open
-
     path = _existing(path, "safetensors file")
     try:
         with safe_open(str(path), framework="pt") as handle:
@@ -177,8 +174,6 @@ def load_safetensors(
     :func:`~googlenet.weights.check.check_state_dict`, and the keys come back in
     ``expected``'s order; otherwise in the file's (sorted) order.
     """
-    from safetensors import SafetensorError, safe_open
-
     path = _existing(path, "safetensors file")
     try:
         with safe_open(str(path), framework="pt", device="cpu") as handle:
@@ -209,8 +204,6 @@ def load_torch_state_dict(
     code. A checkpoint that wraps the weights as ``{"state_dict": ...}`` or
     ``{"model": ...}`` is unwrapped. Failures become one-line WeightsErrors naming the file.
     """
-    from safetensors import SafetensorError
-
     path = _existing(path, "PyTorch weights file")
     try:
         # torch.load hands a *.safetensors path to safetensors, whose errors are its own.

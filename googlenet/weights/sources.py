@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from googlenet.errors import WeightsError
+from googlenet.preprocessing import Preprocessing
 from googlenet.specs.bn_inception import CAFFE_MEAN_BGR
-from googlenet.weights.preprocessing import Preprocessing
 
 SOURCES = ("torchvision", "keras", "caffe", "timm")
 

@@ -9,8 +9,8 @@ import pytest
 from safetensors.torch import save_file
 
 from googlenet.cli import main
-from googlenet.models import get_model_info
-from googlenet.recipe import ModelRecipe, build_model
+from googlenet.models import build_model, get_model_info
+from googlenet.recipe import ModelRecipe
 from googlenet.weights import WeightsMeta, save_weights
 
 

@@ -21,8 +21,8 @@ from googlenet.deploy import native_pool as npool
 from googlenet.deploy import winograd as wg
 from googlenet.deploy.fuse import pooled_length
 from googlenet.deploy.optimize import FP32_ATOL
-from googlenet.models import create_model, get_model_info
-from googlenet.recipe import ModelRecipe, build_model
+from googlenet.models import build_model, create_model, get_model_info
+from googlenet.recipe import ModelRecipe
 from googlenet.weights import WeightsMeta, save_weights
 from tests.deploy.nets import randomise_bn, trained_scale_logits
 

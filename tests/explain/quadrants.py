@@ -37,7 +37,7 @@ def _block(width: int) -> BlockSpec:
 
 SPEC = NetSpec(
     "quadrants", rows=(
-        Row("conv1", "conv", patch=3, stride=1, depth=1, options={"out": 16}),
+        Row("conv1", "conv", patch=3, stride=1, depth=1, out=16),
         Row("pool1", "avg_pool", patch=2, stride=2),
         Row("block_a", "block", block=_block(16)),
         Row("pool2", "avg_pool", patch=2, stride=2),

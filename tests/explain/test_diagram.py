@@ -10,7 +10,8 @@ import pytest
 from googlenet import create_model, get_model_info, list_models
 from googlenet.cli import main
 from googlenet.explain.diagram import block_svg, model_svg
-from googlenet.recipe import ModelRecipe, TransferRecipe, build_model
+from googlenet.models import build_model
+from googlenet.recipe import ModelRecipe, TransferRecipe
 from googlenet.specs.blocks import BlockSpec, Branch, Conv, Residual
 
 SVG = "{http://www.w3.org/2000/svg}"

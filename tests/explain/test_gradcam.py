@@ -10,7 +10,8 @@ from quadrants import fresh_model, make_images, quadrant_of
 
 from googlenet.explain.attributions import integrated_gradients
 from googlenet.explain.gradcam import grad_cam
-from googlenet.recipe import ModelRecipe, TransferRecipe, build_model
+from googlenet.models import build_model
+from googlenet.recipe import ModelRecipe, TransferRecipe
 
 HELD_OUT = 200
 REQUIRED = 0.9  # of held-out images whose peak is in the shape's quadrant

@@ -4,6 +4,7 @@ said out loud, a backbone without classifier, one-line errors, and no network ne
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -14,7 +15,7 @@ from googlenet import get_model_info, list_models
 from googlenet.cli import main
 from googlenet.explain.html import render_explain_page
 from googlenet.explain.page import ExplainOptions, explain_image
-from googlenet.explain.subject import load_subject
+from googlenet.weights.loaded import resolve_model
 
 FAST = ExplainOptions(topk=3, maps=2, ig_steps=1)
 
@@ -31,7 +32,7 @@ def photo(tmp_path_factory: pytest.TempPathFactory):
 def test_every_family_is_explained_block_by_block(name, photo):
     info = get_model_info(name)
     size = info.input_size if info.spec.fixed_input_size else max(info.min_input_size, 32)
-    subject = load_subject(model=name, input_size=size)
+    subject = resolve_model(name).at_input_size(size)
     item = explain_image(subject, photo, FAST)
     blocks = [b for b, _ in subject.features.blocks()]
     assert [v.name for v in item.blocks] == blocks
@@ -72,8 +73,8 @@ def test_cli_page_for_googlenet_is_self_contained(photo, tmp_path, capsys):
 
 
 def test_a_backbone_without_classifier_shows_its_blocks(photo):
-    subject = load_subject(model="googlenet_mnist", input_size=28)
-    subject.classes = ()  # as a Keras "notop" file
+    # as a Keras "notop" file
+    subject = replace(resolve_model("googlenet_mnist").at_input_size(28), classes=())
     item = explain_image(subject, photo, FAST)
     assert item.blocks and not item.cams and item.attribution is None
     assert "no classifier" in render_explain_page(subject, [item], "", FAST)

@@ -47,8 +47,8 @@ def model() -> InceptionNet:
 def test_rows_equal_figure_5():
     for row, expected in zip(FIGURE5, PAPER, strict=False):
         got = (row.type, row.patch_stride, row.out_size, row.depth, row.n1x1, row.n3x3_reduce,
-               row.n3x3, row.options.get("double_3x3_reduce"), row.options.get("double_3x3"),
-               row.options.get("pool"))
+               row.n3x3, row.double_3x3_reduce, row.double_3x3,
+               row.pool)
         assert got == expected, row.name
     assert [r.type for r in FIGURE5[len(PAPER):]] == ["linear", "softmax"]
 
@@ -77,10 +77,10 @@ def test_blocks_are_the_columns(model):
         assert convs.get("branch_1x1.conv", 0) == row.n1x1
         assert convs["branch_3x3.reduce.conv"] == row.n3x3_reduce
         assert convs["branch_3x3.conv.conv"] == row.n3x3
-        assert convs["branch_double_3x3.reduce.conv"] == row.options["double_3x3_reduce"]
-        assert convs["branch_double_3x3.conv1.conv"] == row.options["double_3x3"]
-        assert convs["branch_double_3x3.conv2.conv"] == row.options["double_3x3"]
-        kind, _, proj = row.options["pool"].partition(" + ")
+        assert convs["branch_double_3x3.reduce.conv"] == row.double_3x3_reduce
+        assert convs["branch_double_3x3.conv1.conv"] == row.double_3x3
+        assert convs["branch_double_3x3.conv2.conv"] == row.double_3x3
+        kind, _, proj = row.pool.partition(" + ")
         pool = units["branch_pool.pool"]
         assert isinstance(pool, nn.MaxPool2d if kind == "max" else nn.AvgPool2d)
         assert convs.get("branch_pool.proj.conv", "pass through") == \
@@ -109,7 +109,7 @@ def test_figure5_rows_are_checked():
     from dataclasses import replace
 
     with pytest.raises(SpecError, match="'Pool \\+proj' reads like"):
-        figure5_block(replace(row, options={**row.options, "pool": "mean + 32"}))
+        figure5_block(replace(row, pool="mean + 32"))
     with pytest.raises(SpecError, match="needs #1x1"):
         figure5_block(replace(row, n3x3=None))
 
@@ -159,7 +159,8 @@ def test_grid_arithmetic_is_pytorchs():
 
 
 def test_a_cut_backbone_checks_only_its_own_grid():
-    from googlenet.recipe import ModelRecipe, TransferRecipe, build_model
+    from googlenet.models import build_model
+    from googlenet.recipe import ModelRecipe, TransferRecipe
 
     def cut(at: str) -> TransferRecipe:
         return TransferRecipe(ModelRecipe("bn_inception", aux_logits=False), cut=at,

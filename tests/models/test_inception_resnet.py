@@ -10,6 +10,7 @@ from googlenet import create_model, get_model_info
 from googlenet.cost import model_table, profile_model
 from googlenet.layers import ConvNormAct, InceptionBlock
 from googlenet.models.inception_net import InceptionNet
+from googlenet.models.transfer import TransferModel
 from googlenet.recipe import ModelRecipe, TransferRecipe
 from googlenet.specs.inception_resnet import (
     INCEPTION_RESNET_V1,
@@ -19,7 +20,6 @@ from googlenet.specs.inception_resnet import (
     V2_STAGES,
     Stages,
 )
-from googlenet.transfer.model import TransferModel
 
 
 def _meta(name: str, **kwargs) -> InceptionNet:

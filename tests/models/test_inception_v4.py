@@ -34,7 +34,7 @@ def test_every_row_size_matches_the_built_network(v4):
 
 def test_figure_9_schema(v4):
     blocks = [r for r in INCEPTION_V4.rows if r.block is not None]
-    stages = [r.options["stage"] for r in blocks]
+    stages = [r.cells["stage"] for r in blocks]
     assert [stages.count(s) for s in ("stem", "4 x Inception-A", "Reduction-A",
                                       "7 x Inception-B", "Reduction-B", "3 x Inception-C")] \
         == [3, 4, 1, 7, 1, 3]

@@ -9,7 +9,8 @@ import torch
 
 from googlenet import create_model, get_model_info, list_models
 from googlenet.errors import InputSizeError
-from googlenet.recipe import ModelRecipe, TransferRecipe, build_model
+from googlenet.models import build_model
+from googlenet.recipe import ModelRecipe, TransferRecipe
 
 
 @pytest.mark.parametrize("name", list_models())

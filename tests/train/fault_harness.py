@@ -21,7 +21,7 @@ def _arm(kill: str) -> None:
     if kill == "none":
         return
     when, n = kill.split(":")
-    import googlenet.weights._atomic as atomic
+    import googlenet.atomic as atomic
 
     real = os.replace
     calls = [0]

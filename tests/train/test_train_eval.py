@@ -13,7 +13,6 @@ from googlenet.data import build_dataset, center_crop, resize
 from googlenet.data.folder import pil_to_tensor, resize_center_crop
 from googlenet.evaluate import (
     CROP_SCHEMES,
-    LoadedModel,
     build_eval_dataset,
     confusion_matrix,
     crop_probs,
@@ -26,10 +25,11 @@ from googlenet.evaluate import (
     topk_accuracy,
 )
 from googlenet.evaluate.crops import load_size
-from googlenet.models import get_model_info
-from googlenet.recipe import ModelRecipe, build_model
+from googlenet.models import build_model, get_model_info
+from googlenet.recipe import ModelRecipe
 from googlenet.train import fit
 from googlenet.weights import Preprocessing, WeightsMeta
+from tests.train.members import member
 
 
 def test_topk_and_confusion_against_hand_computation():
@@ -76,10 +76,10 @@ def test_multi_crop_probs_average_the_softmax(tiny_config):
     run = _tiny_run(tiny_config, "a", 1)
     (m,) = load_models([run / "best.safetensors"], torch.device("cpu"))
     x = build_dataset("synthetic", "test", image_size=28, channels=1, num_samples=3).images
-    got = crop_probs(m.model, x, m.meta, 10)
+    got = crop_probs(m.run, x, m.loaded.preprocessing, 10)
     views = crop_views(x, 28, 10)
     with torch.no_grad():
-        manual = torch.stack([F.softmax(m.model(m.meta.preprocessing.normalize(v)), 1)
+        manual = torch.stack([F.softmax(m.run(m.loaded.normalize(v)), 1)
                               for v in views]).mean(0)
     assert torch.allclose(got, manual, atol=1e-6)
     assert torch.allclose(got.sum(1), torch.ones(3), atol=1e-5)
@@ -122,7 +122,7 @@ def test_eval_draws_progress_with_an_eta_only_on_a_terminal(fake_tty, capsys):
     recipe = ModelRecipe("inception_a_net")
     meta = WeightsMeta(recipe, tuple("0123456789"),
                        get_model_info("inception_a_net").preprocessing)
-    models = [LoadedModel(build_model(recipe).eval(), meta, "random")]
+    models = [member(build_model(recipe).eval(), meta, "random")]
     ds = build_dataset("synthetic", "test", image_size=28, channels=1, num_samples=40)
     with redirect_stderr(fake_tty):
         predict_dataset(models, ds, crops=2, batch_size=16)
@@ -167,7 +167,7 @@ def test_two_crops_are_the_one_crop_view_and_its_mirror_and_average_their_softma
 
     meta = _meta(28, 28, [str(i) for i in range(10)], channels=1)
     ds = TensorDataset(x, torch.arange(3))
-    two, _ = predict_dataset([LoadedModel(model, meta, "custom")], ds, crops=2)
+    two, _ = predict_dataset([member(model, meta)], ds, crops=2)
     f = meta.preprocessing.normalize(x)
     want = (F.softmax(model(f), 1) + F.softmax(model(f.flip(-1)), 1)) / 2
     assert torch.allclose(two, want, atol=1e-6)
@@ -200,15 +200,16 @@ def test_folder_evaluation_reads_native_aspect_and_crops_like_imagenet(tmp_path)
             Image.fromarray(small).resize(wh, Image.Resampling.BICUBIC).save(
                 tmp_path / cls / f"{i}.png")
     meta = _meta(224, 256, ["cat", "dog"])
-    ds = build_eval_dataset("folder", "val", tmp_path, [meta], crops=1)
+    ds = build_eval_dataset("folder", "val", tmp_path, [meta.preprocessing], crops=1)
     assert tuple(ds[0][0].shape) == (3, 256, 341)  # 320x240 -> shorter side 256
     assert min(ds[1][0].shape[1:]) == 256
-    assert min(build_eval_dataset("folder", "val", tmp_path, [meta], 144)[0][0].shape[1:]) == 352
+    big = build_eval_dataset("folder", "val", tmp_path, [meta.preprocessing], 144)
+    assert min(big[0][0].shape[1:]) == 352
 
     def model(x):  # a fixed linear read-out of the crop's mean colour
         return x.mean((2, 3)) @ torch.tensor([[1.0, -1.0], [-2.0, 0.5], [0.5, 1.5]])
 
-    loaded = LoadedModel(model, meta, "custom")
+    loaded = member(model, meta)
     probs, targets = predict_dataset([loaded], ds, batch_size=4)
     assert targets.tolist() == [0, 0, 1, 1]
     manual = []

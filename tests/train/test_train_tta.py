@@ -15,7 +15,6 @@ from googlenet.errors import ConfigError
 from googlenet.evaluate import (
     TTA,
     TTA_FILLS,
-    LoadedModel,
     build_eval_dataset,
     crop_probs,
     crop_views,
@@ -27,6 +26,7 @@ from googlenet.evaluate import (
 from googlenet.recipe import ModelRecipe
 from googlenet.train import TrainConfig, fit
 from googlenet.weights import Preprocessing, WeightsMeta
+from tests.train.members import member
 
 
 def test_a_known_image_moved_by_one_pixel_is_the_expected_tensor():
@@ -107,7 +107,7 @@ def test_tta_of_a_flip_and_shift_invariant_model_is_its_plain_prediction():
     ds = TensorDataset(x, torch.arange(4))
     meta = _meta(12, "abcde")
     for model, same in ((invariant, True), (sees_columns, False)):
-        loaded = [LoadedModel(model, meta, "custom")]
+        loaded = [member(model, meta)]
         plain, _ = predict_dataset(loaded, ds)
         tta, _ = predict_dataset(loaded, ds, tta=TTA(shift=2))
         assert torch.allclose(plain, tta, atol=1e-6) is same
@@ -125,7 +125,7 @@ def test_tta_averages_the_softmax_over_its_views():
     views = crop_views(x, 10, 1, tta=tta)
     want = torch.stack([F.softmax(model(meta.preprocessing.normalize(v)), 1)
                         for v in views]).mean(0)
-    assert torch.allclose(crop_probs(model, x, meta, 1, tta=tta), want, atol=1e-6)
+    assert torch.allclose(crop_probs(model, x, meta.preprocessing, 1, tta=tta), want, atol=1e-6)
 
 
 def test_bad_tta_values_and_combinations_are_config_errors(tmp_path):
@@ -161,7 +161,7 @@ def test_eval_tta_end_to_end_through_the_cli(tiny_run, tmp_path, capsys):
     assert result["count"] == 24 and result["crops"] == 1
     assert "TTA: flip + shift 1 px (6 views, reflect fill)" in capsys.readouterr().out
     (model,) = load_models([best], torch.device("cpu"))
-    ds = build_eval_dataset("synthetic", "test", None, [model.meta])
+    ds = build_eval_dataset("synthetic", "test", None, [model.loaded.preprocessing])
     probs, y = predict_dataset([model], ds, limit=24, tta=TTA(1, "reflect"))
     assert result["top1"] == pytest.approx(float((probs.argmax(1) == y).float().mean()))
     assert main(["eval", best, "--tta", "2", "--limit", "8", "--out", str(out), "--json"]) == 0

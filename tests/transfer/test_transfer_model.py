@@ -6,8 +6,9 @@ import pytest
 import torch
 from torch import nn
 
-from googlenet.errors import InputSizeError, SpecError
-from googlenet.recipe import ModelRecipe, TransferRecipe, build_model, recipe_from_dict
+from googlenet.errors import InputSizeError, SpecError, UnknownFeatureError
+from googlenet.models import build_model
+from googlenet.recipe import ModelRecipe, TransferRecipe, recipe_from_dict
 
 
 def _recipe(**kw: object) -> TransferRecipe:
@@ -61,16 +62,16 @@ def test_unfreeze_the_recipes_blocks_and_check_names_at_build_time() -> None:
     model.train()
     assert model.features.mixed7.training and not model.features.mixed6.training
     assert all(p.requires_grad for p in model.features.mixed7.parameters())
-    with pytest.raises(InputSizeError, match="cannot unfreeze 'mixed9'.*mixed7"):
+    with pytest.raises(UnknownFeatureError, match="cannot unfreeze 'mixed9'.*mixed7"):
         model.unfreeze(["mixed9"])  # after the cut
     # The README's old example (cut at mixed7, unfreeze mixed9) fails before any training.
-    with pytest.raises(InputSizeError, match="cannot unfreeze 'mixed9'"):
+    with pytest.raises(UnknownFeatureError, match="cannot unfreeze 'mixed9'"):
         build_model(TransferRecipe(ModelRecipe("inception_v3", aux_logits=False), "mixed7",
                                    num_classes=3, input_size=75, unfreeze=("mixed9",)))
 
 
 def test_bad_cut_head_and_input_size(binary) -> None:
-    with pytest.raises(InputSizeError, match="no feature 'mixed7'"):
+    with pytest.raises(UnknownFeatureError, match="no feature 'mixed7'"):
         build_model(_recipe(backbone=ModelRecipe("googlenet"), cut="mixed7"))
     with pytest.raises(InputSizeError, match="exactly 64x64"):
         binary(torch.randn(1, 3, 96, 96))

@@ -96,8 +96,8 @@ def test_eval_pipeline_takes_imported_bgr_weights(caffemodel: Path, caffe_safete
     images = torch.from_numpy(rng.integers(0, 256, (2, 3, 256, 256), dtype=np.uint8))
     dataset = TensorImageDataset(images, torch.tensor([0, 1]), imagenet_class_names())
     (loaded,) = load_models([caffe_safetensors], torch.device("cpu"))
-    pre = loaded.meta.preprocessing
-    assert pre.input_size == 224 and len(loaded.meta.classes) == 1000
+    pre = loaded.loaded.preprocessing
+    assert pre.input_size == 224 and len(loaded.loaded.classes) == 1000
     assert pre.resize_size == 256 and pre.channel_order == "BGR"
     probs, _ = predict_dataset([loaded], dataset)
     crops = images[..., 16:240, 16:240]

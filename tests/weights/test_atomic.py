@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from googlenet.weights._atomic import atomic_path
+from googlenet.atomic import atomic_path
 
 
 def test_replaces_with_normal_mode(tmp_path: Path) -> None:
@@ -43,7 +43,7 @@ def test_a_killed_writers_temporary_file_is_removed_by_the_next_write(tmp_path: 
     import sys
 
     target = tmp_path / "model.onnx"
-    code = ("import sys, time\nfrom googlenet.weights._atomic import atomic_path\n"
+    code = ("import sys, time\nfrom googlenet.atomic import atomic_path\n"
             "with atomic_path(sys.argv[1], suffix='.onnx') as tmp:\n"
             "    tmp.write_bytes(b'half'); print(tmp, flush=True); time.sleep(60)\n")
     writer = subprocess.Popen([sys.executable, "-c", code, str(target)],

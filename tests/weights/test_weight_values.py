@@ -13,9 +13,9 @@ import torch
 from PIL import Image
 
 from googlenet.errors import WeightsError
-from googlenet.models import create_model, get_model_info
+from googlenet.models import build_model, create_model, get_model_info
 from googlenet.predict import Predictor
-from googlenet.recipe import ModelRecipe, build_model
+from googlenet.recipe import ModelRecipe
 from googlenet.weights import WeightsMeta, init_from_weights, load_model, read_meta, save_weights
 
 NAME = "inception_a_net"

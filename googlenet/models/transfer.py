@@ -28,10 +28,11 @@ from collections.abc import Iterable
 import torch
 from torch import nn
 
-from googlenet.errors import InputSizeError, SpecError
+from googlenet.errors import InputSizeError, SpecError, UnknownFeatureError
 from googlenet.models.features import NamedFeatures
 from googlenet.models.grid import min_input_size
 from googlenet.models.inception_net import InceptionNet, InceptionOutputs
+from googlenet.models.registry import get_model_info
 from googlenet.recipe import TransferRecipe
 
 
@@ -39,7 +40,7 @@ def _blocks_to_unfreeze(blocks: list[str], cut: str, names: Iterable[str]) -> li
     """``names`` if each is a block up to the cut; else a one-line error listing them."""
     for name in names:
         if name not in blocks:
-            raise InputSizeError(f"cannot unfreeze {name!r}: the model cut at {cut} has "
+            raise UnknownFeatureError(f"cannot unfreeze {name!r}: the model cut at {cut} has "
                                  f"blocks {', '.join(blocks)}")
     return list(names)
 
@@ -48,8 +49,6 @@ def check_transfer_names(recipe: TransferRecipe) -> None:
     """Check the cut and the blocks to unfreeze against the backbone's feature names
     without building its weights (a meta-device model): a typo fails before the data set
     is read and long before the second phase would have found it."""
-    from googlenet.models import get_model_info
-
     info = get_model_info(recipe.backbone.name)
     with torch.device("meta"):
         backbone = InceptionNet(info.spec, **{k: v for k, v in recipe.backbone.kwargs().items()
@@ -113,9 +112,10 @@ class TransferModel(NamedFeatures, nn.Module):
         self.feature_aliases = {a: t for a, t in backbone.spec.feature_aliases.items()
                                 if t in self.feature_channels}
         self.model_name = f"{backbone.spec.name} cut at {self.cut}"
-        # The architecture the backbone was built from, and which of its rows made which
-        # of the modules kept (for diagrams of the model).
-        self.backbone_spec = backbone.spec
+        # The architecture the backbone was built from (the network's spec, see
+        # models.network.Network), and which of its rows made which of the modules kept
+        # (for diagrams of the model).
+        self.spec = backbone.spec
         self.row_modules = {row: mods for row, mods in backbone.row_modules.items()
                             if mods and all(m in self.feature_channels for m in mods)}
         self.in_chans = backbone.in_chans
@@ -136,6 +136,11 @@ class TransferModel(NamedFeatures, nn.Module):
         self.frozen: set[str] = set()
         self._check_block_names(recipe.unfreeze)
         self.freeze_backbone()
+
+    @property
+    def fixed_input_size(self) -> bool:
+        """True for a head that flattens the map at the cut: one input size only."""
+        return self.recipe.pool == "flatten"
 
     # -- freezing -----------------------------------------------------------------------
     def _check_block_names(self, names: Iterable[str]) -> list[str]:

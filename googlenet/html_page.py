@@ -1,6 +1,7 @@
-"""The pieces every page of the package is made of (the explain page, the training
-report): one base style, a document shell, figures and bars. Pages are self-contained:
-inline CSS, inline SVG, images as data URIs, no script, nothing fetched."""
+"""The package's HTML pages and the pieces each is made of: one base style, a document
+shell, figures and bars, shared by the explain page (:mod:`googlenet.explain.html`) and
+the training report (:mod:`googlenet.report.html`). Pages are self-contained: inline
+CSS, inline SVG, images as data URIs, no script, nothing fetched."""
 
 from __future__ import annotations
 

@@ -1,33 +1,39 @@
 """How an image becomes a model's input: the facts that belong to a set of weights.
 
-Weights are only usable with the preprocessing they were trained with, so every weights
-file records a :class:`Preprocessing` (see :mod:`googlenet.weights.meta`), and every
-command takes it from the file: ``googlenet predict``, ``eval``, ``export``, ``bench`` and
-``finetune`` never guess. :func:`resolve_preprocessing` is the public way to ask for it,
-like torchvision's ``weights.transforms()`` or timm's ``resolve_data_config``:
+Pure data at the bottom of the package (see ARCHITECTURE.md): the registry, the weights
+files and the data pipeline all speak it. Weights are only usable with the preprocessing
+they were trained with, so every weights file records a :class:`Preprocessing` (see
+:mod:`googlenet.weights.meta`), and every command takes it from the file: ``googlenet
+predict``, ``eval``, ``export``, ``bench`` and ``finetune`` never guess.
+:func:`googlenet.weights.resolve_preprocessing` is the public way to ask for it, like
+torchvision's ``weights.transforms()`` or timm's ``resolve_data_config``:
 
 >>> from googlenet.weights import resolve_preprocessing
->>> resolve_preprocessing("googlenet_bn").mean      # a fresh registry model
-(0.5, 0.5, 0.5)
 >>> resolve_preprocessing("bvlc.safetensors")       # doctest: +SKIP
 Preprocessing(mean=(104.0, 117.0, 123.0), std=(1.0, 1.0, 1.0), scale=255.0, ...)
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
-from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
 
-from googlenet.data.transforms import eval_resize_size
 from googlenet.errors import WeightsError
 
 CHANNEL_ORDERS = ("RGB", "BGR")
+# GoogLeNet's usual eval recipe: resize the shorter side to size/0.875 (224 -> 256), then
+# center-crop size x size.
+EVAL_CROP_FRACTION = 0.875
+
+
+def eval_resize_size(size: int) -> int:
+    """The shorter side an image is resized to before the central ``size`` crop (256 for
+    224, 342 for 299)."""
+    return round(size / EVAL_CROP_FRACTION)
 
 
 @dataclass(frozen=True)
@@ -78,7 +84,7 @@ class Preprocessing:
     def rgb(self) -> Preprocessing:
         """The same normalisation for RGB pixels in 0..1 (what the training pipeline
         speaks). For a BGR ``self`` the model must take RGB input too: see
-        :func:`googlenet.transfer.as_rgb`, which flips its first convolution."""
+        :func:`as_rgb`, which flips its first convolution."""
         mean = tuple(m / self.scale for m in self.mean)
         std = tuple(s / self.scale for s in self.std)
         if self.channel_order == "BGR":
@@ -111,21 +117,6 @@ class Preprocessing:
             if isinstance(err, WeightsError):
                 raise WeightsError(f"{source}: {err}") from None
             raise WeightsError(f"{source}: damaged preprocessing ({err!r})") from None
-
-
-def resolve_preprocessing(model_or_weights: str | os.PathLike[str]) -> Preprocessing:
-    """The preprocessing of a weights file (its metadata), or of a fresh registry model.
-
-    A path that exists is read as a weights file; anything else is looked up in the
-    registry (an unknown name raises with the closest matches).
-    """
-    if Path(model_or_weights).is_file():
-        from googlenet.weights.loader import read_meta
-
-        return read_meta(model_or_weights).preprocessing
-    from googlenet.models import get_model_info
-
-    return get_model_info(str(model_or_weights)).preprocessing
 
 
 def as_rgb(model: nn.Module, pre: Preprocessing) -> Preprocessing:

@@ -1,4 +1,5 @@
-"""Atomic file replacement shared by the writers of weights, exports and reports."""
+"""Atomic file replacement, shared by every writer in the package: weights, exports,
+reports, checkpoints and pages (a crash leaves the old file whole)."""
 
 from __future__ import annotations
 
