@@ -4,10 +4,10 @@ one-channel model)."""
 from __future__ import annotations
 
 from googlenet.explain.html import _header
-from googlenet.explain.subject import load_subject
+from googlenet.weights.loaded import resolve_model
 
 
 def test_the_header_names_a_grey_models_one_channel() -> None:
-    grey = _header(load_subject(None, "googlenet_mnist", None))
+    grey = _header(resolve_model("googlenet_mnist"))
     assert "1-channel grey" in grey and "RGB" not in grey
-    assert "RGB" in _header(load_subject(None, "googlenet_cifar", None))
+    assert "RGB" in _header(resolve_model("googlenet_cifar"))
