@@ -12,6 +12,7 @@ like any other link.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 import nbformat
@@ -19,6 +20,11 @@ from mkdocs.structure.files import File, Files
 
 TUTORIALS = re.compile(r"^tutorials/\d\d-[\w-]+\.md$")
 FENCE = re.compile(r"^```(\w+)([^\n]*)\n(.*?)^```[ \t]*$", re.M | re.S)
+# `<!-- benchmarks: HEADING -->` on a line of its own: that section of BENCHMARKS.md (to
+# the next heading of its level or above), quoted, so a page states a full run's figures
+# without copying them; a heading that is gone fails the build.
+BENCHMARKS_REF = re.compile(r"^<!-- benchmarks: (.+?) -->$", re.M)
+BENCHMARKS = Path(__file__).resolve().parent.parent / "BENCHMARKS.md"
 SESSION = re.compile(r'session="([\w-]+)"')
 PAGE_SETUP = '''\
 import base64, io
@@ -29,6 +35,8 @@ import matplotlib.pyplot as plt
 def show(obj, caption=""):
     if isinstance(obj, str):
         data, kind = obj.encode(), "svg+xml"
+    elif isinstance(obj, bytes):
+        data, kind = obj, "png"
     else:
         buf = io.BytesIO()
         obj.savefig(buf, format="png", dpi=80, bbox_inches="tight")
@@ -37,17 +45,46 @@ def show(obj, caption=""):
     print(f"![{caption}](data:image/{kind};base64,{base64.b64encode(data).decode()})")
 '''
 NOTEBOOK_SETUP = '''\
-# In a notebook, figures and SVG diagrams display inline.
+# In a notebook, figures, SVG diagrams and PNG files display inline.
 import matplotlib.pyplot as plt
-from IPython.display import SVG, display
+from IPython.display import SVG, Image, display
 
 
 def show(obj, caption=""):
-    """A matplotlib figure or an SVG string, shown in the notebook."""
-    display(SVG(obj) if isinstance(obj, str) else obj)
-    if not isinstance(obj, str):
+    """A matplotlib figure, an SVG string or PNG bytes, shown in the notebook."""
+    if isinstance(obj, str):
+        display(SVG(obj))
+    elif isinstance(obj, bytes):
+        display(Image(data=obj))
+    else:
+        display(obj)
         plt.close(obj)
 '''
+
+
+def benchmarks_section(heading: str) -> str:
+    """The section of BENCHMARKS.md under ``heading`` (its text without the ``#``s),
+    in a collapsible note that names where it comes from."""
+    lines = BENCHMARKS.read_text(encoding="utf-8").splitlines()
+    level, start = next(((len(ln) - len(ln.lstrip("#")), i) for i, ln in enumerate(lines)
+                         if ln.startswith("#") and ln.lstrip("#").strip() == heading),
+                        (0, -1))
+    if start < 0:
+        raise ValueError(f"BENCHMARKS.md has no section {heading!r}")
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("#")
+                and len(lines[i]) - len(lines[i].lstrip("#")) <= level
+                and not _in_fence(lines, i)), len(lines))
+    body = "\n".join(f"    {ln}" if ln.strip() else "" for ln in lines[start + 1:end])
+    return f'??? note "From BENCHMARKS.md: {heading}"\n{body}\n'
+
+
+def _in_fence(lines: list[str], index: int) -> bool:
+    return sum(ln.startswith("```") for ln in lines[:index]) % 2 == 1
+
+
+def with_benchmarks(markdown: str) -> str:
+    """``markdown`` with each ``<!-- benchmarks: HEADING -->`` replaced by that section."""
+    return BENCHMARKS_REF.sub(lambda m: benchmarks_section(m.group(1)), markdown)
 
 
 def notebook(markdown: str) -> str:
@@ -90,13 +127,15 @@ def on_files(files: Files, config: Any) -> Files:
     for page in list(files.documentation_pages()):
         if TUTORIALS.match(page.src_uri):
             with open(page.abs_src_path or "", encoding="utf-8") as f:
-                text = notebook(f.read())
+                text = notebook(with_benchmarks(f.read()))
             files.append(File.generated(config, page.src_uri[:-3] + ".ipynb", content=text))
     return files
 
 
 def on_page_markdown(markdown: str, page: Any, config: Any, files: Files) -> str:
-    """A tutorial page runs :data:`PAGE_SETUP` first, in its own session."""
+    """Quotes the BENCHMARKS.md sections a page names; a tutorial page also runs
+    :data:`PAGE_SETUP` first, in its own session."""
+    markdown = with_benchmarks(markdown)
     if not TUTORIALS.match(page.file.src_uri):
         return markdown
     found = SESSION.search(markdown)
