@@ -44,10 +44,10 @@ lint: $(VENV)/.stamp-test
 # The site, strictly: a broken link, a missing page or a tutorial block that fails stops the
 # build. The tutorials' `googlenet ...` shell blocks run the venv's console script.
 docs: $(VENV)/.stamp-docs
-	PATH="$(abspath $(VENV))/bin:$$PATH" $(PY) -m mkdocs build --strict --clean
+	NO_MKDOCS_2_WARNING=1 PATH="$(abspath $(VENV))/bin:$$PATH" $(PY) -m mkdocs build --strict --clean
 
 docs-serve: $(VENV)/.stamp-docs
-	PATH="$(abspath $(VENV))/bin:$$PATH" $(PY) -m mkdocs serve
+	NO_MKDOCS_2_WARNING=1 PATH="$(abspath $(VENV))/bin:$$PATH" $(PY) -m mkdocs serve
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache site
