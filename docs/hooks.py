@@ -25,6 +25,7 @@ FENCE = re.compile(r"^```(\w+)([^\n]*)\n(.*?)^```[ \t]*$", re.M | re.S)
 # without copying them; a heading that is gone fails the build.
 BENCHMARKS_REF = re.compile(r"^<!-- benchmarks: (.+?) -->$", re.M)
 BENCHMARKS = Path(__file__).resolve().parent.parent / "BENCHMARKS.md"
+DOWNLOAD_LINK = re.compile(r"^\[Download this tutorial as a notebook\]\([^)]*\)\n", re.M)
 SESSION = re.compile(r'session="([\w-]+)"')
 PAGE_SETUP = '''\
 import base64, io
@@ -93,7 +94,8 @@ def notebook(markdown: str) -> str:
     prose: list[str] = []
 
     def flush() -> None:
-        text = "".join(prose).strip()
+        # The page's own download link means nothing inside the notebook.
+        text = re.sub(r"\n{3,}", "\n\n", DOWNLOAD_LINK.sub("", "".join(prose))).strip()
         if text:
             cells.append(nbformat.v4.new_markdown_cell(text))
         prose.clear()
