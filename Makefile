@@ -12,7 +12,7 @@ TORCH_SPEC ?= torch==2.13.0
 TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
 TORCH_INDEX_ARG = $(if $(TORCH_INDEX),--extra-index-url $(TORCH_INDEX))
 
-.PHONY: demo test test-all lint venv kernels clean
+.PHONY: demo test test-all lint venv kernels clean docs docs-serve
 
 # The install compiles the C kernels (setup.py; optional: without a C compiler it goes on
 # and the winograd path says why it cannot run). An editable install does not rebuild
@@ -36,6 +36,10 @@ $(VENV)/.stamp-kernels: $(VENV)/.stamp-base $(KERNEL_SOURCES)
 	$(PY) -m pip install -q --no-deps -e .
 	touch $@
 
+$(VENV)/.stamp-docs: $(VENV)/.stamp-base
+	$(PY) -m pip install -q -e ".[docs]"
+	touch $@
+
 venv: $(VENV)/.stamp-base
 
 kernels: $(VENV)/.stamp-kernels
@@ -57,6 +61,14 @@ lint: $(VENV)/.stamp-test
 	$(PY) -m ruff check .
 	$(PY) -m mypy
 
+# The site, strictly: a broken link, a missing page or a tutorial block that fails stops the
+# build. The tutorials' `googlenet ...` shell blocks run the venv's console script.
+docs: $(VENV)/.stamp-docs $(VENV)/.stamp-kernels
+	NO_MKDOCS_2_WARNING=1 PATH="$(abspath $(VENV))/bin:$$PATH" $(PY) -m mkdocs build --strict --clean
+
+docs-serve: $(VENV)/.stamp-docs
+	NO_MKDOCS_2_WARNING=1 PATH="$(abspath $(VENV))/bin:$$PATH" $(PY) -m mkdocs serve
+
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache build
+	rm -rf $(VENV) .pytest_cache .ruff_cache build site
 	rm -f googlenet/deploy/kernels/*.so googlenet/deploy/kernels/*.unavailable

@@ -102,9 +102,10 @@ class Browser:
         self._run(page, f"--screenshot={png}", f"--window-size={width},{height}")
         return png
 
-    def dom(self, page: Path) -> str:
-        """The page's DOM after rendering, serialised."""
-        return self._run(page, "--dump-dom")
+    def dom(self, page: Path, *flags: str) -> str:
+        """The page's DOM after rendering, serialised; ``flags`` go to Chromium (e.g.
+        ``--virtual-time-budget=MS`` to let the page's scripts run first)."""
+        return self._run(page, "--dump-dom", *flags)
 
     @staticmethod
     def assert_not_blank(png: Path) -> None:
