@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from googlenet import create_model, get_model_info, list_models
-from googlenet.errors import InputSizeError
+from googlenet.errors import UnknownFeatureError
 from googlenet.models import build_model
 from googlenet.recipe import ModelRecipe, TransferRecipe
 
@@ -42,11 +42,12 @@ def test_every_branch_is_a_feature_and_its_block_is_made_of_them(name):
 def test_unknown_branches_are_one_line_errors_that_list_the_valid_ones():
     model = create_model("googlenet", aux_logits=False)
     x = torch.randn(1, 3, 64, 64)
-    with pytest.raises(InputSizeError, match="branches of inception_3a: inception_3a.branch_1x1"):
+    with pytest.raises(UnknownFeatureError,
+                       match="branches of inception_3a: inception_3a.branch_1x1"):
         model.forward_intermediates(x, ["inception_3a.branch_7x7"])
-    with pytest.raises(InputSizeError, match="not a block"):
+    with pytest.raises(UnknownFeatureError, match="not a block"):
         model.forward_intermediates(x, ["conv1.conv"])
-    with pytest.raises(InputSizeError, match="no feature 'inception_9z'"):
+    with pytest.raises(UnknownFeatureError, match="no feature 'inception_9z'"):
         model.forward_intermediates(x, ["inception_9z.branch_1x1"])
 
 
@@ -70,5 +71,5 @@ def test_a_backbone_cut_keeps_the_branches_before_its_cut():
         logits, feats = model.forward_with_features(x, ["inception_3b.branch_pool"])
         assert torch.equal(logits, model(x))
     assert feats["inception_3b.branch_pool"].shape[0] == 2
-    with pytest.raises(InputSizeError, match="no feature 'inception_4a'"):
+    with pytest.raises(UnknownFeatureError, match="no feature 'inception_4a'"):
         model.forward_intermediates(x, ["inception_4a.branch_1x1"])
