@@ -70,7 +70,9 @@ def main() -> int:
     for r in failed:
         print(f"{r.path} at batch {r.batch} is outside its tolerance ({r.tolerance})",
               file=sys.stderr)
-    return 1 if failed else 0
+    if report.reference_problem:
+        print(f"eager's outputs are degenerate: {report.reference_problem}", file=sys.stderr)
+    return 1 if failed or report.reference_constant else 0
 
 
 if __name__ == "__main__":

@@ -116,7 +116,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                    help="a second reference timed eager fp32 in the same rounds on the same "
                         "images: another implementation of the same network, what users "
                         "would otherwise run (default auto: googlenet_bn, torchvision's "
-                        "layout, for the paper's googlenet; none for other models, whose "
+                        "layout, for googlenet and googlenet_bn; none for other models, whose "
                         "x eager column is that comparison); 'none' to leave it out; "
                         "another network is refused")
     p.add_argument("--json", action="store_true", help="machine-readable output")

@@ -142,6 +142,8 @@ def test_the_baseline_is_the_same_network_at_the_same_size(capsys):
     assert note is None and reference is not None
     assert reference[0] == "googlenet_bn eager fp32 NCHW at 160x160, random init"
     assert bench.baseline_for("auto", "inception_v3", 3, 150)[0] is None
+    assert bench.baseline_for("auto", "googlenet_bn", 3, 224)[0] is not None
+    assert bench.baseline_for("googlenet", "googlenet_bn", 3, 224)[0] is not None
 
 
 def test_default_paths_leave_out_the_compiled_ones():
