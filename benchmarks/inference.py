@@ -5,8 +5,10 @@
 
 Every ratio is to the model's own eager fp32 NCHW path timed in the same process, in
 interleaved rounds, so machine noise affects both sides alike; ``--baseline`` (default
-googlenet_bn, torchvision's layout: what users would otherwise run) is timed eager in the
-same rounds, and every path gets its ratio to it too. ``googlenet bench`` prints the same.
+auto: googlenet_bn, torchvision's layout of the same network, for googlenet; or a name of
+the same network) is timed eager in the same rounds on the same images, and every path
+gets its ratio to it too. Each timing is the median of the rounds, with their min and
+max. ``googlenet bench`` prints the same.
 """
 
 from __future__ import annotations
@@ -20,10 +22,10 @@ from pathlib import Path
 
 import torch
 
-from googlenet.commands.bench import baseline_reference, parse_batches
-from googlenet.deploy.bench import benchmark, render
+from googlenet.commands.bench import parse_batches
+from googlenet.deploy.bench import baseline_for, benchmark, render
 from googlenet.deploy.optimize import PATHS
-from googlenet.models import create_model
+from googlenet.models import create_model, get_model_info
 
 
 def main() -> int:
@@ -35,7 +37,9 @@ def main() -> int:
     p.add_argument("--device", default="cpu")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--rounds", type=int, default=5)
-    p.add_argument("--baseline", default="googlenet_bn", help="second reference ('none': off)")
+    p.add_argument("--baseline", default="auto",
+                   help="second reference, the same network ('auto': googlenet_bn for "
+                        "googlenet; 'none': off)")
     p.add_argument("--seed", type=int, default=0, help="seed of the random-init weights")
     p.add_argument("--out", default="benchmarks/results/inference_cpu.json")
     args = p.parse_args()
@@ -44,11 +48,15 @@ def main() -> int:
     # with the draw (1 image of 32 is 3%): seeded, a rerun checks the same network.
     torch.manual_seed(args.seed)
     model = create_model(args.model, aux_logits=False)
+    baseline, note = baseline_for(args.baseline, args.model,
+                                  get_model_info(args.model).in_chans, args.input_size)
+    if note:
+        print(note, file=sys.stderr)
     start = time.time()
     report = benchmark(model, name=args.model, paths=args.paths.split(","),
                        batches=parse_batches(args.batch), input_size=args.input_size,
                        device=args.device, rounds=args.rounds,
-                       baseline=baseline_reference(args.baseline, model, args.input_size))
+                       baseline=baseline)
     print(render(report))
     data = report.as_dict() | {"command": " ".join([sys.executable, *sys.argv]),
                                "wall_s": round(time.time() - start, 1)}
@@ -62,7 +70,9 @@ def main() -> int:
     for r in failed:
         print(f"{r.path} at batch {r.batch} is outside its tolerance ({r.tolerance})",
               file=sys.stderr)
-    return 1 if failed else 0
+    if report.reference_problem:
+        print(f"eager's outputs are degenerate: {report.reference_problem}", file=sys.stderr)
+    return 1 if failed or report.reference_constant else 0
 
 
 if __name__ == "__main__":

@@ -139,7 +139,8 @@ class Predictor:
         loaded.require_classifier()
         check_float32(loaded.network)
         self.loaded = loaded
-        # Resolved on the first batch: "auto" becomes the fastest path within tolerance.
+        # Resolved on the first batch: "auto" becomes the path with the shortest time
+        # per batch at that batch size (deploy.optimize.auto_path).
         self.inference_path = inference_path
         self._runner: Callable[[torch.Tensor], torch.Tensor] | None = (
             self.model if inference_path == "eager" else None)
@@ -192,15 +193,20 @@ class Predictor:
         return [self.preprocessing.normalize(b)
                 for b in in_batches(torch.stack(tensors), batch_size)]
 
-    def _run(self, x: torch.Tensor, inputs: Sequence[PathLike]) -> torch.Tensor:
-        """Logits of the normalised batch ``x``; builds the runner on the first call."""
+    def _run(self, x: torch.Tensor, inputs: Sequence[PathLike],
+             more_batches: bool = True) -> torch.Tensor:
+        """Logits of the normalised batch ``x``; builds the runner on the first call.
+        ``more_batches``: whether batches are to follow, so that "auto" may pick a path
+        whose build (an ONNX export: seconds) pays back over them; for one batch, the
+        export would cost more than it saves."""
         if self._runner is None:
             calibration = None
             if needs_calibration(self.inference_path):
                 sources = self.calibration if self.calibration is not None else inputs
                 calibration = self.calibration_batches(sources) if sources else [x]
             self._runner, self.inference_path = optimize_for_inference(
-                self.model, x, self.inference_path, calibration=calibration)
+                self.model, x, self.inference_path, calibration=calibration,
+                allow_export=more_batches)
             self._batch = x.shape[0]
         n = x.shape[0]
         if n < self._batch and PATHS[self.inference_path].compiled:
@@ -214,7 +220,8 @@ class Predictor:
         """Class probabilities (N, classes) of a uint8 (N, C, size, size) RGB batch.
 
         A path that needs calibration and has no ``calibration`` sources calibrates on
-        this batch."""
+        this batch. Calls are taken to come as a stream: "auto" resolves on the first
+        one, export costs allowed (:func:`~googlenet.deploy.auto_path`)."""
         return self._run(self.preprocessing.normalize(images), ()).float().softmax(1)
 
     @torch.no_grad()
@@ -226,6 +233,9 @@ class Predictor:
         Unreadable files are skipped and listed in the result's ``skipped``; a missing
         path or an empty folder raises :class:`DataError` before anything runs. A
         progress bar with an ETA is drawn on stderr when it is a terminal.
+
+        "auto" resolves on the first batch, at its size; a path built by an ONNX export
+        only when more than one batch (of the ones to come) is to run.
         """
         files = collect_images(paths)
         k = max(1, min(topk, len(self.classes)))
@@ -239,7 +249,8 @@ class Predictor:
                     if self._runner is None:  # int8 calibrates and compiles: a minute
                         bar.note(f"preparing the {self.inference_path} path")
                     x = self.preprocessing.normalize(torch.stack(tensors))
-                    probs, idx = self._run(x, files).float().softmax(1).topk(k, 1)
+                    more = len(files) > batch_size  # this call's batches, from the first
+                    probs, idx = self._run(x, files, more).float().softmax(1).topk(k, 1)
                     result.images += read
                     result.top += [[(self.classes[int(i)], float(p))
                                     for p, i in zip(row_p, row_i, strict=True)]

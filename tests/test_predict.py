@@ -267,3 +267,50 @@ def test_eval_int8_calibrates_on_the_evaluated_images(
     pre = Predictor.from_file(weights).preprocessing
     view = crop_views(test[0][0][None], pre.input_size, 1, pre.resize_size)[0]
     assert torch.equal(torch.cat(calibration_spy)[:1].contiguous(), pre.normalize(view))
+
+
+def _installed(monkeypatch: pytest.MonkeyPatch, **runs: bool) -> None:
+    """Make each named path run here (True) or not (False), whatever is installed."""
+    import dataclasses
+
+    from googlenet.deploy import optimize
+
+    monkeypatch.setattr(optimize, "cpu_has_fast_bf16", lambda: False)
+    for path, ok in runs.items():
+        info = optimize.PATHS[path]
+        monkeypatch.setitem(optimize.PATHS, path, dataclasses.replace(
+            info, requires=lambda d, ok=ok: None if ok else "not here"))
+
+
+def test_auto_chooses_by_batch_size_and_what_the_build_costs(monkeypatch):
+    # BENCHMARKS.md, "Against what users would otherwise run": onnxruntime is ahead of
+    # winograd at batch 1, winograd ahead at batch 32, onnxruntime ahead of fused at both.
+    from googlenet.deploy.optimize import auto_path
+
+    _installed(monkeypatch, onnxruntime=True, winograd=True)
+    assert auto_path("cpu", 1, allow_export=True) == "onnxruntime"
+    assert auto_path("cpu", 32, allow_export=True) == "winograd"
+    assert auto_path("cpu", None, allow_export=True) == "winograd"  # unknown: large
+    assert auto_path("cpu", 1) == "winograd"  # no export allowed: no ONNX path
+    _installed(monkeypatch, onnxruntime=True, winograd=False)
+    assert auto_path("cpu", 32, allow_export=True) == "onnxruntime"
+    assert auto_path("cpu", 32) == "fused"
+    _installed(monkeypatch, onnxruntime=False, winograd=False)
+    assert auto_path("cpu", 1, allow_export=True) == "fused"
+    assert auto_path("cuda", 1, allow_export=True) == "fp16"
+
+
+@pytest.mark.skipif(unavailable_reason("onnxruntime") is not None,
+                    reason="onnxruntime is not installed")
+def test_predict_auto_exports_only_when_more_than_one_batch_is_to_run(monkeypatch, weights,
+                                                                      photos):
+    _installed(monkeypatch, winograd=False)
+    one = Predictor.from_file(weights, inference_path="auto")
+    one.predict([photos / "b.png"])
+    assert one.inference_path == "fused"  # one image: an export would cost more than it saves
+    stream = Predictor.from_file(weights, inference_path="auto")
+    result = stream.predict([photos], batch_size=1)
+    assert stream.inference_path == "onnxruntime" and len(result) == 3
+    eager = Predictor.from_file(weights).predict([photos], batch_size=1)
+    for got, want in zip(result.top, eager.top, strict=True):
+        assert got[0][0] == want[0][0] and abs(got[0][1] - want[0][1]) < 1e-4

@@ -9,12 +9,11 @@ import sys
 import torch
 from torch import nn
 
-from ..deploy.bench import benchmark, render
+from ..deploy.bench import baseline_for, benchmark, render
 from ..deploy.heap import keep_freed_memory
 from ..deploy.optimize import PATHS, PathUnavailableError
 from ..devices import resolve_device
 from ..errors import UsageError
-from ..models import create_model, get_model_info
 from ..weights.loaded import LoadedModel
 from ._common import add_model_argument, loaded_from_args, positive_int, print_json
 
@@ -36,9 +35,17 @@ def parse_batches(text: str) -> list[int]:
     return batches
 
 
-def _paths(text: str | None) -> list[str]:
-    if not text:
+def default_paths() -> list[str]:
+    """The paths timed without ``--paths`` or ``--all``: every path but those built by an
+    Inductor compile (``PathInfo.compiled``), each a compile of minutes on 2 cores."""
+    return [name for name, info in PATHS.items() if not info.compiled]
+
+
+def _paths(text: str | None, everything: bool = False) -> list[str]:
+    if everything:
         return list(PATHS)
+    if not text:
+        return default_paths()
     paths = [p.strip() for p in text.split(",") if p.strip()]
     unknown = [p for p in paths if p not in PATHS]
     if unknown:
@@ -52,7 +59,10 @@ def _run(args: argparse.Namespace) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     loaded = loaded_from_args(args, aux_logits=False)
-    report = benchmark(loaded.network, name=loaded.describe(), paths=_paths(args.paths),
+    if args.all and args.paths:
+        raise UsageError("--all and --paths: give one (--all times every path)")
+    report = benchmark(loaded.network, name=loaded.describe(),
+                       paths=_paths(args.paths, args.all),
                        batches=parse_batches(args.batch), input_size=loaded.input_size,
                        device=str(device),
                        rounds=args.rounds, calibration_images=args.calibration_images,
@@ -66,24 +76,24 @@ def _run(args: argparse.Namespace) -> int:
     for r in failed:
         print(f"googlenet bench: {r.path} at batch {r.batch} is outside its tolerance "
               f"({r.tolerance})", file=sys.stderr)
-    return 1 if failed else 0
+    if report.reference_problem:
+        # Constant outputs are a broken model: a failure. One class for every random
+        # image is common in random-init nets: a warning, the logit checks still hold.
+        voided = ("no check is meaningful" if report.reference_constant
+                  else "top-1 agreement is not checked")
+        print(f"googlenet bench: {'error' if report.reference_constant else 'warning'}: "
+              f"eager's outputs are degenerate ({report.reference_problem}): {voided}",
+              file=sys.stderr)
+    return 1 if failed or report.reference_constant else 0
 
 
 def baseline_reference(name: str, loaded: LoadedModel) -> tuple[str, nn.Module] | None:
-    """The second reference (``--baseline``), or None when it was turned off or cannot take
-    the same inputs as ``loaded`` (a 1-channel model, an input below its minimum): said on
-    stderr."""
-    if name == "none":
-        return None
-    info = get_model_info(name)
-    in_chans, size = loaded.in_chans, loaded.input_size
-    if info.in_chans != in_chans or size < info.min_input_size:
-        print(f"googlenet bench: no baseline: {name} takes {info.in_chans}-channel inputs of "
-              f"at least {info.min_input_size}x{info.min_input_size}, this model "
-              f"{in_chans}-channel {size}x{size} (--baseline none hides this)", file=sys.stderr)
-        return None
-    reference = create_model(name, aux_logits=False)
-    return f"{name} eager fp32 NCHW, random init", reference
+    """The second reference (``--baseline``, see :func:`~googlenet.deploy.bench.baseline_for`)
+    at ``loaded``'s size, or None; why there is none is said on stderr."""
+    reference, note = baseline_for(name, loaded.name, loaded.in_chans, loaded.input_size)
+    if note:
+        print(f"googlenet bench: {note} (--baseline none hides this)", file=sys.stderr)
+    return reference
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -92,15 +102,22 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                        input_size="image size (default: the model's)")
     p.add_argument("--batch", default="1,32", help="batch sizes, comma-separated (1,32)")
     p.add_argument("--paths", help=f"comma-separated subset of: {', '.join(PATHS)} (default: "
-                                   "all that run here; compiled ones take minutes on 2 cores)")
+                                   "all that run here but the Inductor-compiled ones, "
+                                   f"{', '.join(p for p in PATHS if PATHS[p].compiled)}, "
+                                   "which take minutes to build on 2 cores)")
+    p.add_argument("--all", action="store_true",
+                   help="time every path, the compiled ones too")
     p.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
     p.add_argument("--rounds", type=positive_int, default=5, help="interleaved timing rounds")
     p.add_argument("--threads", type=positive_int, help="torch threads (default: torch's)")
     p.add_argument("--calibration-images", type=positive_int, default=256,
                    help="int8 calibration")
-    p.add_argument("--baseline", default="googlenet_bn",
-                   help="a second reference timed eager fp32 in the same rounds: what users "
-                        "would otherwise run (default googlenet_bn, torchvision's GoogLeNet "
-                        "layout); 'none' to leave it out; skipped for 1-channel models")
+    p.add_argument("--baseline", default="auto",
+                   help="a second reference timed eager fp32 in the same rounds on the same "
+                        "images: another implementation of the same network, what users "
+                        "would otherwise run (default auto: googlenet_bn, torchvision's "
+                        "layout, for googlenet and googlenet_bn; none for other models, whose "
+                        "x eager column is that comparison); 'none' to leave it out; "
+                        "another network is refused")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=_run)

@@ -145,8 +145,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--limit", type=positive_int, help="only the first N images")
     p.add_argument("--device", default="auto", help=f"{DEVICE_NAMES} (default auto)")
     p.add_argument("--path", default="auto", choices=("auto", *PATHS),
-                   help="inference path (default auto: the fastest within its tolerance "
-                        "here, see `googlenet bench`)")
+                   help="inference path (default auto: the shortest time per batch at "
+                        "large batches, within tolerance, among the paths that build without "
+                        "a compile or an ONNX export. BENCHMARKS.md has the measurements; "
+                        "`googlenet bench` measures your model)")
     p.add_argument("--out", help="folder for the JSON and confusion PNG "
                                  "(default: the checkpoint's; . for a release)")
     p.add_argument("--json", action="store_true", help="print the result as JSON")

@@ -68,8 +68,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     add_model_argument(p)
     p.add_argument("--topk", type=positive_int, default=5, help="labels per image (default 5)")
     p.add_argument("--path", default="auto", choices=("auto", *PATHS),
-                   help="inference path (default auto: the fastest within its tolerance "
-                        "here without a compile, see `googlenet bench`)")
+                   help="inference path (default auto: the shortest time per batch at the "
+                        "first batch's size, within tolerance, among the paths that build "
+                        "without a compile; onnxruntime (an ONNX export: seconds) only when "
+                        "more than one batch is to run. BENCHMARKS.md has the measurements; "
+                        "`googlenet bench` measures your model)")
     p.add_argument("--calibration", action="append", metavar="DIR_OR_FILE",
                    help="images for int8 calibration (repeatable; default: the input "
                         "images themselves)")

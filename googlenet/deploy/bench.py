@@ -3,8 +3,16 @@ process, so each ratio to the eager baseline shares the machine's noise; every p
 output checked against eager on the same inputs.
 
 Users compare against what they would otherwise run, so a second reference can join the
-rounds: another network (by default torchvision's GoogLeNet layout, ``googlenet_bn``) run
-eager in fp32 NCHW, and every path also gets its ratio to that (``ratio_baseline``).
+rounds: the same network as another implementation users would run instead (for the
+paper's ``googlenet``, torchvision's layout ``googlenet_bn``: :data:`REFERENCE_NETWORK`),
+eager in fp32 NCHW on the same images, and every path also gets its ratio to that
+(``ratio_baseline``). A different network is refused: its speed says nothing about
+this one's paths.
+
+Each timing is the median of ``rounds`` samples; their min and max are reported too.
+The checks compare each path with eager, which means nothing when eager's own outputs do
+not depend on the input (a broken model): :func:`degenerate_outputs` says so, and the
+report carries it (``reference_problem``).
 """
 
 from __future__ import annotations
@@ -19,6 +27,8 @@ from dataclasses import asdict, dataclass, field
 import torch
 from torch import nn
 
+from ..errors import UsageError
+from ..models import create_model, get_model_info
 from ..models.network import as_network
 from ..progress import ProgressBar
 from . import native
@@ -28,6 +38,15 @@ from .quantize import CompiledInt8Error
 
 BASELINE = "baseline"
 """The name of the second reference's row (see the module docstring)."""
+
+REFERENCE_NETWORK: dict[str, str] = {"googlenet": "googlenet_bn", "googlenet_bn": "googlenet_bn"}
+"""A registry model -> the implementation of the same network users would otherwise run
+(torchvision's GoogLeNet is the BN layout; for googlenet_bn itself, a second eager
+instance, as BENCHMARKS.md's googlenet_bn tables were run). A model not listed is its
+own reference."""
+
+PROBE_IMAGES = 8
+"""Random images eager runs once to tell whether its outputs depend on the input."""
 
 MIN_SAMPLE_S = 0.2
 """Each timed sample repeats the call until it lasts this long (batch 1 is milliseconds)."""
@@ -40,7 +59,9 @@ class PathResult:
     path: str
     batch: int
     images_per_s: float | None = None
-    latency_ms: float | None = None
+    latency_ms: float | None = None  # the median of the rounds
+    latency_min_ms: float | None = None  # the spread across rounds
+    latency_max_ms: float | None = None
     ratio: float | None = None
     ratio_baseline: float | None = None
     max_abs_diff: float | None = None
@@ -63,6 +84,10 @@ class BenchReport:
     machine: str
     trained_weights: bool
     baseline: str | None = None  # the second reference, e.g. "googlenet_bn eager fp32 NCHW"
+    # Set when eager's outputs are degenerate (constant, non-finite, or one class for
+    # every image): the agreement checks below it are not meaningful.
+    reference_problem: str | None = None
+    reference_constant: bool = False  # the outputs do not depend on the input at all
     # The instruction set of the C kernels the winograd path runs ("avx512", "avx2";
     # GOOGLENET_NATIVE_ISA picks one), None where they do not run.
     kernels: str | None = None
@@ -76,6 +101,56 @@ class BenchReport:
     def failed(self) -> list[PathResult]:
         """The results outside their path's tolerance."""
         return [r for r in self.results if r.passed is False]
+
+
+def same_network(a: str, b: str) -> bool:
+    """Whether registry models ``a`` and ``b`` are one network (:data:`REFERENCE_NETWORK`)."""
+    return REFERENCE_NETWORK.get(a, a) == REFERENCE_NETWORK.get(b, b)
+
+
+def baseline_for(requested: str, model: str, in_chans: int, input_size: int,
+                 ) -> tuple[tuple[str, nn.Module] | None, str | None]:
+    """The second reference for registry model ``model`` at ``input_size`` and a note on
+    why there is none (or None). ``requested``: "auto" (the model's entry of
+    :data:`REFERENCE_NETWORK`, none for a model that is its own reference), "none", or a
+    registry name, which must be the same network (:class:`UsageError` otherwise)."""
+    if requested == "none":
+        return None, None
+    if requested == "auto":
+        if model not in REFERENCE_NETWORK:
+            return None, (f"no baseline: {model} is its own reference (the x eager column); "
+                          "--baseline names another implementation of the same network")
+        requested = REFERENCE_NETWORK[model]
+    info = get_model_info(requested)
+    if not same_network(requested, model):
+        raise UsageError(f"--baseline {requested}: not the same network as {model}; a "
+                         "baseline is the same network at the same size ('none' for none)")
+    if info.in_chans != in_chans or input_size < info.min_input_size:
+        return None, (f"no baseline: {requested} takes {info.in_chans}-channel inputs of at "
+                      f"least {info.min_input_size}x{info.min_input_size}, this model "
+                      f"{in_chans}-channel {input_size}x{input_size}")
+    reference = create_model(requested, aux_logits=False)
+    return (f"{requested} eager fp32 NCHW at {input_size}x{input_size}, random init",
+            reference), None
+
+
+def degenerate_outputs(logits: torch.Tensor) -> tuple[str | None, bool]:
+    """Why comparing with ``logits`` (one row per distinct image) checks nothing, or None,
+    and whether they are constant: non-finite values, rows that do not vary with the
+    image (the spread across images within fp32 rounding of the largest logit), or, a
+    weaker sign, one top-1 class for every image (then top-1 agreement is trivial)."""
+    logits = logits.float().cpu()
+    if not bool(torch.isfinite(logits).all()):
+        return "its outputs hold NaN or infinite values", True
+    scale = 1.0 + logits.abs().max().item()
+    if len(logits) > 1 and logits.std(0).max().item() <= FP32_ATOL * 1e-2 * scale:
+        return (f"its outputs are the same for {len(logits)} different random images: "
+                "the model ignores its input"), True
+    top = logits.argmax(1)
+    if len(logits) > 1 and bool((top == top[0]).all()):
+        return (f"it gives class {int(top[0])} to all {len(logits)} random images, so "
+                "top-1 agreement is trivially high"), False
+    return None, False
 
 
 def check_outputs(path: str, ref: torch.Tensor, out: torch.Tensor) -> tuple[float, float, bool]:
@@ -110,9 +185,9 @@ def _sample(runner: InferenceRunner, images: torch.Tensor, repeats: int) -> floa
 
 def _time_side_by_side(
     runners: dict[str, InferenceRunner], images: torch.Tensor, rounds: int, bar: ProgressBar,
-) -> dict[str, float]:
-    """Median seconds per call of each runner, sampled round-robin; one ``bar`` step per
-    path and round (the warm-up is round 0)."""
+) -> dict[str, list[float]]:
+    """Seconds per call of each runner in each round, sampled round-robin; one ``bar``
+    step per path and round (the warm-up is round 0)."""
     batch = images.shape[0]
     repeats = {}
     for name, runner in runners.items():
@@ -124,7 +199,15 @@ def _time_side_by_side(
         for name, runner in runners.items():
             samples[name].append(_sample(runner, images, repeats[name]))
             bar.update(status=f"batch {batch} round {r + 1}/{rounds} {name}")
-    return {name: statistics.median(s) for name, s in samples.items()}
+    return samples
+
+
+def _timed(r: PathResult, rounds: list[float]) -> None:
+    """Fill ``r``'s speed from its per-round seconds."""
+    median = statistics.median(rounds)
+    r.latency_ms = median * 1e3
+    r.latency_min_ms, r.latency_max_ms = min(rounds) * 1e3, max(rounds) * 1e3
+    r.images_per_s = r.batch / median
 
 
 def _build_all(
@@ -154,10 +237,12 @@ def _build_all(
 
 def _check_all(
     runners: dict[str, InferenceRunner], paths: Sequence[str], built: dict[str, PathResult],
-    images: torch.Tensor, seconds: dict[str, float],
+    images: torch.Tensor, rounds: dict[str, list[float]], report: BenchReport,
 ) -> list[PathResult]:
-    """Each path's results at this batch: speed against eager and outputs checked."""
+    """Each path's results at this batch: speed against eager and outputs checked (not
+    meaningful where eager's outputs are degenerate: ``passed`` stays None)."""
     batch = images.shape[0]
+    seconds = {name: statistics.median(s) for name, s in rounds.items()}
     ref = runners["eager"](images)
     results = []
     for path in paths:
@@ -166,13 +251,15 @@ def _check_all(
         results.append(r)
         if path not in runners:
             continue
-        r.latency_ms = seconds[path] * 1e3
-        r.images_per_s = batch / seconds[path]
+        _timed(r, rounds[path])
         r.ratio = seconds["eager"] / seconds[path]
         if BASELINE in seconds:
             r.ratio_baseline = seconds[BASELINE] / seconds[path]
         out = runners[path](images)
         r.max_abs_diff, r.top1_agreement, r.passed = check_outputs(path, ref, out)
+        agreement_checked = PATHS[path].precision != "fp32"
+        if report.reference_constant or (report.reference_problem and agreement_checked):
+            r.passed = None  # a check against a degenerate reference checks nothing
     return results
 
 
@@ -186,8 +273,10 @@ def benchmark(
     and check each against eager. Inputs are random normal images; int8 calibrates on
     ``calibration_images`` of them. Each path is built once (``build_s``: build plus
     first call); compiled paths specialise to each batch size in its warm-up call.
-    ``baseline`` (a description and a model) is timed eager in the same rounds, and
-    every path's ``ratio_baseline`` is its speed relative to it.
+    ``baseline`` (a description and a model, :func:`baseline_for`) is timed eager in the
+    same rounds, and every path's ``ratio_baseline`` is its speed relative to it.
+    Eager first runs :data:`PROBE_IMAGES` random images: degenerate outputs
+    (:func:`degenerate_outputs`) are reported, and the checks they void left unset.
     A progress bar with an ETA (a step per build, and per path, batch and round) is
     drawn on stderr when it is a terminal."""
     paths = ["eager"] + [p for p in paths if p != "eager"]
@@ -206,6 +295,9 @@ def benchmark(
              for _ in range(max(1, calibration_images // 32))]
     calib = [c.to(device) for c in calib]
     example = torch.randn(batches[0], *shape, generator=gen).to(device)
+    with torch.no_grad():
+        probe = model(torch.randn(PROBE_IMAGES, *shape, generator=gen).to(device))
+    report.reference_problem, report.reference_constant = degenerate_outputs(probe)
     built = {p: PathResult(p, 0, tolerance=PATHS[p].tolerance) for p in paths}
     runnable = [p for p in paths if _unavailable(p, example.device) is None]
     timed = len(runnable) + (baseline is not None)
@@ -216,13 +308,15 @@ def benchmark(
             runners[BASELINE] = build_path("eager", baseline[1].to(device), example)
         for batch in batches:
             images = torch.randn(batch, *shape, generator=gen).to(device)
-            seconds = _time_side_by_side(runners, images, rounds, bar)
-            report.results += _check_all(runners, paths, built, images, seconds)
-            if BASELINE in seconds:  # its speed only: another network's output
-                report.baseline_results.append(PathResult(
-                    BASELINE, batch, batch / seconds[BASELINE], seconds[BASELINE] * 1e3,
-                    seconds["eager"] / seconds[BASELINE], 1.0,
-                    tolerance="another network: not compared"))
+            per_round = _time_side_by_side(runners, images, rounds, bar)
+            report.results += _check_all(runners, paths, built, images, per_round, report)
+            if BASELINE in per_round:  # its speed only: another implementation's output
+                base = PathResult(BASELINE, batch, ratio_baseline=1.0,
+                                  tolerance="another implementation: not compared")
+                _timed(base, per_round[BASELINE])
+                base.ratio = (statistics.median(per_round["eager"])
+                              / statistics.median(per_round[BASELINE]))
+                report.baseline_results.append(base)
     return report
 
 
@@ -236,22 +330,28 @@ def render(report: BenchReport) -> str:
         head += f"\nwinograd: this package's {report.kernels} kernels"
     if not report.trained_weights:
         head += "\nweights: random init, so top-1 agreement is only indicative"
+    if report.reference_problem:
+        voided = "no check" if report.reference_constant else "no top-1 agreement check"
+        head += (f"\nWARNING: eager's outputs are degenerate ({report.reference_problem}): "
+                 f"{voided} below is meaningful (n/a)")
     base = f" {'x base':>7}" if report.baseline else ""
     rows = [*report.results, *report.baseline_results]
     w = max([len("path"), *(len(r.path) for r in rows)])  # the longest path name
-    lines = [head, f"{'path':<{w}} {'batch':>5} {'img/s':>9} {'latency ms':>11} {'x eager':>8}"
-                   f"{base} {'max|diff|':>10} {'top-1 agr':>9}  check"]
+    lines = [head, f"{'path':<{w}} {'batch':>5} {'img/s':>9} {'latency ms':>11} "
+                   f"{'rounds min-max':>15} {'x eager':>8}{base} {'max|diff|':>10} "
+                   f"{'top-1 agr':>9}  check"]
     for r in rows:
         if r.skipped:
             lines.append(f"{r.path:<{w}} {r.batch:>5}  skipped: {r.skipped}")
             continue
         ratio_base = f" {r.ratio_baseline:>6.2f}x" if report.baseline else ""
+        spread = f"{r.latency_min_ms:.2f}-{r.latency_max_ms:.2f}"
+        timing = (f"{r.path:<{w}} {r.batch:>5} {r.images_per_s:>9.1f} {r.latency_ms:>11.2f} "
+                  f"{spread:>15} {r.ratio:>7.2f}x{ratio_base}")
         if r.path == BASELINE:
-            lines.append(f"{r.path:<{w}} {r.batch:>5} {r.images_per_s:>9.1f} "
-                         f"{r.latency_ms:>11.2f} {r.ratio:>7.2f}x{ratio_base}  ({r.tolerance})")
+            lines.append(f"{timing}  ({r.tolerance})")
             continue
-        verdict = "ok" if r.passed else "FAIL"
-        lines.append(f"{r.path:<{w}} {r.batch:>5} {r.images_per_s:>9.1f} {r.latency_ms:>11.2f} "
-                     f"{r.ratio:>7.2f}x{ratio_base} {r.max_abs_diff:>10.2e} "
+        verdict = {True: "ok", False: "FAIL", None: "n/a"}[r.passed]
+        lines.append(f"{timing} {r.max_abs_diff:>10.2e} "
                      f"{r.top1_agreement:>9.1%}  {verdict} ({r.tolerance})")
     return "\n".join(lines)

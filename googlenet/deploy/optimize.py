@@ -9,8 +9,8 @@ out, whatever happens inside. Each path has a tolerance against the eager model
 :data:`PATHS` is the one table: an entry says what the path requires of the machine
 (``requires(device) -> reason | None``) and how it is built (``build``).
 :func:`build_path` looks a path up; ``auto`` walks :data:`AUTO_PREFERENCE`, an ordered
-list over the table. Adding a path is one entry here (and one in the preference list if
-``auto`` should ever pick it).
+list over the table whose entries may hold only up to a batch size. Adding a path is one
+entry here (and one in the preference list if ``auto`` should ever pick it).
 """
 
 from __future__ import annotations
@@ -66,7 +66,9 @@ class PathInfo:
     description: str
     requires: Requirement
     build: Builder
-    compiled: bool = False
+    compiled: bool = False  # built by an Inductor compile: minutes
+    exported: bool = False  # built by an ONNX export: seconds
+
 
     @property
     def tolerance(self) -> str:
@@ -234,17 +236,17 @@ PATHS: dict[str, PathInfo] = {p.name: p for p in (
              _all(_cpu_only("int8"), _pt2e), _build_int8, compiled=True),
     PathInfo("onnxruntime", "fp32", "fused graph exported to ONNX, run by onnxruntime",
              _all(_cpu_only("onnxruntime"), _onnxruntime),
-             _build_onnx("onnxruntime", int8=False)),
+             _build_onnx("onnxruntime", int8=False), exported=True),
     PathInfo("onnxruntime_int8", "int8", "fused graph exported to ONNX, static int8 (QDQ) "
              "by onnxruntime's quantizer, run by onnxruntime",
              _all(_cpu_only("onnxruntime_int8"), _onnxruntime),
-             _build_onnx("onnxruntime", int8=True)),
+             _build_onnx("onnxruntime", int8=True), exported=True),
     PathInfo("openvino", "fp32", "fused graph exported to ONNX, run by OpenVINO",
              _all(_cpu_only("openvino"), _onnxruntime, _openvino),
-             _build_onnx("openvino", int8=False)),
+             _build_onnx("openvino", int8=False), exported=True),
     PathInfo("openvino_int8", "int8", "the onnxruntime_int8 graph (QDQ), run by OpenVINO",
              _all(_cpu_only("openvino_int8"), _onnxruntime, _openvino),
-             _build_onnx("openvino", int8=True)),
+             _build_onnx("openvino", int8=True), exported=True),
 )}
 """Every inference path, by name."""
 
@@ -338,11 +340,18 @@ def _always(device: torch.device) -> bool:
 @dataclass(frozen=True)
 class AutoChoice:
     """One step of ``auto``'s preference: ``path`` if it can run here, ``when`` holds,
-    and the caller allows what it needs (a compile; calibration images)."""
+    the batch is at most ``max_batch`` (None: any batch; an unknown batch counts as a
+    large one), and the caller allows what it costs to build (a compile; an ONNX export;
+    calibration images)."""
 
     path: str
     why: str
     when: Callable[[torch.device], bool] = _always
+    max_batch: int | None = None
+
+    def fits(self, batch: int | None) -> bool:
+        """Whether this step applies at ``batch`` images a call."""
+        return self.max_batch is None or (batch is not None and batch <= self.max_batch)
 
 
 AUTO_PREFERENCE: tuple[AutoChoice, ...] = (
@@ -353,30 +362,44 @@ AUTO_PREFERENCE: tuple[AutoChoice, ...] = (
     AutoChoice("int8", "CPU int8 is the fastest path that meets its tolerance "
                "(BENCHMARKS.md, \"Inference, CPU\")"),
     AutoChoice("compiled", "Inductor's fp32 graph (BENCHMARKS.md, \"Inference, CPU\")"),
-    AutoChoice("winograd", "faster than fused where the kernels build (BENCHMARKS.md, "
-               "\"The `winograd` path\")"),
+    AutoChoice("onnxruntime", "at batch 1 the shortest fp32 latency without a compile, "
+               "ahead of winograd (BENCHMARKS.md, \"Against what users would otherwise "
+               "run: googlenet_bn eager\")", max_batch=1),
+    AutoChoice("winograd", "the fastest fp32 path at batch 32 (BENCHMARKS.md, \"Against "
+               "what users would otherwise run: googlenet_bn eager\" and \"The `winograd` "
+               "path\")"),
+    AutoChoice("onnxruntime", "ahead of fused at batch 1 and 32 (BENCHMARKS.md, \"Against "
+               "what users would otherwise run: googlenet_bn eager\")"),
     AutoChoice("fused", "runs everywhere"),
 )
 """``auto``'s choice, best first, from ``googlenet bench`` results: the first entry whose
-path can run on the device, whose ``when`` holds, and that the caller affords."""
+path can run on the device, whose ``when`` and batch condition hold, and whose build the
+caller affords. What it minimises is the time of one call at the batch size given, once
+built; the build itself counts only through what the caller affords."""
 
 
 def auto_path(
-    device: torch.device | str = "cpu", *, allow_compile: bool = False,
-    can_calibrate: bool = False,
+    device: torch.device | str = "cpu", batch: int | None = None, *,
+    allow_compile: bool = False, allow_export: bool = False, can_calibrate: bool = False,
 ) -> str:
-    """The fastest path meeting its tolerance on this machine: the first of
-    :data:`AUTO_PREFERENCE` that runs here. Inductor paths only when the caller can
-    afford a compile (a minute or more on 2 cores, worth it for evaluating a dataset, not
-    for a few images); int8 paths only when it has calibration images."""
+    """The path with the shortest time per call at ``batch`` images (None: a large
+    batch) that meets its tolerance on this machine and builds within what the caller
+    affords: the first of :data:`AUTO_PREFERENCE` that runs here.
+
+    ``allow_compile``: Inductor paths (a compile of a minute or more on 2 cores, worth it
+    for evaluating a dataset, not for a few images). ``allow_export``: the ONNX runtime
+    paths, whose build exports the model to ONNX (seconds: worth it when more than one
+    batch is to run). ``can_calibrate``: int8 paths, which need calibration images."""
     dev = torch.device(device)
     for choice in AUTO_PREFERENCE:
         info = PATHS[choice.path]
         if info.compiled and not allow_compile:
             continue
+        if info.exported and not allow_export:
+            continue
         if needs_calibration(choice.path) and not can_calibrate:
             continue
-        if choice.when(dev) and info.requires(dev) is None:
+        if choice.fits(batch) and choice.when(dev) and info.requires(dev) is None:
             return choice.path
     return "eager"  # unreachable: "fused" runs everywhere
 
@@ -384,16 +407,16 @@ def auto_path(
 def optimize_for_inference(
     model: nn.Module, example: torch.Tensor, path: str = "auto",
     *, calibration: Iterable[torch.Tensor] | None = None, allow_compile: bool = False,
-    keep_freed_memory: bool = False,
+    allow_export: bool = False, keep_freed_memory: bool = False,
 ) -> tuple[InferenceRunner, str]:
     """A fast runner for ``model`` and the name of the path it uses.
 
-    ``path="auto"`` picks with :func:`auto_path`. ``example``: one batch of the inputs
-    to come, on the target device (its height and width fix the compiled shapes).
-    ``keep_freed_memory``: see :func:`build_path`.
+    ``path="auto"`` picks with :func:`auto_path` at ``example``'s batch size.
+    ``example``: one batch of the inputs to come, on the target device (its height and
+    width fix the compiled shapes). ``keep_freed_memory``: see :func:`build_path`.
     """
     if path == "auto":
-        path = auto_path(example.device, allow_compile=allow_compile,
-                         can_calibrate=calibration is not None)
+        path = auto_path(example.device, example.shape[0], allow_compile=allow_compile,
+                         allow_export=allow_export, can_calibrate=calibration is not None)
     return build_path(path, model, example, calibration=calibration,
                       keep_freed_memory=keep_freed_memory), path

@@ -6,9 +6,11 @@ from contextlib import redirect_stderr
 from pathlib import Path
 
 import pytest
+import torch
 from safetensors.torch import save_file
 
 from googlenet.cli import main
+from googlenet.deploy import bench
 from googlenet.models import build_model, get_model_info
 from googlenet.recipe import ModelRecipe
 from googlenet.weights import WeightsMeta, save_weights
@@ -49,7 +51,6 @@ def test_bench_text_and_weights(capsys, tmp_path):
 
 
 def test_bench_exits_1_when_a_path_fails_its_tolerance(capsys, monkeypatch):
-    from googlenet.deploy import bench
 
     real = bench.check_outputs
 
@@ -121,21 +122,86 @@ def test_bench_baseline_is_timed_in_the_same_rounds(capsys):
     main(["bench", "googlenet_cifar", "--batch", "2", "--rounds", "1", "--paths", "fused",
           "--baseline", "googlenet_cifar"])
     assert "x base" in capsys.readouterr().out
-    # A 1-channel model cannot take the default RGB baseline's input: left out, no error.
-    # (Its results hold its own paths only: every one checked.)
+    # A model that is its own reference gets no baseline by default: x eager is that.
     assert main(["bench", "inception_a_net", "--batch", "2", "--rounds", "1",
                  "--paths", "fused", "--json"]) == 0
     out, err = capsys.readouterr()
     assert json.loads(out)["baseline"] is None
-    assert "no baseline: googlenet_bn takes 3-channel inputs" in err
+    assert "no baseline: inception_a_net is its own reference" in err
     assert main(["bench", "googlenet_cifar", "--baseline", "nosuchnet"]) == 2
     assert "nosuchnet" in capsys.readouterr().err
+
+
+def test_the_baseline_is_the_same_network_at_the_same_size(capsys):
+    # Another network's speed says nothing about this one's paths: refused, in one line.
+    assert main(["bench", "inception_a_net", "--baseline", "googlenet_bn"]) == 2
+    assert "--baseline googlenet_bn: not the same network as inception_a_net" in \
+        capsys.readouterr().err
+    # The paper's googlenet is compared with torchvision's layout of it, on its own images.
+    reference, note = bench.baseline_for("auto", "googlenet", 3, 160)
+    assert note is None and reference is not None
+    assert reference[0] == "googlenet_bn eager fp32 NCHW at 160x160, random init"
+    assert bench.baseline_for("auto", "inception_v3", 3, 150)[0] is None
+    assert bench.baseline_for("auto", "googlenet_bn", 3, 224)[0] is not None
+    assert bench.baseline_for("googlenet", "googlenet_bn", 3, 224)[0] is not None
+
+
+def test_default_paths_leave_out_the_compiled_ones():
+    from googlenet.commands import bench as command
+    from googlenet.deploy.optimize import PATHS
+
+    default = command.default_paths()
+    assert "compiled" not in default and "int8" not in default and "fused" in default
+    assert set(default) == {p for p in PATHS if not PATHS[p].compiled}
+    assert command._paths(None, everything=True) == list(PATHS)
+    assert command._paths("compiled") == ["compiled"]
+    assert main(["bench", "inception_a_net", "--all", "--paths", "fused"]) == 2
+
+
+def test_bench_reports_the_spread_across_rounds(capsys):
+    assert main(["bench", "inception_a_net", "--batch", "2", "--rounds", "3",
+                 "--paths", "fused", "--json"]) == 0
+    for r in json.loads(capsys.readouterr().out)["results"]:
+        assert 0 < r["latency_min_ms"] <= r["latency_ms"] <= r["latency_max_ms"]
+    assert main(["bench", "inception_a_net", "--batch", "2", "--rounds", "2",
+                 "--paths", "fused"]) == 0
+    assert "rounds min-max" in capsys.readouterr().out
+
+
+def test_agreement_with_a_constant_model_is_no_check(capsys, tmp_path):
+    # A classifier with zero weights answers the same for every image: bench says no check
+    # means anything and fails, instead of "100% agreement ... ok".
+    recipe = ModelRecipe("inception_a_net")
+    state = build_model(recipe).state_dict()
+    fc = [k for k in state if k.endswith("weight") and state[k].ndim == 2][-1]
+    state[fc].zero_()
+    meta = WeightsMeta(recipe, tuple("0123456789"),
+                       get_model_info("inception_a_net").preprocessing)
+    save_weights(tmp_path / "flat.safetensors", state, meta)
+    assert main(["bench", "--weights", str(tmp_path / "flat.safetensors"), "--batch", "2",
+                 "--rounds", "1", "--paths", "fused", "--json"]) == 1
+    out, err = capsys.readouterr()
+    data = json.loads(out)
+    assert data["reference_constant"] is True and "ignores its input" in \
+        data["reference_problem"]
+    assert all(r["passed"] is None for r in data["results"])
+    assert "error: eager's outputs are degenerate" in err
+
+
+def test_degenerate_outputs_are_told_apart():
+    assert bench.degenerate_outputs(torch.randn(8, 10)) == (None, False)
+    reason, constant = bench.degenerate_outputs(torch.ones(8, 10))
+    assert constant and "ignores its input" in reason
+    assert bench.degenerate_outputs(torch.full((4, 3), float("nan")))[1] is True
+    one_class = torch.randn(8, 10)
+    one_class[:, 3] += 100
+    reason, constant = bench.degenerate_outputs(one_class)
+    assert not constant and "class 3 to all 8" in reason
 
 
 def test_bench_reports_a_refused_int8_graph_as_skipped(capsys, monkeypatch):
     # A compiled int8 graph that changes the quantized graph's decisions (googlenet's did,
     # before the floor-mode pools) is refused: bench says why instead of timing it.
-    from googlenet.deploy import bench
     from googlenet.deploy.quantize import CompiledInt8Error
 
     real = bench.build_path
