@@ -17,6 +17,7 @@ per branch of each block.
 from __future__ import annotations
 
 import os
+import textwrap
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 
@@ -317,12 +318,13 @@ def render_table(rows: list[TableRow], layout: TableLayout, input_size: int) -> 
                        None) for b in r.branches]
     total_p, total_m = sum(r.params for r in rows), sum(r.macs for r in rows)
     lines.append(line(["total"] + [""] * (width - 1), human(total_p), total_m, None))
-    text = (f"{text_grid(head, lines)}\nMACs = multiply-adds (the paper's \"ops\") at "
+    grid = text_grid(head, lines, move_first=("paper params", "paper ops"))
+    text = (f"{grid}\n" + wrap_prose(f"MACs = multiply-adds (the paper's \"ops\") at "
             f"{input_size}x{input_size}, batch 1; FLOPs = 2 x MACs = {human(2 * total_m)}. "
-            f"Total params {total_p:,}; MACs {total_m:,}.")
+            f"Total params {total_p:,}; MACs {total_m:,}."))
     if any(r.differs for r in rows):
-        text += (f"\n* computed figures more than {DIFF_TOLERANCE:.0%} from the paper's "
-                 f"printed ones{layout.note}.")
+        text += "\n" + wrap_prose(f"* computed figures more than {DIFF_TOLERANCE:.0%} from "
+                                  f"the paper's printed ones{layout.note}.")
     return text
 
 
@@ -341,13 +343,70 @@ def render_layers(costs: list[LayerCost], input_size: int) -> str:
     return f"{text_grid(head, lines)}\nat {input_size}x{input_size}, batch 1"
 
 
-def text_grid(head: list[str], lines: list[list[str]]) -> str:
-    """Left-aligned columns under a header and a rule."""
+TEXT_WIDTH = 100
+"""The widest line a plain-text table or summary prints (a terminal, a pasted log)."""
+
+
+def wrap_cell(text: str, width: int) -> list[str]:
+    """``text`` in lines of at most ``width`` characters, broken at a block's branch
+    separators (``" | "``) first and at spaces inside a branch after that."""
+    if len(text) <= width:
+        return [text]
+    out: list[str] = []
+    for part in text.split(" | "):
+        if out and len(out[-1]) + 3 + len(part) <= width:
+            out[-1] += " | " + part
+        else:
+            if out:
+                out[-1] += " |"
+            out += textwrap.wrap(part, width - 2, break_on_hyphens=False) or [""]
+    return out
+
+
+def wrap_prose(text: str, width: int = TEXT_WIDTH) -> str:
+    """Each line of ``text`` that is wider than ``width`` broken at spaces."""
+    return "\n".join(textwrap.fill(ln, width) if len(ln) > width else ln
+                     for ln in text.split("\n"))
+
+
+def _split_header(text: str) -> list[str]:
+    """A header on two lines, broken at the space nearest its middle (``"paper params"``)."""
+    breaks = [i for i, c in enumerate(text) if c in " /"]
+    if not breaks:
+        return [text]
+    cut = min(breaks, key=lambda i: abs(2 * i - len(text)))
+    return [text[:cut + (text[cut] == "/")], text[cut + 1:]]
+
+
+def text_grid(head: list[str], lines: list[list[str]], max_width: int = TEXT_WIDTH,
+              move_first: tuple[str, ...] = ()) -> str:
+    """Left-aligned columns under a header and a rule. A table wider than ``max_width``
+    first puts its headers on two lines, then takes its widest columns out of the grid and
+    prints each row's cells of them on an indented line under the row (``header: text``,
+    wrapped), so a block's branches stay readable at 100 columns. The columns named in
+    ``move_first`` leave first; the first column (the row's name) always stays."""
+    def grid_width(keep: list[int]) -> int:
+        return sum(widths[k] for k in keep) + 2 * (len(keep) - 1)
+
+    heads = [[h] for h in head]
     widths = [max(len(x) for x in col) for col in zip(head, *lines, strict=True)]
-    fmt = "  ".join(f"{{:<{w}}}" for w in widths)
-    rule = "  ".join("-" * w for w in widths)
-    return "\n".join([fmt.format(*head).rstrip(), rule]
-                     + [fmt.format(*ln).rstrip() for ln in lines])
+    keep = list(range(len(head)))
+    if grid_width(keep) > max_width:
+        heads = [_split_header(h) for h in head]
+        widths = [max([len(x) for x in col] + [len(p) for p in heads[k]])
+                  for k, col in enumerate(zip(*lines, strict=True))] if lines else widths
+    while len(keep) > 1 and grid_width(keep) > max_width:
+        keep.remove(max(keep[1:], key=lambda k: (head[k] in move_first, widths[k])))
+    moved = [k for k in range(len(head)) if k not in keep]
+    fmt = "  ".join(f"{{:<{widths[k]}}}" for k in keep)
+    out = [fmt.format(*(heads[k][i] if i < len(heads[k]) else "" for k in keep)).rstrip()
+           for i in range(max(len(heads[k]) for k in keep))]
+    out.append("  ".join("-" * widths[k] for k in keep).rstrip())
+    for ln in lines:
+        out.append(fmt.format(*(ln[k] for k in keep)).rstrip())
+        extra = " | ".join(f"{head[k]}: {ln[k]}" for k in moved if ln[k])
+        out += ["    " + part for part in wrap_cell(extra, max_width - 4) if extra]
+    return "\n".join(out)
 
 
 def as_dicts(items: list[TableRow] | list[LayerCost]) -> list[dict[str, object]]:

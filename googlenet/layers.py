@@ -318,8 +318,12 @@ class InceptionV3Aux(nn.Module):
         self, in_channels: int, num_classes: int, *, conv: ConvFactory = ConvNormAct,
     ) -> None:
         super().__init__()
+        # The pools are modules (no parameters, so no state-dict keys) made in the order
+        # forward runs them, so that a description of the head (the diagram) names them.
+        self.pool = nn.AvgPool2d(5, stride=3)
         self.conv0 = conv(in_channels, 128, 1)
         self.conv1 = conv(128, 768, 5, padding=0)
+        self.global_pool = nn.AdaptiveAvgPool2d(1)
         self.classifier = nn.Linear(768, num_classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -329,8 +333,7 @@ class InceptionV3Aux(nn.Module):
                 f"Inception v3 auxiliary head needs a mixed7 map of 17x17 or more, got {h}x{w}: "
                 "feed 299x299 inputs to forward_train, or use forward() for logits only"
             )
-        x = F.avg_pool2d(x, 5, stride=3)
-        x = self.conv1(self.conv0(x))
-        x = torch.flatten(F.adaptive_avg_pool2d(x, 1), 1)
+        x = self.conv1(self.conv0(self.pool(x)))
+        x = torch.flatten(self.global_pool(x), 1)
         out: torch.Tensor = self.classifier(x)
         return out

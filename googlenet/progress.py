@@ -1,7 +1,9 @@
 """A dependency-free progress bar: loss, accuracy, images/s and ETA on one line.
 
 It redraws in place only on a terminal; when output goes to a file or a pipe (CI, logs)
-it stays quiet and the caller prints one summary line per epoch instead. Training,
+it stays quiet and the caller prints one summary line per epoch instead, or, with
+``log_every``, it prints its line as a plain line to stdout that often (a long training
+epoch in ``make demo > log``). Training,
 ``eval``, ``predict`` and ``bench`` count steps with :class:`ProgressBar`; ``export`` and
 ``convert``, a few long steps of unlike length, name them with :class:`StageProgress`;
 downloads count bytes with :class:`TransferProgress`.
@@ -37,13 +39,18 @@ class ProgressBar:
         enabled: draw at all (e.g. only on rank 0); drawing also needs a TTY stream.
         stream: where to draw (stderr by default).
         min_interval: seconds between redraws, so drawing never costs real time.
+        log_every: where the bar cannot be drawn (no TTY) but ``enabled``, print its line
+            to ``log_stream`` (stdout by default) every this many seconds; 0: never.
     """
 
     def __init__(self, total: int, desc: str = "", enabled: bool = True,
                  stream: TextIO | None = None, min_interval: float = 0.1,
-                 width: int = 24) -> None:
+                 width: int = 24, log_every: float = 0.0,
+                 log_stream: TextIO | None = None) -> None:
         self.stream = stream or sys.stderr
         self.enabled = enabled and bool(getattr(self.stream, "isatty", lambda: False)())
+        self.log_every = log_every if enabled and not self.enabled else 0.0
+        self.log_stream = log_stream
         self.total, self.desc, self.width = total, desc, width
         self.min_interval = min_interval
         self.steps = self.images = 0
@@ -61,7 +68,11 @@ class ProgressBar:
         if status is not None:
             self.status = status
         now = time.perf_counter()
-        if now - self._last >= self.min_interval or self.steps == self.total:
+        if self.log_every:
+            if now - self._last >= self.log_every and self.steps < self.total:
+                self._last = now  # the last step is the caller's summary line
+                print(self.line(), file=self.log_stream or sys.stdout, flush=True)
+        elif now - self._last >= self.min_interval or self.steps == self.total:
             self._last = now
             self._draw()
 

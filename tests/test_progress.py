@@ -63,3 +63,25 @@ def test_note_shows_a_long_step_at_once_and_a_shorter_line_blanks_the_longer(fak
     first, second = fake_tty.getvalue().split("\r")[1:]
     assert "building compiled_bf16" in first and "ETA" in first
     assert len(second) >= len(first) and second.rstrip().endswith("ETA 0:00")
+
+
+def test_off_a_terminal_log_every_prints_plain_lines(monkeypatch):
+    """``make demo > log``: no bar can be drawn, so a line every ``log_every`` seconds
+    (here: every step, the clock moved 11 s per step), none for the last step (the
+    caller's epoch line), and none at all on a terminal or when disabled."""
+    clock = iter(range(0, 1000, 11))
+    monkeypatch.setattr("googlenet.progress.time.perf_counter", lambda: float(next(clock)))
+    out, pipe = io.StringIO(), io.StringIO()
+    bar = ProgressBar(4, "epoch 1/3", stream=pipe, log_every=10.0, log_stream=out)
+    for _ in range(4):
+        bar.update(32, loss=0.5)
+    bar.close()
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 3 and lines[0].startswith("epoch 1/3 [") and "1/4" in lines[0]
+    assert "3/4" in lines[2] and "ETA" in lines[2] and pipe.getvalue() == ""
+    for kw in ({"stream": FakeTTY()}, {"stream": pipe, "enabled": False}):
+        silent = io.StringIO()
+        other = ProgressBar(4, "x", log_every=10.0, log_stream=silent, **kw)
+        for _ in range(4):
+            other.update(32)
+        assert silent.getvalue() == ""

@@ -10,6 +10,7 @@ import sys
 import pytest
 
 from googlenet.cli import main
+from googlenet.models import list_models
 
 
 def _json(capsys, *argv: str) -> dict:
@@ -28,14 +29,16 @@ def test_naive_table1_has_no_reduce_widths(capsys):
     assert rows["inception_3a"]["depth"] == 1 and rows["conv2"]["n3x3_reduce"] == 64
     out = _text(capsys, "googlenet_naive")
     line = next(ln for ln in out.splitlines() if ln.startswith("inception (3a)"))
-    assert line.split()[4:8] == ["64", "128", "32", "32"]  # #1x1, #3x3, #5x5, pool proj
+    # the output size moved under the row to fit 100 columns: depth, then #1x1 ...
+    assert line.split()[3:7] == ["64", "128", "32", "32"]  # #1x1, #3x3, #5x5, pool proj
 
 
 def test_inception_v3_renders_its_stages_and_blocks(capsys):
     out = _text(capsys, "inception_v3")
     assert "stages and blocks" in out and "Table 1" not in out and "#1x1" not in out
-    mixed0 = next(ln for ln in out.splitlines() if ln.startswith("mixed0 "))
-    assert "Inception A (Figure 5)" in mixed0 and "1x1 48 > 5x5 64" in mixed0
+    lines = out.splitlines()
+    at = next(i for i, ln in enumerate(lines) if ln.startswith("mixed0 "))
+    assert "Inception A (Figure 5)" in lines[at] and "1x1 48 > 5x5 64" in lines[at + 1]
     rows = {r["name"]: r for r in _json(capsys, "inception_v3")["rows"]}
     assert rows["mixed9"]["branches"].count("(1x3 384 | 3x1 384)") == 2
     assert sum(r["macs"] for r in rows.values()) == 5_713_216_096
@@ -118,3 +121,19 @@ def test_a_family_adds_its_table_as_data():
     text = render_table(table, layout, 28)
     assert text.splitlines()[0].split() == ["layer", "fig.", "out", "params", "MACs"]
     assert "  branch_3x3dbl: 1x1 16 > 3x3 24 > 3x3 24" in text
+
+
+@pytest.mark.parametrize("name", list_models())
+def test_every_summary_fits_100_columns(capsys, name):
+    """A wide column (Inception v3's branches) moves under its row instead of pushing the
+    table past 100 columns; the prose lines wrap too."""
+    out = _text(capsys, name)
+    widest = max(out.splitlines(), key=len)
+    assert len(widest) <= 100, widest
+
+
+def test_v3_branches_print_under_their_block(capsys):
+    lines = _text(capsys, "inception_v3").splitlines()
+    row = next(i for i, ln in enumerate(lines) if ln.startswith("mixed0 "))
+    assert lines[row + 1].startswith("    branches: 1x1 64 | 1x1 48 > 5x5 64")
+    assert "branches" not in lines[3]  # out of the header: it is the column that moved

@@ -6,9 +6,11 @@ import argparse
 import json
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 import torch
 
+from ..data.samples import write_sample_png
 from ..errors import InputSizeError, UsageError
 from ..recipe import MAX_INPUT_SIZE
 from ..weights.loaded import LoadedModel, is_registry_name, resolve_model
@@ -140,3 +142,31 @@ def input_size_from_args(args: argparse.Namespace) -> int | None:
     if size > MAX_INPUT_SIZE:  # every image would be resized to gigabytes
         raise InputSizeError(f"--input-size {size}: at most {MAX_INPUT_SIZE}")
     return size
+
+
+def add_sample_arguments(p: argparse.ArgumentParser) -> None:
+    """``--dataset NAME --index N`` (with ``--data ROOT`` and ``--split``, as ``train``
+    and ``eval`` name data sets): a data set's sample instead of an image file."""
+    p.add_argument("--dataset", help="take the image from this data set (mnist, "
+                                     "fashion-mnist, cifar10, folder, synthetic...); "
+                                     "with --index")
+    p.add_argument("--index", type=int, help="which image of --dataset (from 0); written "
+                                             "as a PNG into the output folder")
+    p.add_argument("--data", help="the data set's root / folder (default: search)")
+    p.add_argument("--split", default="test", help="the data set's split (default: test)")
+
+
+def sample_from_args(args: argparse.Namespace, folder: str | Path) -> Path | None:
+    """The PNG of ``--dataset``'s ``--index``-th image, written into ``folder``, or None
+    when neither flag is given; one without the other is a usage error."""
+    if args.dataset is None and args.index is None:
+        return None
+    if args.dataset is None or args.index is None:
+        given, missing = ("--index", "--dataset") if args.dataset is None \
+            else ("--dataset", "--index")
+        raise UsageError(f"{given} needs {missing} too: --dataset NAME --index N names "
+                         "one image of a data set")
+    path, label = write_sample_png(args.dataset, args.index, folder, args.split, args.data)
+    print(f"{args.dataset} {args.split} image {args.index} (class {label}): {path}",
+          file=sys.stderr)
+    return path

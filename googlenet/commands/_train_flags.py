@@ -89,7 +89,9 @@ def _recipe_defaults(recipe: Recipe) -> dict[str, Any]:
 def _add_flag(parser: argparse.ArgumentParser, dest: str, kind: str, help_text: str,
               default: Any, choices: tuple[str, ...] | None = None) -> None:
     flag = "--" + dest.replace("_", "-")
-    text = f"{help_text} (default: {default})".replace("%", "%%")
+    # A help text that says its own default (a search, a derived value) keeps only that.
+    shown = help_text if "(default:" in help_text else f"{help_text} (default: {default})"
+    text = shown.replace("%", "%%")
     kw: dict[str, Any] = {"default": argparse.SUPPRESS, "dest": dest, "help": text}
     parse = _TYPES[kind]
     if parse is _parse_bool:

@@ -25,7 +25,9 @@ def _run(args: argparse.Namespace) -> int:
         raise OutputError(f"--output {output}: is a file; give a folder for the run")
     _print_table1()
     if not args.no_train:
-        run_demo(demo_config(args.output, data=args.data))
+        result = run_demo(demo_config(args.output, data=args.data))
+        if result.stopped:
+            return 130  # interrupted (resumable), as `googlenet train` says it
     return 0
 
 

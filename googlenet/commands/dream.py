@@ -13,7 +13,7 @@ from ..errors import OutputError, UsageError
 from ..explain.dream import DreamSettings, deep_dream, layer_objective, noise_image
 from ..explain.render import hstack, png_bytes, to_rgb
 from ..predict import read_image
-from ._common import add_model_argument, loaded_from_args
+from ._common import add_model_argument, add_sample_arguments, loaded_from_args, sample_from_args
 
 STRIP_HEIGHT = 160  # pixels: each octave's image in the strip
 
@@ -24,19 +24,22 @@ def _write(path: Path, data: bytes) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    if (args.image is None) == (not args.noise):
-        raise UsageError("give an IMAGE to dream on, or --noise to start from noise")
+    from_data = args.dataset is not None or args.index is not None
+    if [args.image is not None, args.noise, from_data].count(True) != 1:
+        raise UsageError("give an IMAGE to dream on, --dataset NAME --index N, or --noise "
+                         "to start from noise")
     if Path(args.out).suffix.lower() != ".png":  # the dream is written as PNG bytes
         raise OutputError(f"--out {args.out}: the dream is written as PNG; name it .png")
     out = writable_file(args.out, "dream.png")
     strip = out.with_name(f"{out.stem}-octaves.png")
     subject = loaded_from_args(args)
+    image = sample_from_args(args, out.parent) or args.image
     blocks = [name for name, _ in subject.features.blocks()]
     # The middle block by default: inception_4c in GoogLeNet, the classic choice.
     layer = args.layer or blocks[len(blocks) // 2]
     pre = subject.preprocessing
     start = noise_image(subject.in_chans, pre.input_size, args.seed) if args.noise \
-        else read_image(args.image, pre, subject.in_chans)
+        else read_image(image, pre, subject.in_chans)
     settings = DreamSettings(octaves=args.octaves, steps=args.steps, step_size=args.step_size,
                              jitter=args.jitter, seed=args.seed)
     dream = deep_dream(subject.features, pre, start, layer, args.channel, settings)
@@ -56,8 +59,10 @@ def _run(args: argparse.Namespace) -> int:
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("dream", help="DeepDream: raise a layer's (or one unit's) response "
                                      "by gradient ascent on the image")
-    p.add_argument("image", nargs="?", help="the image to start from (or --noise)")
+    p.add_argument("image", nargs="?", help="the image to start from (or --dataset NAME "
+                                            "--index N, or --noise)")
     add_model_argument(p)
+    add_sample_arguments(p)
     p.add_argument("--noise", action="store_true", help="start from grey noise, not an image")
     p.add_argument("--layer", help="the feature to raise: a block (inception_4c), a branch "
                                    "(inception_4c.branch_5x5)... (default: the middle block)")

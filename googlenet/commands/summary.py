@@ -13,7 +13,14 @@ from __future__ import annotations
 
 import argparse
 
-from ..cost import as_dicts, model_table, profile_model, render_layers, render_table
+from ..cost import (
+    as_dicts,
+    model_table,
+    profile_model,
+    render_layers,
+    render_table,
+    wrap_prose,
+)
 from ..errors import InputSizeError, UsageError
 from ..explain.anatomy import compare_naive, layer_count
 from ..explain.learner import add_receptive_fields, naive_items, render_naive
@@ -53,8 +60,9 @@ def _run(args: argparse.Namespace) -> int:
                     "layers_with_params": depth.with_params,
                     "layers_with_pooling": depth.with_pooling, key: items})
     else:
-        print(f"{name}: {title}\n{depth.text()} (the paper's count: the deepest "
-              f"path, a block as its longest chain of convolutions)\n\n{text}")
+        print(wrap_prose(f"{name}: {title}\n{depth.text()} (the paper's count: the "
+                         f"deepest path, a block as its longest chain of convolutions)"))
+        print(f"\n{wrap_prose(text)}")
     return 0
 
 

@@ -20,6 +20,7 @@ killed run are removed when the next one starts.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -65,19 +66,26 @@ class RunLock:
     def __enter__(self) -> RunLock:
         self.dir.mkdir(parents=True, exist_ok=True)
         path = self.dir / ".lock"
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            import fcntl  # a POSIX platform module
-        except ImportError:  # no flock (Windows): run unlocked rather than not at all
-            self._fd = fd
-            return self
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
+        while True:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                import fcntl  # a POSIX platform module
+            except ImportError:  # no flock (Windows): run unlocked rather than not at all
+                self._fd = fd
+                return self
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
+                os.close(fd)
+                raise ConfigError(f"{self.dir}: another run (pid {holder}) is writing to "
+                                  "this folder; wait for it to finish or choose another "
+                                  "--name") from None
+            # The holder before us deletes the file as it leaves: a lock on a deleted
+            # file locks nothing, so take the one now at the path.
+            if _same_file(fd, path):
+                break
             os.close(fd)
-            raise ConfigError(f"{self.dir}: another run (pid {holder}) is writing to this "
-                              "folder; wait for it to finish or choose another --name") from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, str(os.getpid()).encode(), 0)
         self._fd = fd
@@ -86,8 +94,19 @@ class RunLock:
     def __exit__(self, kind: type[BaseException] | None, err: BaseException | None,
                  tb: TracebackType | None) -> None:
         if self._fd is not None:
+            # Deleted while still held, so the folder keeps no .lock once the run ends
+            # (even by Ctrl-C); a kill -9 leaves it, and the next run takes it over.
+            with contextlib.suppress(OSError):  # a folder gone read-only: the lock stays
+                (self.dir / ".lock").unlink(missing_ok=True)
             os.close(self._fd)  # closing releases the flock
             self._fd = None
+
+
+def _same_file(fd: int, path: Path) -> bool:
+    try:
+        return os.path.samestat(os.fstat(fd), os.stat(path))
+    except FileNotFoundError:
+        return False
 
 
 def is_temporary(path: Path) -> bool:

@@ -50,7 +50,8 @@ def synthetic_fallback_note(cfg: TrainConfig) -> str | None:
 
 
 def run_demo(cfg: TrainConfig | None = None) -> FitResult:
-    """Train the demo model and print where everything went."""
+    """Train the demo model and print where everything went: after Ctrl-C, the epoch it
+    stopped in, how to resume, and only the files it wrote."""
     cfg = cfg or demo_config()
     note = synthetic_fallback_note(cfg)
     if note:
@@ -60,16 +61,26 @@ def run_demo(cfg: TrainConfig | None = None) -> FitResult:
           f"epochs, {cfg.precision}, channels_last={cfg.channels_last})", flush=True)
     result = fit(cfg, overwrite=True)
     d = Path(result.run_dir)
-    final = result.final
-    top5 = top5_text(final["val_top5"], " (top-5 {:.4f})")
-    print(f"\ntest accuracy {final['val_acc']:.4f}{top5} after {final['time'] / 60:.1f} min "
-          "of training")
+    if result.stopped == "interrupted":
+        print(f"\ninterrupted at epoch {len(result.history) + 1}; resume with "
+              f"`googlenet train --resume {d}`")
+    else:
+        final = result.final
+        top5 = top5_text(final["val_top5"], " (top-5 {:.4f})")
+        print(f"\ntest accuracy {final['val_acc']:.4f}{top5} after "
+              f"{final['time'] / 60:.1f} min of training")
     print(f"run folder {d}/:")
-    for what, name in (("report", "report.md"), ("loss curves", "loss.png"),
-                       ("accuracy curves", "accuracy.png"), ("learning rate", "lr.png"),
-                       ("confusion matrix", "confusion.png"),
-                       ("checkpoint", "best.safetensors")):
-        print(f"  {what:17s} {d / name}")
-    print(f"evaluate it with its mirror images: googlenet eval {d / 'best.safetensors'} "
-          "--crops 2")
+    for what, name in _RUN_FILES:
+        if (d / name).is_file():  # an interrupted run wrote only some of them
+            print(f"  {what:17s} {d / name}")
+    if (d / "best.safetensors").is_file():
+        print(f"evaluate it with its mirror images: googlenet eval "
+              f"{d / 'best.safetensors'} --crops 2")
     return result
+
+
+# What the demo's run folder holds once it ends, as the demo lists it.
+_RUN_FILES = (("report", "report.md"), ("loss curves", "loss.png"),
+              ("accuracy curves", "accuracy.png"), ("learning rate", "lr.png"),
+              ("confusion matrix", "confusion.png"), ("checkpoint", "best.safetensors"),
+              ("last checkpoint", "last.safetensors"))

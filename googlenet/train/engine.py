@@ -21,7 +21,7 @@ from ..deploy.optimize import build_path, eval_path
 from ..errors import TrainingError
 from ..evaluate.metrics import reports_top5
 from ..models.inception_net import InceptionOutputs
-from ..progress import ProgressBar
+from ..progress import ProgressBar, format_duration
 from .config import TrainConfig
 from .distributed import DistInfo, all_reduce_sum
 from .ema import ModelEMA
@@ -73,6 +73,7 @@ class TrainContext:
     flipper: AlternatingFlip | None = None  # with cfg.alternate_flip
     step: int = 0  # global optimizer steps done
     stop_requested: bool = False  # set by the SIGINT handler; checked between steps
+    estimated: bool = False  # the expected training time was printed (once per process)
     generator: torch.Generator = field(default_factory=torch.Generator)
 
 
@@ -129,6 +130,21 @@ def train_step(ctx: TrainContext, images: torch.Tensor, targets: torch.Tensor,
     return parts.main.detach().float() * n, (logits.argmax(1) == y).sum()
 
 
+# Off a terminal, the epoch's progress as a plain line this often (seconds).
+PROGRESS_LOG_SECONDS = 10.0
+# The expected training time is measured over this many of the run's first steps.
+ESTIMATE_STEPS = 5
+
+
+def expected_time(per_step: float, ctx: TrainContext, epoch: int, batch: int) -> str:
+    """The training time left, from the seconds one step took so far: the line a run
+    prints after its first :data:`ESTIMATE_STEPS` steps."""
+    left = ctx.steps_per_epoch - batch + ctx.steps_per_epoch * (ctx.cfg.total_epochs - epoch - 1)
+    return (f"expected: about {format_duration(per_step * left)} more of training "
+            f"({per_step:.2f} s per step measured over the first {ESTIMATE_STEPS} steps, "
+            f"{left} steps to go; each epoch's evaluation comes on top)")
+
+
 def train_one_epoch(ctx: TrainContext, epoch: int, start_batch: int = 0,
                     meter: Meter | None = None) -> tuple[Meter, int]:
     """Train ``epoch`` from batch ``start_batch`` on; returns the (global) meter and the
@@ -140,8 +156,9 @@ def train_one_epoch(ctx: TrainContext, epoch: int, start_batch: int = 0,
     per_rank = cfg.batch_size // dist.world_size
     indices = epoch_indices(ctx.data, cfg, epoch, dist)
     loader = train_loader(ctx.data, cfg, indices, per_rank)
+    shown = cfg.progress and dist.is_main
     bar = ProgressBar(ctx.steps_per_epoch - start_batch, f"epoch {epoch + 1}/{cfg.total_epochs}",
-                      enabled=cfg.progress and dist.is_main)
+                      enabled=shown, log_every=PROGRESS_LOG_SECONDS)
     batch = start_batch
     for i, (images, targets) in enumerate(loader):
         if i < start_batch:
@@ -162,6 +179,9 @@ def train_one_epoch(ctx: TrainContext, epoch: int, start_batch: int = 0,
         meter.count += n_v
         batch += 1
         bar.update(int(n_v), loss=meter.loss / meter.count, acc=meter.correct / meter.count)
+        if shown and not ctx.estimated and bar.steps == ESTIMATE_STEPS:
+            ctx.estimated = True
+            print(expected_time(bar.elapsed / bar.steps, ctx, epoch, batch), flush=True)
         if stop:
             break
     bar.close()

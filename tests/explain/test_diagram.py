@@ -82,3 +82,12 @@ def test_diagram_errors_are_one_line(tmp_path, capsys):
     assert main(["diagram", "googlenet", "--out", str(tmp_path / "no" / "x.svg")]) == 2
     assert "does not exist" in capsys.readouterr().err
     assert main(["diagram", "googlenet", "--block", "mixed7", "--out", "-"]) == 2
+
+
+def test_v3_aux_head_draws_both_its_pools():
+    """Inception v3's side head starts with a 5x5/3 average pool and pools globally before
+    its classifier (torchvision's InceptionAux); the diagram says both."""
+    model = create_model("inception_v3", aux_logits=True)
+    texts, _ = _parse(model_svg(model, 299))
+    head = next(t for t in texts if "conv 768" in t)
+    assert head.startswith("5x5/3 avg pool > 1x1 conv 128 > 5x5 conv 768 > global avg pool")

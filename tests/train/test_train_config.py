@@ -1,8 +1,10 @@
 import argparse
 import json
+import re
 
 import pytest
 
+from googlenet.cli import main
 from googlenet.commands._train_flags import add_config_flags, config_from_args
 from googlenet.errors import ConfigError
 from googlenet.recipe import ModelRecipe, TransferRecipe
@@ -158,3 +160,13 @@ def test_fill_modes_are_the_ones_the_training_warp_implements():
         assert TrainConfig(fill_mode=mode).fill_mode == mode
     with pytest.raises(ConfigError, match="fill_mode must be one of"):
         TrainConfig(fill_mode="wrap")  # accepted here once, then refused at the run's start
+
+
+@pytest.mark.parametrize("command", ["train", "finetune"])
+def test_help_says_each_default_once(capsys, command):
+    """A help text that names its own default (``--data``: search) gets no second
+    "(default: None)" appended."""
+    assert main([command, "--help"]) == 0
+    text = " ".join(capsys.readouterr().out.split())  # argparse wraps the help text
+    assert "(default: search)" in text
+    assert not re.search(r"\(default: [^)]*\) \(default:", text), text
