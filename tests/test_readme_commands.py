@@ -17,11 +17,15 @@ from pathlib import Path
 import pytest
 
 from googlenet.cli import main
+from googlenet.weights.catalogue import RELEASE_NAMES
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 
 # (pattern matched against the whole command, why a test does not run it). First match wins.
 NOT_RUN: tuple[tuple[str, str], ...] = (
+    (r"(?<![\w.])(" + "|".join(map(re.escape, RELEASE_NAMES)) + r")(?![\w.])",
+     "fetches a weights release from its publisher (the tests have no network): "
+     "tests/weights/test_hub.py fetches, verifies and converts releases from a local server"),
     (r"^make (demo|test)$", "the set-up commands themselves: CI runs `make test`, and "
      "`make demo` trains for minutes (tests/train/test_train_demo.py covers it)"),
     (r"^make docs(-serve)?$", "CI runs `make docs` before the tests, and "

@@ -4,6 +4,7 @@ dtype."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,10 +14,11 @@ import torch
 from PIL import Image
 
 from googlenet.errors import WeightsError
-from googlenet.models import build_model, create_model, get_model_info
+from googlenet.models import build_model, get_model_info
 from googlenet.predict import Predictor
 from googlenet.recipe import ModelRecipe
 from googlenet.weights import WeightsMeta, init_from_weights, load_model, read_meta, save_weights
+from googlenet.weights.loaded import resolve_model
 
 NAME = "inception_a_net"
 
@@ -82,8 +84,7 @@ def test_predictor_works_under_a_float64_default(tmp_path, float64_default):
 
 
 def test_predictor_refuses_a_model_in_another_dtype_up_front(float64_default):
-    model = create_model(NAME)  # built in the default dtype: float64
-    meta = WeightsMeta(ModelRecipe(NAME), tuple("0123456789"),
-                       get_model_info(NAME).preprocessing)
+    loaded = resolve_model(NAME)
+    loaded = dataclasses.replace(loaded, network=loaded.network.to(torch.float64))
     with pytest.raises(WeightsError, match="held in torch.float64; inference takes a float32"):
-        Predictor(model, meta)
+        Predictor(loaded)
