@@ -289,7 +289,7 @@ def benchmark(
     model = model.eval().to(device)
     report = BenchReport(name, input_size, device, torch.get_num_threads(), torch.__version__,
                          platform.processor() or platform.machine(), trained_weights,
-                         baseline[0] if baseline else None, native.isa())
+                         baseline[0] if baseline else None, kernels=native.isa())
     shape = (in_chans, input_size, input_size)
     calib = [torch.randn(min(32, calibration_images), *shape, generator=gen)
              for _ in range(max(1, calibration_images // 32))]

@@ -17,12 +17,14 @@ from googlenet.weights import WeightsMeta, save_weights
 
 
 def test_bench_json_reports_every_path_and_batch(capsys):
+    # fp32 paths only: a random-init model's bf16 top-1 agreement may fall below its
+    # tolerance, which bench rightly reports with exit status 1.
     code = main(["bench", "inception_a_net", "--batch", "1,4", "--rounds", "1",
-                 "--paths", "fused,bf16,onnxruntime", "--json"])
+                 "--paths", "fused,channels_last,onnxruntime", "--json"])
     data = json.loads(capsys.readouterr().out)
     assert code == 0 and data["model"] == "inception_a_net" and data["input_size"] == 28
     rows = {(r["path"], r["batch"]): r for r in data["results"]}
-    assert set(rows) == {(p, b) for p in ("eager", "fused", "bf16", "onnxruntime")
+    assert set(rows) == {(p, b) for p in ("eager", "fused", "channels_last", "onnxruntime")
                          for b in (1, 4)}
     for r in rows.values():
         if r["skipped"]:

@@ -6,6 +6,7 @@ tests/transfer/test_weights_matrix.py."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -36,10 +37,16 @@ def test_summary_prints_figure_5_with_its_deviations(capsys):
     assert main(["summary", "bn_inception"]) == 0
     out = capsys.readouterr().out
     assert "Figure 5" in out and "dbl #3x3" in out and "Table 1" not in out
-    line = next(ln for ln in out.splitlines() if ln.startswith("inception (3c)"))
-    assert "stride 2" in line and "max + pass through" in line and line.endswith("*")
-    note = out.split("departs from Figure 5:", 1)[1]
-    assert [ln.split(":")[0].strip() for ln in note.strip().splitlines()] == [
+    lines = out.splitlines()
+    row = next(i for i, ln in enumerate(lines) if ln.startswith("inception (3c)"))
+    # The row, then the columns that did not fit in 100 on an indented line under it.
+    line, under = lines[row], lines[row + 1]
+    assert "stride 2" in line and line.endswith("*")
+    assert under.startswith("    ") and "max + pass through" in under
+    # The note wraps at 100 columns: each deviation starts an indented "  name: " line.
+    note = out.split("departs from", 1)[1]
+    assert note.split()[:2] == ["Figure", "5:"]
+    assert re.findall(r"^  (\w+): ", note, re.M) == [
         "conv1", "inception_3c", "inception_4c", "inception_4d", "inception_4e"]
 
 
