@@ -32,8 +32,7 @@ from googlenet.weights.catalogue import (
     release_hint,
 )
 from googlenet.weights.convert import convert
-from googlenet.weights.loader import create_model as create_from_file
-from googlenet.weights.loader import read_meta
+from googlenet.weights.loader import create_model_from_file, read_meta
 
 if TYPE_CHECKING:  # typing.Unpack is Python 3.11+; torch requires typing_extensions
     from typing_extensions import Unpack
@@ -152,7 +151,7 @@ def create_model(
 
     ``pretrained=True`` loads the model's default release (``googlenet_bn`` ->
     ``googlenet_bn.tv_in1k``); ``weights`` takes a release name or any googlenet weights
-    file (:func:`googlenet.weights.loader.create_model` loads it). ``name`` may itself be
+    file (:func:`~googlenet.weights.loader.create_model_from_file` loads it). ``name`` may itself be
     a release name (``create_model("googlenet.bvlc")``). A ``num_classes`` that differs
     from the weights' gets a new classifier.
     """
@@ -165,5 +164,5 @@ def create_model(
             raise WeightsError(f"{name}: no pretrained release in the catalogue (see "
                                "`googlenet weights list`)")
         weights = default.name
-    return create_from_file(
+    return create_model_from_file(
         name, weights=resolve_weights(weights) if weights is not None else None, **args)

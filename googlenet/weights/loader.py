@@ -208,11 +208,12 @@ def _new_parts(model: nn.Module) -> tuple[str, ...]:
     return ("fc.", *aux)
 
 
-def create_model(name: str, *, weights: str | os.PathLike[str] | None = None,
-                 **args: Unpack[ModelArgs]) -> nn.Module:
+def create_model_from_file(name: str, *, weights: str | os.PathLike[str] | None = None,
+                           **args: Unpack[ModelArgs]) -> nn.Module:
     """Build a registered model: freshly initialised, with the arguments of
     :func:`googlenet.models.create_model` (``num_classes``, ``in_chans``, ``aux_logits``,
-    ``width``, ``dropout``), or from a weights file. This is ``googlenet.create_model``.
+    ``width``, ``dropout``), or from a local weights file. ``googlenet.create_model``
+    (:mod:`googlenet.weights.hub`) adds release names on top of it.
 
     With ``weights`` (any googlenet weights file of this model: converted, trained), the
     file's tensors are loaded; a ``num_classes`` that differs from the file's gets a new
