@@ -4,7 +4,11 @@ Each row is a command line, what to set up first, the exit status and a phrase o
 one stderr line it must print, and the paths the command must NOT have created (a run
 that cannot start leaves no folder). A new flag comes with a row per bad value.
 
-Rows marked ``mount`` need a tmpfs: a read-only one for the read-only cases (CI runs as
+The rows run through ``googlenet.cli.main`` in-process, and the stderr checked is all
+the command printed. Two tests after the table run real processes: the console entry
+point, and a case that must not take this process's memory with it.
+
+Rows that mount need a tmpfs: a read-only one for the read-only cases (CI runs as
 root, where ``chmod`` stops nothing), a 64 KiB one for a full disk. Where ``mount`` is
 not allowed they skip and say so.
 """
@@ -13,7 +17,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import resource
 import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +28,7 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
+from safetensors.torch import save_file
 
 from googlenet.cli import main
 from googlenet.models import build_model, get_model_info
@@ -35,6 +42,9 @@ TRAIN = ["train", "--model", "inception_a_net", "--dataset", "synthetic", "--epo
 FINETUNE = ["finetune", "--epochs", "1", "--progress", "false", "--report", "false",
             "--output", "{tmp}/out", "--name", "ft"]
 TINY = "inception_a_net"  # 28x28 grey, 10 classes
+SCRATCH = ["finetune", "--from-scratch"]  # what a finetune row checks comes after it
+COST = ["cost", "--input", "28x28x192", "--filters", "32", "--reduce", "16"]
+T = "{tmp}/trunc.safetensors"  # made by the setup ``truncated``
 
 
 class Env:
@@ -153,6 +163,33 @@ def a_file(env: Env) -> None:
     (env.tmp / "file").write_text("not a folder\n")
 
 
+def finished_run(env: Env) -> None:
+    """``out/done``: a run that trained its 2 epochs."""
+    assert main([a.format(tmp=env.tmp) for a in [*TRAIN, "--epochs", "2", "--name", "done"]]) == 0
+
+
+def other_format(suffix: str) -> Callable[[Env], None]:
+    """A setup writing ``m<suffix>``, a file that is not safetensors, and an image."""
+    def setup(env: Env) -> None:
+        (env.tmp / f"m{suffix}").write_bytes(b"\x08\x07\x12\x07pytorch")
+        image(env.tmp / "a.png")
+    return setup
+
+
+def truncated(env: Env) -> None:
+    """``trunc.safetensors``: the first half of a valid file."""
+    good = env.tmp / "good.safetensors"
+    save_file({"w": torch.zeros(64, 64)}, str(good))
+    data = good.read_bytes()
+    (env.tmp / "trunc.safetensors").write_bytes(data[: len(data) // 2])
+
+
+def string_epochs_run(env: Env) -> None:
+    """A run folder whose config.json has a string where an int belongs."""
+    (env.tmp / "run").mkdir()
+    (env.tmp / "run" / "config.json").write_text('{"epochs": "two"}\n')
+
+
 @dataclass(frozen=True)
 class Case:
     argv: list[str]
@@ -184,6 +221,9 @@ CASES = [
     pytest.param(Case(["train", "--resume", "{tmp}/out/run/config.json"],
                       "is a file; give its run folder (--resume {tmp}/out/run)", run_config),
                  id="train-resume-a-file"),
+    pytest.param(Case(["train", "--resume", "{tmp}/out/done", "--epochs", "1"],
+                      "--epochs 1: {tmp}/out/done has trained 2 epochs already; give --epochs "
+                      "above 2", finished_run), id="train-resume-with-fewer-epochs-than-done"),
     pytest.param(Case(["train", "--resume", "{tmp}/out/linked"], "is a symbolic link",
                       symlinked_run, absent=("elsewhere/.lock",)),
                  id="train-resume-a-symlink"),
@@ -304,6 +344,95 @@ CASES = [
                  id="export-onnx-full-disk"),
     pytest.param(Case([*TRAIN, "--output", "{tmp}/full/runs", "--name", "x"],
                       "No space left on device", full_disk), id="train-full-disk"),
+    # -- files that are not what they claim: a truncated file under every --from
+    *[pytest.param(Case(["convert", T, "{tmp}/out.safetensors", "--from", source], phrase,
+                        truncated, absent=("out.safetensors",)), id=f"convert-truncated-{source}")
+      for source, phrase in (
+          ("torchvision", "trunc.safetensors: cannot load (truncated or corrupt"),
+          ("keras", "trunc.safetensors: not an HDF5 file"),
+          ("caffe", "trunc.safetensors: corrupt or truncated caffemodel"))],
+    pytest.param(Case(["convert", T, "{tmp}/missing/out.safetensors", "--from", "caffe"],
+                      "folder {tmp}/missing does not exist", truncated),
+                 id="convert-into-a-missing-folder"),
+    pytest.param(Case(["convert", T, "{tmp}", "--from", "torchvision"], "{tmp}: is a directory",
+                      truncated), id="convert-onto-a-directory"),
+    pytest.param(Case(["convert", T, "{tmp}/o.safetensors", "--from", "keras", "--model",
+                       "inception_v3"], "keras weights load into inception_v3_keras, "
+                      "inception_resnet_v2, not 'inception_v3'", truncated),
+                 id="convert-keras-into-the-wrong-model"),
+    # A file of another format is named for what it is, not called corrupt.
+    *[pytest.param(Case([command, *pre, "{tmp}/m" + suffix, *post], phrase,
+                        other_format(suffix)), id=f"{command}-a-{suffix[1:]}-file")
+      for command, pre, post, suffix, phrase in (
+          ("predict", ["{tmp}/a.png", "--model"], [], ".onnx",
+           "m.onnx: an ONNX model (from `googlenet export`), not weights"),
+          ("eval", [], ["--dataset", "synthetic"], ".pt2", "m.pt2: a torch.export archive"),
+          ("info", [], [], ".h5", "a Keras HDF5 file: import it first, `googlenet convert"),
+          ("export", [], ["--out", "{tmp}/x.onnx"], ".pth",
+           "a PyTorch pickle: import it first"))],
+    pytest.param(Case(["train", "--resume", "{tmp}/run"],
+                      "run/config.json: epochs must be an int, got 'two'", string_epochs_run),
+                 id="train-resume-a-mistyped-config"),
+    # -- flags out of range: each flag with its bad values (checked before any file is read)
+    *[pytest.param(Case(["eval", T, *flag], phrase), id="eval" + "".join(flag))
+      for flag, phrase in (
+          (["--limit", "-5"], "argument --limit: must be >= 1, got -5"),
+          (["--limit", "0"], "argument --limit: must be >= 1, got 0"),
+          (["--batch-size", "0"], "argument --batch-size: must be >= 1"),
+          (["--device", "bogus"], "device 'bogus': expected auto, cpu"))],
+    *[pytest.param(Case([*TRAIN, *flag], phrase, absent=("out",)), id="train" + "".join(flag))
+      for flag, phrase in (
+          (["--train-limit", "-5"], "--train-limit must be >= 1, got -5"),
+          (["--train-limit", "0"], "--train-limit must be >= 1, got 0"),
+          (["--eval-limit", "0"], "--eval-limit must be >= 1, got 0"),
+          (["--dropout", "1.5"], "--dropout must be >= 0 and < 1, got 1.5"),
+          (["--momentum", "-1"], "--momentum must be >= 0 and < 1, got -1.0"),
+          (["--label-smoothing", "2"], "--label-smoothing must be >= 0 and < 1"),
+          (["--step-epochs", "0"], "--step-epochs must be > 0, got 0.0"),
+          (["--threads", "-2"], "--threads must be >= 1, got -2"),
+          (["--threads", "0"], "--threads must be >= 1, got 0"),
+          (["--workers", "-1"], "--workers must be >= 0 and <= "),
+          (["--width", "0"], "--width must be > 0, got 0.0"),
+          (["--width", "-1"], "--width must be > 0, got -1.0"),
+          (["--weight-decay", "-1"], "--weight-decay must be >= 0"),
+          (["--warmup-epochs", "-1"], "--warmup-epochs must be >= 0"),
+          (["--mixup", "-1"], "--mixup must be >= 0"),
+          (["--cutmix", "-1"], "--cutmix must be >= 0"),
+          (["--grad-clip", "-1"], "--grad-clip must be >= 0"),
+          (["--shift", "5"], "--shift must be >= 0 and < 1, got 5.0"),
+          (["--epochs", "two"], "argument --epochs: invalid int value: 'two'"),
+          (["--device", "bogus"], "--device must be auto, cpu, cuda or cuda:N, got 'bogus'"),
+          (["--name", "../escape"], "--name must be a plain folder name inside --output"),
+          (["--hidden", "32"], "--hidden describes a fine-tuning head; give --cut"))],
+    pytest.param(Case([*TRAIN, "--device", "cuda"], "device 'cuda': "), id="train-device-cuda",
+                 marks=pytest.mark.skipif(torch.cuda.is_available(), reason="CUDA is here")),
+    *[pytest.param(Case([*COST, *flag], phrase), id="cost" + "".join(flag))
+      for flag, phrase in (
+          (["--filters", "0"], "argument --filters: must be >= 1, got 0"),
+          (["--kernel", "-1"], "argument --kernel: must be >= 1, got -1"),
+          (["--reduce", "-4"], "argument --reduce: must be >= 1, got -4"),
+          (["--input", "28x28"], "HxWxC"),
+          (["--input", "axb"], "cannot read size"))],
+    pytest.param(Case(["export", TINY, "--batch", "0", "--out", "{tmp}/m.onnx"],
+                      "argument --batch: must be >= 1, got 0", absent=("m.onnx",)),
+                 id="export-batch-0"),
+    pytest.param(Case(["export", TINY, "--format", "pt2", "--out", "{tmp}"],
+                      "{tmp}: is a directory"), id="export-onto-a-directory"),
+    pytest.param(Case(["predict", "{tmp}/cat.png", "--weights", T, "--topk", "0"],
+                      "argument --topk: must be >= 1, got 0", truncated), id="predict-topk-0"),
+    pytest.param(Case(["summary", "googlenet_bm"], "did you mean googlenet_bn"),
+                 id="summary-misspelt-model"),
+    pytest.param(Case(["summary", "googlenet", "--input-size", "20"], "minimum 31x31"),
+                 id="summary-input-below-the-minimum"),
+    pytest.param(Case([*SCRATCH, "--model", "googlenet_bn", "--cut", "inception_4e", "--data",
+                       "{tmp}", "--input-size", "0"],
+                      "--input-size must be >= 1 and <= 2048, got 0"), id="finetune-input-size-0"),
+    pytest.param(Case([*SCRATCH, "--model", "googlenet_bn", "--data", "{tmp}"],
+                      "--cut is required"), id="finetune-without-cut"),
+    # The README's old example: mixed9 lies after the cut; refused before any data is read.
+    pytest.param(Case([*SCRATCH, "--model", "inception_v3", "--cut", "mixed7", "--unfreeze",
+                       "mixed9", "--unfreeze-epochs", "1", "--data", "{tmp}/nowhere"],
+                      "cannot unfreeze 'mixed9'"), id="finetune-unfreeze-after-the-cut"),
 ]
 
 
@@ -320,6 +449,7 @@ def env(tmp_path: Path) -> Iterator[Env]:
 def test_bad_input(case: Case, env: Env, capsys: pytest.CaptureFixture[str]) -> None:
     if case.setup is not None:
         case.setup(env)
+        capsys.readouterr()  # what a setup printed is not the case's
     tmp = str(env.tmp)
     code = main([a.format(tmp=tmp) for a in case.argv])
     out, err = capsys.readouterr()
@@ -333,3 +463,33 @@ def test_bad_input(case: Case, env: Env, capsys: pytest.CaptureFixture[str]) -> 
     # Nothing half-written: no temporary file of an atomic write is left anywhere.
     left = [p for p in env.tmp.rglob(".*.tmp*") if p.is_file()]
     assert not left, left
+
+
+def _run_process(argv: list[str], memory_limit: int | None = None,
+                 ) -> subprocess.CompletedProcess[str]:
+    def limit() -> None:  # a case that would allocate 120 GB must fail, not swap
+        if memory_limit:
+            resource.setrlimit(resource.RLIMIT_AS, (memory_limit, memory_limit))
+
+    return subprocess.run([sys.executable, "-m", "googlenet", *argv], capture_output=True,
+                          text=True, timeout=300, preexec_fn=limit,
+                          env={**os.environ, "PYTHONWARNINGS": "default"})
+
+
+def _one_line(proc: subprocess.CompletedProcess[str], phrase: str) -> None:
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert len(proc.stderr.splitlines()) == 1, proc.stderr
+    assert phrase in proc.stderr, proc.stderr
+
+
+def test_console_entry_point_prints_one_line() -> None:
+    """The table runs in-process; the console entry point says the same in one line, and
+    no warning reaches stderr (PYTHONWARNINGS=default shows each once)."""
+    _one_line(_run_process(["train", "--dropout", "1.5"]), "--dropout must be >= 0 and < 1")
+
+
+def test_summary_of_a_huge_input_is_one_line() -> None:
+    """Refused before it allocates: under a 16 GiB address-space limit, not in the swap."""
+    _one_line(_run_process(["summary", "googlenet_bn", "--input-size", "100000"],
+                           memory_limit=16 << 30), "100000")

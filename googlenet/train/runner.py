@@ -445,6 +445,16 @@ def _train(run: Run, resume: bool) -> FitResult:
     cfg, dist = run.cfg, run.dist
     if resume:
         run.restore()
+        if run.epoch > cfg.epochs or (run.epoch == cfg.epochs and run.batch > 0):
+            raise ConfigError(f"--epochs {cfg.epochs}: {run.dir} has trained {run.epoch} "
+                              f"epochs already; give --epochs above {run.epoch} to train on")
+        if run.epoch == cfg.epochs:
+            if dist.is_main:
+                print(f"{run.dir}: the run has finished its {cfg.epochs} "
+                      f"epoch{'s' if cfg.epochs > 1 else ''}, nothing to "
+                      f"train; give --epochs above {cfg.epochs} to train on",
+                      file=sys.stderr, flush=True)
+            return FitResult(run.dir, run.history, run.best, None)
     elif dist.is_main:
         ckpt.write_records(run.dir, [], cfg.to_dict())
     _warn_eval_on_train(run)

@@ -145,7 +145,29 @@ def save_safetensors(
             raise OSError(int(code[1]), os.strerror(int(code[1])), str(path)) from err
 
 
+# Files users hand to a command that reads weights, known by their suffix: what each is
+# and what to do with it, so the error is not "corrupt" for a file that is fine.
+_OTHER_FORMATS = {
+    ".onnx": "an ONNX model (from `googlenet export`), not weights: give the .safetensors "
+             "file it was exported from (the .onnx runs in onnxruntime; its metadata_props "
+             "hold the classes and preprocessing)",
+    ".pt2": "a torch.export archive (from `googlenet export`), not weights: give the "
+            ".safetensors file it was exported from (torch.export.load runs the .pt2)",
+    ".pth": "a PyTorch pickle: import it first, `googlenet convert FILE OUT.safetensors "
+            "--from torchvision` (or --from timm)",
+    ".pt": "a PyTorch pickle: import it first, `googlenet convert FILE OUT.safetensors "
+           "--from torchvision` (or --from timm)",
+    ".h5": "a Keras HDF5 file: import it first, `googlenet convert FILE OUT.safetensors "
+           "--from keras`",
+    ".caffemodel": "a Caffe model: import it first, `googlenet convert FILE OUT.safetensors "
+                   "--from caffe`",
+}
+
+
 def _safe_open_error(path: Path, exc: Exception) -> WeightsError:
+    other = _OTHER_FORMATS.get(path.suffix.lower())
+    if other is not None:
+        return WeightsError(f"{path}: {other}")
     detail = " ".join(str(exc).split())
     return WeightsError(f"{path}: not a readable safetensors file (truncated or corrupt: {detail})")
 

@@ -6,7 +6,7 @@ import signal
 import pytest
 import torch
 
-from googlenet.errors import WeightsError
+from googlenet.errors import ConfigError, WeightsError
 from googlenet.train import engine, fit
 from googlenet.weights import load_state_dict, load_training_state
 
@@ -88,3 +88,22 @@ def test_incompatible_checkpoint_on_resume_names_the_file(tiny_config):
     msg = str(err.value)
     assert str(result.run_dir / "last.safetensors") in msg and "inception_a_net" in msg
     assert "\n" not in msg
+
+
+def test_resuming_a_finished_run_trains_nothing_and_says_so(tiny_config, capsys):
+    done = fit(tiny_config(epochs=1, report=True))
+    report = done.run_dir / "report.md"
+    before = (_weights(done.run_dir), report.stat().st_mtime_ns)
+    again = fit(tiny_config(epochs=1, report=True), resume=True)
+    assert "has finished its 1 epoch, nothing to train; give --epochs above 1" in \
+        capsys.readouterr().err
+    assert again.stopped is None and len(again.history) == 1
+    after = _weights(done.run_dir)
+    assert all(torch.equal(before[0][k], after[k]) for k in after)
+    assert report.stat().st_mtime_ns == before[1]  # the report is not rewritten
+
+
+def test_resuming_with_fewer_epochs_than_done_is_refused(tiny_config):
+    fit(tiny_config(epochs=2))
+    with pytest.raises(ConfigError, match="--epochs 1: .* has trained 2 epochs already"):
+        fit(tiny_config(epochs=1), resume=True)
