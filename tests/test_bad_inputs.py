@@ -45,6 +45,7 @@ TINY = "inception_a_net"  # 28x28 grey, 10 classes
 SCRATCH = ["finetune", "--from-scratch"]  # what a finetune row checks comes after it
 COST = ["cost", "--input", "28x28x192", "--filters", "32", "--reduce", "16"]
 T = "{tmp}/trunc.safetensors"  # made by the setup ``truncated``
+J = "{tmp}/junk.safetensors"  # made by the setup ``junk``
 
 
 class Env:
@@ -166,6 +167,15 @@ def a_file(env: Env) -> None:
 def finished_run(env: Env) -> None:
     """``out/done``: a run that trained its 2 epochs."""
     assert main([a.format(tmp=env.tmp) for a in [*TRAIN, "--epochs", "2", "--name", "done"]]) == 0
+
+
+def junk(env: Env) -> None:
+    (env.tmp / "junk.safetensors").write_bytes(b"junk")
+
+
+def bare_state_dict(env: Env) -> None:
+    """A state dict without the metadata that says what model it is and how to feed it."""
+    save_file(build_model(ModelRecipe(TINY)).state_dict(), str(env.tmp / "bare.safetensors"))
 
 
 def other_format(suffix: str) -> Callable[[Env], None]:
@@ -420,6 +430,20 @@ CASES = [
                       "{tmp}: is a directory"), id="export-onto-a-directory"),
     pytest.param(Case(["predict", "{tmp}/cat.png", "--weights", T, "--topk", "0"],
                       "argument --topk: must be >= 1, got 0", truncated), id="predict-topk-0"),
+    *[pytest.param(Case(["bench", *argv], phrase, setup), id=name)
+      for name, argv, phrase, setup in (
+          ("bench-unknown-path", [TINY, "--paths", "turbo"], "turbo", None),
+          ("bench-batch-0", [TINY, "--batch", "0"], "--batch", None),
+          ("bench-junk-weights", ["--weights", J], "junk.safetensors: not a readable", junk),
+          ("bench-bare-state-dict", ["--weights", "{tmp}/bare.safetensors"],
+           "no googlenet metadata", bare_state_dict),
+          ("bench-unknown-baseline", ["googlenet_cifar", "--baseline", "nosuchnet"],
+           "nosuchnet", None),
+          ("bench-baseline-another-network", [TINY, "--baseline", "googlenet_bn"],
+           "--baseline googlenet_bn: not the same network as inception_a_net", None),
+          ("bench-all-and-paths", [TINY, "--all", "--paths", "fused"], "--all", None))],
+    pytest.param(Case(["eval", J, "--dataset", "synthetic"], "junk.safetensors: not a readable",
+                      junk), id="eval-junk-checkpoint"),
     pytest.param(Case(["summary", "googlenet_bm"], "did you mean googlenet_bn"),
                  id="summary-misspelt-model"),
     pytest.param(Case(["summary", "googlenet", "--input-size", "20"], "minimum 31x31"),
