@@ -67,7 +67,9 @@ def _candidates(directory: Path, name: str) -> list[Path]:
 
 def search_dirs(name: str, root: str | os.PathLike[str] | None = None) -> list[Path]:
     """The directories searched for ``name``, in order: ``root``, ``$GOOGLENET_DATA``,
-    the cache dir, then the system dir (for fashion-mnist, Debian's)."""
+    the cache dir, then the system dir (for fashion-mnist, Debian's) unless
+    ``$GOOGLENET_SYSTEM_DATA`` is ``0``: a machine that has the package then behaves as
+    one without it (a newcomer's, for a check)."""
     if name not in IDX_DATASETS:
         raise DataError(f"unknown IDX dataset {name!r}: expected one of {list(IDX_DATASETS)}")
     if root is not None:
@@ -78,7 +80,8 @@ def search_dirs(name: str, root: str | os.PathLike[str] | None = None) -> list[P
     if env:
         dirs += _candidates(Path(env).expanduser(), name)
     dirs.append(data_cache_dir(name))
-    dirs += SYSTEM_DIRS[name]
+    if os.environ.get("GOOGLENET_SYSTEM_DATA") != "0":
+        dirs += SYSTEM_DIRS[name]
     return dirs
 
 

@@ -1,4 +1,5 @@
 import gzip
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,6 +12,7 @@ from googlenet.data.idx import (
     find_idx_dataset,
     load_idx_pair,
     read_idx,
+    search_dirs,
 )
 from googlenet.errors import DataError
 
@@ -71,3 +73,17 @@ def test_search_order_and_missing_message(tmp_path, monkeypatch):
     assert find_idx_dataset("mnist", tmp_path / "explicit") == tmp_path / "explicit"
     with pytest.raises(DataError, match="nowhere"):
         find_idx_dataset("mnist", tmp_path / "nowhere")
+
+
+def test_system_data_can_be_hidden(tmp_path, monkeypatch):
+    """$GOOGLENET_SYSTEM_DATA=0 leaves Debian's folder out of the search, so a machine
+    with the package installed can play a newcomer's without it."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.delenv("GOOGLENET_DATA", raising=False)
+    debian = Path("/usr/share/datasets/fashion-mnist")
+    monkeypatch.delenv("GOOGLENET_SYSTEM_DATA", raising=False)
+    assert debian in search_dirs("fashion-mnist")
+    monkeypatch.setenv("GOOGLENET_SYSTEM_DATA", "0")
+    assert debian not in search_dirs("fashion-mnist")
+    with pytest.raises(DataError, match="fashion-mnist not found"):
+        find_idx_dataset("fashion-mnist")
