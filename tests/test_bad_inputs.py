@@ -232,8 +232,8 @@ CASES = [
                       "is a file; give its run folder (--resume {tmp}/out/run)", run_config),
                  id="train-resume-a-file"),
     pytest.param(Case(["train", "--resume", "{tmp}/out/done", "--epochs", "1"],
-                      "--epochs 1: {tmp}/out/done has trained 2 epochs already; give --epochs "
-                      "above 2", finished_run), id="train-resume-with-fewer-epochs-than-done"),
+                      "--epochs 1: {tmp}/out/done has trained 2 epochs already; ask for more "
+                      "than 2", finished_run), id="train-resume-with-fewer-epochs-than-done"),
     pytest.param(Case(["train", "--resume", "{tmp}/out/linked"], "is a symbolic link",
                       symlinked_run, absent=("elsewhere/.lock",)),
                  id="train-resume-a-symlink"),

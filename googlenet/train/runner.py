@@ -445,16 +445,17 @@ def _train(run: Run, resume: bool) -> FitResult:
     cfg, dist = run.cfg, run.dist
     if resume:
         run.restore()
-        if run.epoch > cfg.epochs or (run.epoch == cfg.epochs and run.batch > 0):
-            raise ConfigError(f"--epochs {cfg.epochs}: {run.dir} has trained {run.epoch} "
-                              f"epochs already; give --epochs above {run.epoch} to train on")
-        if run.epoch == cfg.epochs:
-            if dist.is_main:
-                print(f"{run.dir}: the run has finished its {cfg.epochs} "
-                      f"epoch{'s' if cfg.epochs > 1 else ''}, nothing to "
-                      f"train; give --epochs above {cfg.epochs} to train on",
-                      file=sys.stderr, flush=True)
-            return FitResult(run.dir, run.history, run.best, None)
+        total = cfg.total_epochs
+        if run.epoch > total or (run.epoch == total and run.batch > 0):
+            flag = (f"--epochs {cfg.epochs} plus --unfreeze-epochs {cfg.unfreeze_epochs}"
+                    if cfg.unfreeze_epochs else f"--epochs {cfg.epochs}")
+            raise ConfigError(f"{flag}: {run.dir} has trained {run.epoch} epochs already; "
+                              f"ask for more than {run.epoch} to train on")
+        if run.epoch == total and dist.is_main:
+            # Still finished below: a kill after the last checkpoint left no report yet.
+            print(f"{run.dir}: the run has finished its {total} "
+                  f"epoch{'s' if total > 1 else ''}, nothing to train; ask for more "
+                  "epochs to train on", file=sys.stderr, flush=True)
     elif dist.is_main:
         ckpt.write_records(run.dir, [], cfg.to_dict())
     _warn_eval_on_train(run)

