@@ -112,6 +112,7 @@ class ModelInfo:
 
     @property
     def name(self) -> str:
+        """The registry name: its spec's, the one place it is written."""
         return self.spec.name
 
     @property
