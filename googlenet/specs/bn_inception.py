@@ -30,9 +30,15 @@ from __future__ import annotations
 from typing import Literal
 
 from ..errors import SpecError
+from ..preprocessing import Preprocessing
 from .blocks import BlockSpec, Branch, Conv, Op, Pool
+from .entry import Accuracy, ModelInfo, PublishedWeights, Release
 from .googlenet import BRANCH_1X1, BRANCH_3X3, BRANCH_POOL, CONV, POOL, PROJ, REDUCE
+from .publishers import CADENE_README, CADENE_URL, sha256_prefix
 from .types import Column, NetSpec, Row, TableLayout
+
+PAPER = ("Ioffe & Szegedy 2015, Batch Normalization: Accelerating Deep Network Training "
+         "by Reducing Internal Covariate Shift")
 
 BRANCH_DOUBLE_3X3 = "branch_double_3x3"
 CONV_1, CONV_2 = "conv1", "conv2"  # the two 3x3 convolutions of the double branch
@@ -172,8 +178,37 @@ BN_INCEPTION = NetSpec(
     table=FIGURE5_LAYOUT,
     # The Caffe model's BGR 0..255 input minus CAFFE_MEAN_BGR, written for the RGB 0..1
     # pixels the training pipeline feeds: the same numbers up to the channel order, which
-    # a weights file's own preprocessing (googlenet.weights.sources) restores.
+    # a weights file's own preprocessing (its release, below) restores.
     mean=tuple(m / 255.0 for m in reversed(CAFFE_MEAN_BGR)),
     std=(1 / 255.0,) * 3,
 )
 """BN-Inception laid out as the Caffe model (Cadene's ``bninception`` weights map 1:1)."""
+
+# Cadene's bninception, the Caffe BN-Inception: BGR pixels in 0..255 minus
+# CAFFE_MEAN_BGR, std 1; 224x224 crops of images resized to 256 (its 0.875 scale).
+_CADENE = Release("timm", ("bn_inception-52deb4733.pth",),
+                  Preprocessing(mean=CAFFE_MEAN_BGR, std=(1.0, 1.0, 1.0), scale=255.0,
+                                channel_order="BGR", input_size=224, resize_size=256),
+                  "Cadene bninception (Caffe BN-Inception): BGR pixels in 0..255 minus the "
+                  "mean")
+
+ENTRIES: tuple[ModelInfo, ...] = (
+    # 31: the smallest input whose grid at 3c is a 4x4 and at 4e a 2x2. Above it, only
+    # sizes whose grids there are even fit (32 and 224 do, 48 does not): the padded
+    # stride-2 convolutions and the unpadded pool beside them disagree on odd grids
+    # (googlenet.models.grid names the nearest sizes that fit).
+    ModelInfo(BN_INCEPTION,
+              "BN-Inception (Figure 5) as the Caffe model: conv+bias+BN, BGR 0..255 input.",
+              PAPER, min_input_size=31, num_params=11_295_240,
+              releases=(_CADENE,), weights=(
+                  # Cadene pretrainedmodels/models/bninception.py url; README: BNInception,
+                  # "Our porting", 73.524 / 91.562. No size is published.
+                  PublishedWeights(
+                      "caffe_in1k", _CADENE, "bn_inception-52deb4733.pth",
+                      CADENE_URL + "bn_inception-52deb4733.pth",
+                      sha256_prefix("bn_inception-52deb4733.pth"), None,
+                      "BSD-3-Clause (pretrainedmodels)",
+                      Accuracy(73.524, 91.562, CADENE_README + " BNInception"), default=True),
+              )),
+)
+"""The family's registry entries (see :mod:`googlenet.specs.entry`)."""

@@ -10,9 +10,15 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from ..download import Checksum
 from ..errors import SpecError
+from ..preprocessing import Preprocessing
 from .blocks import BlockSpec, Branch, Conv, Pool
+from .entry import Accuracy, ModelInfo, PublishedWeights, Release
+from .publishers import HALF, TV, TV_URL, sha256_prefix
 from .types import AuxSpec, Column, NetSpec, Row, TableLayout, parse_count
+
+PAPER = "Szegedy et al. 2014, Going Deeper with Convolutions"
 
 # Module names inside a Table 1 block (state-dict keys: the weight key maps read these).
 BRANCH_1X1, BRANCH_3X3, BRANCH_5X5, BRANCH_POOL = (
@@ -164,3 +170,61 @@ def _naive(rows: tuple[Row, ...]) -> tuple[Row, ...]:
 
 GOOGLENET_NAIVE = replace(GOOGLENET, name="googlenet_naive", rows=_naive(TABLE1), aux=())
 """Table 1 widths with naive Inception blocks: what the 1x1 reductions save."""
+
+# From models/bvlc_googlenet/train_val.prototxt (transform_param: mirror, crop_size 224,
+# mean_value 104 / 117 / 123) and Caffe's image pipeline: images are decoded by OpenCV,
+# hence BGR, kept in the 0-255 range (transform_param sets no scale), the per-channel
+# mean is subtracted, and nothing divides by a std. The means are in the model's
+# channel order, B, G, R. The ImageNet LMDBs were built from images resized to
+# 256x256; at test time the data layer takes the centre 224x224 crop.
+_CAFFE = Release("caffe", ("bvlc_googlenet.caffemodel",),
+                 Preprocessing(mean=(104.0, 117.0, 123.0), std=(1.0, 1.0, 1.0), scale=255.0,
+                               channel_order="BGR", input_size=224, resize_size=256),
+                 "BVLC GoogLeNet: BGR pixels in 0..255 minus the per-channel mean")
+# torchvision's pretrained GoogLeNet and Inception v3 were converted from TF-slim
+# checkpoints and run with transform_input=True: the model turns ImageNet-normalised
+# input back into (x - 0.5) / 0.5 before its first convolution. Our models have no
+# such step, so the preprocessing the weights really expect is written down instead.
+_TORCHVISION = Release("torchvision", ("googlenet-1378be20.pth",),
+                       Preprocessing(mean=HALF, std=HALF, input_size=224, resize_size=256),
+                       "torchvision googlenet (TF-slim weights): (x - 0.5) / 0.5")
+
+ENTRIES: tuple[ModelInfo, ...] = (
+    ModelInfo(GOOGLENET,
+              "The paper's GoogLeNet: Table 1, LRN, biases, 5x5 branches, two aux heads.",
+              PAPER, min_input_size=31, num_params=6_998_552, num_params_with_aux=13_378_280,
+              releases=(_CAFFE,), weights=(
+                  # BVLC/caffe models/bvlc_googlenet/readme.md: caffemodel_url, sha1,
+                  # "license: unrestricted"; "top-1 accuracy 68.7% ... top-5 accuracy 88.9%
+                  # on the validation set, using just the center crop". The readme gives
+                  # no file size.
+                  PublishedWeights(
+                      "bvlc", _CAFFE, "bvlc_googlenet.caffemodel",
+                      "http://dl.caffe.berkeleyvision.org/bvlc_googlenet.caffemodel",
+                      Checksum("sha1", "405fc5acd08a3bb12de8ee5e23a96bec22f08204"), None,
+                      "unrestricted use (BVLC model zoo)",
+                      Accuracy(68.7, 88.9, "BVLC/caffe models/bvlc_googlenet/readme.md"),
+                      default=True),
+              )),
+    ModelInfo(GOOGLENET_BN,
+              "GoogLeNet with BN after every conv, torchvision's layout and weights.",
+              PAPER, min_input_size=15, num_params=6_624_904, num_params_with_aux=13_004_888,
+              releases=(_TORCHVISION,), weights=(
+                  # pytorch/vision torchvision/models/googlenet.py
+                  # GoogLeNet_Weights.IMAGENET1K_V1: url, _metrics ImageNet-1K acc@1
+                  # 69.778 / acc@5 89.530, _file_size 49.731 (MiB). The repository's
+                  # licence is BSD-3-Clause.
+                  PublishedWeights(
+                      "tv_in1k", _TORCHVISION, "googlenet-1378be20.pth",
+                      TV_URL + "googlenet-1378be20.pth",
+                      sha256_prefix("googlenet-1378be20.pth"), 49.731,
+                      "BSD-3-Clause (torchvision)",
+                      Accuracy(69.778, 89.530,
+                               TV + "googlenet.py GoogLeNet_Weights.IMAGENET1K_V1"),
+                      default=True),
+              )),
+    ModelInfo(GOOGLENET_NAIVE,
+              "Table 1 widths with naive (Figure 2a) blocks: no 1x1 reductions.",
+              PAPER, min_input_size=31, num_params=25_305_944),
+)
+"""The family's registry entries (see :mod:`googlenet.specs.entry`)."""

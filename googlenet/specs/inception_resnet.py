@@ -45,14 +45,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from ..download import Checksum
+from ..preprocessing import Preprocessing
 from .blocks import BlockSpec, Branch, Conv, Op, Pool, Residual
+from .entry import Accuracy, ModelInfo, PublishedWeights, Release
 from .inception_v3 import INCEPTION_V3_KERAS
 from .inception_v3 import STEM as V3_STEM
+from .inception_v4 import PAPER
+from .publishers import (
+    CADENE_README,
+    CADENE_URL,
+    HALF,
+    INCEPTION_299,
+    KERAS_TABLE,
+    KERAS_URL,
+    TIMM_RESULTS,
+    TIMM_URL,
+    sha256_prefix,
+)
 from .slim import MAX_VALID, valid
 from .types import BLOCK_TABLE, Row
-
-PAPER = "Szegedy et al. 2016, Inception-v4, Inception-ResNet and the Impact of Residual " \
-        "Connections on Learning"
 
 Size = tuple[int, int, int]
 
@@ -282,3 +294,80 @@ INCEPTION_RESNET_V1_FACENET = replace(
 )
 """Inception-ResNet-v1 in FaceNet's form: 160x160 faces to a 512-d embedding (BN'd; FaceNet
 compares its L2-normalised form, ``F.normalize(model(x))``)."""
+
+# keras.applications.inception_resnet_v2.preprocess_input: x / 127.5 - 1, RGB, 299x299.
+_KERAS = Release("keras",
+                 ("inception_resnet_v2_weights_tf_dim_ordering_tf_kernels.h5",
+                  "inception_resnet_v2_weights_tf_dim_ordering_tf_kernels_notop.h5"),
+                 INCEPTION_299, "keras.applications.InceptionResNetV2: x / 127.5 - 1")
+# timm's default_cfg for inception_resnet_v2.tf_in1k (timm/models/inception_resnet_v2.py):
+# IMAGENET_INCEPTION_MEAN / _STD (0.5), 299x299, crop_pct 0.8975, which timm's eval
+# transform turns into a resize to floor(299 / 0.8975) = 333 (timm resizes bicubic,
+# Preprocessing bilinear). Cadene's inceptionresnetv2 settings: input_range [0, 1],
+# mean = std = 0.5, 299; its file and timm's first (-940b1cd6, label_offset=1) have
+# TF-slim's 1001 classes, whose "background" the importer drops.
+_TIMM = Release("timm",
+                ("inceptionresnetv2-520b38e4.pth", "inception_resnet_v2-940b1cd6.pth",
+                 "timm/inception_resnet_v2.tf_in1k model.safetensors"),
+                Preprocessing(mean=HALF, std=HALF, input_size=299, resize_size=333),
+                "timm / Cadene inception_resnet_v2 (TF-slim weights): (x - 0.5) / 0.5")
+
+ENTRIES: tuple[ModelInfo, ...] = (
+    # 75 for the full-size Inception-ResNets too: mixed_7a's 3x3/2 'valid' convolutions
+    # need a 3x3 map (Keras' InceptionResNetV2 says "no smaller than 75").
+    # 55,843,464 is timm's count; Keras' count_params(), 55,873,736, counts BN moving
+    # mean/var instead of gamma (scale=False).
+    ModelInfo(INCEPTION_RESNET_V2,
+              "Inception-ResNet-v2 as released (TF-slim, Keras, timm): 10/20/10 blocks.",
+              PAPER, min_input_size=75, num_params=55_843_464,
+              releases=(_KERAS, _TIMM), weights=(
+                  # timm inception_resnet_v2.py default_cfgs['inception_resnet_v2.tf_in1k']
+                  # url (v0.1-weights, Ross Wightman's TF port); timm's results 80.434 /
+                  # 95.312.
+                  PublishedWeights(
+                      "tf_in1k", _TIMM, "inception_resnet_v2-940b1cd6.pth",
+                      TIMM_URL + "v0.1-weights/inception_resnet_v2-940b1cd6.pth",
+                      sha256_prefix("inception_resnet_v2-940b1cd6.pth"), None,
+                      "Apache-2.0 (timm)",
+                      Accuracy(80.434, 95.312, TIMM_RESULTS + " inception_resnet_v2.tf_in1k"),
+                      default=True),
+                  # Cadene pretrainedmodels/models/inceptionresnetv2.py url; README:
+                  # InceptionResNetV2, "Our porting", 80.170 / 95.234. The repository's
+                  # licence is BSD-3-Clause.
+                  PublishedWeights(
+                      "cadene_in1k", _TIMM, "inceptionresnetv2-520b38e4.pth",
+                      CADENE_URL + "inceptionresnetv2-520b38e4.pth",
+                      sha256_prefix("inceptionresnetv2-520b38e4.pth"), None,
+                      "BSD-3-Clause (pretrainedmodels)",
+                      Accuracy(80.170, 95.234, CADENE_README + " InceptionResNetV2")),
+                  # keras/src/applications/inception_resnet_v2.py: BASE_WEIGHT_URL + fname,
+                  # file_hash "e693bd0210a403b3192acc6073ad2e96"; keras.io:
+                  # InceptionResNetV2 215 MB, 80.3 / 95.3.
+                  PublishedWeights(
+                      "keras_in1k", _KERAS,
+                      "inception_resnet_v2_weights_tf_dim_ordering_tf_kernels.h5",
+                      KERAS_URL + "inception_resnet_v2/"
+                      "inception_resnet_v2_weights_tf_dim_ordering_tf_kernels.h5",
+                      Checksum("md5", "e693bd0210a403b3192acc6073ad2e96"), 215.0,
+                      "Apache-2.0 (Keras)",
+                      Accuracy(80.3, 95.3, KERAS_TABLE + " InceptionResNetV2")),
+                  # The same file without the top: file_hash
+                  # "d19885ff4a710c122648d3b5c3b684e4"; no classifier, no accuracy, no
+                  # published size.
+                  PublishedWeights(
+                      "keras_in1k_notop", _KERAS,
+                      "inception_resnet_v2_weights_tf_dim_ordering_tf_kernels_notop.h5",
+                      KERAS_URL + "inception_resnet_v2/"
+                      "inception_resnet_v2_weights_tf_dim_ordering_tf_kernels_notop.h5",
+                      Checksum("md5", "d19885ff4a710c122648d3b5c3b684e4"), None,
+                      "Apache-2.0 (Keras)", None),
+              )),
+    ModelInfo(INCEPTION_RESNET_V1,
+              "The paper's Inception-ResNet-v1: its stem, 5/10/5 blocks, 1792 channels.",
+              PAPER, min_input_size=75, num_params=22_756_328),
+    ModelInfo(INCEPTION_RESNET_V1_FACENET,
+              "Inception-ResNet-v1 as FaceNet: 160x160 faces to a 512-d embedding.",
+              "Schroff et al. 2015, FaceNet; davidsandberg/facenet",
+              min_input_size=75, num_params=23_482_624),
+)
+"""The family's registry entries (see :mod:`googlenet.specs.entry`)."""

@@ -28,9 +28,24 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from ..download import Checksum
 from .blocks import BlockSpec, Conv
+from .entry import Accuracy, ModelInfo, PublishedWeights, Release
+from .publishers import (
+    INCEPTION_299,
+    KERAS_TABLE,
+    KERAS_URL,
+    TIMM_INCEPTION_299,
+    TIMM_RESULTS,
+    TIMM_URL,
+    TV,
+    TV_URL,
+    sha256_prefix,
+)
 from .slim import AVG_SAME, MAX_VALID, slim_branch, valid
 from .types import BLOCK_TABLE, AuxSpec, NetSpec, Row
+
+PAPER = "Szegedy et al. 2015, Rethinking the Inception Architecture for Computer Vision"
 
 
 def _conv(name: str, patch: int, stride: int, out: tuple[int, int, int], padding: int) -> Row:
@@ -169,3 +184,75 @@ INCEPTION_V3_KERAS = replace(
     aux=(),
 )
 """Inception v3 as ``keras.applications.InceptionV3`` computes it (Keras weights)."""
+
+# torchvision's weights were converted from TF-slim, as its googlenet's (specs/googlenet.py).
+_TORCHVISION = Release("torchvision", ("inception_v3_google-0cc3c7bd.pth",), INCEPTION_299,
+                       "torchvision inception_v3 (TF-slim weights): (x - 0.5) / 0.5")
+# timm's TF port of Inception v3 has torchvision's layout and no aux head (its first
+# file, like Cadene's inception_v4, has TF-slim's 1001 classes; the importer drops
+# class 0, "background", as timm's label_offset=1 did).
+_TIMM = Release("timm",
+                ("tf_inception_v3-e0069de4.pth", "timm/inception_v3.tf_in1k model.safetensors"),
+                TIMM_INCEPTION_299,
+                "timm inception_v3.tf_in1k (TF-slim weights): (x - 0.5) / 0.5")
+# keras.applications.inception_v3.preprocess_input: x / 127.5 - 1, RGB, 299x299.
+_KERAS = Release("keras",
+                 ("inception_v3_weights_tf_dim_ordering_tf_kernels.h5",
+                  "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5"),
+                 INCEPTION_299, "keras.applications.InceptionV3: x / 127.5 - 1")
+
+ENTRIES: tuple[ModelInfo, ...] = (
+    # 75: the smallest input that leaves mixed8's 3x3/2 'valid' convolutions a 3x3 map.
+    # num_params counts parameters (BN gamma and beta); Keras' count_params() of its
+    # InceptionV3, 23,851,784, counts BN moving mean/var instead of gamma (+17,216).
+    ModelInfo(INCEPTION_V3,
+              "Inception v3, torchvision's layout and pooling; aux head on mixed7.",
+              PAPER, min_input_size=75, num_params=23_834_568, num_params_with_aux=27_161_264,
+              releases=(_TORCHVISION, _TIMM), weights=(
+                  # pytorch/vision torchvision/models/inception.py
+                  # Inception_V3_Weights.IMAGENET1K_V1: acc@1 77.294 / acc@5 93.450,
+                  # _file_size 103.903 (MiB).
+                  PublishedWeights(
+                      "tv_in1k", _TORCHVISION, "inception_v3_google-0cc3c7bd.pth",
+                      TV_URL + "inception_v3_google-0cc3c7bd.pth",
+                      sha256_prefix("inception_v3_google-0cc3c7bd.pth"), 103.903,
+                      "BSD-3-Clause (torchvision)",
+                      Accuracy(77.294, 93.450,
+                               TV + "inception.py Inception_V3_Weights.IMAGENET1K_V1"),
+                      default=True),
+                  # timm inception_v3.py default_cfgs['inception_v3.tf_in1k'] url
+                  # (v0.1-weights); timm's results: 77.866 / 93.644. timm's licence is
+                  # Apache-2.0; no size is published.
+                  PublishedWeights(
+                      "tf_in1k", _TIMM, "tf_inception_v3-e0069de4.pth",
+                      TIMM_URL + "v0.1-weights/tf_inception_v3-e0069de4.pth",
+                      sha256_prefix("tf_inception_v3-e0069de4.pth"), None, "Apache-2.0 (timm)",
+                      Accuracy(77.866, 93.644, TIMM_RESULTS + " inception_v3.tf_in1k")),
+              )),
+    ModelInfo(INCEPTION_V3_KERAS,
+              "Inception v3 as keras.applications.InceptionV3: pad-free branch pooling.",
+              PAPER, min_input_size=75, num_params=23_834_568,
+              releases=(_KERAS,), weights=(
+                  # keras/src/applications/inception_v3.py: WEIGHTS_PATH, file_hash
+                  # "9a0d58056eeedaa3f26cb7ebd46da564"; keras.io: InceptionV3 92 MB,
+                  # 77.9% / 93.7%. Keras' licence is Apache-2.0.
+                  PublishedWeights(
+                      "in1k", _KERAS, "inception_v3_weights_tf_dim_ordering_tf_kernels.h5",
+                      KERAS_URL + "inception_v3/"
+                      "inception_v3_weights_tf_dim_ordering_tf_kernels.h5",
+                      Checksum("md5", "9a0d58056eeedaa3f26cb7ebd46da564"), 92.0,
+                      "Apache-2.0 (Keras)", Accuracy(77.9, 93.7, KERAS_TABLE + " InceptionV3"),
+                      default=True),
+                  # WEIGHTS_PATH_NO_TOP, file_hash "bcbd6486424b2319ff4ef7d526e38f63". No
+                  # classifier, so no accuracy; keras.io gives the size of the model with
+                  # its top only.
+                  PublishedWeights(
+                      "in1k_notop", _KERAS,
+                      "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5",
+                      KERAS_URL + "inception_v3/"
+                      "inception_v3_weights_tf_dim_ordering_tf_kernels_notop.h5",
+                      Checksum("md5", "bcbd6486424b2319ff4ef7d526e38f63"), None,
+                      "Apache-2.0 (Keras)", None),
+              )),
+)
+"""The family's registry entries (see :mod:`googlenet.specs.entry`)."""

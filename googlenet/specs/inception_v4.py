@@ -31,8 +31,13 @@ from __future__ import annotations
 from dataclasses import replace
 
 from .blocks import BlockSpec, Conv
+from .entry import Accuracy, ModelInfo, PublishedWeights, Release
+from .publishers import TIMM_INCEPTION_299, TIMM_RESULTS, TIMM_URL, sha256_prefix
 from .slim import AVG_SAME, MAX_VALID, slim_branch, valid
 from .types import BLOCK_TABLE, Column, NetSpec, Row
+
+PAPER = ("Szegedy et al. 2016, Inception-v4, Inception-ResNet and the Impact of Residual "
+         "Connections on Learning")
 
 STEM_3A = BlockSpec((
     slim_branch("branch_pool", MAX_VALID),
@@ -170,3 +175,29 @@ INCEPTION_V4 = NetSpec(
     std=(0.5, 0.5, 0.5),
 )
 """Inception-v4 as TF-slim released it and timm ports it (42,679,816 parameters)."""
+
+# timm's and Cadene's TF-slim port (timm's preprocessing: TIMM_INCEPTION_299).
+_TIMM = Release("timm",
+                ("inceptionv4-8e4777a0.pth", "timm/inception_v4.tf_in1k model.safetensors"),
+                TIMM_INCEPTION_299,
+                "timm / Cadene inception_v4 (TF-slim weights): (x - 0.5) / 0.5")
+
+ENTRIES: tuple[ModelInfo, ...] = (
+    # 75: the smallest input that leaves Reduction-B's 3x3/2 'valid' convolutions a 3x3
+    # map (the same arithmetic as Inception v3's stem and reductions).
+    ModelInfo(INCEPTION_V4,
+              "Inception-v4 as TF-slim released it and timm ports it; no aux head.",
+              PAPER, min_input_size=75, num_params=42_679_816,
+              releases=(_TIMM,), weights=(
+                  # timm inception_v4.py default_cfgs['inception_v4.tf_in1k'] url
+                  # (v0.1-cadene: Cadene's file, pretrainedmodels/models/inceptionv4.py,
+                  # rehosted); timm's results 80.144 / 94.982. No size is published.
+                  PublishedWeights(
+                      "tf_in1k", _TIMM, "inceptionv4-8e4777a0.pth",
+                      TIMM_URL + "v0.1-cadene/inceptionv4-8e4777a0.pth",
+                      sha256_prefix("inceptionv4-8e4777a0.pth"), None, "Apache-2.0 (timm)",
+                      Accuracy(80.144, 94.982, TIMM_RESULTS + " inception_v4.tf_in1k"),
+                      default=True),
+              )),
+)
+"""The family's registry entries (see :mod:`googlenet.specs.entry`)."""

@@ -10,11 +10,13 @@ from __future__ import annotations
 from dataclasses import replace
 
 from .blocks import BlockSpec, Branch, Conv, Pool
+from .entry import ModelInfo
 from .googlenet import (
     BRANCH_1X1,
     BRANCH_5X5,
     BRANCH_POOL,
     CONV,
+    PAPER,
     POOL,
     PROJ,
     REDUCE,
@@ -22,6 +24,7 @@ from .googlenet import (
     TABLE1_LAYOUT,
 )
 from .inception_resnet import INCEPTION_RESNET_V2, IR_TABLE, MIXED_5B, V2_STAGES
+from .inception_v4 import PAPER as V4_PAPER
 from .types import NetSpec, Row
 
 FASHION_MEAN, FASHION_STD = (0.2860,), (0.3530,)
@@ -171,3 +174,31 @@ INCEPTION_RESNET_MNIST = replace(
     mean=FASHION_MEAN, std=FASHION_STD,
 )
 """The same for 28x28 one-channel images (Fashion-MNIST)."""
+
+ENTRIES: tuple[ModelInfo, ...] = (
+    ModelInfo(GOOGLENET_CIFAR,
+              "GoogLeNet with BN for 32x32 images; `width` scales every stage.",
+              PAPER, min_input_size=8, num_params=5_979_178),
+    ModelInfo(GOOGLENET_MNIST,
+              "GoogLeNet with BN for 28x28 grayscale images; `width` scales stages.",
+              PAPER, min_input_size=8, num_params=5_978_026),
+    ModelInfo(GOOGLENET_MNIST_WIDE,
+              "googlenet_mnist with a strided stem, half of Table 1's widths by default.",
+              PAPER, min_input_size=7, num_params=1_500_826),
+    ModelInfo(INCEPTION_A_NET,
+              "The PyTorch course's MNIST net: two InceptionA blocks, fc 1408->10.",
+              "Liu Er, PyTorch Deep Learning Practice (seed 001)",
+              min_input_size=28, num_params=97_298),
+    ModelInfo(D2L_GOOGLENET,
+              "d2l.ai's GoogLeNet, stages b1..b5, 1-channel 96x96 (Fashion-MNIST).",
+              "Zhang et al., Dive into Deep Learning, section 8.4",
+              min_input_size=1, num_params=5_977_530),
+    # 7: the two grid reductions' 3x3/2 'valid' convolutions need 7 -> 3 -> 1.
+    ModelInfo(INCEPTION_RESNET_CIFAR,
+              "A small Inception-ResNet for 32x32 images: v2's blocks at 1/4 width.",
+              V4_PAPER, min_input_size=7, num_params=995_090),
+    ModelInfo(INCEPTION_RESNET_MNIST,
+              "A small Inception-ResNet for 28x28 gray images (Fashion-MNIST).",
+              V4_PAPER, min_input_size=7, num_params=994_802),
+)
+"""The family's registry entries (see :mod:`googlenet.specs.entry`)."""
