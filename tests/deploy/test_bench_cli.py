@@ -95,8 +95,8 @@ def test_bench_baseline_is_timed_in_the_same_rounds(capsys):
     # What users would otherwise run joins the rounds as its own row; every path gets
     # its ratio to it. The baseline here is the same small network, so its speed
     # equals eager's within noise, and "x base" is the ratio of measured times.
-    code = main(["bench", "googlenet_cifar", "--batch", "2", "--rounds", "1",
-                 "--paths", "fused", "--baseline", "googlenet_cifar", "--json"])
+    code = main(["bench", "googlenet_cifar", "--batch", "2", "--rounds", "1", "--input-size",
+                 "16", "--paths", "fused", "--baseline", "googlenet_cifar", "--json"])
     data = json.loads(capsys.readouterr().out)
     assert code == 0 and data["baseline"].startswith("googlenet_cifar eager fp32")
     rows = {r["path"]: r for r in data["results"]}
@@ -107,7 +107,7 @@ def test_bench_baseline_is_timed_in_the_same_rounds(capsys):
         expected = r["images_per_s"] / base["images_per_s"]
         assert abs(r["ratio_baseline"] - expected) < 1e-6 * expected
     main(["bench", "googlenet_cifar", "--batch", "2", "--rounds", "1", "--paths", "fused",
-          "--baseline", "googlenet_cifar"])
+          "--input-size", "16", "--baseline", "googlenet_cifar"])
     assert "x base" in capsys.readouterr().out
     # A model that is its own reference gets no baseline by default: x eager is that.
     assert main(["bench", "inception_a_net", "--batch", "2", "--rounds", "1",
