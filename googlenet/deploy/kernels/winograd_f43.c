@@ -82,7 +82,8 @@ static void input_transform(const shape_t *s, const float *x, float *V, long t0,
         tile_origin(s, t0 + i, &n, &ty, &tx);
         int y0 = ty * TILE - s->pad, x0 = tx * TILE - s->pad;
         for (int cb = 0; cb < s->c; cb += VW) {
-            vmask mask = tail_mask(s->c - cb < VW ? s->c - cb : VW);
+            int left = s->c - cb;
+            vmask mask = tail_mask(left < VW ? left : VW);
             v16 d[ALPHA][ALPHA], u[ALPHA][ALPHA], col[ALPHA], row[ALPHA];
             for (int a = 0; a < ALPHA; ++a) {
                 int y = y0 + a;
@@ -90,7 +91,7 @@ static void input_transform(const shape_t *s, const float *x, float *V, long t0,
                     int xx = x0 + b;
                     d[a][b] = (y < 0 || y >= s->h || xx < 0 || xx >= s->w)
                         ? V_ZERO()
-                        : v_load_mask(x + ((n * s->h + y) * (long)s->w + xx) * s->ldx + cb, mask);
+                        : v_load_part(x + ((n * s->h + y) * (long)s->w + xx) * s->ldx + cb, left, mask);
                 }
             }
             for (int b = 0; b < ALPHA; ++b) {
@@ -104,36 +105,37 @@ static void input_transform(const shape_t *s, const float *x, float *V, long t0,
             for (int a = 0; a < ALPHA; ++a) {
                 input_1d(u[a], row);
                 for (int b = 0; b < ALPHA; ++b)
-                    v_store_mask(q + (a * ALPHA + b) * s->vs, mask, row[b]);
+                    v_store_part(q + (a * ALPHA + b) * s->vs, left, mask, row[b]);
             }
         }
     }
 }
 
-/* M[rows x k] = A[rows x c] B[c x k] for rows <= MR; 2 vectors of columns at a time,
- * then one (K is a multiple of 16, so of VW). */
-static inline void product_block(const float *A, int c, const float *B, int k, float *M, int rows)
+/* M[rows x k] = A[rows x c] B[c x k], with rows a constant (MR, or a tail below it) once
+ * this is inlined: 2 vectors of columns at a time, then one (K is a multiple of 16, so
+ * of VW). The row count must be known when this compiles: with `rows` a variable tested
+ * inside the loop over c, GCC kept per-row flags and row offsets on the stack, and the
+ * AVX2 loop ran twice the instructions of its multiply-adds (BENCHMARKS.md, the winograd
+ * section, AVX2). */
+static inline __attribute__((always_inline)) void
+product_rows(const float *A, int c, const float *B, int k, float *M, const int rows)
 {
+    const float *a[MR];
+    for (int r = 0; r < rows; ++r)
+        a[r] = A + (long)r * c;
     int j = 0;
     for (; j + 2 * VW <= k; j += 2 * VW) {
         v16 acc0[MR], acc1[MR];
-        for (int r = 0; r < MR; ++r)
+        for (int r = 0; r < rows; ++r)
             acc0[r] = acc1[r] = V_ZERO();
-        for (int q = 0; q < c; ++q) {
-            v16 b0 = V_LOAD(B + (long)q * k + j), b1 = V_LOAD(B + (long)q * k + j + VW);
-            if (rows == MR) {
-#pragma GCC unroll 8
-                for (int r = 0; r < MR; ++r) {
-                    v16 a = V_SET1(A[(long)r * c + q]);
-                    acc0[r] = V_FMA(a, b0, acc0[r]);
-                    acc1[r] = V_FMA(a, b1, acc1[r]);
-                }
-            } else {
-                for (int r = 0; r < rows; ++r) {
-                    v16 a = V_SET1(A[(long)r * c + q]);
-                    acc0[r] = V_FMA(a, b0, acc0[r]);
-                    acc1[r] = V_FMA(a, b1, acc1[r]);
-                }
+        const float *b = B + j;
+        for (int q = 0; q < c; ++q, b += k) {
+            v16 b0 = V_LOAD(b), b1 = V_LOAD(b + VW);
+#pragma GCC unroll 16
+            for (int r = 0; r < rows; ++r) {
+                v16 av = V_SET1(a[r][q]);
+                acc0[r] = V_FMA(av, b0, acc0[r]);
+                acc1[r] = V_FMA(av, b1, acc1[r]);
             }
         }
         for (int r = 0; r < rows; ++r) {
@@ -143,15 +145,39 @@ static inline void product_block(const float *A, int c, const float *B, int k, f
     }
     for (; j < k; j += VW) {
         v16 acc[MR];
-        for (int r = 0; r < MR; ++r)
+        for (int r = 0; r < rows; ++r)
             acc[r] = V_ZERO();
-        for (int q = 0; q < c; ++q) {
-            v16 b0 = V_LOAD(B + (long)q * k + j);
+        const float *b = B + j;
+        for (int q = 0; q < c; ++q, b += k) {
+            v16 b0 = V_LOAD(b);
+#pragma GCC unroll 16
             for (int r = 0; r < rows; ++r)
-                acc[r] = V_FMA(V_SET1(A[(long)r * c + q]), b0, acc[r]);
+                acc[r] = V_FMA(V_SET1(a[r][q]), b0, acc[r]);
         }
         for (int r = 0; r < rows; ++r)
             V_STORE(M + (long)r * k + j, acc[r]);
+    }
+}
+
+/* product_rows for any rows <= MR, each count compiled on its own. */
+static void product_block(const float *A, int c, const float *B, int k, float *M, int rows)
+{
+    switch (rows) {
+#if MR > 8
+#error "product_block handles at most 8 rows"
+#endif
+#if MR >= 8
+    case 8: product_rows(A, c, B, k, M, 8); break;
+#endif
+#if MR >= 7
+    case 7: product_rows(A, c, B, k, M, 7); break;
+#endif
+    case 6: product_rows(A, c, B, k, M, 6); break;
+    case 5: product_rows(A, c, B, k, M, 5); break;
+    case 4: product_rows(A, c, B, k, M, 4); break;
+    case 3: product_rows(A, c, B, k, M, 3); break;
+    case 2: product_rows(A, c, B, k, M, 2); break;
+    default: product_rows(A, c, B, k, M, 1); break;
     }
 }
 
