@@ -60,6 +60,16 @@ def test_every_row_count_of_a_register_block_is_right():
         assert (out - ref).abs().max().item() < 1e-4 * ref.abs().max().item(), tiles
 
 
+def test_blocks_of_tiles_follow_the_instruction_set(isa):
+    rows, least = wg.tile_rows(), wg.LEAST_REGISTER_BLOCKS[isa]
+    for c, k in ((64, 192), (160, 320), (192, 384)):
+        fit = wg.tile_block(c, k)
+        # A whole batch: at least the instruction set's floor, else what L2 holds.
+        assert wg.run_block(c, k, 10_000, 2) == max(fit, least * rows)
+        # A few tiles: no block beyond a thread's share (rounded up to a register block).
+        assert wg.run_block(c, k, 2 * rows, 2) == max(fit, rows)
+
+
 @pytest.mark.usefixtures("isa")
 def test_threads_split_the_tiles_without_changing_a_bit():
     gen = torch.Generator().manual_seed(1)
