@@ -62,8 +62,9 @@ static inline vec max_nan(vec m, vec x)
 #endif
 
 /* n floats at p (the rest of a channel block: all VW of them, or a tail under mask m).
- * The full case takes plain loads and stores: AVX2's masked store (vmaskmovps) is many
- * times slower than a plain one on AMD's cores, and the tail is the rare case. */
+ * The full case takes plain loads and stores: AVX2's masked store (vmaskmovps) is
+ * microcoded on AMD's Zen cores (Agner Fog's instruction tables), and the tail is the
+ * rare case. */
 static inline vec v_load_part(const float *p, int n, vmask m)
 {
     return n >= VW ? V_LOAD(p) : v_load_mask(p, m);

@@ -114,8 +114,8 @@ static void input_transform(const shape_t *s, const float *x, float *V, long t0,
 /* M[rows x nv vectors] = A[rows x c] B[c x nv vectors] (B's and M's rows k floats apart),
  * with rows and nv constants once this is inlined. They must be known when this
  * compiles: with the row count a variable tested inside the loop over c, GCC kept
- * per-row flags and row offsets on the stack, and the AVX2 loop ran about twice the
- * instructions of its multiply-adds (BENCHMARKS.md, the winograd section, AVX2). */
+ * per-row flags and row offsets on the stack, and the AVX2 loop ran far more
+ * instructions than its multiply-adds (BENCHMARKS.md, the winograd section, AVX2). */
 static inline __attribute__((always_inline)) void
 strip(const float *A, int c, const float *B, int k, float *M, const int rows, const int nv)
 {
