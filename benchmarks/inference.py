@@ -52,14 +52,18 @@ def main() -> int:
                                   get_model_info(args.model).in_chans, args.input_size)
     if note:
         print(note, file=sys.stderr)
-    start = time.time()
+    start, load = time.time(), os.getloadavg()
     report = benchmark(model, name=args.model, paths=args.paths.split(","),
                        batches=parse_batches(args.batch), input_size=args.input_size,
                        device=args.device, rounds=args.rounds,
                        baseline=baseline)
     print(render(report))
     data = report.as_dict() | {"command": " ".join([sys.executable, *sys.argv]),
-                               "wall_s": round(time.time() - start, 1)}
+                               "wall_s": round(time.time() - start, 1),
+                               # 1-minute load average before and after: the machine is
+                               # shared, and a figure must say how quiet it was.
+                               "load_average": [round(load[0], 2),
+                                                round(os.getloadavg()[0], 2)]}
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(".tmp")

@@ -18,6 +18,7 @@ report carries it (``reference_problem``).
 from __future__ import annotations
 
 import math
+import os
 import platform
 import statistics
 import time
@@ -91,6 +92,9 @@ class BenchReport:
     # The instruction set of the C kernels the winograd path runs ("avx512", "avx2";
     # GOOGLENET_NATIVE_ISA picks one), None where they do not run.
     kernels: str | None = None
+    # The ceiling put on oneDNN's instruction set (ONEDNN_MAX_CPU_ISA, e.g. "AVX2", read
+    # by oneDNN at its first use), None where oneDNN takes the best this CPU has.
+    onednn_max_isa: str | None = None
     results: list[PathResult] = field(default_factory=list)
     # The second reference's own speed per batch: another network, so not a checked path.
     baseline_results: list[PathResult] = field(default_factory=list)
@@ -101,6 +105,21 @@ class BenchReport:
     def failed(self) -> list[PathResult]:
         """The results outside their path's tolerance."""
         return [r for r in self.results if r.passed is False]
+
+
+ONEDNN_ISA_SWITCH = "ONEDNN_MAX_CPU_ISA"
+"""oneDNN's own switch for the highest instruction set it uses ("AVX2" emulates an AVX2-only
+CPU on an AVX-512 one); its older name is DNNL_MAX_CPU_ISA."""
+
+
+def onednn_max_isa() -> str | None:
+    """The ceiling this process puts on oneDNN's instruction set (:data:`ONEDNN_ISA_SWITCH`
+    or its older name), or None: oneDNN takes the best the CPU has."""
+    for name in (ONEDNN_ISA_SWITCH, "DNNL_MAX_CPU_ISA"):
+        value = os.environ.get(name, "").strip()
+        if value:
+            return value
+    return None
 
 
 def same_network(a: str, b: str) -> bool:
@@ -289,7 +308,8 @@ def benchmark(
     model = model.eval().to(device)
     report = BenchReport(name, input_size, device, torch.get_num_threads(), torch.__version__,
                          platform.processor() or platform.machine(), trained_weights,
-                         baseline[0] if baseline else None, kernels=native.isa())
+                         baseline[0] if baseline else None, kernels=native.isa(),
+                         onednn_max_isa=onednn_max_isa())
     shape = (in_chans, input_size, input_size)
     calib = [torch.randn(min(32, calibration_images), *shape, generator=gen)
              for _ in range(max(1, calibration_images // 32))]
@@ -328,6 +348,8 @@ def render(report: BenchReport) -> str:
         head += f"\n{BASELINE}: {report.baseline}, timed in the same rounds (x base)"
     if report.kernels:
         head += f"\nwinograd: this package's {report.kernels} kernels"
+    if report.onednn_max_isa:
+        head += f"\noneDNN limited to {report.onednn_max_isa} ({ONEDNN_ISA_SWITCH})"
     if not report.trained_weights:
         head += "\nweights: random init, so top-1 agreement is only indicative"
     if report.reference_problem:

@@ -32,6 +32,16 @@ tile's 16 outputs and so does as many as direct convolution, plus the transforms
 1x1 map four times as many. At 0.375 Winograd still saves a third of the multiplies
 (3x3 maps use 0.56, 5x5 0.39, 7x7 0.77, 14x14 0.77)."""
 
+LEAST_REGISTER_BLOCKS: dict[str, int] = {"avx512": 1, "avx2": 4}
+"""The fewest register blocks in a block of tiles that :func:`conv3x3` runs, by the
+loaded kernels' instruction set, whatever :data:`BLOCK_BYTES` says. The products read
+each column strip of the transformed weights (C x 2 vectors, from L2 or L3) once per
+block and reuse it from L1 for every register block in it. AVX2's strips are half as
+wide as AVX-512's, so each read feeds half the multiply-adds: with one register block a
+block (GoogLeNet's widest 3x3s) the AVX2 kernel waited on the weights, and four ran
+faster on every 3x3 layer of googlenet_bn though they overflow L2 (BENCHMARKS.md, the
+winograd section, AVX2)."""
+
 DEFAULT_ROWS = 8
 """The register block of the AVX-512 build, for :func:`tile_block` when no library is
 loaded."""
@@ -50,6 +60,17 @@ def tile_block(c: int, k: int, rows: int | None = None) -> int:
     rows = rows or tile_rows()
     fit = BLOCK_BYTES // (36 * 4 * (c + k))
     return max(rows, min(4 * rows, fit // rows * rows))
+
+
+def run_block(c: int, k: int, tiles: int, threads: int) -> int:
+    """The block of tiles :func:`conv3x3` runs: :func:`tile_block`, raised to
+    :data:`LEAST_REGISTER_BLOCKS` for the loaded kernels, but no larger than a thread's
+    share of the ``tiles`` (rounded up to a register block)."""
+    rows = tile_rows()
+    isa = native.isa()
+    least = rows * LEAST_REGISTER_BLOCKS.get(isa, 1) if isa else rows
+    share = -(-tiles // max(1, threads))
+    return max(tile_block(c, k, rows), min(least, -(-share // rows) * rows))
 
 
 # G, the weight transform of F(4x4, 3x3) (Lavin & Gray, 2015), for U = G g G^T.
@@ -100,8 +121,9 @@ def conv3x3(x: torch.Tensor, transformed: torch.Tensor, bias: torch.Tensor | Non
     x = native.as_pixel_major(x)
     y = native.output((n, k, oh, ow))
     tiles = _tiles(n, h, w, padding)
-    block = tile_block(c, k)
-    threads = max(1, min(threads or torch.get_num_threads(), -(-tiles // block)))
+    threads = threads or torch.get_num_threads()
+    block = run_block(c, k, tiles, threads)
+    threads = max(1, min(threads, -(-tiles // block)))
     work = torch.empty(threads * lib.winograd_work_floats(c, k, block), dtype=torch.float32,
                        device="cpu")
     lib.winograd_f43(x.data_ptr(), transformed.data_ptr(),

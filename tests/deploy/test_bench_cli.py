@@ -218,3 +218,19 @@ def test_int8_anatomy_script_smoke(tmp_path, monkeypatch):
         assert 0 <= ort["logits_vs_fp32"]["common_offset_share"] <= 1
         assert all(ms > 0 for ms in ort["wall_ms_per_batch"].values())
     assert data["logit_distance"]["compiled_vs_quantized"] < 0.05
+
+
+def test_the_ceiling_on_onednn_is_recorded(monkeypatch):
+    # A figure taken with ONEDNN_MAX_CPU_ISA=AVX2 (an AVX2-only CPU, emulated) says so.
+    for name in (bench.ONEDNN_ISA_SWITCH, "DNNL_MAX_CPU_ISA"):
+        monkeypatch.delenv(name, raising=False)
+    assert bench.onednn_max_isa() is None
+    monkeypatch.setenv("DNNL_MAX_CPU_ISA", "AVX512_CORE")  # the older name
+    assert bench.onednn_max_isa() == "AVX512_CORE"
+    monkeypatch.setenv(bench.ONEDNN_ISA_SWITCH, "AVX2")
+    report = bench.BenchReport("inception_a_net", 28, "cpu", 1, torch.__version__, "x86_64",
+                               False, onednn_max_isa=bench.onednn_max_isa())
+    assert report.as_dict()["onednn_max_isa"] == "AVX2"
+    assert "oneDNN limited to AVX2 (ONEDNN_MAX_CPU_ISA)" in bench.render(report)
+    plain = bench.BenchReport("inception_a_net", 28, "cpu", 1, torch.__version__, "x86_64", False)
+    assert "oneDNN" not in bench.render(plain)

@@ -47,6 +47,30 @@ def test_kernel_matches_the_direct_convolution(n, c, k, h, w, pad, relu, bias):
 
 
 @pytest.mark.usefixtures("isa")
+def test_every_row_count_of_a_register_block_is_right():
+    # The last register block of a thread's tiles may hold fewer rows than a full one;
+    # the kernel compiles each count on its own. One row of t tiles, t = 1 .. 2 blocks.
+    gen = torch.Generator().manual_seed(4)
+    conv = torch.nn.Conv2d(5, 48, 3, padding=1)  # 48: 2-vector strips and a 1-vector tail
+    u = wg.transform_weights(conv.weight)
+    for tiles in range(1, 2 * wg.tile_rows() + 2):
+        x = torch.randn(1, 5, 4, 4 * tiles, generator=gen)
+        ref = conv(x).detach()
+        out = wg.conv3x3(x, u, conv.bias, 1, False, threads=1)
+        assert (out - ref).abs().max().item() < 1e-4 * ref.abs().max().item(), tiles
+
+
+def test_blocks_of_tiles_follow_the_instruction_set(isa):
+    rows, least = wg.tile_rows(), wg.LEAST_REGISTER_BLOCKS[isa]
+    for c, k in ((64, 192), (160, 320), (192, 384)):
+        fit = wg.tile_block(c, k)
+        # A whole batch: at least the instruction set's floor, else what L2 holds.
+        assert wg.run_block(c, k, 10_000, 2) == max(fit, least * rows)
+        # A few tiles: no block beyond a thread's share (rounded up to a register block).
+        assert wg.run_block(c, k, 2 * rows, 2) == max(fit, rows)
+
+
+@pytest.mark.usefixtures("isa")
 def test_threads_split_the_tiles_without_changing_a_bit():
     gen = torch.Generator().manual_seed(1)
     x = torch.randn(5, 24, 10, 10, generator=gen)

@@ -32,13 +32,14 @@ void max_pool_nhwc(const float *x, float *y, int n, int h, int w, int c, long ld
             x1 = x1 > w ? w : x1;
             float *q = y + ((b * oh + oy) * (long)ow + ox) * ldy;
             for (int cb = 0; cb < c; cb += VW) {
-                vmask mask = tail_mask(c - cb < VW ? c - cb : VW);
+                int left = c - cb;
+                vmask mask = tail_mask(left < VW ? left : VW);
                 vec m = V_SET1(-INFINITY);
                 for (int yy = y0; yy < y1; ++yy)
                     for (int xx = x0; xx < x1; ++xx)
-                        m = max_nan(m, v_load_mask(
-                            x + ((b * h + yy) * (long)w + xx) * ldx + cb, mask));
-                v_store_mask(q + cb, mask, m);
+                        m = max_nan(m, v_load_part(
+                            x + ((b * h + yy) * (long)w + xx) * ldx + cb, left, mask));
+                v_store_part(q + cb, left, mask, m);
             }
         }
     }

@@ -61,6 +61,22 @@ static inline vec max_nan(vec m, vec x)
 #error "compile the kernels with -mavx512f -mfma or -mavx2 -mfma (setup.py does)"
 #endif
 
+/* n floats at p (the rest of a channel block: all VW of them, or a tail under mask m).
+ * The full case takes plain loads and stores: AVX2's masked store (vmaskmovps) is
+ * microcoded on AMD's Zen cores (Agner Fog's instruction tables), and the tail is the
+ * rare case. */
+static inline vec v_load_part(const float *p, int n, vmask m)
+{
+    return n >= VW ? V_LOAD(p) : v_load_mask(p, m);
+}
+static inline void v_store_part(float *p, int n, vmask m, vec v)
+{
+    if (n >= VW)
+        V_STORE(p, v);
+    else
+        v_store_mask(p, m, v);
+}
+
 #define V_SCALE(a, s) V_MUL(a, V_SET1(s))
 #define V_FMAS(a, s, c) V_FMA(a, V_SET1(s), c) /* a * s + c, s a float */
 #endif

@@ -82,7 +82,8 @@ static void input_transform(const shape_t *s, const float *x, float *V, long t0,
         tile_origin(s, t0 + i, &n, &ty, &tx);
         int y0 = ty * TILE - s->pad, x0 = tx * TILE - s->pad;
         for (int cb = 0; cb < s->c; cb += VW) {
-            vmask mask = tail_mask(s->c - cb < VW ? s->c - cb : VW);
+            int left = s->c - cb;
+            vmask mask = tail_mask(left < VW ? left : VW);
             v16 d[ALPHA][ALPHA], u[ALPHA][ALPHA], col[ALPHA], row[ALPHA];
             for (int a = 0; a < ALPHA; ++a) {
                 int y = y0 + a;
@@ -90,7 +91,7 @@ static void input_transform(const shape_t *s, const float *x, float *V, long t0,
                     int xx = x0 + b;
                     d[a][b] = (y < 0 || y >= s->h || xx < 0 || xx >= s->w)
                         ? V_ZERO()
-                        : v_load_mask(x + ((n * s->h + y) * (long)s->w + xx) * s->ldx + cb, mask);
+                        : v_load_part(x + ((n * s->h + y) * (long)s->w + xx) * s->ldx + cb, left, mask);
                 }
             }
             for (int b = 0; b < ALPHA; ++b) {
@@ -104,54 +105,77 @@ static void input_transform(const shape_t *s, const float *x, float *V, long t0,
             for (int a = 0; a < ALPHA; ++a) {
                 input_1d(u[a], row);
                 for (int b = 0; b < ALPHA; ++b)
-                    v_store_mask(q + (a * ALPHA + b) * s->vs, mask, row[b]);
+                    v_store_part(q + (a * ALPHA + b) * s->vs, left, mask, row[b]);
             }
         }
     }
 }
 
-/* M[rows x k] = A[rows x c] B[c x k] for rows <= MR; 2 vectors of columns at a time,
- * then one (K is a multiple of 16, so of VW). */
-static inline void product_block(const float *A, int c, const float *B, int k, float *M, int rows)
+/* M[rows x nv vectors] = A[rows x c] B[c x nv vectors] (B's and M's rows k floats apart),
+ * with rows and nv constants once this is inlined. They must be known when this
+ * compiles: with the row count a variable tested inside the loop over c, GCC kept
+ * per-row flags and row offsets on the stack, and the AVX2 loop ran far more
+ * instructions than its multiply-adds (BENCHMARKS.md, the winograd section, AVX2). */
+static inline __attribute__((always_inline)) void
+strip(const float *A, int c, const float *B, int k, float *M, const int rows, const int nv)
 {
-    int j = 0;
-    for (; j + 2 * VW <= k; j += 2 * VW) {
-        v16 acc0[MR], acc1[MR];
-        for (int r = 0; r < MR; ++r)
-            acc0[r] = acc1[r] = V_ZERO();
-        for (int q = 0; q < c; ++q) {
-            v16 b0 = V_LOAD(B + (long)q * k + j), b1 = V_LOAD(B + (long)q * k + j + VW);
-            if (rows == MR) {
-#pragma GCC unroll 8
-                for (int r = 0; r < MR; ++r) {
-                    v16 a = V_SET1(A[(long)r * c + q]);
-                    acc0[r] = V_FMA(a, b0, acc0[r]);
-                    acc1[r] = V_FMA(a, b1, acc1[r]);
-                }
-            } else {
-                for (int r = 0; r < rows; ++r) {
-                    v16 a = V_SET1(A[(long)r * c + q]);
-                    acc0[r] = V_FMA(a, b0, acc0[r]);
-                    acc1[r] = V_FMA(a, b1, acc1[r]);
-                }
-            }
-        }
+    const float *a[MR];
+    v16 acc[MR][2];
+    for (int r = 0; r < rows; ++r) {
+        a[r] = A + (long)r * c;
+        acc[r][0] = acc[r][1] = V_ZERO();
+    }
+    for (int q = 0; q < c; ++q, B += k) {
+        v16 b0 = V_LOAD(B), b1 = nv == 2 ? V_LOAD(B + VW) : b0;
+#pragma GCC unroll 16
         for (int r = 0; r < rows; ++r) {
-            V_STORE(M + (long)r * k + j, acc0[r]);
-            V_STORE(M + (long)r * k + j + VW, acc1[r]);
+            v16 av = V_SET1(a[r][q]);
+            acc[r][0] = V_FMA(av, b0, acc[r][0]);
+            if (nv == 2)
+                acc[r][1] = V_FMA(av, b1, acc[r][1]);
         }
     }
-    for (; j < k; j += VW) {
-        v16 acc[MR];
-        for (int r = 0; r < MR; ++r)
-            acc[r] = V_ZERO();
-        for (int q = 0; q < c; ++q) {
-            v16 b0 = V_LOAD(B + (long)q * k + j);
-            for (int r = 0; r < rows; ++r)
-                acc[r] = V_FMA(V_SET1(A[(long)r * c + q]), b0, acc[r]);
-        }
-        for (int r = 0; r < rows; ++r)
-            V_STORE(M + (long)r * k + j, acc[r]);
+    for (int r = 0; r < rows; ++r)
+        for (int v = 0; v < nv; ++v)
+            V_STORE(M + (long)r * k + v * VW, acc[r][v]);
+}
+
+/* strip() for any rows <= MR, each count compiled on its own. */
+static void strip_rows(const float *A, int c, const float *B, int k, float *M, int rows, int nv)
+{
+#if MR > 8 || MR < 6
+#error "strip_rows handles 6 to 8 rows"
+#endif
+#define STRIP(n) (nv == 2 ? strip(A, c, B, k, M, n, 2) : strip(A, c, B, k, M, n, 1))
+    switch (rows) {
+#if MR >= 8
+    case 8: STRIP(8); break;
+#endif
+#if MR >= 7
+    case 7: STRIP(7); break;
+#endif
+    case 6: STRIP(6); break;
+    case 5: STRIP(5); break;
+    case 4: STRIP(4); break;
+    case 3: STRIP(3); break;
+    case 2: STRIP(2); break;
+    default: STRIP(1); break;
+    }
+#undef STRIP
+}
+
+/* M[nt x k] = A[nt x c] B[c x k]: a strip of 2 vectors of columns at a time (then one:
+ * K is a multiple of 16, so of VW), through every register block of rows, so that the
+ * strip of B (c x 2 vectors) is read from L2 or L3 once per block of tiles and stays in
+ * L1 while the rows go by. (Rows outside, all of B went through L1 for each register
+ * block.) */
+static void products(const float *A, int c, const float *B, int k, float *M, int nt)
+{
+    for (int j = 0; j < k; j += 2 * VW) {
+        int nv = j + 2 * VW <= k ? 2 : 1;
+        for (int r = 0; r < nt; r += MR)
+            strip_rows(A + (long)r * c, c, B + j, k, M + (long)r * k + j,
+                       nt - r < MR ? nt - r : MR, nv);
     }
 }
 
@@ -205,14 +229,8 @@ static void tile_range(const shape_t *s, const float *x, const float *U, const f
     for (long t = t0; t < t1; t += tb) {
         int nt = (int)(t1 - t < tb ? t1 - t : tb);
         input_transform(s, x, V, t, nt);
-        for (int e = 0; e < ALPHA * ALPHA; ++e) {
-            const float *A = V + e * s->vs;
-            const float *B = U + (long)e * s->c * s->k;
-            float *P = M + e * s->ms;
-            for (int r = 0; r < nt; r += MR)
-                product_block(A + (long)r * s->c, s->c, B, s->k, P + (long)r * s->k,
-                              nt - r < MR ? nt - r : MR);
-        }
+        for (int e = 0; e < ALPHA * ALPHA; ++e)
+            products(V + e * s->vs, s->c, U + (long)e * s->c * s->k, s->k, M + e * s->ms, nt);
         output_transform(s, M, bias, relu, y, ldy, t, nt);
     }
 }
