@@ -78,6 +78,7 @@ def test_idx_dataset_download_flag(server, tmp_path, monkeypatch):
     monkeypatch.setattr(idx_mod, "SYSTEM_DIRS", {"mnist": [], "fashion-mnist": []})
     monkeypatch.delenv("GOOGLENET_DATA", raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.delenv("GOOGLENET_HOME", raising=False)  # it would outrank XDG
     with pytest.raises(DataError, match="not found"):
         IDXDataset("fashion-mnist", "test")
     ds = IDXDataset("fashion-mnist", "test", download=True)

@@ -62,6 +62,7 @@ def test_count_mismatch_and_label_range(tmp_path):
 
 def test_search_order_and_missing_message(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.delenv("GOOGLENET_HOME", raising=False)  # it would outrank XDG
     monkeypatch.setenv("GOOGLENET_DATA", str(tmp_path / "env"))
     with pytest.raises(DataError, match=r"mnist not found: searched .*env.*cache"):
         find_idx_dataset("mnist")
@@ -79,6 +80,7 @@ def test_system_data_can_be_hidden(tmp_path, monkeypatch):
     """$GOOGLENET_SYSTEM_DATA=0 leaves Debian's folder out of the search, so a machine
     with the package installed can play a newcomer's without it."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.delenv("GOOGLENET_HOME", raising=False)  # it would outrank XDG
     monkeypatch.delenv("GOOGLENET_DATA", raising=False)
     debian = Path("/usr/share/datasets/fashion-mnist")
     monkeypatch.delenv("GOOGLENET_SYSTEM_DATA", raising=False)
