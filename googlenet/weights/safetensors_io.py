@@ -153,10 +153,8 @@ _OTHER_FORMATS = {
              "hold the classes and preprocessing)",
     ".pt2": "a torch.export archive (from `googlenet export`), not weights: give the "
             ".safetensors file it was exported from (torch.export.load runs the .pt2)",
-    ".pth": "a PyTorch pickle: import it first, `googlenet convert FILE OUT.safetensors "
-            "--from torchvision` (or --from timm)",
-    ".pt": "a PyTorch pickle: import it first, `googlenet convert FILE OUT.safetensors "
-           "--from torchvision` (or --from timm)",
+    **dict.fromkeys((".pth", ".pt"), "a PyTorch pickle: import it first, `googlenet convert "
+                    "FILE OUT.safetensors --from torchvision` (or --from timm)"),
     ".h5": "a Keras HDF5 file: import it first, `googlenet convert FILE OUT.safetensors "
            "--from keras`",
     ".caffemodel": "a Caffe model: import it first, `googlenet convert FILE OUT.safetensors "

@@ -299,12 +299,17 @@ def test_nan_reaches_the_logits_on_the_path():
     assert (out[1:] - ref[1:]).abs().max().item() <= FP32_ATOL
 
 
-@pytest.mark.usefixtures("kernel")
-def test_a_traced_module_records_the_pytorch_ops():
+def _conv_relu_pool() -> tuple[torch.nn.Conv2d, torch.nn.Sequential]:
+    """A 3x3 conv + ReLU on the Winograd kernel and a pool on the native one, and the conv."""
     conv = torch.nn.Conv2d(8, 16, 3, padding=1)
     model = torch.nn.Sequential(wg.WinogradConv2d(conv, relu=True),
                                 npool.NativeMaxPool2d(torch.nn.MaxPool2d(3, 2, ceil_mode=True)))
-    model.eval()
+    return conv, model.eval()
+
+
+@pytest.mark.usefixtures("kernel")
+def test_a_traced_module_records_the_pytorch_ops():
+    conv, model = _conv_relu_pool()
     gen = torch.Generator().manual_seed(6)
     example, x = (torch.randn(32, 8, 12, 12, generator=gen) for _ in range(2))
     assert wg.worth_it(32, 8, 16, 12, 12, 1, torch.get_num_threads())  # the kernel would run
@@ -376,10 +381,7 @@ def test_maps_that_fill_too_little_of_their_tiles_never_go_to_the_kernel():
 def test_the_torchscript_onnx_exporter_records_the_pytorch_ops(tmp_path):
     ort = pytest.importorskip("onnxruntime")
     pytest.importorskip("onnx")
-    conv = torch.nn.Conv2d(8, 16, 3, padding=1)
-    model = torch.nn.Sequential(wg.WinogradConv2d(conv, relu=True),
-                                npool.NativeMaxPool2d(torch.nn.MaxPool2d(3, 2, ceil_mode=True)))
-    model.eval()
+    conv, model = _conv_relu_pool()
     gen = torch.Generator().manual_seed(8)
     example, x = (torch.randn(32, 8, 12, 12, generator=gen) for _ in range(2))
     path = tmp_path / "m.onnx"
