@@ -391,3 +391,19 @@ def test_the_torchscript_onnx_exporter_records_the_pytorch_ops(tmp_path):
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     out = torch.from_numpy(session.run(None, {"x": x.numpy()})[0])
     assert torch.allclose(out, expected, atol=1e-5)
+
+
+@pytest.mark.usefixtures("kernel")
+def test_the_per_layer_benchmark_times_every_kernel_layer(tmp_path, monkeypatch):
+    """benchmarks/winograd_layers.py, whose table is in BENCHMARKS.md: every 3x3 layer the
+    path gives the kernel (googlenet_bn has 19), each timed beside oneDNN's convolution."""
+    import importlib
+
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[2]))  # benchmarks/
+    script = importlib.import_module("benchmarks.winograd_layers")
+    out = tmp_path / "layers.json"
+    assert script.main(["--batch", "1", "--calls", "1", "--out", str(out)]) == 0
+    data = json.loads(out.read_text())
+    assert len(data["rows"]) == 19 and data["kernels"] == native.isa()
+    assert all(r["direct_ms"] > 0 and r["kernel_ms"] > 0 for r in data["rows"])
+    assert data["rows"][0]["layer"] == "56x56, 64 -> 192"
