@@ -13,6 +13,7 @@ pool, cat, optimizer, ...).
     PYTHONPATH=. python benchmarks/train_step.py                      # every path
     PYTHONPATH=. python benchmarks/train_step.py --paths bf16_channels_last --steps 2
     PYTHONPATH=. python benchmarks/train_step.py --dataset synthetic  # without the data set
+    PYTHONPATH=. python benchmarks/train_step.py --preset fmnist-30min --epoch 1  # at 20 px
 
 Writes JSON (``--out``) and prints the tables as Markdown.
 """
@@ -44,6 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--warmup", type=int, default=2, help="untimed steps per path first")
     p.add_argument("--profile-steps", type=int, default=2,
                    help="steps profiled on every path (0: none)")
+    p.add_argument("--epoch", type=int,
+                   help="time the step of this epoch (from 1; default: the last, at the "
+                        "model's size): under progressive resizing, at that epoch's size")
     p.add_argument("--out", default="benchmarks/results/train_step.json")
     return p
 
@@ -51,10 +55,11 @@ def build_parser() -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> dict[str, Any]:
     """Measure as ``args`` say; the JSON-ready result (also written to ``args.out``)."""
     start = time.perf_counter()
-    cfg = recipe(args, epochs=1, report=False)
+    cfg = recipe(args, report=False)
     report = benchmark_training_step(cfg, args.paths.split(","), steps=args.steps,
                                      rounds=args.rounds, warmup=args.warmup,
-                                     profile=args.profile_steps)
+                                     profile=args.profile_steps,
+                                     epoch=None if args.epoch is None else args.epoch - 1)
     print(render(report), flush=True)
     data = report.as_dict() | {
         "benchmark": "train_step", "dataset": args.dataset, "config": cfg.to_dict(),

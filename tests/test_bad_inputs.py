@@ -393,6 +393,9 @@ CASES = [
     *[pytest.param(Case([*TRAIN, *flag], phrase, absent=("out",)), id="train" + "".join(flag))
       for flag, phrase in (
           (["--train-limit", "-5"], "--train-limit must be >= 1, got -5"),
+          (["--resize-schedule", "20"], "--resize-schedule must be SIZE:FRACTION,..."),
+          (["--resize-schedule", "20:0.6,24:0.5"], "--resize-schedule fractions must sum"),
+          (["--resize-schedule", "20:0.5"], "inception_a_net takes images of at least 28 px"),
           (["--train-limit", "0"], "--train-limit must be >= 1, got 0"),
           (["--eval-limit", "0"], "--eval-limit must be >= 1, got 0"),
           (["--dropout", "1.5"], "--dropout must be >= 0 and < 1, got 1.5"),

@@ -164,6 +164,10 @@ class TrainConfig:
                      lt=1)
     fill_mode: str = _f("constant", "how rotation/shift/translate/shear/zoom fill new "
                         "pixels", choices=FILL_MODES)
+    resize_schedule: str = _f("", "progressive resizing: SIZE:FRACTION,... trains the first "
+                              "FRACTION of the epochs on images resized (antialiased) to "
+                              "SIZE px, then the next stage, then the rest at the model's "
+                              "size; e.g. 20:0.4,24:0.3 (empty: off)")
     tta: int = _f(0, "final evaluation only (the report's, of the best checkpoint): flip + "
                   "translate test-time augmentation with shifts of 1..N pixels filled as "
                   "fill_mode (googlenet eval --tta N); 0: off, and each epoch's evaluation "
@@ -224,6 +228,7 @@ class TrainConfig:
             raise ConfigError("alternate_flip decides which images hflip mirrors; give "
                               "hflip too", field="alternate_flip",
                               problem="needs hflip (it decides which images hflip mirrors)")
+        self.resize_stages()  # raises on a malformed schedule
         if self.name is not None and not _is_plain_name(self.name):
             raise _field_error("name", f"must be a plain folder name inside --output (no "
                                f"path separators, not '.' or '..'), got {self.name!r}")
@@ -241,6 +246,16 @@ class TrainConfig:
     def evaluates_after(self, epoch: int) -> bool:
         """Whether the run evaluates after its ``epoch``-th epoch (counting from 1)."""
         return epoch % self.eval_every == 0 or epoch == self.total_epochs
+
+    def resize_stages(self) -> tuple[tuple[int, int], ...]:
+        """``resize_schedule`` as ``(size, first epoch after the stage)`` pairs, the epochs
+        counted from 0 over ``epochs`` (a fine-tuning's second phase runs at full size)."""
+        return parse_resize_schedule(self.resize_schedule, self.epochs)
+
+    def train_size_at(self, epoch: int) -> int | None:
+        """The side the training images are resized to in ``epoch`` (from 0); None: the
+        data's own size."""
+        return next((size for size, end in self.resize_stages() if epoch < end), None)
 
     @property
     def phase2_lr(self) -> float:
@@ -305,6 +320,36 @@ class TrainConfig:
     def replace(self, **changes: Any) -> TrainConfig:
         """A copy with some fields changed (validated)."""
         return dataclasses.replace(self, **changes)
+
+
+# Below this a 28x28 Inception net's three grid reductions leave no map to pool.
+MIN_RESIZE = 8
+
+
+def parse_resize_schedule(text: str, epochs: int) -> tuple[tuple[int, int], ...]:
+    """``"20:0.4,24:0.3"`` over 10 epochs -> ``((20, 4), (24, 7))``: each stage's size and
+    the epoch it ends before. Fractions, not epoch counts, so that ``--epochs`` stretches
+    or shrinks a preset's schedule with its learning-rate schedule. The last epoch always
+    runs at full size (the evaluation's), so the fractions must sum to less than 1."""
+    if not text.strip():
+        return ()
+    stages: list[tuple[int, int]] = []
+    total = 0.0
+    for part in text.split(","):
+        size_text, sep, frac_text = part.strip().partition(":")
+        try:
+            size, frac = int(size_text), float(frac_text)
+        except ValueError:
+            size, frac = 0, math.nan
+        if not sep or size < MIN_RESIZE or not 0 < frac < 1:
+            raise _field_error("resize_schedule", f"must be SIZE:FRACTION,... with SIZE >= "
+                               f"{MIN_RESIZE} px and 0 < FRACTION < 1, got {text!r}")
+        total += frac
+        stages.append((size, round(total * epochs)))
+    if total >= 1 - 1e-9:
+        raise _field_error("resize_schedule", f"fractions must sum to less than 1 (the last "
+                           f"epochs train at full size), got {total:g} in {text!r}")
+    return tuple(stages)
 
 
 def _is_plain_name(name: str) -> bool:

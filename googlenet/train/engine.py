@@ -94,6 +94,16 @@ def _mix(ctx: TrainContext, x: torch.Tensor, y: torch.Tensor, batch: int
     return x, y
 
 
+def resize_batch(x: torch.Tensor, size: int | None) -> torch.Tensor:
+    """``x`` resized to ``size`` x ``size`` (progressive resizing), antialiased so that a
+    smaller image averages its pixels instead of skipping some; None or its own size: as
+    it is."""
+    if size is None or tuple(x.shape[-2:]) == (size, size):
+        return x
+    return nn.functional.interpolate(x, size=(size, size), mode="bilinear",
+                                     align_corners=False, antialias=True)
+
+
 def train_step(ctx: TrainContext, images: torch.Tensor, targets: torch.Tensor,
                epoch: int, batch: int, flip: torch.Tensor | None = None,
                ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -106,6 +116,7 @@ def train_step(ctx: TrainContext, images: torch.Tensor, targets: torch.Tensor,
     # The named phases show up in torch.profiler traces (googlenet/train/step_profile.py).
     with torch.profiler.record_function("train_step.augment"):
         x = ctx.data.augment(images.to(dev, non_blocking=True), ctx.generator, flip)
+        x = resize_batch(x, cfg.train_size_at(epoch))
     if cfg.channels_last:
         x = x.contiguous(memory_format=torch.channels_last)
     y = targets.to(dev, non_blocking=True)
@@ -136,11 +147,23 @@ PROGRESS_LOG_SECONDS = 10.0
 ESTIMATE_STEPS = 5
 
 
+def _step_cost(cfg: TrainConfig, epoch: int, full: int) -> float:
+    """A step's cost in ``epoch`` relative to a full-size one: by pixel count, since a
+    convolution's work scales with it (progressive resizing)."""
+    size = cfg.train_size_at(epoch)
+    return 1.0 if size is None else (size / full) ** 2
+
+
 def expected_time(per_step: float, ctx: TrainContext, epoch: int, batch: int) -> str:
     """The training time left, from the seconds one step took so far: the line a run
-    prints after its first :data:`ESTIMATE_STEPS` steps."""
-    left = ctx.steps_per_epoch - batch + ctx.steps_per_epoch * (ctx.cfg.total_epochs - epoch - 1)
-    return (f"expected: about {format_duration(per_step * left)} more of training "
+    prints after its first :data:`ESTIMATE_STEPS` steps. Under progressive resizing the
+    later epochs' steps are scaled by their pixel count against this epoch's."""
+    cfg, spe, full = ctx.cfg, ctx.steps_per_epoch, ctx.data.input_size
+    now = _step_cost(cfg, epoch, full)
+    left = spe - batch + spe * (cfg.total_epochs - epoch - 1)
+    weighted = (spe - batch) + sum(spe * _step_cost(cfg, e, full) / now
+                                   for e in range(epoch + 1, cfg.total_epochs))
+    return (f"expected: about {format_duration(per_step * weighted)} more of training "
             f"({per_step:.2f} s per step measured over the first {ESTIMATE_STEPS} steps, "
             f"{left} steps to go; each epoch's evaluation comes on top)")
 

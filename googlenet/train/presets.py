@@ -48,7 +48,17 @@ FMNIST_FAST = Preset(
     },
 )
 
-PRESETS: dict[str, Preset] = {p.name: p for p in (FMNIST_FAST,)}
+FMNIST_30MIN = Preset(
+    "fmnist-30min",
+    "Fashion-MNIST from scratch in under 30 minutes on 2 CPU cores: fmnist-fast's "
+    "network and tricks on a shorter schedule with progressive resizing (the first 40% "
+    "of the epochs at 20 px, the next 30% at 24 px, the rest at 28), evaluated every "
+    "4th epoch and at the end",
+    {**FMNIST_FAST.values, "epochs": 28, "resize_schedule": "20:0.4,24:0.3",
+     "eval_every": 4},
+)
+
+PRESETS: dict[str, Preset] = {p.name: p for p in (FMNIST_FAST, FMNIST_30MIN)}
 
 
 def get_preset(name: str) -> Preset:

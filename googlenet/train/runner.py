@@ -127,6 +127,18 @@ def _starting_point(cfg: TrainConfig, last: WeightsMeta | None) -> tuple[Preproc
     return get_model_info(cfg.model).preprocessing.at_size(size), _chans(cfg.recipe)
 
 
+def _check_resize(cfg: TrainConfig, min_size: int) -> None:
+    """Refuse a progressive-resizing stage smaller than the model can take (its grid
+    reductions would leave no map), before any epoch runs."""
+    small = [size for size, _ in cfg.resize_stages() if size < min_size]
+    if small:
+        raise ConfigError(f"resize_schedule: {cfg.model} takes images of at least "
+                          f"{min_size} px, the schedule has {small[0]} px",
+                          field="resize_schedule",
+                          problem=f"has a {small[0]} px stage below {cfg.model}'s "
+                                  f"minimum of {min_size} px")
+
+
 class Run:
     """The state of one training run between epochs, and its files."""
 
@@ -148,6 +160,7 @@ class Run:
         if model_chans != self.data.in_chans:
             raise ConfigError(f"{cfg.weights or cfg.model}: the model takes {model_chans}-"
                               f"channel images, {cfg.dataset} has {self.data.in_chans}")
+        _check_resize(cfg, as_network(self.model).min_input_size)
         if cfg.whiten_stem and last is None:  # a resumed run has its (trained) stem
             whiten_stem(self.model, whitening_sample(self.data, cfg), cfg.seed)
         if cfg.bn_momentum is not None:

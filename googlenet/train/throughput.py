@@ -69,10 +69,13 @@ STEP_PATHS: dict[str, StepPath] = {
 
 class StepRunner:
     """One path's training state and a fixed list of its batches; :meth:`steps` times n
-    optimizer steps (the batches cycle, the step counter and the schedule go on)."""
+    optimizer steps (the batches cycle, the step counter and the schedule go on) as
+    ``epoch`` (from 0; default the last) trains them: its image size under progressive
+    resizing."""
 
-    def __init__(self, cfg: TrainConfig, batches: int) -> None:
+    def __init__(self, cfg: TrainConfig, batches: int, epoch: int | None = None) -> None:
         self.cfg = cfg
+        self.epoch = cfg.epochs - 1 if epoch is None else epoch
         self.threads = cfg.threads or torch.get_num_threads()
         torch.manual_seed(cfg.seed)  # every path starts from the same weights
         self.run = Run(cfg, DistInfo(), resolve_device(cfg.device))
@@ -87,7 +90,7 @@ class StepRunner:
         a GPU)."""
         torch.set_num_threads(self.threads)  # process-wide: paths take turns
         images, targets = self.batches[self.done % len(self.batches)]
-        loss, _ = train_step(self.run.ctx, images, targets, 0, self.done)
+        loss, _ = train_step(self.run.ctx, images, targets, self.epoch, self.done)
         self.done += 1
         float(loss)
 
@@ -135,6 +138,8 @@ class StepBenchReport:
     torch: str
     flops_per_step: int
     paths: list[PathResult]
+    epoch: int  # the epoch whose step was timed (from 0)
+    input_size: int  # the side of its images (progressive resizing: smaller early)
     profiles: dict[str, dict[str, float]] = field(default_factory=dict)  # ms per step
 
     @property
@@ -167,17 +172,21 @@ def _result(name: str, runner: StepRunner, rounds: list[float], base: float, flo
 
 def benchmark_training_step(cfg: TrainConfig, paths: Sequence[str] = tuple(STEP_PATHS),
                             steps: int = 3, rounds: int = 3, warmup: int = 1,
-                            profile: int = 2) -> StepBenchReport:
+                            profile: int = 2, epoch: int | None = None) -> StepBenchReport:
     """Time ``cfg``'s training step on each of ``paths`` (names of :data:`STEP_PATHS`;
     the baseline is always measured): ``warmup`` steps first (the first one timed on its
     own: compilation), then ``rounds`` rounds of ``steps`` steps per path. With
     ``profile`` > 0, every path is profiled over that many steps, so each op type's cost
-    compares across paths (see :mod:`googlenet.train.step_profile`)."""
+    compares across paths (see :mod:`googlenet.train.step_profile`). ``epoch`` (from 0,
+    default the last) picks the step's image size under progressive resizing."""
     names = check_paths(paths)
     if min(steps, rounds, warmup) < 1 or profile < 0:
         raise ConfigError("steps, rounds and warmup must be >= 1, profile >= 0")
+    if epoch is not None and not 0 <= epoch < cfg.epochs:
+        raise ConfigError(f"epoch must be 1..{cfg.epochs} (the recipe's epochs), got "
+                          f"{epoch + 1}")
     setup_torch(cfg)  # as fit() runs: threads, deterministic algorithms
-    runners = {n: StepRunner(STEP_PATHS[n].config(cfg), steps) for n in names}
+    runners = {n: StepRunner(STEP_PATHS[n].config(cfg), steps, epoch) for n in names}
     first = {n: r.steps(1) for n, r in runners.items()}
     for r in runners.values():
         r.steps(warmup - 1)
@@ -190,7 +199,9 @@ def benchmark_training_step(cfg: TrainConfig, paths: Sequence[str] = tuple(STEP_
     results = [_result(n, runners[n], timed[n], base, flops, first[n]) for n in names]
     report = StepBenchReport(cfg.recipe.describe(), cfg.batch_size, steps, rounds,
                              runners[BASELINE].threads, str(runners[BASELINE].run.device),
-                             torch.__version__, flops, results)
+                             torch.__version__, flops, results, runners[BASELINE].epoch,
+                             cfg.train_size_at(runners[BASELINE].epoch)
+                             or runners[BASELINE].run.data.input_size)
     if profile:
         for n in names:
             report.profiles[n] = profile_steps(runners[n].step, profile)
@@ -199,7 +210,8 @@ def benchmark_training_step(cfg: TrainConfig, paths: Sequence[str] = tuple(STEP_
 
 def render(report: StepBenchReport) -> str:
     """Markdown: the paths table, then each path's profile by op type."""
-    lines = [f"{report.recipe}, batch {report.batch_size}, on {report.device}; "
+    lines = [f"{report.recipe}, batch {report.batch_size} at {report.input_size} px (epoch "
+             f"{report.epoch + 1}'s step), on {report.device}; "
              f"{report.flops_per_step / 1e9:.1f} GFLOP per step (forward + backward); "
              f"median of {report.rounds} rounds of {report.steps} steps", "",
              "| path | threads | img/s | x eager | GFLOP/s | first step | compile |",

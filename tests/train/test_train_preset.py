@@ -12,7 +12,7 @@ from googlenet.cli import main
 from googlenet.errors import ConfigError
 from googlenet.recipe import ModelRecipe
 from googlenet.train import TrainConfig
-from googlenet.train.presets import FMNIST_FAST, PRESETS, get_preset
+from googlenet.train.presets import FMNIST_30MIN, FMNIST_FAST, PRESETS, get_preset
 
 REPO = Path(__file__).resolve().parents[2]
 QUICK = ["--dataset", "synthetic", "--train-limit", "64", "--batch-size", "32", "--epochs", "1",
@@ -27,9 +27,20 @@ def test_the_preset_is_a_valid_config_with_every_trick_on():
     assert cfg.translate == 2 and cfg.tta == 2 and cfg.bn_bias_lr > 1 and cfg.ema_decay > 0
     assert (cfg.precision, cfg.channels_last, cfg.schedule) == ("bf16", True, "onecycle")
     assert FMNIST_FAST.config(seed=4).seed == 4
-    assert get_preset("fmnist-fast") is FMNIST_FAST and set(PRESETS) == {"fmnist-fast"}
+    assert get_preset("fmnist-fast") is FMNIST_FAST
+    assert set(PRESETS) == {"fmnist-fast", "fmnist-30min"}
     with pytest.raises(ConfigError, match="unknown preset 'fast'.*fmnist-fast"):
         get_preset("fast")
+
+
+def test_the_half_hour_preset_is_the_hour_one_shorter_and_progressively_resized():
+    fast, short = FMNIST_FAST.config(), FMNIST_30MIN.config()
+    assert short.epochs < fast.epochs and short.eval_every > 1
+    assert short.resize_stages() and fast.resize_stages() == ()
+    sizes = [short.train_size_at(e) for e in range(short.epochs)]
+    assert sizes[0] < 28 and sizes[-1] is None  # small first, the model's size at the end
+    same = {k for k in FMNIST_FAST.values if FMNIST_FAST.values[k] == FMNIST_30MIN.values[k]}
+    assert same == set(FMNIST_FAST.values) - {"epochs", "resize_schedule", "eval_every"}
 
 
 def test_train_with_the_preset_then_flags_over_it_then_eval_with_tta(tmp_path, capsys):
@@ -75,16 +86,23 @@ def _script(name: str, monkeypatch):
     return importlib.import_module(f"benchmarks.{name}")
 
 
-def test_benchmark_script_trains_the_preset_and_scores_the_final_weights(tmp_path, monkeypatch):
+@pytest.mark.parametrize("preset", ["fmnist-fast", "fmnist-30min"])
+def test_benchmark_script_trains_the_preset_and_scores_the_final_weights(
+        tmp_path, monkeypatch, preset):
     script = _script("train_fashion_mnist", monkeypatch)
     out = tmp_path / "r.json"
-    assert script.main(["--dataset", "synthetic", "--train-limit", "64", "--batch-size", "32",
-                        "--epochs", "2", "--eval-limit", "32", "--speed-steps", "2",
-                        "--threads", "1", "--output", str(tmp_path / "runs"),
-                        "--json", str(out)]) == 0
+    assert script.main(["--preset", preset, "--dataset", "synthetic", "--train-limit", "64",
+                        "--batch-size", "32", "--epochs", "2", "--eval-limit", "32",
+                        "--speed-steps", "2", "--threads", "1",
+                        "--output", str(tmp_path / "runs"), "--json", str(out)]) == 0
     data = json.loads(out.read_text())
-    assert data["preset"] == "fmnist-fast" and data["config"]["whiten_stem"]
+    assert data["preset"] == preset and data["config"]["whiten_stem"]
+    assert data["config"]["resize_schedule"] == get_preset(preset).values.get(
+        "resize_schedule", "")
     assert len(data["history"]) == 2 and data["epochs"] == 2
+    assert data["run_dir"].endswith(f"{preset}-s0")
+    assert data["train_images_per_s"] > 0 and data["train_gflops_per_s"] > 0
+    assert "reached_stretch_0950" in data
     assert data["final_test_acc_1crop"] == data["history"][-1]["val_acc"]
     assert data["final_test_acc_tta"]["tta"]["views"] == 10
     assert data["speed_images_per_s"]["speedup"] > 0

@@ -12,6 +12,7 @@ from googlenet.cost import measure
 from googlenet.errors import ConfigError
 from googlenet.recipe import ModelRecipe
 from googlenet.train import TrainConfig
+from googlenet.train.presets import get_preset
 from googlenet.train.step_profile import OTHER, breakdown, categorize
 from googlenet.train.throughput import BASELINE, StepRunner, check_paths, flops_per_step
 
@@ -86,3 +87,31 @@ def test_train_step_script_smoke(tmp_path, monkeypatch, capsys):
     assert data["config"]["batch_size"] == 4 and data["config"]["ema_decay"] > 0
     printed = capsys.readouterr().out
     assert "| eager | 1 |" in printed and "| op type |" in printed
+
+
+def test_the_step_of_a_resized_epoch_is_timed_at_its_size():
+    cfg = TrainConfig(recipe=ModelRecipe("googlenet_mnist", width=0.125), dataset="synthetic",
+                      train_limit=8, batch_size=4, threads=1, epochs=4,
+                      resize_schedule="14:0.5", progress=False, report=False)
+    small, full = StepRunner(cfg, 1, epoch=0), StepRunner(cfg, 1)
+    assert (small.epoch, full.epoch) == (0, 3)
+    # A quarter of the pixels: a quarter of the convolutions' work, give or take the
+    # borders of the pooled grids.
+    ratio = flops_per_step(small) / flops_per_step(full)
+    assert 0.2 < ratio < 0.35, ratio
+
+
+def test_train_step_script_times_the_epoch_asked_for(tmp_path, monkeypatch, capsys):
+    monkeypatch.syspath_prepend(str(REPO))
+    script = importlib.import_module("benchmarks.train_step")
+    argv = ["--preset", "fmnist-30min", "--dataset", "synthetic", "--train-limit", "8",
+            "--batch-size", "4", "--threads", "1", "--steps", "1", "--rounds", "1",
+            "--warmup", "1", "--profile-steps", "0", "--paths", "eager",
+            "--out", str(tmp_path / "s.json")]
+    assert script.main([*argv, "--epoch", "1"]) == 0
+    data = json.loads((tmp_path / "s.json").read_text())
+    assert (data["epoch"], data["input_size"]) == (0, 20)
+    assert "batch 4 at 20 px (epoch 1's step)" in capsys.readouterr().out
+    epochs = get_preset("fmnist-30min").config().epochs
+    with pytest.raises(ConfigError, match=f"epoch must be 1..{epochs} .*got {epochs + 1}"):
+        script.main([*argv, "--epoch", str(epochs + 1)])
