@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 import time
 from collections.abc import Sequence
@@ -29,12 +28,14 @@ from typing import Any
 
 import torch
 
+from benchmarks.markdown import markers, write_between
 from benchmarks.train_fashion_mnist import add_recipe_args, final_tta, recipe
 from googlenet.errors import TrainingError
 from googlenet.recipe import ModelRecipe
 from googlenet.train import TrainConfig, fit
 
-START, END = "<!-- fmnist-ablation:start -->", "<!-- fmnist-ablation:end -->"
+SECTION = "fmnist-ablation"
+START, END = markers(SECTION)
 
 
 @dataclass(frozen=True)
@@ -126,16 +127,6 @@ def markdown(rows: list[dict[str, Any]], args: argparse.Namespace) -> str:
     return "\n".join(out) + "\n"
 
 
-def write_markdown(path: Path, table: str, command: str) -> None:
-    """Replace what is between the markers in ``path`` with the table and its command."""
-    text = path.read_text(encoding="utf-8")
-    pattern = re.compile(re.escape(START) + ".*?" + re.escape(END), re.S)
-    if not pattern.search(text):
-        raise SystemExit(f"{path}: no {START} ... {END} markers to write between")
-    body = f"{START}\n```sh\n{command}\n```\n\n{table}{END}"
-    path.write_text(pattern.sub(lambda _: body, text), encoding="utf-8")
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -165,7 +156,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                                            "seed": args.seed}, indent=1) + "\n",
                                encoding="utf-8")
     if not args.no_markdown:
-        write_markdown(Path(args.markdown), table, command.strip())
+        write_between(Path(args.markdown), SECTION, table, command.strip())
     return 0
 
 

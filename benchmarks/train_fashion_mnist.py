@@ -38,6 +38,7 @@ import json
 import os
 import platform
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -46,15 +47,15 @@ from typing import Any
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
+from googlenet.data import build_dataset
+from googlenet.data.base import dataset_len
 from googlenet.deploy.heap import keep_freed_memory
 from googlenet.deploy.optimize import eval_path
 from googlenet.evaluate import TTA, build_eval_dataset, evaluate_checkpoints
+from googlenet.models import build_model, get_model_info
 from googlenet.recipe import ModelRecipe
 from googlenet.report.history import evaluated
 from googlenet.train import TrainConfig, fit
-from googlenet.data import build_dataset
-from googlenet.data.base import dataset_len
-from googlenet.models import build_model, get_model_info
 from googlenet.train.presets import PRESETS, get_preset
 from googlenet.train.throughput import benchmark_training_step
 from googlenet.weights import read_meta
@@ -119,6 +120,34 @@ def first_reaching(history: list[dict[str, float]], threshold: float
     return None if row is None else {"epoch": row["epoch"], "wall_s": row["wall"]}
 
 
+class LoadSampler:
+    """The machine's 1-minute load average every ``every`` seconds while the recipe runs,
+    in a daemon thread (a read of /proc/loadavg: nothing that loads the cores)."""
+
+    def __init__(self, every: float = 15.0) -> None:
+        self.samples: list[float] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(every,), daemon=True)
+
+    def _run(self, every: float) -> None:
+        while not self._stop.wait(every if self.samples else 0.0):
+            self.samples.append(os.getloadavg()[0])
+
+    def __enter__(self) -> LoadSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def summary(self) -> dict[str, float | int]:
+        """Mean and largest 1-minute load average over the samples."""
+        n = len(self.samples)
+        return {"samples": n, "mean_1min": round(sum(self.samples) / max(n, 1), 2),
+                "max_1min": round(max(self.samples, default=0.0), 2)}
+
+
 def flops_per_image(cfg: TrainConfig, size: int) -> float:
     """FLOPs (2 x multiply-adds) of one training image at ``size`` px, forward (aux heads
     included) and backward, counted by ``FlopCounterMode`` on an fp32 copy of the model."""
@@ -169,12 +198,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     torch.set_num_threads(args.threads)
     keep_freed_memory()  # as `googlenet train` does
     cfg = recipe(args)
-    result = fit(cfg, overwrite=True)
-    hist = result.history
+    with LoadSampler() as load:
+        result = fit(cfg, overwrite=True)
+        hist = result.history
+        final = final_tta(cfg, result.run_dir / "last.safetensors")
     images = dataset_len(build_dataset(cfg.dataset, "train", cfg.data))
-    images = min(images, cfg.train_limit or images)
+    images = min(images, cfg.train_limit or images) // cfg.batch_size * cfg.batch_size
     full = get_model_info(cfg.model).input_size
-    final = final_tta(cfg, result.run_dir / "last.safetensors")
     recipe_wall = seconds_since_start()
     print(f"test accuracy of the final weights, {final['views']}: {final['top1']:.4f}; "
           f"recipe wall time {recipe_wall / 60:.1f} min", flush=True)
@@ -186,9 +216,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     out = {
         "benchmark": "train_fashion_mnist", "preset": args.preset,
         "command": " ".join([Path(sys.executable).name, *sys.argv]),
+        "finished_at": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "torch": torch.__version__, "cpu": platform.processor() or platform.machine(),
         "cores": os.cpu_count(), "threads": args.threads,
-        "load_average_at_end": os.getloadavg(), "config": cfg.to_dict(),
+        "load_average_at_end": os.getloadavg(), "load_during_run": load.summary(),
+        "config": cfg.to_dict(),
         "speed_images_per_s": speed, "epochs": cfg.epochs,
         "final_test_acc_1crop": hist[-1]["val_acc"], "final_test_acc_tta": final,
         "reached_published_0937": first_reaching(hist, PUBLISHED),
