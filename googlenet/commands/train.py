@@ -105,7 +105,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                                    "loses at most the current epoch.")
     p.add_argument("--preset", choices=tuple(PRESETS),
                    help="start from a named recipe; other flags override its values ("
+                        # argparse %-formats help texts: a summary's "40%" is literal.
                         + "; ".join(f"{x.name}: {x.summary}" for x in PRESETS.values())
-                        + ")")
+                        .replace("%", "%%") + ")")
     add_run_flags(p, TrainConfig())
     p.set_defaults(func=_run)
