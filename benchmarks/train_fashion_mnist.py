@@ -23,9 +23,9 @@ benchmark is 0.937). The script
     PYTHONPATH=. python benchmarks/train_fashion_mnist.py --preset fmnist-30min --seed 0
     PYTHONPATH=. python benchmarks/train_fashion_mnist.py --epochs 1 --train-limit 6000
 
-Besides img/s, the JSON has the GFLOP/s the run sustained: the FLOPs of a training step
-(forward and backward, counted by ``FlopCounterMode`` at each size the preset trains at)
-times the images of each epoch, over the training time.
+Besides img/s, the JSON has the GFLOP/s the run sustained: the FLOPs of the trainer's step
+(forward and backward, counted by ``FlopCounterMode`` at each size the preset trains at,
+after the recipe's time) times the steps of each epoch, over the training time.
 
 ``benchmarks/fmnist_ablation.py`` measures what each of the preset's tricks adds;
 ``benchmarks/train_step.py`` times its step on more paths, with a profile.
@@ -45,19 +45,15 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from torch.utils.flop_counter import FlopCounterMode
 
-from googlenet.data import build_dataset
-from googlenet.data.base import dataset_len
 from googlenet.deploy.heap import keep_freed_memory
 from googlenet.deploy.optimize import eval_path
 from googlenet.evaluate import TTA, build_eval_dataset, evaluate_checkpoints
-from googlenet.models import build_model, get_model_info
 from googlenet.recipe import ModelRecipe
 from googlenet.report.history import evaluated
 from googlenet.train import TrainConfig, fit
 from googlenet.train.presets import PRESETS, get_preset
-from googlenet.train.throughput import benchmark_training_step
+from googlenet.train.throughput import StepRunner, benchmark_training_step, flops_per_step
 from googlenet.weights import read_meta
 
 PUBLISHED, TARGET, STRETCH = 0.937, 0.945, 0.950
@@ -148,27 +144,19 @@ class LoadSampler:
                 "max_1min": round(max(self.samples, default=0.0), 2)}
 
 
-def flops_per_image(cfg: TrainConfig, size: int) -> float:
-    """FLOPs (2 x multiply-adds) of one training image at ``size`` px, forward (aux heads
-    included) and backward, counted by ``FlopCounterMode`` on an fp32 copy of the model."""
-    model = build_model(cfg.recipe.with_data(10, 1))
-    model.train()
-    x = torch.randn(2, 1, size, size)
-    counter = FlopCounterMode(display=False)
-    with counter:
-        out = model.forward_train(x)  # type: ignore[operator]  # InceptionNet's
-        loss = out.logits.sum() + sum(a.sum() for a in out.aux.values())
-        loss.backward()
-    return counter.get_total_flops() / 2
-
-
-def sustained_gflops(cfg: TrainConfig, history: list[dict[str, Any]], images: int,
-                     full: int) -> float:
-    """GFLOP/s over the run's training time: each epoch's images at its size's FLOPs."""
-    sizes = {cfg.train_size_at(e) or full for e in range(cfg.epochs)}
-    per_image = {s: flops_per_image(cfg, s) for s in sizes}
-    flops = sum(images * per_image[cfg.train_size_at(e) or full] for e in range(cfg.epochs))
-    return flops / history[-1]["time"] / 1e9
+def training_work(cfg: TrainConfig) -> tuple[int, float]:
+    """(images per epoch, FLOPs of all the epochs' steps): the trainer's own step counted
+    by :func:`~googlenet.train.throughput.flops_per_step` at each size the preset trains
+    at (forward and backward: 2 x multiply-adds)."""
+    per_step: dict[int | None, int] = {}
+    steps = 0
+    for e in range(cfg.epochs):
+        size = cfg.train_size_at(e)
+        if size not in per_step:
+            runner = StepRunner(cfg, 1, e)
+            per_step[size], steps = flops_per_step(runner), runner.run.ctx.steps_per_epoch
+    flops = sum(steps * per_step[cfg.train_size_at(e)] for e in range(cfg.epochs))
+    return steps * cfg.batch_size, float(flops)
 
 
 def measure_speed(cfg: TrainConfig, steps: int) -> dict[str, float]:
@@ -202,12 +190,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         result = fit(cfg, overwrite=True)
         hist = result.history
         final = final_tta(cfg, result.run_dir / "last.safetensors")
-    images = dataset_len(build_dataset(cfg.dataset, "train", cfg.data))
-    images = min(images, cfg.train_limit or images) // cfg.batch_size * cfg.batch_size
-    full = get_model_info(cfg.model).input_size
     recipe_wall = seconds_since_start()
     print(f"test accuracy of the final weights, {final['views']}: {final['top1']:.4f}; "
           f"recipe wall time {recipe_wall / 60:.1f} min", flush=True)
+    images, flops = training_work(cfg)  # outside the recipe's time, like the speed
     speed = measure_speed(cfg, args.speed_steps) if args.speed_steps else None
     if speed:
         print(f"training speed: fp32 eager {speed['fp32_eager']:.0f} img/s, bf16+"
@@ -227,7 +213,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "reached_target_0945": first_reaching(hist, TARGET),
         "reached_stretch_0950": first_reaching(hist, STRETCH),
         "train_images_per_s": images * cfg.epochs / hist[-1]["time"],
-        "train_gflops_per_s": sustained_gflops(cfg, hist, images, full),
+        "train_gflops_per_s": flops / hist[-1]["time"] / 1e9,
         "train_wall_s": hist[-1]["wall"], "recipe_wall_s": recipe_wall,
         "total_wall_s": seconds_since_start(),
         "history": hist, "run_dir": str(result.run_dir),

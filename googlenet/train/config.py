@@ -13,6 +13,7 @@ apart.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import math
 import operator
@@ -326,6 +327,7 @@ class TrainConfig:
 MIN_RESIZE = 8
 
 
+@functools.cache  # the trainer asks every step; a config holds one schedule
 def parse_resize_schedule(text: str, epochs: int) -> tuple[tuple[int, int], ...]:
     """``"20:0.4,24:0.3"`` over 10 epochs -> ``((20, 4), (24, 7))``: each stage's size and
     the epoch it ends before. Fractions, not epoch counts, so that ``--epochs`` stretches

@@ -17,6 +17,7 @@ from torch.utils.data import Dataset
 from googlenet.data.base import dataset_len
 
 from ..data import cutmix, make_loader, mixup
+from ..data.transforms import resize
 from ..deploy.optimize import build_path, eval_path
 from ..errors import TrainingError
 from ..evaluate.metrics import reports_top5
@@ -95,13 +96,9 @@ def _mix(ctx: TrainContext, x: torch.Tensor, y: torch.Tensor, batch: int
 
 
 def resize_batch(x: torch.Tensor, size: int | None) -> torch.Tensor:
-    """``x`` resized to ``size`` x ``size`` (progressive resizing), antialiased so that a
-    smaller image averages its pixels instead of skipping some; None or its own size: as
-    it is."""
-    if size is None or tuple(x.shape[-2:]) == (size, size):
-        return x
-    return nn.functional.interpolate(x, size=(size, size), mode="bilinear",
-                                     align_corners=False, antialias=True)
+    """``x`` at ``size`` x ``size`` for progressive resizing (antialiased, so that a
+    smaller image averages its pixels instead of skipping some); None: as it is."""
+    return x if size is None else resize(x, (size, size))
 
 
 def train_step(ctx: TrainContext, images: torch.Tensor, targets: torch.Tensor,
