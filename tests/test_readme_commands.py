@@ -36,8 +36,8 @@ NOT_RUN: tuple[tuple[str, str], ...] = (
      "needs pretrained weights converted from a release file the test cannot have"),
     (r"/data/imagenet|~/cifar-10-batches-py", "needs ImageNet or CIFAR-10 on disk"),
     (r"^torchrun ", "several processes or machines; tests/train/test_train_ddp.py runs DDP"),
-    (r"^googlenet train .*(--epochs 10|--preset fmnist-(fast|30min)$|--dataset cifar10)",
-     "trains on the whole data set for 10 to 36 epochs: minutes to an hour"),
+    (r"^googlenet train .*(--epochs 10|--preset fmnist-(fast|30min|60min)$|--dataset cifar10)",
+     "trains on the whole data set for 10 to 56 epochs: minutes to an hour"),
     (r"runs/|a/best\.safetensors", "needs the run folder a training command above writes"),
     (r"cat\.jpg|photos/|my_cat\.jpg", "needs the user's own photos (and pretrained weights)"),
     (r"^googlenet bench googlenet ", "times every inference path at 224x224 for minutes; "

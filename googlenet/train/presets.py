@@ -58,7 +58,15 @@ FMNIST_30MIN = Preset(
      "eval_every": 4},
 )
 
-PRESETS: dict[str, Preset] = {p.name: p for p in (FMNIST_FAST, FMNIST_30MIN)}
+FMNIST_60MIN = Preset(
+    "fmnist-60min",
+    "Fashion-MNIST from scratch to 0.950 in under an hour on 2 CPU cores: fmnist-30min "
+    "at twice the epochs (56), with the same resizing fractions",
+    {**FMNIST_30MIN.values, "epochs": 56},
+)
+
+PRESETS: dict[str, Preset] = {
+    p.name: p for p in (FMNIST_FAST, FMNIST_30MIN, FMNIST_60MIN)}
 
 
 def get_preset(name: str) -> Preset:

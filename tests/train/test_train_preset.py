@@ -12,7 +12,7 @@ from googlenet.cli import main
 from googlenet.errors import ConfigError
 from googlenet.recipe import ModelRecipe
 from googlenet.train import TrainConfig
-from googlenet.train.presets import FMNIST_30MIN, FMNIST_FAST, PRESETS, get_preset
+from googlenet.train.presets import FMNIST_30MIN, FMNIST_60MIN, FMNIST_FAST, PRESETS, get_preset
 
 REPO = Path(__file__).resolve().parents[2]
 QUICK = ["--dataset", "synthetic", "--train-limit", "64", "--batch-size", "32", "--epochs", "1",
@@ -28,7 +28,7 @@ def test_the_preset_is_a_valid_config_with_every_trick_on():
     assert (cfg.precision, cfg.channels_last, cfg.schedule) == ("bf16", True, "onecycle")
     assert FMNIST_FAST.config(seed=4).seed == 4
     assert get_preset("fmnist-fast") is FMNIST_FAST
-    assert set(PRESETS) == {"fmnist-fast", "fmnist-30min"}
+    assert set(PRESETS) == {"fmnist-fast", "fmnist-30min", "fmnist-60min"}
     with pytest.raises(ConfigError, match="unknown preset 'fast'.*fmnist-fast"):
         get_preset("fast")
 
@@ -41,6 +41,21 @@ def test_the_half_hour_preset_is_the_hour_one_shorter_and_progressively_resized(
     assert sizes[0] < 28 and sizes[-1] is None  # small first, the model's size at the end
     same = {k for k in FMNIST_FAST.values if FMNIST_FAST.values[k] == FMNIST_30MIN.values[k]}
     assert same == set(FMNIST_FAST.values) - {"epochs", "resize_schedule", "eval_every"}
+
+
+def test_the_hour_preset_is_the_half_hour_one_at_twice_the_epochs():
+    half, hour = FMNIST_30MIN.config(), FMNIST_60MIN.config()
+    assert hour.epochs == 2 * half.epochs
+    assert {k: v for k, v in FMNIST_60MIN.values.items() if k != "epochs"} == \
+        {k: v for k, v in FMNIST_30MIN.values.items() if k != "epochs"}
+    # The same fractions of a longer run: each size's stage is about twice as many epochs
+    # (each stage's end is rounded to a whole epoch).
+    def stage_epochs(cfg: TrainConfig) -> dict[int | None, int]:
+        sizes = [cfg.train_size_at(e) for e in range(cfg.epochs)]
+        return {s: sizes.count(s) for s in set(sizes)}
+    doubled = stage_epochs(half)
+    assert stage_epochs(hour).keys() == doubled.keys() == {20, 24, None}
+    assert all(abs(n - 2 * doubled[s]) <= 1 for s, n in stage_epochs(hour).items())
 
 
 def test_train_with_the_preset_then_flags_over_it_then_eval_with_tta(tmp_path, capsys):
@@ -86,7 +101,7 @@ def _script(name: str, monkeypatch):
     return importlib.import_module(f"benchmarks.{name}")
 
 
-@pytest.mark.parametrize("preset", ["fmnist-fast", "fmnist-30min"])
+@pytest.mark.parametrize("preset", ["fmnist-fast", "fmnist-30min", "fmnist-60min"])
 def test_benchmark_script_trains_the_preset_and_scores_the_final_weights(
         tmp_path, monkeypatch, preset):
     script = _script("train_fashion_mnist", monkeypatch)
