@@ -3,10 +3,13 @@
 markers (``<!-- fmnist-runs-PRESET:start -->``).
 
     PYTHONPATH=. python benchmarks/fmnist_runs.py --preset fmnist-30min --budget-min 30
+    PYTHONPATH=. python benchmarks/fmnist_runs.py --preset fmnist-60min --budget-min 60 \\
+        --target 0.950
 
-Each row: the final weights' test accuracy (1 crop and the preset's TTA), when the
-per-epoch 1-crop evaluation first reached 0.937 / 0.945 / 0.950 (the preset evaluates
-only some epochs), the recipe's wall time (process start to the end of the final TTA),
+Each row (in bold where the run met the goal, ``--target`` within ``--budget-min``): the
+final weights' test accuracy (1 crop and the preset's TTA), when the per-epoch 1-crop
+evaluation first reached 0.937 / 0.945 / 0.950 (the preset evaluates only some epochs),
+the recipe's wall time (process start to the end of the final TTA),
 the training speed in img/s and GFLOP/s, the machine's load during the run, the
 training speed the run needs to fit the budget, and its margin: how much slower the
 training could run and still fit (the issue asks for at least 10%).
@@ -23,7 +26,6 @@ from typing import Any
 
 from benchmarks.markdown import write_between
 
-TARGET = 0.945
 THRESHOLDS = (("0.937", "reached_published_0937"), ("0.945", "reached_target_0945"),
               ("0.950", "reached_stretch_0950"))
 
@@ -49,8 +51,9 @@ def _load(run: dict[str, Any]) -> str:
     return f"{fifteen:.2f} (15-min, at the end)"
 
 
-def table(runs: list[dict[str, Any]], budget_min: float) -> str:
-    """The Markdown table, a row per run, in seed order."""
+def table(runs: list[dict[str, Any]], budget_min: float, target: float) -> str:
+    """The Markdown table, a row per run, in seed order; a run that reached ``target`` with
+    the TTA within the budget is in bold."""
     head = ["seed", "epochs", "final, 1 crop", "final, TTA",
             *(f"1 crop >= {t}" for t, _ in THRESHOLDS), "wall (recipe)",
             "train img/s", "GFLOP/s", "load (1-min mean)",
@@ -61,7 +64,7 @@ def table(runs: list[dict[str, Any]], budget_min: float) -> str:
         needed = needed_speed(r, budget_min * 60)
         # Accuracies are stored as float32 fractions (9,450 of 10,000 is 0.94499999...):
         # compared at the 4 digits a 10,000-image test set has.
-        mark = "**" if round(tta, 4) >= TARGET and r["recipe_wall_s"] <= budget_min * 60 \
+        mark = "**" if round(tta, 4) >= target and r["recipe_wall_s"] <= budget_min * 60 \
             else ""
         cells = [str(r["config"]["seed"]), str(r["epochs"]), f"{r['final_test_acc_1crop']:.4f}",
                  f"{mark}{tta:.4f}{mark}", *(_reached(r, k) for _, k in THRESHOLDS),
@@ -83,6 +86,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--preset", default="fmnist-30min")
     p.add_argument("--budget-min", type=float, default=30.0,
                    help="the preset's wall-time budget in minutes")
+    p.add_argument("--target", type=float, default=0.945,
+                   help="the preset's goal: the final weights' test accuracy with the TTA")
     p.add_argument("--markdown", default="BENCHMARKS.md",
                    help="file whose fmnist-runs-<PRESET> markers get the table")
     p.add_argument("--no-markdown", action="store_true", help="only print the table")
@@ -96,7 +101,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     other = [str(f) for f, r in zip(files, runs, strict=True) if r.get("preset") != args.preset]
     if other:
         p.error(f"not runs of {args.preset}: {', '.join(other)}")
-    text = table(runs, args.budget_min)
+    text = table(runs, args.budget_min, args.target)
     print(text)
     if not args.no_markdown:
         command = "PYTHONPATH=. python benchmarks/fmnist_runs.py " + " ".join(

@@ -129,6 +129,10 @@ def test_benchmark_script_trains_the_preset_and_scores_the_final_weights(
     assert "old" not in text and f"fmnist_runs.py {out} --preset {preset}" in text
     row = next(line for line in text.splitlines() if line.startswith("| 0 | 2 |"))
     assert f"{data['final_test_acc_tta']['top1']:.4f}" in row and data["finished_at"] in row
+    # A run is in bold only where it met the goal: the target with the TTA, in the budget.
+    assert "**" in runs.table([data], budget_min=1e6, target=0.0)
+    assert "**" not in runs.table([data], budget_min=1e6, target=1.01)
+    assert "**" not in runs.table([data], budget_min=1e-3, target=0.0)
     with pytest.raises(SystemExit):  # a file of another preset is refused
         runs.main([str(out), "--preset", "nope", "--no-markdown"])
     assert data["final_test_acc_1crop"] == data["history"][-1]["val_acc"]
