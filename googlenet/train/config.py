@@ -178,6 +178,9 @@ class TrainConfig:
                         "inference graph in the same precision", choices=PRECISIONS)
     channels_last: bool = _f(False, "channels_last memory format")
     compile: bool = _f(False, "torch.compile the model")
+    native_kernels: bool = _f(False, "train BN + ReLU (fused) and max pooling by this "
+                              "package's C kernels on fp32 or bf16 CPU batches; PyTorch's "
+                              "ops elsewhere (docs/native.md)")
     device: str = _f("auto", "auto, cpu, cuda or cuda:N")
     threads: int | None = _f(None, "torch intra-op threads", ge=1)
     workers: int = _f(0, "data-loader processes (folder datasets; at most 4 per CPU core "

@@ -25,6 +25,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from ..deploy import native
 from ..deploy.optimize import to_channels_last
 from ..devices import resolve_device
 from ..errors import ConfigError, TrainingError, WeightsError
@@ -50,6 +51,7 @@ from .distributed import DistInfo, barrier, cleanup_distributed, init_distribute
 from .ema import ModelEMA
 from .engine import Meter, TrainContext, TrainForward, evaluate, train_one_epoch
 from .inputs import AlternatingFlip, RunData, build_run_data, steps_per_epoch, whitening_sample
+from .kernels import use_training_kernels
 from .schedule import build_optimizer, lr_at, set_bn_momentum
 from .whiten import whiten_stem
 
@@ -168,6 +170,8 @@ class Run:
         self.model.to(device)
         if cfg.channels_last:
             to_channels_last(self.model)
+        if cfg.native_kernels:
+            _use_native_kernels(self.model, dist)
         optimizer = build_optimizer(self.model, cfg)
         ema = ModelEMA(self.model, cfg.ema_decay) if cfg.ema_decay > 0 else None
         flipper = AlternatingFlip(self.data.num_train(cfg), cfg.seed) \
@@ -351,6 +355,15 @@ def stuck_at_chance(history: list[dict[str, float]], num_classes: int) -> bool:
     chance = math.log(max(num_classes, 2))
     losses = [row["train_loss"] for row in history if "train_loss" in row]
     return bool(losses) and all(abs(x - chance) <= CHANCE_TOLERANCE * chance for x in losses)
+
+
+def _use_native_kernels(model: nn.Module, dist: DistInfo) -> None:
+    """--native-kernels: switch the model's layers, or say why the kernels cannot run."""
+    use_training_kernels(model)
+    why = native.unavailable_reason()
+    if why is not None and dist.is_main:
+        print(f"WARNING: --native-kernels: {why}; training runs PyTorch's ops",
+              file=sys.stderr, flush=True)
 
 
 def _warn_stuck(run: Run) -> None:

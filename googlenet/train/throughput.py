@@ -46,11 +46,13 @@ class StepPath:
     channels_last: bool = False
     compile: bool = False
     threads: int | None = None
+    native_kernels: bool = False
 
     def config(self, cfg: TrainConfig) -> TrainConfig:
         """``cfg`` running on this path."""
         return cfg.replace(precision=self.precision, channels_last=self.channels_last,
-                           compile=self.compile, threads=self.threads or cfg.threads)
+                           compile=self.compile, threads=self.threads or cfg.threads,
+                           native_kernels=self.native_kernels)
 
 
 BASELINE = "eager"
@@ -61,6 +63,8 @@ STEP_PATHS: dict[str, StepPath] = {
     "bf16_channels_last": StepPath("bf16", channels_last=True),
     "compiled": StepPath(compile=True),  # the trainer's --compile: forward + backward
     "compiled_bf16_channels_last": StepPath("bf16", channels_last=True, compile=True),
+    # BN + ReLU fused and max pooling without indices, by this package's C kernels.
+    "bf16_channels_last_native": StepPath("bf16", channels_last=True, native_kernels=True),
     # One intra-op thread: on a shared machine two threads wait for each other at every
     # op's barrier while the other core runs someone else's job.
     "eager_1thread": StepPath(threads=1),

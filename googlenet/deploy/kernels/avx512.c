@@ -4,4 +4,5 @@
 #endif
 #include "cpu.c"
 #include "max_pool.c"
+#include "bn_relu.c"
 #include "winograd_f43.c"

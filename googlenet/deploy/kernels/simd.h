@@ -11,6 +11,7 @@
 #ifndef GOOGLENET_SIMD_H
 #define GOOGLENET_SIMD_H
 #include <immintrin.h>
+#include <stdint.h>
 
 #if defined(__AVX512F__)
 typedef __m512 vec;
@@ -75,6 +76,75 @@ static inline void v_store_part(float *p, int n, vmask m, vec v)
         V_STORE(p, v);
     else
         v_store_mask(p, m, v);
+}
+
+/* bfloat16: the top half of a float's bits. Widening is exact (a shift); narrowing
+ * rounds to nearest even, as PyTorch's float -> bfloat16 does, and turns a NaN into the
+ * quiet NaN 0x7fc0 (rounding could carry a NaN's payload into the exponent). Plain
+ * AVX-512F and AVX2 instructions, so the CPU needs no AVX512-BF16. */
+#if defined(__AVX512F__)
+static inline vec bf16_load(const uint16_t *p)
+{
+    __m512i w = _mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)p));
+    return _mm512_castsi512_ps(_mm512_slli_epi32(w, 16));
+}
+static inline void bf16_store(uint16_t *p, vec v)
+{
+    __m512i b = _mm512_castps_si512(v);
+    __m512i lsb = _mm512_and_si512(_mm512_srli_epi32(b, 16), _mm512_set1_epi32(1));
+    b = _mm512_srli_epi32(_mm512_add_epi32(b, _mm512_add_epi32(lsb, _mm512_set1_epi32(0x7fff))), 16);
+    b = _mm512_mask_mov_epi32(b, _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q), _mm512_set1_epi32(0x7fc0));
+    _mm256_storeu_si256((__m256i *)p, _mm512_cvtepi32_epi16(b));
+}
+#else
+static inline vec bf16_load(const uint16_t *p)
+{
+    __m256i w = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)p));
+    return _mm256_castsi256_ps(_mm256_slli_epi32(w, 16));
+}
+static inline void bf16_store(uint16_t *p, vec v)
+{
+    __m256i b = _mm256_castps_si256(v);
+    __m256i lsb = _mm256_and_si256(_mm256_srli_epi32(b, 16), _mm256_set1_epi32(1));
+    b = _mm256_srli_epi32(_mm256_add_epi32(b, _mm256_add_epi32(lsb, _mm256_set1_epi32(0x7fff))), 16);
+    b = _mm256_castps_si256(_mm256_blendv_ps(_mm256_castsi256_ps(b),
+                                             _mm256_castsi256_ps(_mm256_set1_epi32(0x7fc0)),
+                                             _mm256_cmp_ps(v, v, _CMP_UNORD_Q)));
+    /* packus works within 128-bit lanes: gather the two lanes' low quadwords. */
+    __m256i packed = _mm256_permute4x64_epi64(_mm256_packus_epi32(b, b), 0x08);
+    _mm_storeu_si128((__m128i *)p, _mm256_castsi256_si128(packed));
+}
+#endif
+
+/* n values (n <= VW; a channel block's tail) of an fp32 or bf16 tensor, as floats: the
+ * tail goes through a small buffer, the full block is a plain vector load or store. */
+static inline vec load_any(const void *base, long at, int bf16, int n, vmask m)
+{
+    if (!bf16)
+        return v_load_part((const float *)base + at, n, m);
+    const uint16_t *p = (const uint16_t *)base + at;
+    if (n >= VW)
+        return bf16_load(p);
+    uint16_t tail[VW] = {0};
+    for (int i = 0; i < n; ++i)
+        tail[i] = p[i];
+    return bf16_load(tail);
+}
+static inline void store_any(void *base, long at, int bf16, int n, vmask m, vec v)
+{
+    if (!bf16) {
+        v_store_part((float *)base + at, n, m, v);
+        return;
+    }
+    uint16_t *p = (uint16_t *)base + at;
+    if (n >= VW) {
+        bf16_store(p, v);
+        return;
+    }
+    uint16_t tail[VW];
+    bf16_store(tail, v);
+    for (int i = 0; i < n; ++i)
+        p[i] = tail[i];
 }
 
 #define V_SCALE(a, s) V_MUL(a, V_SET1(s))

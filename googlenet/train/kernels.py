@@ -1,0 +1,204 @@
+"""Training layers run by this package's C kernels (``googlenet/deploy/kernels``): batch
+norm + ReLU fused, and max pooling without int64 indices, forward and backward, for
+fp32 or bf16 CPU batches (``--native-kernels``).
+
+Both layers are bound by memory in a training step (BENCHMARKS.md, the training step's
+profile by layer type). The fused BN + ReLU never stores the normalised value before the
+ReLU: its backward recomputes the ReLU's mask from the saved input. The pooling keeps no
+argmax indices: its backward finds each window's maximum again in the saved input. The
+arithmetic is PyTorch's (batch statistics, biased variance for normalising and unbiased
+for the running variance, the same momentum), in fp32 with double sums, so the results
+match PyTorch's ops to rounding (tests/train/test_train_kernels.py).
+
+:func:`use_training_kernels` switches the layers of a model in place; they keep their
+parameters, buffers and state-dict keys, and run the PyTorch ops they were made from
+wherever the kernels cannot (evaluation mode, CUDA, other dtypes, ``torch.compile``, a
+CPU without the kernels).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import nn
+from torch.profiler import record_function
+
+from ..deploy import native
+from ..deploy.fuse import pooled_length
+from ..deploy.native_pool import supports
+from ..layers import ConvNormAct
+from ..specs.blocks import pair
+
+_DTYPES = (torch.float32, torch.bfloat16)
+
+
+def _kernel_can_take(x: torch.Tensor) -> bool:
+    """Whether the kernels run on ``x``: a 4-d fp32 or bf16 CPU batch, not under a tracer
+    or compiler (which would record an opaque call), with the kernels loaded."""
+    return x.dim() == 4 and x.device.type == "cpu" and x.dtype in _DTYPES \
+        and not torch.compiler.is_compiling() and torch._C._get_tracing_state() is None \
+        and native.unavailable_reason() is None
+
+
+def _rows(x: torch.Tensor) -> torch.Tensor:
+    """``x`` as the kernels read it: NHWC, pixels a fixed stride apart (a copy if not)."""
+    return native.as_pixel_major(x)
+
+
+def _ptr(t: torch.Tensor) -> int:
+    return t.data_ptr()
+
+
+def _check(status: int, what: str) -> None:
+    if status != 0:
+        raise MemoryError(f"{what}: the kernel could not allocate its buffers")
+
+
+class _BatchNormReLU(torch.autograd.Function):
+    """relu(batch_norm(x)) in training mode, by ``kernels/bn_relu.c``: one call each way,
+    which also computes the per-channel coefficients and moves the running statistics."""
+
+    @staticmethod
+    def forward(ctx: Any, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor,
+                bn: nn.BatchNorm2d) -> torch.Tensor:
+        x = _rows(x)
+        n, c, h, w = x.shape
+        y = torch.empty_like(x, memory_format=torch.channels_last)
+        saved = torch.empty(4, c)  # scale, shift, mean, 1/sqrt(var + eps)
+        _check(native.library().bn_relu_forward(
+            _ptr(x), _ptr(y), n * h * w, c, x.stride(3), y.stride(3),
+            int(x.dtype == torch.bfloat16), _ptr(weight), _ptr(bias), bn.eps,
+            _running_factor(bn), _ptr(_buffer(bn.running_mean)), _ptr(_buffer(bn.running_var)),
+            _ptr(saved),
+            torch.get_num_threads()), "batch norm")
+        ctx.save_for_backward(x, saved)
+        return y
+
+    @staticmethod
+    def backward(ctx: Any, dy: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor,
+                                                     torch.Tensor, None]:
+        x, saved = ctx.saved_tensors
+        dy = _rows(dy.to(x.dtype))
+        n, c, h, w = x.shape
+        dx = torch.empty_like(x, memory_format=torch.channels_last)
+        dweight, dbias = torch.empty(c), torch.empty(c)
+        _check(native.library().bn_relu_backward(
+            _ptr(x), _ptr(dy), _ptr(dx), n * h * w, c, x.stride(3), dy.stride(3), dx.stride(3),
+            int(x.dtype == torch.bfloat16), _ptr(saved), _ptr(dweight), _ptr(dbias),
+            torch.get_num_threads()), "batch norm gradient")
+        return dx, dweight, dbias, None
+
+
+def _buffer(t: torch.Tensor | None) -> torch.Tensor:
+    """A running statistic (TrainingConvNormAct takes only BNs that track them)."""
+    assert t is not None
+    return t
+
+
+def _running_factor(bn: nn.BatchNorm2d) -> float:
+    """How far ``bn``'s running statistics move in this training forward, as
+    ``nn.BatchNorm2d`` decides: the momentum, or 1/batches seen when the momentum is None
+    (a cumulative average); counts the batch."""
+    assert bn.num_batches_tracked is not None  # TrainingConvNormAct checked tracking
+    bn.num_batches_tracked.add_(1)
+    return 1.0 / float(bn.num_batches_tracked) if bn.momentum is None else bn.momentum
+
+
+class TrainingConvNormAct(ConvNormAct):
+    """A :class:`~googlenet.layers.ConvNormAct` whose BN + ReLU run fused by the kernels
+    in training mode. Its children and their types are unchanged (``bn`` is still an
+    ``nn.BatchNorm2d``, ``act`` an ``nn.ReLU``), so BN folding, export and the
+    inference paths treat it as the layer it was."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        bn = self.bn
+        if not (self.training and type(bn) is nn.BatchNorm2d and isinstance(self.act, nn.ReLU)
+                and bn.affine and bn.track_running_stats and bn.weight.dtype == torch.float32):
+            return super().forward(x)
+        y = self.conv(x)
+        if _kernel_can_take(y) and y.shape[0] * y.shape[2] * y.shape[3] > 1:
+            # Named for the step's profile (train/step_profile.py): a Function's forward
+            # is no op of the profiler's own.
+            with record_function("googlenet::batch_norm_relu"):
+                fused: torch.Tensor = _BatchNormReLU.apply(  # type: ignore[no-untyped-call]  # torch's stub
+                    y, bn.weight, bn.bias, bn)
+            return fused
+        out: torch.Tensor = self.act(bn(y))  # PyTorch's own error for one value per channel
+        return out
+
+
+class _MaxPool(torch.autograd.Function):
+    """Max pooling without indices, by ``kernels/max_pool.c``."""
+
+    @staticmethod
+    def forward(ctx: Any, x: torch.Tensor, pool: TrainingMaxPool2d) -> torch.Tensor:
+        x = _rows(x)
+        n, c, h, w = x.shape
+        (kh, kw), (sh, sw), (ph, pw) = pool.window
+        oh = pooled_length(h, kh, sh, ph, pool.ceil_mode)
+        ow = pooled_length(w, kw, sw, pw, pool.ceil_mode)
+        y = torch.empty((n, c, oh, ow), dtype=x.dtype, memory_format=torch.channels_last)
+        native.library().max_pool_nhwc(_ptr(x), _ptr(y), n, h, w, c, x.stride(3), y.stride(3),
+                                       kh, kw, sh, sw, ph, pw, oh, ow,
+                                       int(x.dtype == torch.bfloat16), torch.get_num_threads())
+        ctx.save_for_backward(x)
+        ctx.pool = pool
+        return y
+
+    @staticmethod
+    def backward(ctx: Any, dy: torch.Tensor) -> tuple[torch.Tensor, None]:
+        (x,) = ctx.saved_tensors
+        dy = _rows(dy.to(x.dtype))
+        n, c, h, w = x.shape
+        (kh, kw), (sh, sw), (ph, pw) = ctx.pool.window
+        dx = torch.empty_like(x, memory_format=torch.channels_last)
+        _check(native.library().max_pool_backward_nhwc(
+            _ptr(x), _ptr(dy), _ptr(dx), n, h, w, c, x.stride(3), dy.stride(3), dx.stride(3),
+            kh, kw, sh, sw, ph, pw, dy.shape[2], dy.shape[3], int(x.dtype == torch.bfloat16),
+            torch.get_num_threads()), "max pooling gradient")
+        return dx, None
+
+
+class TrainingMaxPool2d(nn.MaxPool2d):
+    """An ``nn.MaxPool2d`` whose forward and backward run by the kernels wherever they
+    can take the batch, keeping no indices; PyTorch's op elsewhere."""
+
+    @classmethod
+    def like(cls, pool: nn.MaxPool2d) -> TrainingMaxPool2d:
+        """The same pooling (window, stride, padding, ceil mode)."""
+        return cls(pool.kernel_size, pool.stride, pool.padding, pool.dilation,
+                   pool.return_indices, pool.ceil_mode)
+
+    @property
+    def window(self) -> tuple[tuple[int, int], tuple[int, int], tuple[int, int]]:
+        """(kernel, stride, padding), each as (rows, columns)."""
+        return pair(self.kernel_size), pair(self.stride or self.kernel_size), pair(self.padding)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if _kernel_can_take(x) and torch.is_grad_enabled() and x.requires_grad:
+            with record_function("googlenet::max_pool2d"):
+                y: torch.Tensor = _MaxPool.apply(x, self)  # type: ignore[no-untyped-call]  # torch's stub
+            return y
+        plain: torch.Tensor = super().forward(x)
+        return plain
+
+
+def use_training_kernels(model: nn.Module) -> int:
+    """Run ``model``'s BN + ReLU pairs (:class:`~googlenet.layers.ConvNormAct`) and the
+    max pools the kernel supports by the kernels, in place; returns how many layers
+    now do. Parameters, buffers and state-dict keys stay as they were, so an optimizer or
+    EMA copy made before or after trains and reads the same weights."""
+    swapped = 0
+    for module in list(model.modules()):
+        if type(module) is ConvNormAct and module.bn is not None \
+                and isinstance(module.act, nn.ReLU):
+            # The layer keeps its identity (hooks, parents' references); only its
+            # forward changes.
+            module.__class__ = TrainingConvNormAct
+            swapped += 1
+        for name, child in module.named_children():
+            if type(child) is nn.MaxPool2d and supports(child):
+                setattr(module, name, TrainingMaxPool2d.like(child))
+                swapped += 1
+    return swapped
