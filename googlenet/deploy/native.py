@@ -3,8 +3,8 @@ installed and loaded with ctypes.
 
 The kernels are Winograd 3x3 convolutions (:mod:`googlenet.deploy.winograd`) and max
 pooling (:mod:`googlenet.deploy.native_pool`), the parts of the ``winograd`` inference
-path that oneDNN does not do as fast, and for training fused batch norm + ReLU and max
-pooling's backward (:mod:`googlenet.train.kernels`). ``setup.py`` compiles them once per
+path that oneDNN does not do as fast, and for training batch norm + ReLU fused
+(:mod:`googlenet.train.kernels`). ``setup.py`` compiles them once per
 instruction set (:data:`~googlenet.deploy.kernel_sources.ISAS`: AVX-512, AVX2 + FMA) into
 ``kernels/_<isa>.<suffix>``; here the best one this CPU runs is loaded, after checking the
 CPU's flags, and only if it was built from the sources beside it (their SHA-256 is
@@ -51,13 +51,9 @@ _SIGNATURES: dict[str, tuple[list[type], type | None]] = {
                       _LONG, _LONG, _INT, _INT], None),
     "winograd_work_floats": ([_INT, _INT, _INT], _LONG),
     "winograd_rows": ([], _INT),
-    # x, y, n, h, w, c, ldx, ldy, kh, kw, sh, sw, ph, pw, oh, ow, bf16, threads
+    # x, y, n, h, w, c, ldx, ldy, kh, kw, sh, sw, ph, pw, oh, ow, threads
     "max_pool_nhwc": ([_P, _P, _INT, _INT, _INT, _INT, _LONG, _LONG, _INT, _INT, _INT, _INT,
-                       _INT, _INT, _INT, _INT, _INT, _INT], None),
-    # x, dy, dx, n, h, w, c, ldx, lddy, lddx, kh, kw, sh, sw, ph, pw, oh, ow, bf16, threads
-    "max_pool_backward_nhwc": ([_P, _P, _P, _INT, _INT, _INT, _INT, _LONG, _LONG, _LONG,
-                                _INT, _INT, _INT, _INT, _INT, _INT, _INT, _INT, _INT, _INT],
-                               _INT),
+                       _INT, _INT, _INT, _INT, _INT], None),
     # x, y, rows, c, ldx, ldy, bf16, weight, bias, eps, factor, running mean, running var,
     # saved, threads
     "bn_relu_forward": ([_P, _P, _LONG, _INT, _LONG, _LONG, _INT, _P, _P, _FLOAT, _FLOAT, _P,

@@ -44,7 +44,7 @@ def max_pool(x: torch.Tensor, kernel: tuple[int, int], stride: tuple[int, int],
     x = native.as_pixel_major(x)
     y = native.output((n, c, oh, ow))
     lib.max_pool_nhwc(x.data_ptr(), y.data_ptr(), n, h, w, c, x.stride(3), c, *kernel,
-                      *stride, *padding, oh, ow, 0, threads or torch.get_num_threads())
+                      *stride, *padding, oh, ow, threads or torch.get_num_threads())
     return y
 
 

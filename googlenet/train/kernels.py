@@ -1,14 +1,17 @@
 """Training layers run by this package's C kernels (``googlenet/deploy/kernels``): batch
-norm + ReLU fused, and max pooling without int64 indices, forward and backward, for
-fp32 or bf16 CPU batches (``--native-kernels``).
+norm + ReLU fused, forward and backward, for fp32 or bf16 CPU batches
+(``--native-kernels``).
 
-Both layers are bound by memory in a training step (BENCHMARKS.md, the training step's
-profile by layer type). The fused BN + ReLU never stores the normalised value before the
-ReLU: its backward recomputes the ReLU's mask from the saved input. The pooling keeps no
-argmax indices: its backward finds each window's maximum again in the saved input. The
-arithmetic is PyTorch's (batch statistics, biased variance for normalising and unbiased
-for the running variance, the same momentum), in fp32 with double sums, so the results
-match PyTorch's ops to rounding (tests/train/test_train_kernels.py).
+Both ops are bound by memory in a training step, and the backward of each reads what
+the other wrote (BENCHMARKS.md, the training step by layer type). Fused, the normalised
+value before the ReLU is never stored: the backward recomputes the ReLU's mask from the
+saved input. The arithmetic is PyTorch's (batch statistics, the biased variance to
+normalise and the unbiased one for the running variance, the same momentum), in fp32
+with double sums, so the results match PyTorch's ops to rounding
+(tests/train/test_train_kernels.py).
+
+Max pooling stays PyTorch's: a kernel without int64 indices, whose backward found each
+window's maximum again, was slower over a step than PyTorch's pooling (BENCHMARKS.md).
 
 :func:`use_training_kernels` switches the layers of a model in place; they keep their
 parameters, buffers and state-dict keys, and run the PyTorch ops they were made from
@@ -25,10 +28,7 @@ from torch import nn
 from torch.profiler import record_function
 
 from ..deploy import native
-from ..deploy.fuse import pooled_length
-from ..deploy.native_pool import supports
 from ..layers import ConvNormAct
-from ..specs.blocks import pair
 
 _DTYPES = (torch.float32, torch.bfloat16)
 
@@ -128,67 +128,11 @@ class TrainingConvNormAct(ConvNormAct):
         return out
 
 
-class _MaxPool(torch.autograd.Function):
-    """Max pooling without indices, by ``kernels/max_pool.c``."""
-
-    @staticmethod
-    def forward(ctx: Any, x: torch.Tensor, pool: TrainingMaxPool2d) -> torch.Tensor:
-        x = _rows(x)
-        n, c, h, w = x.shape
-        (kh, kw), (sh, sw), (ph, pw) = pool.window
-        oh = pooled_length(h, kh, sh, ph, pool.ceil_mode)
-        ow = pooled_length(w, kw, sw, pw, pool.ceil_mode)
-        y = torch.empty((n, c, oh, ow), dtype=x.dtype, memory_format=torch.channels_last)
-        native.library().max_pool_nhwc(_ptr(x), _ptr(y), n, h, w, c, x.stride(3), y.stride(3),
-                                       kh, kw, sh, sw, ph, pw, oh, ow,
-                                       int(x.dtype == torch.bfloat16), torch.get_num_threads())
-        ctx.save_for_backward(x)
-        ctx.pool = pool
-        return y
-
-    @staticmethod
-    def backward(ctx: Any, dy: torch.Tensor) -> tuple[torch.Tensor, None]:
-        (x,) = ctx.saved_tensors
-        dy = _rows(dy.to(x.dtype))
-        n, c, h, w = x.shape
-        (kh, kw), (sh, sw), (ph, pw) = ctx.pool.window
-        dx = torch.empty_like(x, memory_format=torch.channels_last)
-        _check(native.library().max_pool_backward_nhwc(
-            _ptr(x), _ptr(dy), _ptr(dx), n, h, w, c, x.stride(3), dy.stride(3), dx.stride(3),
-            kh, kw, sh, sw, ph, pw, dy.shape[2], dy.shape[3], int(x.dtype == torch.bfloat16),
-            torch.get_num_threads()), "max pooling gradient")
-        return dx, None
-
-
-class TrainingMaxPool2d(nn.MaxPool2d):
-    """An ``nn.MaxPool2d`` whose forward and backward run by the kernels wherever they
-    can take the batch, keeping no indices; PyTorch's op elsewhere."""
-
-    @classmethod
-    def like(cls, pool: nn.MaxPool2d) -> TrainingMaxPool2d:
-        """The same pooling (window, stride, padding, ceil mode)."""
-        return cls(pool.kernel_size, pool.stride, pool.padding, pool.dilation,
-                   pool.return_indices, pool.ceil_mode)
-
-    @property
-    def window(self) -> tuple[tuple[int, int], tuple[int, int], tuple[int, int]]:
-        """(kernel, stride, padding), each as (rows, columns)."""
-        return pair(self.kernel_size), pair(self.stride or self.kernel_size), pair(self.padding)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if _kernel_can_take(x) and torch.is_grad_enabled() and x.requires_grad:
-            with record_function("googlenet::max_pool2d"):
-                y: torch.Tensor = _MaxPool.apply(x, self)  # type: ignore[no-untyped-call]  # torch's stub
-            return y
-        plain: torch.Tensor = super().forward(x)
-        return plain
-
-
 def use_training_kernels(model: nn.Module) -> int:
-    """Run ``model``'s BN + ReLU pairs (:class:`~googlenet.layers.ConvNormAct`) and the
-    max pools the kernel supports by the kernels, in place; returns how many layers
-    now do. Parameters, buffers and state-dict keys stay as they were, so an optimizer or
-    EMA copy made before or after trains and reads the same weights."""
+    """Run ``model``'s BN + ReLU pairs (:class:`~googlenet.layers.ConvNormAct`) by the
+    kernels, in place; returns how many layers now do. Parameters, buffers and state-dict
+    keys stay as they were, so an optimizer or EMA copy made before or after trains and
+    reads the same weights."""
     swapped = 0
     for module in list(model.modules()):
         if type(module) is ConvNormAct and module.bn is not None \
@@ -197,8 +141,4 @@ def use_training_kernels(model: nn.Module) -> int:
             # forward changes.
             module.__class__ = TrainingConvNormAct
             swapped += 1
-        for name, child in module.named_children():
-            if type(child) is nn.MaxPool2d and supports(child):
-                setattr(module, name, TrainingMaxPool2d.like(child))
-                swapped += 1
     return swapped

@@ -115,3 +115,30 @@ def test_train_step_script_times_the_epoch_asked_for(tmp_path, monkeypatch, caps
     epochs = get_preset("fmnist-30min").config().epochs
     with pytest.raises(ConfigError, match=f"epoch must be 1..{epochs} .*got {epochs + 1}"):
         script.main([*argv, "--epoch", str(epochs + 1)])
+
+
+def test_onednn_convs_script_sums_one_steps_convolutions(tmp_path, monkeypatch, capsys):
+    monkeypatch.syspath_prepend(str(REPO))
+    script = importlib.import_module("benchmarks.onednn_convs")
+    out = tmp_path / "convs.json"
+    assert script.main(["--dataset", "synthetic", "--train-limit", "8", "--batch-size", "4",
+                        "--threads", "1", "--warmup", "1", "--out", str(out)]) == 0
+    data = json.loads(out.read_text())
+    rows = data["convolutions"]
+    # Every convolution of the step in its three directions, its FLOPs from the shapes.
+    assert {r["direction"] for r in rows} == {"forward", "backward data", "backward weights"}
+    cfg = TrainConfig(recipe=ModelRecipe("googlenet_mnist", width=0.25), dataset="synthetic",
+                      train_limit=8, batch_size=4, threads=1, progress=False, report=False)
+    flops = flops_per_step(StepRunner(cfg, 1))
+    assert sum(r["gflop"] for r in rows) * 1e9 == pytest.approx(flops, rel=0.01)
+    assert data["by_kind_ms"]["convolution"] == pytest.approx(sum(r["ms"] for r in rows))
+    assert "| **all convolutions** |" in capsys.readouterr().out
+
+
+def test_onednn_shapes_give_a_convolutions_flops(monkeypatch):
+    monkeypatch.syspath_prepend(str(REPO))
+    script = importlib.import_module("benchmarks.onednn_convs")
+    shape = "mb256_ic16oc48_ih28oh28kh3sh1dh0ph1_iw28ow28kw3sw1dw0pw1"
+    assert script.conv_flops(shape) == 2 * 256 * 48 * 16 * 28 * 28 * 9
+    assert script.conv_flops("g2" + shape) == 2 * 256 * 48 * 8 * 28 * 28 * 9
+    assert script.conv_flops("no shape") is None
