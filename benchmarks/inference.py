@@ -14,14 +14,13 @@ max. ``googlenet bench`` prints the same.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
-from pathlib import Path
 
 import torch
 
+from benchmarks.result_json import write_result
 from googlenet.commands.bench import parse_batches
 from googlenet.deploy.bench import baseline_for, benchmark, render
 from googlenet.deploy.optimize import PATHS
@@ -64,11 +63,7 @@ def main() -> int:
                                # shared, and a figure must say how quiet it was.
                                "load_average": [round(load[0], 2),
                                                 round(os.getloadavg()[0], 2)]}
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, indent=2) + "\n")
-    os.replace(tmp, out)
+    out = write_result(args.out, data)
     print(f"wrote {out}")
     failed = report.failed()
     for r in failed:

@@ -17,7 +17,6 @@ Prints Markdown tables and writes JSON (``--out``).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import re
 import subprocess
@@ -26,6 +25,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from benchmarks.result_json import write_result
 from benchmarks.train_fashion_mnist import add_recipe_args, recipe
 from googlenet.train.throughput import STEP_PATHS, StepRunner
 
@@ -134,11 +134,7 @@ def run(args: argparse.Namespace, argv: Sequence[str]) -> dict[str, Any]:
     data = {"benchmark": "onednn_convs", "path": args.path, "preset": args.preset,
             "epoch": args.epoch, "onednn_isa": isa.strip(), "load_average": os.getloadavg(),
             "command": " ".join([Path(sys.executable).name, *sys.argv]), **summary}
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
-    os.replace(tmp, out)
+    out = write_result(args.out, data)
     print(f"wrote {out}")
     return data
 

@@ -23,7 +23,6 @@ Writes JSON (``--out``) and prints the tables as Markdown.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import sys
@@ -32,6 +31,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from benchmarks.result_json import write_result
 from benchmarks.train_fashion_mnist import add_recipe_args, recipe
 from googlenet.train.throughput import STEP_PATHS, benchmark_training_step, render
 
@@ -71,11 +71,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "command": " ".join([Path(sys.executable).name, *sys.argv]),
         "wall_s": round(time.perf_counter() - start, 1),
     }
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
-    os.replace(tmp, out)
+    out = write_result(args.out, data)
     print(f"wrote {out} ({data['wall_s']} s)")
     return data
 
