@@ -4,8 +4,8 @@ The recipe is the ``fmnist-fast`` preset (``benchmarks/train_fashion_mnist.py``'
 googlenet_mnist at width 0.25, batch 256, SGD + EMA, alternating flips, translations).
 Each path (fp32 eager NCHW, the baseline; fp32 channels_last; bf16 autocast, NCHW and
 channels_last; torch.compile of the forward and backward, fp32 and bf16 +
-channels_last; bf16 + channels_last with BN + ReLU and max pooling run by this
-package's C kernels, ``--native-kernels``; fp32 eager on one thread) is timed in
+channels_last; bf16 + channels_last with each BN + ReLU fused by this package's C
+kernels, ``--native-kernels``; fp32 eager on one thread) is timed in
 interleaved rounds in this process; each row gives its ratio to the baseline, the GFLOP/s
 it sustains (FLOPs of one step counted by FlopCounterMode) and, for compiled paths, the
 compile time. Every path is then profiled by op type (conv, bn, pool, cat, optimizer,

@@ -178,7 +178,7 @@ class TrainConfig:
                         "inference graph in the same precision", choices=PRECISIONS)
     channels_last: bool = _f(False, "channels_last memory format")
     compile: bool = _f(False, "torch.compile the model")
-    native_kernels: bool = _f(False, "train BN + ReLU (fused) and max pooling by this "
+    native_kernels: bool = _f(False, "train each BN + ReLU as one fused op by this "
                               "package's C kernels on fp32 or bf16 CPU batches; PyTorch's "
                               "ops elsewhere (docs/native.md)")
     device: str = _f("auto", "auto, cpu, cuda or cuda:N")

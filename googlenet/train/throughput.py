@@ -63,7 +63,7 @@ STEP_PATHS: dict[str, StepPath] = {
     "bf16_channels_last": StepPath("bf16", channels_last=True),
     "compiled": StepPath(compile=True),  # the trainer's --compile: forward + backward
     "compiled_bf16_channels_last": StepPath("bf16", channels_last=True, compile=True),
-    # BN + ReLU fused and max pooling without indices, by this package's C kernels.
+    # Each BN + ReLU fused, by this package's C kernels (--native-kernels).
     "bf16_channels_last_native": StepPath("bf16", channels_last=True, native_kernels=True),
     # One intra-op thread: on a shared machine two threads wait for each other at every
     # op's barrier while the other core runs someone else's job.
