@@ -6,7 +6,9 @@ presets' bf16 + channels_last by default). It runs in a child process with
 ``ONEDNN_VERBOSE=1``, which oneDNN reads when it starts: after warm-up steps, one step's
 execution lines are summed by implementation and direction (forward, backward data,
 backward weights), with the GFLOP/s each sustains (FLOPs from the shapes oneDNN prints:
-2 x batch x out channels x in channels per group x output pixels x kernel area).
+2 x batch x out channels x in channels per group x output pixels x kernel area), and
+the data type and memory format each reads: a compiled graph that fell back to NCHW or
+fp32 shows it here.
 
     PYTHONPATH=. python benchmarks/onednn_convs.py                  # fmnist-fast at 28 px
     PYTHONPATH=. python benchmarks/onednn_convs.py --preset fmnist-30min --epoch 1  # 20 px
@@ -60,6 +62,15 @@ def conv_flops(shape: str) -> int | None:
     return 2 * mb * oc * (ic // g) * oh * ow * kh * kw
 
 
+def source_layout(descs: str) -> str:
+    """The data type and memory format of a primitive's source, from oneDNN's memory
+    descriptors (``src:bf16::blocked:acdb::f0 wei:...``): ``bf16 acdb`` (acdb is NHWC,
+    abcd NCHW), or ``?``."""
+    src = next((d for d in descs.split() if d.startswith(("src:", "diff_src:"))), "")
+    parts = src.split(":")
+    return f"{parts[1]} {parts[4]}" if len(parts) > 4 else "?"
+
+
 def summarize(lines: Iterable[str]) -> dict[str, Any]:
     """oneDNN's execution lines (``onednn_verbose,v1,primitive,exec,cpu,KIND,IMPL,PROP,
     ...,SHAPE,MS``) summed: convolutions by (implementation, direction), and every kind."""
@@ -76,7 +87,7 @@ def summarize(lines: Iterable[str]) -> dict[str, Any]:
         if kind != "convolution":
             continue
         flops = conv_flops(shape) or 0
-        row = convs.setdefault((impl, DIRECTIONS.get(prop, prop)),
+        row = convs.setdefault((impl, DIRECTIONS.get(prop, prop), source_layout(f[at + 5])),
                                {"ms": 0.0, "calls": 0, "gflop": 0.0})
         row["ms"] += ms
         row["calls"] += 1
@@ -84,9 +95,10 @@ def summarize(lines: Iterable[str]) -> dict[str, Any]:
         layers.append({"impl": impl, "direction": DIRECTIONS.get(prop, prop), "shape": shape,
                        "ms": ms, "gflop_per_s": flops / 1e9 / (ms / 1e3) if ms else 0.0})
     return {
-        "convolutions": [{"impl": i, "direction": d, **v,
+        "convolutions": [{"impl": i, "direction": d, "src": src, **v,
                           "gflop_per_s": v["gflop"] / (v["ms"] / 1e3) if v["ms"] else 0.0}
-                         for (i, d), v in sorted(convs.items(), key=lambda kv: -kv[1]["ms"])],
+                         for (i, d, src), v in sorted(convs.items(),
+                                                      key=lambda kv: -kv[1]["ms"])],
         "by_kind_ms": dict(sorted(kinds.items(), key=lambda kv: -kv[1])),
         "largest_layers": sorted(layers, key=lambda r: -r["ms"])[:8],
     }
@@ -97,11 +109,11 @@ def render(summary: dict[str, Any]) -> str:
     rows = summary["convolutions"]
     ms = sum(r["ms"] for r in rows)
     gflop = sum(r["gflop"] for r in rows)
-    out = ["| implementation | direction | calls | ms | GFLOP | GFLOP/s |",
-           "|---|---|---:|---:|---:|---:|"]
-    out += [f"| {r['impl']} | {r['direction']} | {r['calls']} | {r['ms']:.1f} | "
+    out = ["| implementation | direction | source (type, layout) | calls | ms | GFLOP | GFLOP/s |",
+           "|---|---|---|---:|---:|---:|---:|"]
+    out += [f"| {r['impl']} | {r['direction']} | {r['src']} | {r['calls']} | {r['ms']:.1f} | "
             f"{r['gflop']:.2f} | {r['gflop_per_s']:.0f} |" for r in rows]
-    out.append(f"| **all convolutions** | | {sum(r['calls'] for r in rows)} | **{ms:.1f}** | "
+    out.append(f"| **all convolutions** | | | {sum(r['calls'] for r in rows)} | **{ms:.1f}** | "
                f"{gflop:.2f} | **{gflop / (ms / 1e3) if ms else 0:.0f}** |")
     out += ["", "| largest layers | direction | shape | ms | GFLOP/s |", "|---|---|---|---:|---:|"]
     out += [f"| {r['impl']} | {r['direction']} | {r['shape']} | {r['ms']:.2f} | "

@@ -101,7 +101,9 @@ def _script(name: str, monkeypatch):
     return importlib.import_module(f"benchmarks.{name}")
 
 
-@pytest.mark.parametrize("preset", ["fmnist-fast", "fmnist-30min", "fmnist-60min"])
+# fmnist-60min is fmnist-30min at more epochs, which --epochs 2 overrides here: the same
+# run (the hour preset's own values: test_the_hour_preset_is_the_half_hour_one_at_...).
+@pytest.mark.parametrize("preset", ["fmnist-fast", "fmnist-30min"])
 def test_benchmark_script_trains_the_preset_and_scores_the_final_weights(
         tmp_path, monkeypatch, preset):
     script = _script("train_fashion_mnist", monkeypatch)

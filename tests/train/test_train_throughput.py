@@ -127,6 +127,7 @@ def test_onednn_convs_script_sums_one_steps_convolutions(tmp_path, monkeypatch, 
     rows = data["convolutions"]
     # Every convolution of the step in its three directions, its FLOPs from the shapes.
     assert {r["direction"] for r in rows} == {"forward", "backward data", "backward weights"}
+    assert {r["src"] for r in rows} == {"bf16 acdb"}  # the presets' bf16 channels_last
     cfg = TrainConfig(recipe=ModelRecipe("googlenet_mnist", width=0.25), dataset="synthetic",
                       train_limit=8, batch_size=4, threads=1, progress=False, report=False)
     flops = flops_per_step(StepRunner(cfg, 1))
@@ -142,3 +143,7 @@ def test_onednn_shapes_give_a_convolutions_flops(monkeypatch):
     assert script.conv_flops(shape) == 2 * 256 * 48 * 16 * 28 * 28 * 9
     assert script.conv_flops("g2" + shape) == 2 * 256 * 48 * 8 * 28 * 28 * 9
     assert script.conv_flops("no shape") is None
+    descs = "src:bf16::blocked:acdb::f0 wei:bf16:a:blocked:Adcb16a::f0 dst:bf16::blocked:acdb::f0"
+    assert script.source_layout(descs) == "bf16 acdb"
+    assert script.source_layout("diff_src:f32::blocked:abcd::f0 wei:...") == "f32 abcd"
+    assert script.source_layout("") == "?"
