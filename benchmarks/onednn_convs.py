@@ -73,8 +73,9 @@ def source_layout(descs: str) -> str:
 
 def summarize(lines: Iterable[str]) -> dict[str, Any]:
     """oneDNN's execution lines (``onednn_verbose,v1,primitive,exec,cpu,KIND,IMPL,PROP,
-    ...,SHAPE,MS``) summed: convolutions by (implementation, direction), and every kind."""
-    convs: dict[tuple[str, str], dict[str, float]] = {}
+    DESCS,...,SHAPE,MS``) summed: convolutions by (implementation, direction, source type
+    and layout), and every kind."""
+    convs: dict[tuple[str, str, str], dict[str, float]] = {}
     kinds: dict[str, float] = {}
     layers: list[dict[str, Any]] = []
     for line in lines:

@@ -259,15 +259,18 @@ def _tracing() -> bool:
     return torch._C._get_tracing_state() is not None
 
 
-def runs_natively(x: torch.Tensor, *weights: torch.Tensor) -> bool:
-    """Whether a kernel may take ``x``: the kernels loaded, fp32 on the CPU, no autograd,
-    not under a tracer (``torch.compile``/``torch.export``, ``torch.jit.trace`` and the
-    TorchScript ONNX exporter, which would record an opaque call as an empty tensor).
-    Elsewhere the modules run the PyTorch ops they were made from."""
-    return x.device.type == "cpu" and x.dtype == torch.float32 \
-        and not torch.compiler.is_compiling() and not _tracing() \
-        and not (torch.is_grad_enabled() and (x.requires_grad
-                                               or any(w.requires_grad for w in weights))) \
+def may_call(x: torch.Tensor) -> bool:
+    """Whether a kernel may be handed ``x`` at all: a CPU tensor, outside tracers
+    (``torch.compile``/``torch.export``, ``torch.jit.trace`` and the TorchScript ONNX
+    exporter, which would record an opaque call as an empty tensor), with the kernels
+    loaded. Each caller adds what its kernel takes (dtype, autograd)."""
+    return x.device.type == "cpu" and not torch.compiler.is_compiling() and not _tracing() \
         and unavailable_reason() is None
 
 
+def runs_natively(x: torch.Tensor, *weights: torch.Tensor) -> bool:
+    """Whether an inference kernel may take ``x``: :func:`may_call`, fp32, no autograd.
+    Elsewhere the modules run the PyTorch ops they were made from."""
+    return x.dtype == torch.float32 and may_call(x) \
+        and not (torch.is_grad_enabled() and (x.requires_grad
+                                               or any(w.requires_grad for w in weights)))

@@ -34,20 +34,13 @@ _DTYPES = (torch.float32, torch.bfloat16)
 
 
 def _kernel_can_take(x: torch.Tensor) -> bool:
-    """Whether the kernels run on ``x``: a 4-d fp32 or bf16 CPU batch, not under a tracer
-    or compiler (which would record an opaque call), with the kernels loaded."""
-    return x.dim() == 4 and x.device.type == "cpu" and x.dtype in _DTYPES \
-        and not torch.compiler.is_compiling() and torch._C._get_tracing_state() is None \
-        and native.unavailable_reason() is None
+    """Whether the kernel runs on ``x``: a 4-d fp32 or bf16 batch it may be handed."""
+    return x.dim() == 4 and x.dtype in _DTYPES and native.may_call(x)
 
 
 def _rows(x: torch.Tensor) -> torch.Tensor:
     """``x`` as the kernels read it: NHWC, pixels a fixed stride apart (a copy if not)."""
     return native.as_pixel_major(x)
-
-
-def _ptr(t: torch.Tensor) -> int:
-    return t.data_ptr()
 
 
 def _check(status: int, what: str) -> None:
@@ -64,13 +57,14 @@ class _BatchNormReLU(torch.autograd.Function):
                 bn: nn.BatchNorm2d) -> torch.Tensor:
         x = _rows(x)
         n, c, h, w = x.shape
+        running_mean, running_var = bn.running_mean, bn.running_var
+        assert running_mean is not None and running_var is not None  # checked by the caller
         y = torch.empty_like(x, memory_format=torch.channels_last)
         saved = torch.empty(4, c)  # scale, shift, mean, 1/sqrt(var + eps)
         _check(native.library().bn_relu_forward(
-            _ptr(x), _ptr(y), n * h * w, c, x.stride(3), y.stride(3),
-            int(x.dtype == torch.bfloat16), _ptr(weight), _ptr(bias), bn.eps,
-            _running_factor(bn), _ptr(_buffer(bn.running_mean)), _ptr(_buffer(bn.running_var)),
-            _ptr(saved),
+            x.data_ptr(), y.data_ptr(), n * h * w, c, x.stride(3), y.stride(3), _is_bf16(x),
+            weight.data_ptr(), bias.data_ptr(), bn.eps, _running_factor(bn),
+            running_mean.data_ptr(), running_var.data_ptr(), saved.data_ptr(),
             torch.get_num_threads()), "batch norm")
         ctx.save_for_backward(x, saved)
         return y
@@ -84,16 +78,15 @@ class _BatchNormReLU(torch.autograd.Function):
         dx = torch.empty_like(x, memory_format=torch.channels_last)
         dweight, dbias = torch.empty(c), torch.empty(c)
         _check(native.library().bn_relu_backward(
-            _ptr(x), _ptr(dy), _ptr(dx), n * h * w, c, x.stride(3), dy.stride(3), dx.stride(3),
-            int(x.dtype == torch.bfloat16), _ptr(saved), _ptr(dweight), _ptr(dbias),
-            torch.get_num_threads()), "batch norm gradient")
+            x.data_ptr(), dy.data_ptr(), dx.data_ptr(), n * h * w, c, x.stride(3),
+            dy.stride(3), dx.stride(3), _is_bf16(x), saved.data_ptr(), dweight.data_ptr(),
+            dbias.data_ptr(), torch.get_num_threads()), "batch norm gradient")
         return dx, dweight, dbias, None
 
 
-def _buffer(t: torch.Tensor | None) -> torch.Tensor:
-    """A running statistic (TrainingConvNormAct takes only BNs that track them)."""
-    assert t is not None
-    return t
+def _is_bf16(x: torch.Tensor) -> int:
+    """The kernels' storage flag: 1 for bf16, 0 for fp32."""
+    return int(x.dtype == torch.bfloat16)
 
 
 def _running_factor(bn: nn.BatchNorm2d) -> float:

@@ -171,7 +171,7 @@ class Run:
         if cfg.channels_last:
             to_channels_last(self.model)
         if cfg.native_kernels:
-            _use_native_kernels(self.model, dist)
+            _use_native_kernels(self.model, device, dist)
         optimizer = build_optimizer(self.model, cfg)
         ema = ModelEMA(self.model, cfg.ema_decay) if cfg.ema_decay > 0 else None
         flipper = AlternatingFlip(self.data.num_train(cfg), cfg.seed) \
@@ -357,10 +357,12 @@ def stuck_at_chance(history: list[dict[str, float]], num_classes: int) -> bool:
     return bool(losses) and all(abs(x - chance) <= CHANCE_TOLERANCE * chance for x in losses)
 
 
-def _use_native_kernels(model: nn.Module, dist: DistInfo) -> None:
-    """--native-kernels: switch the model's layers, or say why the kernels cannot run."""
+def _use_native_kernels(model: nn.Module, device: torch.device, dist: DistInfo) -> None:
+    """--native-kernels: switch the model's layers, and say so where the kernels cannot
+    run (the layers then run PyTorch's ops)."""
     use_training_kernels(model)
-    why = native.unavailable_reason()
+    why = native.unavailable_reason() if device.type == "cpu" \
+        else f"the kernels run on the CPU, this run on {device}"
     if why is not None and dist.is_main:
         print(f"WARNING: --native-kernels: {why}; training runs PyTorch's ops",
               file=sys.stderr, flush=True)

@@ -19,7 +19,9 @@ from googlenet.deploy.optimize import to_channels_last
 from googlenet.layers import ConvNormAct
 from googlenet.models import build_model
 from googlenet.recipe import ModelRecipe
+from googlenet.train.distributed import DistInfo
 from googlenet.train.kernels import TrainingConvNormAct, use_training_kernels
+from googlenet.train.runner import _use_native_kernels
 from googlenet.weights.loaded import resolve_model
 from tests.deploy.kernels import isa, kernel  # noqa: F401  # fixtures
 
@@ -171,3 +173,13 @@ def test_without_the_kernels_the_flag_says_why_and_trains_with_pytorchs_ops(
     err = capsys.readouterr().err
     assert "WARNING: --native-kernels: turned off by GOOGLENET_NATIVE=0" in err
     assert (tmp_path / "runs" / "off" / "last.safetensors").is_file()
+
+
+def test_the_flag_on_another_device_says_the_kernels_are_for_the_cpu(capsys):
+    # No CUDA is needed to check the message: the layers are switched and stay PyTorch's
+    # ops off the CPU (_kernel_can_take), and the run says so once.
+    model = ConvNormAct(3, 4, 3, norm="bn")
+    _use_native_kernels(model, torch.device("cuda", 0), DistInfo())
+    assert type(model) is TrainingConvNormAct
+    err = capsys.readouterr().err
+    assert "WARNING: --native-kernels: the kernels run on the CPU, this run on cuda:0" in err
